@@ -1,0 +1,439 @@
+// Package config owns lienthong's one typed configuration: every flag, its
+// LIENTHONG_* environment variable, its default and its validation. Secrets
+// can also come from files (LIENTHONG_X_FILE), so images never hold them.
+// It must not import any other lienthong package.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything a lienthong process may need; each subcommand reads its part.
+type Config struct {
+	DataDir   string
+	Ephemeral bool
+	LogLevel  string
+	LogFormat string
+
+	// DatabaseURL is lienthong's own PostgreSQL; empty under dev starts a private one.
+	DatabaseURL string
+
+	TemporalAddress   string
+	TemporalNamespace string
+	// Embedded server (dev, temporal).
+	TemporalPort   int
+	TemporalUIPort int
+	// TemporalDB is sqlite, memory or postgres.
+	TemporalDB     string
+	TemporalDBURL  string
+	TemporalShards int
+
+	// ListenIP is where dev and the embedded server bind; loopback by default.
+	ListenIP string
+
+	APIGRPCAddr string
+	APIHTTPAddr string
+	// WorkerHTTPAddr serves the worker's /healthz, /readyz and /metrics.
+	WorkerHTTPAddr string
+	// AgencyHTTPAddr serves an agency process's /healthz and /metrics.
+	AgencyHTTPAddr string
+
+	// AgencyName is justice, police, insurance, portal or all (agency subcommand).
+	AgencyName    string
+	JusticeAddr   string
+	PoliceAddr    string
+	InsuranceAddr string
+	PortalAddr    string
+	// CallbackAddr is the engine API's gRPC address agencies push case changes to.
+	CallbackAddr string
+	// AgencyAPIKey is the credential the engine presents to agencies.
+	AgencyAPIKey string
+	// CallbackToken is the credential agencies present to the engine's callback API.
+	CallbackToken string
+	// AgencySeed makes the mocks' seed data and faults reproducible.
+	AgencySeed int64
+	// AgencyMode is auto or manual at start-up; it can be switched at run time.
+	AgencyMode string
+	// AgencyDelay bounds the auto decider's delay.
+	AgencyMinDelay time.Duration
+	AgencyMaxDelay time.Duration
+	// SeedPeople is the size of the seeded population.
+	SeedPeople int
+
+	// CodecKey encrypts Temporal payloads (AES-256-GCM): 32 bytes, base64.
+	CodecKey string
+	// TokenKey signs API tokens (HMAC-SHA256), at least 32 bytes.
+	TokenKey string
+
+	// WorkerRate caps calls per second to each agency task queue.
+	WorkerRate float64
+}
+
+type field struct {
+	name, env, usage string
+	secret           bool
+	set              func(string) error
+	get              func() string
+}
+
+// Loader binds a Config to flags and environment variables.
+type Loader struct {
+	cfg    *Config
+	fields []field
+	fs     *flag.FlagSet
+}
+
+// Defaults returns the configuration of a fresh one-machine install.
+func Defaults() Config {
+	return Config{
+		DataDir:           ".lienthong",
+		LogLevel:          "info",
+		LogFormat:         "text",
+		TemporalAddress:   "127.0.0.1:7233",
+		TemporalNamespace: "lienthong",
+		TemporalPort:      7233,
+		TemporalUIPort:    8233,
+		TemporalDB:        "sqlite",
+		TemporalShards:    4,
+		ListenIP:          "127.0.0.1",
+		APIGRPCAddr:       "127.0.0.1:7400",
+		APIHTTPAddr:       "127.0.0.1:7480",
+		WorkerHTTPAddr:    "127.0.0.1:7490",
+		AgencyHTTPAddr:    "127.0.0.1:7495",
+		AgencyName:        "all",
+		JusticeAddr:       "127.0.0.1:7401",
+		PoliceAddr:        "127.0.0.1:7402",
+		InsuranceAddr:     "127.0.0.1:7403",
+		PortalAddr:        "127.0.0.1:7404",
+		CallbackAddr:      "127.0.0.1:7400",
+		AgencyAPIKey:      "dev-engine-key",
+		AgencySeed:        6301,
+		AgencyMode:        "auto",
+		AgencyMinDelay:    200 * time.Millisecond,
+		AgencyMaxDelay:    2 * time.Second,
+		SeedPeople:        12000,
+		WorkerRate:        200,
+	}
+}
+
+// NewLoader registers every setting on fs.
+func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
+	l := &Loader{cfg: cfg, fs: fs}
+	l.str("data-dir", "DATA_DIR", &cfg.DataDir, "directory for the embedded server, private PostgreSQL and dev keys", false)
+	l.boolean("ephemeral", "EPHEMERAL", &cfg.Ephemeral, "keep Temporal in memory and throw the data away on exit")
+	l.str("log-level", "LOG_LEVEL", &cfg.LogLevel, "debug, info, warn or error", false)
+	l.str("log-format", "LOG_FORMAT", &cfg.LogFormat, "text or json", false)
+	l.str("database-url", "DATABASE_URL", &cfg.DatabaseURL, "PostgreSQL URL for lienthong's data (also read from DATABASE_URL)", true)
+	l.str("temporal-address", "TEMPORAL_ADDRESS", &cfg.TemporalAddress, "Temporal frontend host:port", false)
+	l.str("temporal-namespace", "TEMPORAL_NAMESPACE", &cfg.TemporalNamespace, "Temporal namespace", false)
+	l.integer("temporal-port", "TEMPORAL_PORT", &cfg.TemporalPort, "embedded Temporal frontend port")
+	l.integer("temporal-ui-port", "TEMPORAL_UI_PORT", &cfg.TemporalUIPort, "embedded Temporal Web UI port, 0 for none")
+	l.str("db", "TEMPORAL_DB", &cfg.TemporalDB, "embedded Temporal persistence: sqlite, memory or postgres", false)
+	l.str("temporal-db-url", "TEMPORAL_DB_URL", &cfg.TemporalDBURL, "PostgreSQL URL for Temporal's own databases (with --db postgres); defaults to --database-url", true)
+	l.integer("temporal-shards", "TEMPORAL_SHARDS", &cfg.TemporalShards, "history shards of a new PostgreSQL-backed Temporal; fixed forever once created")
+	l.str("listen-ip", "LISTEN_IP", &cfg.ListenIP, "IP the embedded servers bind on", false)
+	l.str("api-grpc-addr", "API_GRPC_ADDR", &cfg.APIGRPCAddr, "engine API gRPC listen address", false)
+	l.str("api-http-addr", "API_HTTP_ADDR", &cfg.APIHTTPAddr, "engine REST gateway, console, health and metrics listen address", false)
+	l.str("worker-http-addr", "WORKER_HTTP_ADDR", &cfg.WorkerHTTPAddr, "worker health and metrics listen address", false)
+	l.str("agency-http-addr", "AGENCY_HTTP_ADDR", &cfg.AgencyHTTPAddr, "agency process health and metrics listen address", false)
+	l.str("name", "AGENCY_NAME", &cfg.AgencyName, "agency to run: justice, police, insurance, portal or all", false)
+	l.str("justice-addr", "JUSTICE_ADDR", &cfg.JusticeAddr, "Justice service host:port", false)
+	l.str("police-addr", "POLICE_ADDR", &cfg.PoliceAddr, "Police service host:port", false)
+	l.str("insurance-addr", "INSURANCE_ADDR", &cfg.InsuranceAddr, "Insurance service host:port", false)
+	l.str("portal-addr", "PORTAL_ADDR", &cfg.PortalAddr, "Portal service host:port", false)
+	l.str("callback-addr", "CALLBACK_ADDR", &cfg.CallbackAddr, "engine API gRPC address that agencies push case changes to", false)
+	l.str("agency-api-key", "AGENCY_API_KEY", &cfg.AgencyAPIKey, "credential the engine presents to agencies", true)
+	l.str("callback-token", "CALLBACK_TOKEN", &cfg.CallbackToken, "token agencies present to the engine; derived from --token-key when empty", true)
+	l.int64("agency-seed", "AGENCY_SEED", &cfg.AgencySeed, "seed for the mocks' population and faults")
+	l.str("agency-mode", "AGENCY_MODE", &cfg.AgencyMode, "auto or manual decisions at start-up", false)
+	l.duration("agency-min-delay", "AGENCY_MIN_DELAY", &cfg.AgencyMinDelay, "shortest auto decision delay")
+	l.duration("agency-max-delay", "AGENCY_MAX_DELAY", &cfg.AgencyMaxDelay, "longest auto decision delay")
+	l.integer("seed-people", "SEED_PEOPLE", &cfg.SeedPeople, "people in the seeded population (at least 10000)")
+	l.str("codec-key", "CODEC_KEY", &cfg.CodecKey, "base64 of 32 bytes: AES-256-GCM key for Temporal payloads", true)
+	l.str("token-key", "TOKEN_KEY", &cfg.TokenKey, "base64 of at least 32 bytes: HMAC key signing API tokens", true)
+	l.float("worker-rate", "WORKER_RATE", &cfg.WorkerRate, "calls per second allowed to each agency's task queue")
+	return l
+}
+
+// Load parses args, filling anything not given on the command line from the
+// environment. A bad value is reported with its flag and what was expected.
+func (l *Loader) Load(args []string, getenv func(string) string) error {
+	if err := l.fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	l.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	for _, f := range l.fields {
+		if given[f.name] {
+			continue
+		}
+		v, ok, err := lookupEnv(f, getenv)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if err := f.set(v); err != nil {
+			errs = append(errs, fmt.Errorf("--%s (from %s): %w", f.name, envName(f), err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return l.cfg.Validate()
+}
+
+func envName(f field) string { return "LIENTHONG_" + f.env }
+
+func lookupEnv(f field, getenv func(string) string) (string, bool, error) {
+	if v := getenv(envName(f)); v != "" {
+		return v, true, nil
+	}
+	if f.name == "database-url" {
+		if v := getenv("DATABASE_URL"); v != "" {
+			return v, true, nil
+		}
+	}
+	if f.secret {
+		if path := getenv(envName(f) + "_FILE"); path != "" {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return "", false, fmt.Errorf("--%s (from %s_FILE): reading %s: %w", f.name, envName(f), path, err)
+			}
+			return strings.TrimSpace(string(b)), true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// Fields lists every setting, for docs and for the deploy drift test.
+func (l *Loader) Fields() []struct{ Flag, Env, Usage, Default string } {
+	out := make([]struct{ Flag, Env, Usage, Default string }, 0, len(l.fields))
+	for _, f := range l.fields {
+		d := f.get()
+		if f.secret && d != "" {
+			d = "(set)"
+		}
+		out = append(out, struct{ Flag, Env, Usage, Default string }{f.name, envName(f), f.usage, d})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Flag < out[j].Flag })
+	return out
+}
+
+// Validate checks every value; errors name the flag and what is expected.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(flagName, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("--%s: "+format, append([]any{flagName}, args...)...))
+	}
+	oneOf := func(flagName, v string, allowed ...string) {
+		for _, a := range allowed {
+			if v == a {
+				return
+			}
+		}
+		bad(flagName, "got %q, expected one of %s", v, strings.Join(allowed, ", "))
+	}
+	hostPort := func(flagName, v string) {
+		host, port, err := net.SplitHostPort(v)
+		if err != nil {
+			bad(flagName, "got %q, expected host:port", v)
+			return
+		}
+		_ = host
+		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			bad(flagName, "got %q, expected a port from 0 to 65535", v)
+		}
+	}
+	portNum := func(flagName string, p int, allowZero bool) {
+		if p < 0 || p > 65535 || (p == 0 && !allowZero) {
+			bad(flagName, "got %d, expected a port from 1 to 65535", p)
+		}
+	}
+
+	if c.DataDir == "" {
+		bad("data-dir", "must not be empty")
+	}
+	oneOf("log-level", c.LogLevel, "debug", "info", "warn", "error")
+	oneOf("log-format", c.LogFormat, "text", "json")
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			bad("database-url", "expected a postgres:// URL")
+		}
+	}
+	if c.TemporalDBURL != "" {
+		if u, err := url.Parse(c.TemporalDBURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			bad("temporal-db-url", "expected a postgres:// URL")
+		}
+	}
+	hostPort("temporal-address", c.TemporalAddress)
+	if c.TemporalNamespace == "" {
+		bad("temporal-namespace", "must not be empty")
+	}
+	portNum("temporal-port", c.TemporalPort, false)
+	portNum("temporal-ui-port", c.TemporalUIPort, true)
+	oneOf("db", c.TemporalDB, "sqlite", "memory", "postgres")
+	if c.TemporalShards < 1 || c.TemporalShards > 16384 {
+		bad("temporal-shards", "got %d, expected 1 to 16384", c.TemporalShards)
+	}
+	if net.ParseIP(c.ListenIP) == nil {
+		bad("listen-ip", "got %q, expected an IP address", c.ListenIP)
+	}
+	for _, a := range []struct{ name, v string }{
+		{"api-grpc-addr", c.APIGRPCAddr}, {"api-http-addr", c.APIHTTPAddr},
+		{"worker-http-addr", c.WorkerHTTPAddr}, {"agency-http-addr", c.AgencyHTTPAddr},
+		{"justice-addr", c.JusticeAddr}, {"police-addr", c.PoliceAddr},
+		{"insurance-addr", c.InsuranceAddr}, {"portal-addr", c.PortalAddr},
+		{"callback-addr", c.CallbackAddr},
+	} {
+		hostPort(a.name, a.v)
+	}
+	oneOf("name", c.AgencyName, "justice", "police", "insurance", "portal", "all")
+	oneOf("agency-mode", c.AgencyMode, "auto", "manual")
+	if c.AgencyMinDelay < 0 {
+		bad("agency-min-delay", "got %s, expected zero or more", c.AgencyMinDelay)
+	}
+	if c.AgencyMaxDelay < c.AgencyMinDelay {
+		bad("agency-max-delay", "got %s, expected at least --agency-min-delay (%s)", c.AgencyMaxDelay, c.AgencyMinDelay)
+	}
+	if c.SeedPeople < 10000 || c.SeedPeople > 5_000_000 {
+		bad("seed-people", "got %d, expected 10000 to 5000000", c.SeedPeople)
+	}
+	if c.CodecKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.CodecKey); err != nil || len(k) != 32 {
+			bad("codec-key", "expected base64 of exactly 32 bytes")
+		}
+	}
+	if c.TokenKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.TokenKey); err != nil || len(k) < 32 {
+			bad("token-key", "expected base64 of at least 32 bytes")
+		}
+	}
+	if c.WorkerRate <= 0 {
+		bad("worker-rate", "got %g, expected more than 0", c.WorkerRate)
+	}
+	return errors.Join(errs...)
+}
+
+// RequireDatabase is for the parts that never start a private PostgreSQL.
+func (c *Config) RequireDatabase() error {
+	if c.DatabaseURL == "" {
+		return errors.New("--database-url (or DATABASE_URL / LIENTHONG_DATABASE_URL): required, e.g. postgres://user@host:5432/lienthong")
+	}
+	return nil
+}
+
+// RequireSecrets is for parts outside dev, where keys are never generated.
+func (c *Config) RequireSecrets() error {
+	var errs []error
+	if c.CodecKey == "" {
+		errs = append(errs, errors.New("--codec-key (or LIENTHONG_CODEC_KEY / LIENTHONG_CODEC_KEY_FILE): required outside dev, base64 of 32 bytes"))
+	}
+	if c.TokenKey == "" {
+		errs = append(errs, errors.New("--token-key (or LIENTHONG_TOKEN_KEY / LIENTHONG_TOKEN_KEY_FILE): required outside dev, base64 of at least 32 bytes"))
+	}
+	return errors.Join(errs...)
+}
+
+// CodecKeyBytes decodes the validated codec key.
+func (c *Config) CodecKeyBytes() []byte {
+	k, _ := base64.StdEncoding.DecodeString(c.CodecKey)
+	return k
+}
+
+// TokenKeyBytes decodes the validated token key.
+func (c *Config) TokenKeyBytes() []byte {
+	k, _ := base64.StdEncoding.DecodeString(c.TokenKey)
+	return k
+}
+
+func (l *Loader) add(f field, def string) {
+	l.fields = append(l.fields, f)
+	l.fs.Func(f.name, f.usage+" (env "+envName(f)+")", f.set)
+	_ = def
+}
+
+func (l *Loader) str(name, env string, p *string, usage string, secret bool) {
+	l.add(field{name: name, env: env, usage: usage, secret: secret,
+		set: func(s string) error { *p = s; return nil },
+		get: func() string { return *p }}, *p)
+}
+
+func (l *Loader) boolean(name, env string, p *bool, usage string) {
+	l.fs.BoolVar(p, name, *p, usage+" (env LIENTHONG_"+env+")")
+	l.fields = append(l.fields, field{name: name, env: env, usage: usage,
+		set: func(s string) error {
+			v, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("got %q, expected true or false", s)
+			}
+			*p = v
+			return nil
+		},
+		get: func() string { return strconv.FormatBool(*p) }})
+}
+
+func (l *Loader) integer(name, env string, p *int, usage string) {
+	l.add(field{name: name, env: env, usage: usage,
+		set: func(s string) error {
+			v, err := strconv.Atoi(s)
+			if err != nil {
+				return fmt.Errorf("got %q, expected a whole number", s)
+			}
+			*p = v
+			return nil
+		},
+		get: func() string { return strconv.Itoa(*p) }}, "")
+}
+
+func (l *Loader) int64(name, env string, p *int64, usage string) {
+	l.add(field{name: name, env: env, usage: usage,
+		set: func(s string) error {
+			v, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return fmt.Errorf("got %q, expected a whole number", s)
+			}
+			*p = v
+			return nil
+		},
+		get: func() string { return strconv.FormatInt(*p, 10) }}, "")
+}
+
+func (l *Loader) float(name, env string, p *float64, usage string) {
+	l.add(field{name: name, env: env, usage: usage,
+		set: func(s string) error {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return fmt.Errorf("got %q, expected a number", s)
+			}
+			*p = v
+			return nil
+		},
+		get: func() string { return strconv.FormatFloat(*p, 'g', -1, 64) }}, "")
+}
+
+func (l *Loader) duration(name, env string, p *time.Duration, usage string) {
+	l.add(field{name: name, env: env, usage: usage,
+		set: func(s string) error {
+			v, err := time.ParseDuration(s)
+			if err != nil {
+				return fmt.Errorf("got %q, expected a duration such as 500ms or 2s", s)
+			}
+			*p = v
+			return nil
+		},
+		get: func() string { return p.String() }}, "")
+}

@@ -1,0 +1,247 @@
+// Package temporalserver runs a Temporal server inside the lienthong process,
+// for `lienthong dev` and `lienthong temporal`. It owns the server's
+// persistence choice (SQLite file, in-memory SQLite, or PostgreSQL), the
+// optional embedded Web UI, and the namespace bootstrap that every deployment
+// shares (see EnsureNamespace). It must not import lienthong's workflows,
+// activities or stores: the server knows nothing of dossiers.
+package temporalserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/membership/static"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	"go.temporal.io/server/temporal"
+)
+
+const clusterName = "lienthong"
+
+// Options say where the server listens and what it persists to.
+type Options struct {
+	// IP the server binds on; loopback unless an operator widens it.
+	IP string
+	// Port of the frontend gRPC service (7233 by convention).
+	Port int
+	// UIPort, when non-zero, serves the Temporal Web UI on IP:UIPort.
+	UIPort int
+	// SQLiteFile persists to that file; empty with Postgres nil means in-memory.
+	SQLiteFile string
+	// Postgres, when set, persists to PostgreSQL instead of SQLite.
+	Postgres *PostgresOptions
+	// HistoryShards is fixed for the life of a PostgreSQL-backed cluster.
+	HistoryShards int32
+	Logger        *slog.Logger
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	server temporal.Server
+	ui     *uiserver.Server
+	opts   Options
+}
+
+// Start builds and starts the server; it returns once the frontend accepts calls.
+func Start(opts Options) (*Server, error) {
+	if opts.IP == "" {
+		opts.IP = "127.0.0.1"
+	}
+	if opts.Port == 0 {
+		return nil, errors.New("temporal server: port is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.HistoryShards == 0 {
+		opts.HistoryShards = 1
+	}
+	conf, err := buildConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	logger := slogLogger{log: opts.Logger.With("component", "temporal")}
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, fmt.Errorf("creating authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, fmt.Errorf("creating claim mapper: %w", err)
+	}
+	hosts := map[primitives.ServiceName]static.Hosts{}
+	for _, svc := range []primitives.ServiceName{primitives.FrontendService, primitives.MatchingService, primitives.HistoryService, primitives.WorkerService} {
+		hosts[svc] = static.SingleLocalHost(net.JoinHostPort(opts.IP, strconv.Itoa(conf.Services[string(svc)].RPC.GRPCPort)))
+	}
+	dyn := dynamicconfig.StaticClient{
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
+		// Dossier workflows are small; let the single-host server move fast.
+		dynamicconfig.FrontendMaxNamespaceRPSPerInstance.Key(): 5000,
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(hosts),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dyn),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("building temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("starting temporal server: %w", err)
+	}
+	s := &Server{server: srv, opts: opts}
+	if opts.UIPort != 0 {
+		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
+			Host:                opts.IP,
+			Port:                opts.UIPort,
+			TemporalGRPCAddress: s.Address(),
+			EnableUI:            true,
+			CORS:                uiconfig.CORS{CookieInsecure: true},
+			HideLogs:            true,
+			DisableNewsFetch:    true,
+		}))
+		go func() {
+			// The UI is a convenience: its failure must not take the engine down.
+			if err := s.ui.Start(); err != nil {
+				opts.Logger.Warn("temporal web ui stopped", "error", err)
+			}
+		}()
+	}
+	return s, nil
+}
+
+// Address is the frontend's host:port.
+func (s *Server) Address() string {
+	return net.JoinHostPort(s.opts.IP, strconv.Itoa(s.opts.Port))
+}
+
+// UIAddress is the Web UI's URL, or empty when the UI is off.
+func (s *Server) UIAddress() string {
+	if s.ui == nil {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(s.opts.IP, strconv.Itoa(s.opts.UIPort))
+}
+
+// Stop stops the UI and the server.
+func (s *Server) Stop() {
+	if s.ui != nil {
+		s.ui.Stop()
+	}
+	if err := s.server.Stop(); err != nil {
+		s.opts.Logger.Warn("stopping temporal server", "error", err)
+	}
+}
+
+func buildConfig(opts Options) (*config.Config, error) {
+	var conf config.Config
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
+	conf.Global.Membership.BroadcastAddress = opts.IP
+	conf.Persistence.NumHistoryShards = opts.HistoryShards
+
+	if opts.Postgres != nil {
+		stores, err := opts.Postgres.dataStores()
+		if err != nil {
+			return nil, err
+		}
+		conf.Persistence.DefaultStore = "default"
+		conf.Persistence.VisibilityStore = "visibility"
+		conf.Persistence.DataStores = stores
+	} else {
+		sqlConf, err := sqliteConfig(opts.SQLiteFile)
+		if err != nil {
+			return nil, err
+		}
+		conf.Persistence.DefaultStore = "sqlite"
+		conf.Persistence.VisibilityStore = "sqlite"
+		conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	}
+
+	httpPort, err := freePort(opts.IP)
+	if err != nil {
+		return nil, err
+	}
+	conf.ClusterMetadata = &cluster.Config{
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{
+			clusterName: {
+				Enabled:                true,
+				InitialFailoverVersion: 1,
+				RPCAddress:             net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port)),
+				HTTPAddress:            net.JoinHostPort(opts.IP, strconv.Itoa(httpPort)),
+				ClusterID:              "lienthong-embedded",
+			},
+		},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	conf.Services = map[string]config.Service{}
+	for _, name := range []string{"frontend", "history", "matching", "worker"} {
+		var svc config.Service
+		svc.RPC.BindOnIP = opts.IP
+		if name == "frontend" {
+			svc.RPC.GRPCPort = opts.Port
+			svc.RPC.HTTPPort = httpPort
+		} else {
+			p, err := freePort(opts.IP)
+			if err != nil {
+				return nil, err
+			}
+			svc.RPC.GRPCPort = p
+		}
+		conf.Services[name] = svc
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port))
+	return &conf, nil
+}
+
+func sqliteConfig(file string) (*config.SQL, error) {
+	conf := &config.SQL{PluginName: sqliteplugin.PluginName}
+	if file == "" {
+		// The plugin creates the schema itself for in-memory databases.
+		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
+		conf.DatabaseName = "lienthong-" + strconv.Itoa(rand.IntN(1<<30))
+		return conf, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
+		return nil, fmt.Errorf("creating temporal data directory: %w", err)
+	}
+	// setup=true creates the schema on first start and is a no-op afterwards,
+	// so stopping and restarting dev resumes in-flight dossiers.
+	conf.ConnectAttributes = map[string]string{"mode": "rwc", "setup": "true", "journal_mode": "wal", "synchronous": "2"}
+	conf.DatabaseName = file
+	return conf, nil
+}
+
+func freePort(ip string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port on %s: %w", ip, err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
