@@ -40,6 +40,7 @@ generate: ## regenerate protobuf, gRPC, gateway and OpenAPI code
 	@test -x $(BIN)/buf || $(MAKE) tools
 	$(BIN)/buf lint
 	$(BIN)/buf generate
+	$(BIN)/buf generate --template buf.gen.gateway.yaml --path proto/lienthong/engine
 
 .PHONY: verify
 verify: generate ## fail when generated code is stale, or gofmt or vet complain
