@@ -1,0 +1,278 @@
+// Package activities holds the work the dossier workflows hand out: calls to
+// the Justice, Police, Insurance and Portal services over gRPC, and writes to
+// the engine's read model. Activities are methods on Activities, which holds
+// their dependencies. They turn gRPC failures into the application error
+// types in types.go. This package must not import workflows or api.
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/lienthong/lienthong/dossier"
+	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+	"github.com/lienthong/lienthong/store"
+)
+
+// Agencies are the gRPC clients of the four agencies.
+type Agencies struct {
+	Justice   agencyv1.JusticeServiceClient
+	Police    agencyv1.PoliceServiceClient
+	Insurance agencyv1.InsuranceServiceClient
+	Portal    agencyv1.PortalServiceClient
+	// Cases is each agency's case desk, by agency name.
+	Cases map[string]agencyv1.CaseServiceClient
+}
+
+// Activities hold what the activities need.
+type Activities struct {
+	Store    *store.Store
+	Agencies Agencies
+	Logger   *slog.Logger
+	Metrics  *Metrics
+}
+
+func (a *Activities) log(in StepInput) *slog.Logger {
+	l := a.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	return l.With("dossier_id", in.Code, "step", string(in.Step))
+}
+
+func callContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
+// caseCall runs one agency call and classifies its failure.
+func (a *Activities) caseCall(ctx context.Context, in StepInput, call func(ctx context.Context) (*agencyv1.Case, error)) (StepResult, error) {
+	cctx, cancel := callContext(ctx, in.CallTimeout)
+	defer cancel()
+	start := time.Now()
+	c, err := call(cctx)
+	latency := time.Since(start)
+	a.Metrics.observeCall(in.Step.Agency(), string(in.Step), latency, err)
+	if err != nil {
+		err = classify(err)
+		a.log(in).Warn("agency call failed", "error", err, "latency_ms", latency.Milliseconds())
+		return StepResult{}, err
+	}
+	return StepResult{Case: dossier.CaseFromProto(c), LatencyMs: latency.Milliseconds()}, nil
+}
+
+// classify maps a gRPC status to a retryable or final application error.
+func classify(err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return temporal.NewApplicationError("DEADLINE_EXCEEDED: the agency did not answer in time", ErrUnavailable)
+		}
+		return temporal.NewApplicationError(err.Error(), ErrUnavailable)
+	}
+	msg := fmt.Sprintf("%s: %s", codeName(st.Code()), st.Message())
+	switch st.Code() {
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.NotFound, codes.AlreadyExists,
+		codes.PermissionDenied, codes.OutOfRange, codes.Unimplemented:
+		return temporal.NewNonRetryableApplicationError(msg, ErrRefused, nil)
+	case codes.Unauthenticated:
+		return temporal.NewApplicationError(msg, ErrUnauthenticated)
+	default:
+		return temporal.NewApplicationError(msg, ErrUnavailable)
+	}
+}
+
+func codeName(c codes.Code) string {
+	switch c {
+	case codes.Unauthenticated:
+		return "UNAUTHENTICATED"
+	case codes.Unavailable:
+		return "UNAVAILABLE"
+	case codes.DeadlineExceeded:
+		return "DEADLINE_EXCEEDED"
+	case codes.InvalidArgument:
+		return "INVALID_ARGUMENT"
+	case codes.FailedPrecondition:
+		return "FAILED_PRECONDITION"
+	case codes.NotFound:
+		return "NOT_FOUND"
+	case codes.AlreadyExists:
+		return "ALREADY_EXISTS"
+	case codes.PermissionDenied:
+		return "PERMISSION_DENIED"
+	case codes.ResourceExhausted:
+		return "RESOURCE_EXHAUSTED"
+	case codes.Internal:
+		return "INTERNAL"
+	}
+	return c.String()
+}
+
+func (a *Activities) caseDesk(agency string) (agencyv1.CaseServiceClient, error) {
+	c, ok := a.Agencies.Cases[agency]
+	if !ok {
+		return nil, temporal.NewNonRetryableApplicationError("no case desk configured for "+agency, ErrRefused, nil)
+	}
+	return c, nil
+}
+
+// GetCase reads a case from its agency: the reconcile poll.
+func (a *Activities) GetCase(ctx context.Context, in CaseInput) (CaseResult, error) {
+	desk, err := a.caseDesk(in.Agency)
+	if err != nil {
+		return CaseResult{}, err
+	}
+	cctx, cancel := callContext(ctx, in.CallTimeout)
+	defer cancel()
+	resp, err := desk.GetCase(cctx, &agencyv1.GetCaseRequest{CaseId: in.CaseID, IdempotencyKey: in.IdempotencyKey})
+	if err != nil {
+		return CaseResult{}, classify(err)
+	}
+	return CaseResult{Case: dossier.CaseFromProto(resp.GetCase())}, nil
+}
+
+// SupplementCase forwards a clerk's supplement.
+func (a *Activities) SupplementCase(ctx context.Context, in SupplementInput) (CaseResult, error) {
+	desk, err := a.caseDesk(in.Agency)
+	if err != nil {
+		return CaseResult{}, err
+	}
+	cctx, cancel := callContext(ctx, in.CallTimeout)
+	defer cancel()
+	resp, err := desk.SupplementCase(cctx, &agencyv1.SupplementCaseRequest{
+		CaseId: in.CaseID, IdempotencyKey: in.IdempotencyKey, Fields: in.Fields, Note: in.Note,
+	})
+	if err != nil {
+		return CaseResult{}, classify(err)
+	}
+	return CaseResult{Case: dossier.CaseFromProto(resp.GetCase())}, nil
+}
+
+// WithdrawCase withdraws a case the dossier no longer needs. A case that is
+// already closed is fine: withdrawal is then a no-op.
+func (a *Activities) WithdrawCase(ctx context.Context, in WithdrawInput) (CaseResult, error) {
+	desk, err := a.caseDesk(in.Agency)
+	if err != nil {
+		return CaseResult{}, err
+	}
+	cctx, cancel := callContext(ctx, in.CallTimeout)
+	defer cancel()
+	resp, err := desk.WithdrawCase(cctx, &agencyv1.WithdrawCaseRequest{CaseId: in.CaseID, Reason: in.Reason})
+	if err != nil {
+		if status.Code(err) == codes.FailedPrecondition {
+			got, gerr := desk.GetCase(cctx, &agencyv1.GetCaseRequest{CaseId: in.CaseID})
+			if gerr == nil {
+				return CaseResult{Case: dossier.CaseFromProto(got.GetCase())}, nil
+			}
+		}
+		return CaseResult{}, classify(err)
+	}
+	return CaseResult{Case: dossier.CaseFromProto(resp.GetCase())}, nil
+}
+
+// AttachIDNumber adds a late ID number to a birth record.
+func (a *Activities) AttachIDNumber(ctx context.Context, in AttachIDInput) (CaseResult, error) {
+	cctx, cancel := callContext(ctx, in.CallTimeout)
+	defer cancel()
+	resp, err := a.Agencies.Justice.AttachIdNumber(cctx, &agencyv1.AttachIdNumberRequest{CaseId: in.CaseID, IdNumber: in.IDNumber})
+	if err != nil {
+		return CaseResult{}, classify(err)
+	}
+	return CaseResult{Case: dossier.CaseFromProto(resp.GetCase())}, nil
+}
+
+// SyncReadModel writes snapshots and trace events to the read model. It runs
+// as a local activity: the read model is our own database, next to the worker.
+func (a *Activities) SyncReadModel(ctx context.Context, in SyncInput) (SyncResult, error) {
+	res, err := a.Store.ApplySnapshots(ctx, in.Snapshots, in.Events)
+	if err != nil {
+		return SyncResult{}, fmt.Errorf("syncing read model: %w", err)
+	}
+	now := time.Now()
+	for _, s := range in.Snapshots {
+		if s.DecidedAt != nil {
+			a.Metrics.observeSyncLag("read_model", now.Sub(*s.DecidedAt))
+		}
+	}
+	return SyncResult{Version: res.Version, Applied: res.Applied}, nil
+}
+
+// PublishPortal pushes snapshots, oldest first, to the national portal, which
+// keeps the newest and ignores any older version that arrives late.
+func (a *Activities) PublishPortal(ctx context.Context, in PortalInput) (PortalResult, error) {
+	if len(in.Snapshots) == 0 {
+		return PortalResult{}, nil
+	}
+	code := in.Snapshots[0].Code
+	phoneHash, err := a.Store.PhoneHash(ctx, code)
+	if err != nil {
+		return PortalResult{}, fmt.Errorf("publishing to portal: %w", err)
+	}
+	var out PortalResult
+	for _, s := range in.Snapshots {
+		cctx, cancel := callContext(ctx, 10*time.Second)
+		resp, err := a.Agencies.Portal.PublishStatus(cctx, &agencyv1.PublishStatusRequest{Status: PortalStatus(s), PhoneHash: phoneHash})
+		cancel()
+		if err != nil {
+			return out, classify(err)
+		}
+		out.StoredVersion = resp.GetStoredVersion()
+		if s.DecidedAt != nil {
+			a.Metrics.observeSyncLag("portal", time.Since(*s.DecidedAt))
+		}
+	}
+	last := in.Snapshots[len(in.Snapshots)-1]
+	if err := a.Store.MarkPortalSynced(ctx, code, last.Version, time.Now()); err != nil {
+		return out, fmt.Errorf("recording portal sync: %w", err)
+	}
+	return out, nil
+}
+
+// PortalStatus is what the portal may show: statuses and dates, nothing personal.
+func PortalStatus(s dossier.Snapshot) *agencyv1.PortalStatus {
+	ps := &agencyv1.PortalStatus{
+		DossierCode: s.Code,
+		Version:     s.Version,
+		Group:       string(s.Group),
+		Status:      string(s.Status),
+	}
+	ps.AppointmentAt = timestamp(s.AppointmentAt)
+	ps.UpdatedAt = timestamp(s.At)
+	for _, st := range s.Steps {
+		note := ""
+		switch st.Status {
+		case dossier.StepNeedsSupplement:
+			note = "supplement needed"
+		case dossier.StepRejected, dossier.StepSkipped:
+			note = st.Reason
+		}
+		ps.Steps = append(ps.Steps, &agencyv1.PortalStep{Step: string(st.Kind), Agency: st.Agency, Status: string(st.Status), Note: note})
+	}
+	return ps
+}
+
+// HashPhone is how the engine and the portal compare phone numbers without
+// passing them around: SHA-256 of the E.164 form.
+func HashPhone(e164 string) string {
+	sum := sha256.Sum256([]byte(e164))
+	return hex.EncodeToString(sum[:])
+}
+
+func timestamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}

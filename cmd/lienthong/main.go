@@ -1,0 +1,68 @@
+// Command lienthong runs the interagency workflow engine: everything at once
+// (dev) or one part at a time (temporal, api, worker, agency, migrate), plus
+// operator tools (token, dossier, stuck, trace, loadgen).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "lienthong:", err)
+		os.Exit(1)
+	}
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"dev", "run everything in one process: embedded Temporal, PostgreSQL, agencies, worker, API and console", runDev},
+		{"temporal", "run the embedded Temporal server alone (--db sqlite|memory|postgres)", runTemporal},
+		{"api", "run the engine API (gRPC, REST, console) against Temporal and PostgreSQL", runAPI},
+		{"worker", "run the workflow and activity worker", runWorker},
+		{"agency", "run mock agency services (--name justice|police|insurance|portal|all)", runAgency},
+		{"migrate", "apply database migrations", runMigrate},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage()
+		if len(args) == 0 {
+			return errors.New("a subcommand is required")
+		}
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:])
+		}
+	}
+	usage()
+	return fmt.Errorf("unknown subcommand %q", args[0])
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: lienthong <subcommand> [flags]\n\nsubcommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(os.Stderr, "\nEvery flag can also be set as LIENTHONG_<FLAG> (e.g. LIENTHONG_DATABASE_URL); run a subcommand with -h for its flags.")
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+
+	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/temporalserver"
+)
+
+// searchAttributes are the custom search attributes the console and the
+// stuck-dossier queries filter on. Package workflows owns these names, since
+// its workflows set them; this copy must match it.
+var searchAttributes = map[string]enums.IndexedValueType{
+	"LienthongGroup":    enums.INDEXED_VALUE_TYPE_KEYWORD,
+	"LienthongCommune":  enums.INDEXED_VALUE_TYPE_KEYWORD,
+	"LienthongProvince": enums.INDEXED_VALUE_TYPE_KEYWORD,
+	"LienthongStep":     enums.INDEXED_VALUE_TYPE_KEYWORD,
+	"LienthongAgency":   enums.INDEXED_VALUE_TYPE_KEYWORD,
+	"LienthongStatus":   enums.INDEXED_VALUE_TYPE_KEYWORD,
+	"LienthongOverdue":  enums.INDEXED_VALUE_TYPE_BOOL,
+}
+
+// runTemporal runs the embedded Temporal server on its own, for multi-process
+// set-ups: it prepares the persistence, starts the server, registers the
+// namespace and search attributes, and serves until ctx ends.
+func runTemporal(ctx context.Context, args []string) error {
+	cfg, err := loadConfig("temporal", args)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg).With("component", "temporal")
+
+	opts := temporalserver.Options{
+		IP:            cfg.ListenIP,
+		Port:          cfg.TemporalPort,
+		UIPort:        cfg.TemporalUIPort,
+		HistoryShards: int32(cfg.TemporalShards),
+		Logger:        logger,
+	}
+	db := cfg.TemporalDB
+	if cfg.Ephemeral {
+		db = "memory"
+	}
+	switch db {
+	case "sqlite":
+		opts.SQLiteFile = filepath.Join(cfg.DataDir, "temporal.db")
+	case "memory":
+	case "postgres":
+		pg, err := temporalPostgres(cfg)
+		if err != nil {
+			return err
+		}
+		setupCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		if err := temporalserver.SetupPostgres(setupCtx, pg, logger); err != nil {
+			return err
+		}
+		if err := temporalserver.CheckHistoryShards(setupCtx, pg, opts.HistoryShards); err != nil {
+			return err
+		}
+		opts.Postgres = &pg
+	}
+
+	srv, err := temporalserver.Start(opts)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+
+	address := dialAddress(cfg.ListenIP, cfg.TemporalPort)
+	nsCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := temporalserver.EnsureNamespace(nsCtx, address, cfg.TemporalNamespace, searchAttributes); err != nil {
+		return err
+	}
+
+	fmt.Printf("temporal server (%s persistence) listening on %s, namespace %s\n", db, srv.Address(), cfg.TemporalNamespace)
+	if ui := srv.UIAddress(); ui != "" {
+		fmt.Printf("temporal web ui on %s\n", ui)
+	}
+	<-ctx.Done()
+	logger.Info("stopping temporal server")
+	return nil
+}
+
+// temporalPostgres reads the server, credentials and connection parameters
+// from --temporal-db-url, or else --database-url. The URL's database name is
+// ignored: Temporal always gets its own two databases.
+func temporalPostgres(cfg config.Config) (temporalserver.PostgresOptions, error) {
+	flagName, raw := "temporal-db-url", cfg.TemporalDBURL
+	if raw == "" {
+		flagName, raw = "database-url", cfg.DatabaseURL
+	}
+	if raw == "" {
+		return temporalserver.PostgresOptions{}, errors.New("--db postgres: needs --temporal-db-url (LIENTHONG_TEMPORAL_DB_URL) or --database-url (DATABASE_URL)")
+	}
+	pg, err := temporalserver.PostgresOptionsFromURL(raw)
+	if err != nil {
+		return pg, fmt.Errorf("--%s: %w", flagName, err)
+	}
+	return pg, nil
+}
+
+// dialAddress is where a process on this host reaches a server bound on ip:
+// a wildcard bind is reached through loopback.
+func dialAddress(ip string, port int) string {
+	if parsed := net.ParseIP(ip); parsed == nil || parsed.IsUnspecified() {
+		ip = "127.0.0.1"
+	}
+	return net.JoinHostPort(ip, strconv.Itoa(port))
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/lienthong/lienthong/activities"
+	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/payloadcodec"
+	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+	"github.com/lienthong/lienthong/workflows"
+)
+
+// newTemporalClient dials Temporal with the payload codec, retrying while the
+// frontend comes up.
+func newTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
+	codec, err := payloadcodec.New(cfg.CodecKeyBytes())
+	if err != nil {
+		return nil, fmt.Errorf("--codec-key: %w", err)
+	}
+	opts := client.Options{
+		HostPort:      cfg.TemporalAddress,
+		Namespace:     cfg.TemporalNamespace,
+		DataConverter: codec.DataConverter(),
+		Logger:        sdklog.NewStructuredLogger(logger.With("component", "temporal-client")),
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := client.DialContext(ctx, opts)
+		if err == nil {
+			return c, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("connecting to temporal at %s (--temporal-address): %w", cfg.TemporalAddress, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// apiKey sends the engine's credential on every agency call.
+type apiKey string
+
+func (k apiKey) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(k)}, nil
+}
+
+// Agencies live on loopback or a private network; TLS termination is the
+// platform's job in a cluster (see docs/deploy.md).
+func (apiKey) RequireTransportSecurity() bool { return false }
+
+// dialAgencies makes the gRPC clients of the four agencies.
+func dialAgencies(cfg config.Config) (activities.Agencies, func(), error) {
+	var conns []*grpc.ClientConn
+	closeAll := func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}
+	dial := func(addr string) (*grpc.ClientConn, error) {
+		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithPerRPCCredentials(apiKey(cfg.AgencyAPIKey)))
+		if err != nil {
+			return nil, err
+		}
+		conns = append(conns, c)
+		return c, nil
+	}
+	out := activities.Agencies{Cases: map[string]agencyv1.CaseServiceClient{}}
+	for _, a := range []struct {
+		name, addr string
+	}{{dossier.AgencyJustice, cfg.JusticeAddr}, {dossier.AgencyPolice, cfg.PoliceAddr}, {dossier.AgencyInsurance, cfg.InsuranceAddr}, {dossier.AgencyPortal, cfg.PortalAddr}} {
+		conn, err := dial(a.addr)
+		if err != nil {
+			closeAll()
+			return out, nil, fmt.Errorf("--%s-addr: %w", a.name, err)
+		}
+		switch a.name {
+		case dossier.AgencyJustice:
+			out.Justice = agencyv1.NewJusticeServiceClient(conn)
+		case dossier.AgencyPolice:
+			out.Police = agencyv1.NewPoliceServiceClient(conn)
+		case dossier.AgencyInsurance:
+			out.Insurance = agencyv1.NewInsuranceServiceClient(conn)
+		case dossier.AgencyPortal:
+			out.Portal = agencyv1.NewPortalServiceClient(conn)
+		}
+		if a.name != dossier.AgencyPortal {
+			out.Cases[a.name] = agencyv1.NewCaseServiceClient(conn)
+		}
+	}
+	return out, closeAll, nil
+}
+
+// newWorkers builds one worker for the dossier workflows and one per agency
+// task queue, each agency queue rate-limited so a slow agency never starves
+// the others.
+func newWorkers(c client.Client, acts *activities.Activities, rate float64) []worker.Worker {
+	wf := worker.New(c, workflows.TaskQueueDossiers, worker.Options{})
+	workflows.Register(wf)
+	// Local activities (the read-model sync) run in the workflow worker.
+	wf.RegisterActivity(acts)
+	ws := []worker.Worker{wf}
+	for _, q := range []string{workflows.TaskQueueJustice, workflows.TaskQueuePolice, workflows.TaskQueueInsurance, workflows.TaskQueuePortal} {
+		w := worker.New(c, q, worker.Options{
+			TaskQueueActivitiesPerSecond:       rate,
+			MaxConcurrentActivityExecutionSize: 200,
+		})
+		w.RegisterActivity(acts)
+		ws = append(ws, w)
+	}
+	return ws
+}
+
+func startWorkers(ws []worker.Worker) error {
+	for i, w := range ws {
+		if err := w.Start(); err != nil {
+			for _, started := range ws[:i] {
+				started.Stop()
+			}
+			return fmt.Errorf("starting worker: %w", err)
+		}
+	}
+	return nil
+}
+
+func stopWorkers(ws []worker.Worker) {
+	for _, w := range ws {
+		w.Stop()
+	}
+}
+
+// newRegistry is a Prometheus registry with the Go and process collectors.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// serveHealth serves /healthz, /readyz and /metrics until ctx is done.
+func serveHealth(ctx context.Context, addr string, reg *prometheus.Registry, ready func(context.Context) error) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		rctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := ready(rctx); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

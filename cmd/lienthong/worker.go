@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lienthong/lienthong/activities"
+	"github.com/lienthong/lienthong/store"
+)
+
+// runWorker runs the dossier workflows and the agency activities against a
+// Temporal cluster and lienthong's PostgreSQL.
+func runWorker(ctx context.Context, args []string) error {
+	cfg, err := loadConfig("worker", args)
+	if err != nil {
+		return err
+	}
+	if err := errors.Join(cfg.RequireDatabase(), cfg.RequireSecrets()); err != nil {
+		return err
+	}
+	logger := newLogger(cfg).With("component", "worker")
+	pool, err := openPool(ctx, cfg.DatabaseURL, 20)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	tc, err := newTemporalClient(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	agencies, closeAgencies, err := dialAgencies(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeAgencies()
+
+	reg := newRegistry()
+	acts := &activities.Activities{Store: store.New(pool), Agencies: agencies, Logger: logger, Metrics: activities.NewMetrics(reg)}
+	ws := newWorkers(tc, acts, cfg.WorkerRate)
+	if err := startWorkers(ws); err != nil {
+		return err
+	}
+	defer stopWorkers(ws)
+	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return serveHealth(gctx, cfg.WorkerHTTPAddr, reg, func(ctx context.Context) error {
+			if _, err := tc.CheckHealth(ctx, nil); err != nil {
+				return fmt.Errorf("temporal: %w", err)
+			}
+			if err := pool.Ping(ctx); err != nil {
+				return fmt.Errorf("postgresql: %w", err)
+			}
+			return nil
+		})
+	})
+	return g.Wait()
+}

@@ -1,5 +1,0 @@
-package temporalserver
-
-import "errors"
-
-var errNotYet = errors.New("postgres persistence is not wired yet")

@@ -1,0 +1,225 @@
+package temporalserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	pgschema "go.temporal.io/server/schema/postgresql/v12"
+)
+
+var testSearchAttributes = map[string]enums.IndexedValueType{
+	"LienthongStep":    enums.INDEXED_VALUE_TYPE_KEYWORD,
+	"LienthongAgency":  enums.INDEXED_VALUE_TYPE_KEYWORD,
+	"LienthongOverdue": enums.INDEXED_VALUE_TYPE_BOOL,
+}
+
+func testDatabaseURL() string {
+	if u := os.Getenv("DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// tempPostgres returns options naming two fresh databases on the test server
+// and drops them when the test ends.
+func tempPostgres(t *testing.T) PostgresOptions {
+	t.Helper()
+	raw := testDatabaseURL()
+	pg, err := PostgresOptionsFromURL(raw)
+	require.NoError(t, err)
+	if u, _ := url.Parse(raw); u != nil && len(u.Path) > 1 {
+		// The URL's database exists; use it to create and drop ours.
+		pg.AdminDatabase = u.Path[1:]
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	pg.Database = "lt_tmp_" + hex.EncodeToString(b)
+	pg.VisibilityDatabase = pg.Database + "_vis"
+	pg.MaxConns = 4
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, pg.withDefaults().url(pg.withDefaults().AdminDatabase))
+	require.NoError(t, err, "these tests need PostgreSQL at %s (set DATABASE_URL)", raw)
+	require.NoError(t, conn.Close(ctx))
+
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, pg.withDefaults().url(pg.withDefaults().AdminDatabase))
+		if err != nil {
+			t.Errorf("dropping test databases: %v", err)
+			return
+		}
+		defer conn.Close(ctx)
+		for _, db := range []string{pg.Database, pg.VisibilityDatabase} {
+			if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)"); err != nil {
+				t.Errorf("dropping %s: %v", db, err)
+			}
+		}
+	})
+	return pg
+}
+
+func ledger(t *testing.T, ctx context.Context, pg PostgresOptions, db string) (version string, updates int) {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, pg.withDefaults().url(db))
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	require.NoError(t, conn.QueryRow(ctx,
+		"SELECT curr_version FROM schema_version WHERE version_partition = 0 AND db_name = $1", db).Scan(&version))
+	require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM schema_update_history").Scan(&updates))
+	return version, updates
+}
+
+func TestPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Temporal server against PostgreSQL")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	pg := tempPostgres(t)
+
+	t.Run("setup creates and upgrades both databases", func(t *testing.T) {
+		require.NoError(t, SetupPostgres(ctx, pg, nil))
+		v, n := ledger(t, ctx, pg, pg.Database)
+		require.Equal(t, pgschema.Version, v)
+		require.Positive(t, n)
+		v, n = ledger(t, ctx, pg, pg.VisibilityDatabase)
+		require.Equal(t, pgschema.VisibilityVersion, v)
+		require.Positive(t, n)
+	})
+
+	t.Run("second setup is a no-op", func(t *testing.T) {
+		_, before := ledger(t, ctx, pg, pg.Database)
+		_, beforeVis := ledger(t, ctx, pg, pg.VisibilityDatabase)
+		require.NoError(t, SetupPostgres(ctx, pg, nil))
+		_, after := ledger(t, ctx, pg, pg.Database)
+		_, afterVis := ledger(t, ctx, pg, pg.VisibilityDatabase)
+		require.Equal(t, before, after)
+		require.Equal(t, beforeVis, afterVis)
+	})
+
+	t.Run("a fresh database passes the shard check", func(t *testing.T) {
+		require.NoError(t, CheckHistoryShards(ctx, pg, 2))
+	})
+
+	port, err := freePort("127.0.0.1")
+	require.NoError(t, err)
+	srv, err := Start(Options{Port: port, Postgres: &pg, HistoryShards: 2})
+	require.NoError(t, err)
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			srv.Stop()
+		}
+	}
+	t.Cleanup(stop)
+
+	t.Run("namespace and search attributes are registered", func(t *testing.T) {
+		const ns = "lienthong-test"
+		require.NoError(t, EnsureNamespace(ctx, srv.Address(), ns, testSearchAttributes))
+		require.NoError(t, EnsureNamespace(ctx, srv.Address(), ns, testSearchAttributes))
+
+		c, err := client.DialContext(ctx, client.Options{HostPort: srv.Address(), Namespace: ns})
+		require.NoError(t, err)
+		defer c.Close()
+		desc, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: ns})
+		require.NoError(t, err)
+		require.Equal(t, NamespaceRetention, desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration())
+		sa, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: ns})
+		require.NoError(t, err)
+		for name, typ := range testSearchAttributes {
+			require.Equal(t, typ, sa.GetCustomAttributes()[name], name)
+		}
+	})
+
+	t.Run("connections stay within budget", func(t *testing.T) {
+		conn, err := pgx.Connect(ctx, pg.withDefaults().url(pg.Database))
+		require.NoError(t, err)
+		defer conn.Close(ctx)
+		var n int
+		require.NoError(t, conn.QueryRow(ctx,
+			"SELECT count(*) FROM pg_stat_activity WHERE datname = ANY($1)",
+			[]string{pg.Database, pg.VisibilityDatabase}).Scan(&n))
+		t.Logf("%d connections to the two databases with MaxConns %d", n, pg.MaxConns)
+		// Four services, each with a main and a visibility pool, plus ours.
+		require.LessOrEqual(t, n, 4*(pg.MaxConns+max(2, pg.MaxConns/2))+1)
+	})
+
+	stop()
+
+	t.Run("the stored shard count is enforced", func(t *testing.T) {
+		require.NoError(t, CheckHistoryShards(ctx, pg, 2))
+		err := CheckHistoryShards(ctx, pg, 3)
+		require.ErrorContains(t, err, "created with 2 history shards but 3 are configured")
+	})
+
+	t.Run("setup after the server ran is still a no-op", func(t *testing.T) {
+		_, before := ledger(t, ctx, pg, pg.Database)
+		require.NoError(t, SetupPostgres(ctx, pg, nil))
+		_, after := ledger(t, ctx, pg, pg.Database)
+		require.Equal(t, before, after)
+	})
+}
+
+func TestEnsureNamespace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Temporal server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	port, err := freePort("127.0.0.1")
+	require.NoError(t, err)
+	srv, err := Start(Options{Port: port})
+	require.NoError(t, err)
+	t.Cleanup(srv.Stop)
+
+	t.Run("is idempotent", func(t *testing.T) {
+		require.NoError(t, EnsureNamespace(ctx, srv.Address(), "lienthong", testSearchAttributes))
+		require.NoError(t, EnsureNamespace(ctx, srv.Address(), "lienthong", testSearchAttributes))
+		more := map[string]enums.IndexedValueType{"LienthongStatus": enums.INDEXED_VALUE_TYPE_KEYWORD}
+		for k, v := range testSearchAttributes {
+			more[k] = v
+		}
+		require.NoError(t, EnsureNamespace(ctx, srv.Address(), "lienthong", more))
+
+		c, err := client.DialContext(ctx, client.Options{HostPort: srv.Address()})
+		require.NoError(t, err)
+		defer c.Close()
+		sa, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "lienthong"})
+		require.NoError(t, err)
+		for name, typ := range more {
+			require.Equal(t, typ, sa.GetCustomAttributes()[name], name)
+		}
+	})
+
+	t.Run("refuses to change an attribute's type", func(t *testing.T) {
+		err := EnsureNamespace(ctx, srv.Address(), "lienthong",
+			map[string]enums.IndexedValueType{"LienthongOverdue": enums.INDEXED_VALUE_TYPE_KEYWORD})
+		require.ErrorContains(t, err, "LienthongOverdue exists as Bool, expected Keyword")
+	})
+
+	t.Run("gives up when the frontend never answers", func(t *testing.T) {
+		free, err := freePort("127.0.0.1")
+		require.NoError(t, err)
+		short, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		err = EnsureNamespace(short, net.JoinHostPort("127.0.0.1", strconv.Itoa(free)), "lienthong", nil)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}

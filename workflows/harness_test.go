@@ -1,0 +1,272 @@
+package workflows_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/lienthong/lienthong/activities"
+	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/workflows"
+)
+
+var a *activities.Activities
+
+var ict = time.FixedZone("ICT", 7*3600)
+
+// agencyScript says how a scripted agency treats one step.
+type agencyScript struct {
+	// sendErrors fail the first sends, in order, before one succeeds.
+	sendErrors []error
+	// refuse makes the send fail with a non-retryable refusal.
+	refuse string
+	// initial is the case status the send returns; RECEIVED by default.
+	initial dossier.CaseStatus
+	// decideAt pushes the decision at this offset from the start; zero: never.
+	decideAt time.Duration
+	decision dossier.CaseStatus
+	reason   string
+	missing  []string
+	result   map[string]string
+	// lostPush decides without pushing: only a poll finds it.
+	lostPush bool
+	// afterSupplement is the decision pushed once a supplement arrives.
+	afterSupplement dossier.CaseStatus
+}
+
+// harness runs a workflow against scripted agencies and records what the
+// read model and the portal received.
+type harness struct {
+	t   *testing.T
+	env *testsuite.TestWorkflowEnvironment
+
+	mu          sync.Mutex
+	scripts     map[dossier.StepKind]*agencyScript
+	sends       map[dossier.StepKind][]activities.StepInput
+	synced      []dossier.Snapshot
+	events      []dossier.Event
+	portal      []dossier.Snapshot
+	withdrawn   []string
+	supplements []activities.SupplementInput
+	attached    []activities.AttachIDInput
+	polls       int
+	code        string
+}
+
+func newHarness(t *testing.T, start time.Time, scripts map[dossier.StepKind]*agencyScript) *harness {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	h := &harness{
+		t:       t,
+		env:     s.NewTestWorkflowEnvironment(),
+		scripts: scripts,
+		sends:   map[dossier.StepKind][]activities.StepInput{},
+		code:    "00004-260302-0001",
+	}
+	h.env.SetStartTime(start)
+	h.env.SetTestTimeout(30 * time.Second)
+	h.env.RegisterActivity(a)
+	workflows.Register(h.env)
+
+	for _, send := range []struct {
+		kind dossier.StepKind
+		fn   any
+	}{
+		{dossier.StepBirthRegistration, a.RegisterBirth},
+		{dossier.StepIDNumber, a.IssueIDNumber},
+		{dossier.StepResidenceRegistration, a.RegisterResidence},
+		{dossier.StepChildCard, a.IssueChildCard},
+		{dossier.StepDeathRegistration, a.RegisterDeath},
+		{dossier.StepResidenceCancellation, a.CancelResidence},
+		{dossier.StepFuneralAllowance, a.SettleFuneralAllowance},
+	} {
+		h.env.OnActivity(send.fn, mock.Anything, mock.Anything).Return(h.send).Maybe()
+	}
+	h.env.OnActivity(a.GetCase, mock.Anything, mock.Anything).Return(h.getCase).Maybe()
+	h.env.OnActivity(a.WithdrawCase, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.WithdrawInput) (activities.CaseResult, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.withdrawn = append(h.withdrawn, in.CaseID)
+			return activities.CaseResult{Case: h.caseOf(stepOfCase(in.CaseID), dossier.CaseWithdrawn, 90)}, nil
+		}).Maybe()
+	h.env.OnActivity(a.SupplementCase, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SupplementInput) (activities.CaseResult, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.supplements = append(h.supplements, in)
+			k := stepOfCase(in.CaseID)
+			return activities.CaseResult{Case: h.caseOf(k, dossier.CaseReceived, 50)}, nil
+		}).Maybe()
+	h.env.OnActivity(a.AttachIDNumber, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.AttachIDInput) (activities.CaseResult, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.attached = append(h.attached, in)
+			c := h.caseOf(dossier.StepBirthRegistration, dossier.CaseApproved, 80)
+			c.Result = map[string]string{"registration_number": "RB-1", "id_number": in.IDNumber}
+			return activities.CaseResult{Case: c}, nil
+		}).Maybe()
+	h.env.OnActivity(a.SyncReadModel, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SyncInput) (activities.SyncResult, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.synced = append(h.synced, in.Snapshots...)
+			h.events = append(h.events, in.Events...)
+			return activities.SyncResult{Applied: true}, nil
+		}).Maybe()
+	h.env.OnActivity(a.PublishPortal, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.PortalInput) (activities.PortalResult, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.portal = append(h.portal, in.Snapshots...)
+			return activities.PortalResult{}, nil
+		}).Maybe()
+
+	for k, s := range scripts {
+		if s.decideAt > 0 && !s.lostPush {
+			k, s := k, s
+			h.env.RegisterDelayedCallback(func() {
+				h.env.SignalWorkflow(workflows.SignalCaseUpdate, h.decided(k, s))
+			}, s.decideAt)
+		}
+	}
+	return h
+}
+
+func caseID(k dossier.StepKind) string { return "case-" + string(k) }
+
+func stepOfCase(id string) dossier.StepKind { return dossier.StepKind(id[len("case-"):]) }
+
+func (h *harness) caseOf(k dossier.StepKind, st dossier.CaseStatus, version int64) dossier.Case {
+	return dossier.Case{CaseID: caseID(k), Agency: k.Agency(), DossierCode: h.code, Step: k, Status: st, Version: version}
+}
+
+func (h *harness) decided(k dossier.StepKind, s *agencyScript) dossier.Case {
+	c := h.caseOf(k, s.decision, 10)
+	c.Reason, c.Missing, c.Result = s.reason, s.missing, s.result
+	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.DecidedAt = &t
+	return c
+}
+
+func (h *harness) send(_ context.Context, in activities.StepInput) (activities.StepResult, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sends[in.Step] = append(h.sends[in.Step], in)
+	s := h.scripts[in.Step]
+	if s == nil {
+		return activities.StepResult{}, fmt.Errorf("no script for %s", in.Step)
+	}
+	if s.refuse != "" {
+		return activities.StepResult{}, temporal.NewNonRetryableApplicationError(s.refuse, activities.ErrRefused, nil)
+	}
+	if n := len(h.sends[in.Step]); n <= len(s.sendErrors) {
+		return activities.StepResult{}, s.sendErrors[n-1]
+	}
+	initial := s.initial
+	if initial == "" {
+		initial = dossier.CaseReceived
+	}
+	if initial.Decided() {
+		c := h.decided(in.Step, s)
+		c.Status, c.Version = initial, 1
+		return activities.StepResult{Case: c}, nil
+	}
+	return activities.StepResult{Case: h.caseOf(in.Step, initial, 1)}, nil
+}
+
+func (h *harness) getCase(_ context.Context, in activities.CaseInput) (activities.CaseResult, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.polls++
+	k := stepOfCase(in.CaseID)
+	s := h.scripts[k]
+	if s != nil && s.lostPush {
+		return activities.CaseResult{Case: h.decided(k, s)}, nil
+	}
+	return activities.CaseResult{Case: h.caseOf(k, dossier.CaseReceived, 1)}, nil
+}
+
+func (h *harness) input(received time.Time) workflows.DossierInput {
+	return workflows.DossierInput{
+		Code: h.code, CommuneCode: "00004", ProvinceCode: "001",
+		ReceivedAt: received, DueAt: received.Add(72 * time.Hour), AppointmentAt: received.Add(72 * time.Hour),
+		Limits: workflows.DefaultLimits(),
+		Timing: workflows.Timing{RetryInitial: time.Second, RetryMax: time.Minute, PollInitial: 30 * time.Second, PollMax: 10 * time.Minute},
+	}
+}
+
+func (h *harness) runBirth(in workflows.DossierInput) dossier.Snapshot {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(workflows.WorkflowBirth, workflows.BirthInput{Dossier: in})
+	return h.result()
+}
+
+func (h *harness) runDeath(in workflows.DossierInput, allowance bool) dossier.Snapshot {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(workflows.WorkflowDeath, workflows.DeathInput{Dossier: in, FuneralAllowance: allowance})
+	return h.result()
+}
+
+func (h *harness) result() dossier.Snapshot {
+	h.t.Helper()
+	require.True(h.t, h.env.IsWorkflowCompleted(), "workflow did not complete")
+	require.NoError(h.t, h.env.GetWorkflowError())
+	var res struct{ Final dossier.Snapshot }
+	require.NoError(h.t, h.env.GetWorkflowResult(&res))
+	h.checkSync(res.Final)
+	return res.Final
+}
+
+// checkSync asserts every version reached the read model and the portal, in
+// order, with nothing missing or repeated, ending at the final state.
+func (h *harness) checkSync(final dossier.Snapshot) {
+	h.t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for name, got := range map[string][]dossier.Snapshot{"read model": h.synced, "portal": h.portal} {
+		require.NotEmpty(h.t, got, name)
+		for i, s := range got {
+			require.Equal(h.t, int64(i+1), s.Version, "%s version %d out of order", name, i)
+		}
+		last := got[len(got)-1]
+		require.Equal(h.t, final.Version, last.Version, name)
+		require.Equal(h.t, final.Status, last.Status, name)
+	}
+	keys := map[string]bool{}
+	for _, ev := range h.events {
+		require.False(h.t, keys[ev.Key], "event %s written twice", ev.Key)
+		keys[ev.Key] = true
+	}
+}
+
+func (h *harness) eventKinds(kind string) []dossier.Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []dossier.Event
+	for _, ev := range h.events {
+		if ev.Kind == kind {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func approveAt(d time.Duration, result map[string]string) *agencyScript {
+	return &agencyScript{decideAt: d, decision: dossier.CaseApproved, result: result}
+}
+
+func stepStatus(s dossier.Snapshot, k dossier.StepKind) dossier.StepStatus {
+	if st := s.Step(k); st != nil {
+		return st.Status
+	}
+	return ""
+}

@@ -1,0 +1,381 @@
+package workflows_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/lienthong/lienthong/activities"
+	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/workflows"
+)
+
+// A Monday morning in an ordinary week.
+var monday = time.Date(2026, 3, 2, 9, 0, 0, 0, ict)
+
+func birthScripts() map[dossier.StepKind]*agencyScript {
+	return map[dossier.StepKind]*agencyScript{
+		dossier.StepIDNumber:              {initial: dossier.CaseApproved, result: map[string]string{"id_number": "001226000123"}},
+		dossier.StepBirthRegistration:     approveAt(time.Hour, map[string]string{"registration_number": "RB-1"}),
+		dossier.StepResidenceRegistration: approveAt(3*time.Hour, map[string]string{"household_id": "HH-1"}),
+		dossier.StepChildCard:             approveAt(4*time.Hour, map[string]string{"card_code": "TE101"}),
+	}
+}
+
+func deathScripts() map[dossier.StepKind]*agencyScript {
+	return map[dossier.StepKind]*agencyScript{
+		dossier.StepDeathRegistration:     approveAt(time.Hour, map[string]string{"registration_number": "RD-1"}),
+		dossier.StepResidenceCancellation: approveAt(3*time.Hour, nil),
+		dossier.StepFuneralAllowance:      approveAt(5*time.Hour, map[string]string{"amount_vnd": "23400000"}),
+	}
+}
+
+func TestBirthHappyPath(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, monday, birthScripts())
+	final := h.runBirth(h.input(monday))
+
+	require.Equal(t, dossier.StatusCompleted, final.Status)
+	for _, k := range workflows.BirthSteps {
+		require.Equal(t, dossier.StepApproved, stepStatus(final, k), k)
+	}
+	require.Equal(t, "001226000123", final.Step(dossier.StepIDNumber).Result["id_number"])
+	// The prompt number went out with the birth registration: nothing to attach later.
+	require.Equal(t, "001226000123", h.sends[dossier.StepBirthRegistration][0].ChildIDNumber)
+	require.Empty(t, h.attached)
+	// Residence and card rest on the birth record.
+	require.Equal(t, "RB-1", h.sends[dossier.StepResidenceRegistration][0].RegistrationNumber)
+	require.Equal(t, "RB-1", h.sends[dossier.StepChildCard][0].RegistrationNumber)
+	require.Equal(t, "001226000123", h.sends[dossier.StepChildCard][0].ChildIDNumber)
+	require.Equal(t, h.code+"/child_card", h.sends[dossier.StepChildCard][0].IdempotencyKey)
+}
+
+func TestDeathHappyPath(t *testing.T) {
+	t.Parallel()
+	t.Run("three procedures", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, monday, deathScripts())
+		final := h.runDeath(h.input(monday), true)
+		require.Equal(t, dossier.StatusCompleted, final.Status)
+		require.Len(t, final.Steps, 3)
+		require.Equal(t, "23400000", final.Step(dossier.StepFuneralAllowance).Result["amount_vnd"])
+		require.Equal(t, "RD-1", h.sends[dossier.StepFuneralAllowance][0].RegistrationNumber)
+	})
+	t.Run("two procedures leave the allowance out", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, monday, deathScripts())
+		final := h.runDeath(h.input(monday), false)
+		require.Equal(t, dossier.StatusCompleted, final.Status)
+		require.Len(t, final.Steps, 2)
+		require.Empty(t, h.sends[dossier.StepFuneralAllowance])
+	})
+}
+
+func TestAgencyRejections(t *testing.T) {
+	t.Parallel()
+	reject := func(reason string) *agencyScript {
+		return &agencyScript{decideAt: 2 * time.Hour, decision: dossier.CaseRejected, reason: reason}
+	}
+	t.Run("justice rejects the birth: dependants are skipped", func(t *testing.T) {
+		t.Parallel()
+		s := birthScripts()
+		s[dossier.StepIDNumber] = &agencyScript{decideAt: 10 * time.Hour, decision: dossier.CaseApproved}
+		s[dossier.StepBirthRegistration] = reject("hospital birth certificate does not match")
+		h := newHarness(t, monday, s)
+		final := h.runBirth(h.input(monday))
+		require.Equal(t, dossier.StatusRejected, final.Status)
+		require.Contains(t, final.OutcomeReason, "hospital birth certificate does not match")
+		for _, k := range []dossier.StepKind{dossier.StepResidenceRegistration, dossier.StepChildCard, dossier.StepIDNumber} {
+			require.Equal(t, dossier.StepSkipped, stepStatus(final, k), k)
+			require.Contains(t, final.Step(k).Reason, "birth registration rejected")
+		}
+		require.Contains(t, h.withdrawn, caseID(dossier.StepIDNumber), "the pending ID request is withdrawn")
+		require.Empty(t, h.sends[dossier.StepChildCard])
+	})
+	t.Run("police rejects residence: partial completion", func(t *testing.T) {
+		t.Parallel()
+		s := birthScripts()
+		s[dossier.StepResidenceRegistration] = reject("household head has not consented")
+		h := newHarness(t, monday, s)
+		final := h.runBirth(h.input(monday))
+		require.Equal(t, dossier.StatusPartiallyCompleted, final.Status)
+		require.Contains(t, final.OutcomeReason, "residence_registration rejected: household head has not consented")
+		require.Equal(t, dossier.StepApproved, stepStatus(final, dossier.StepChildCard))
+	})
+	t.Run("insurance rejects the card: partial completion", func(t *testing.T) {
+		t.Parallel()
+		s := birthScripts()
+		s[dossier.StepChildCard] = reject("child is 6 or older")
+		h := newHarness(t, monday, s)
+		final := h.runBirth(h.input(monday))
+		require.Equal(t, dossier.StatusPartiallyCompleted, final.Status)
+		require.Equal(t, dossier.StepRejected, stepStatus(final, dossier.StepChildCard))
+	})
+	t.Run("justice rejects the death", func(t *testing.T) {
+		t.Parallel()
+		s := deathScripts()
+		s[dossier.StepDeathRegistration] = reject("death notice number unknown")
+		h := newHarness(t, monday, s)
+		final := h.runDeath(h.input(monday), true)
+		require.Equal(t, dossier.StatusRejected, final.Status)
+		require.Equal(t, dossier.StepSkipped, stepStatus(final, dossier.StepFuneralAllowance))
+	})
+	t.Run("insurance rejects the allowance as ineligible", func(t *testing.T) {
+		t.Parallel()
+		s := deathScripts()
+		s[dossier.StepFuneralAllowance] = reject("fewer than 12 months of compulsory contributions")
+		h := newHarness(t, monday, s)
+		final := h.runDeath(h.input(monday), true)
+		require.Equal(t, dossier.StatusPartiallyCompleted, final.Status)
+		require.Equal(t, dossier.StepApproved, stepStatus(final, dossier.StepResidenceCancellation))
+	})
+	t.Run("an agency refusing the request itself rejects the step", func(t *testing.T) {
+		t.Parallel()
+		s := deathScripts()
+		s[dossier.StepResidenceCancellation] = &agencyScript{refuse: "FAILED_PRECONDITION: person is not resident"}
+		h := newHarness(t, monday, s)
+		final := h.runDeath(h.input(monday), true)
+		require.Equal(t, dossier.StatusPartiallyCompleted, final.Status)
+		require.Contains(t, final.Step(dossier.StepResidenceCancellation).Reason, "not resident")
+		require.Len(t, h.sends[dossier.StepResidenceCancellation], 1, "a refusal is not retried")
+	})
+}
+
+func TestSupplement(t *testing.T) {
+	t.Parallel()
+	needs := func() *agencyScript {
+		return &agencyScript{decideAt: time.Hour, decision: dossier.CaseNeedsSupplement, reason: "birth certificate scan unreadable", missing: []string{"birth_certificate_scan"}}
+	}
+	t.Run("answered, then approved", func(t *testing.T) {
+		t.Parallel()
+		s := birthScripts()
+		s[dossier.StepChildCard] = needs()
+		s[dossier.StepChildCard].decideAt = 5 * time.Hour
+		h := newHarness(t, monday, s)
+		// The agency approves once it has the supplement.
+		h.env.RegisterDelayedCallback(func() {
+			h.env.UpdateWorkflow(workflows.UpdateSupplement, "sup-1", &updateCallbacks{t: t, wantErr: false},
+				workflows.SupplementInput{Step: dossier.StepChildCard, RequestID: "r1", Fields: map[string]string{"birth_certificate_scan": "doc-2"}, Actor: "clerk:1"})
+		}, 8*time.Hour)
+		h.env.RegisterDelayedCallback(func() {
+			c := h.caseOf(dossier.StepChildCard, dossier.CaseApproved, 60)
+			h.env.SignalWorkflow(workflows.SignalCaseUpdate, c)
+		}, 9*time.Hour)
+		// Before any request, a supplement is refused clearly.
+		h.env.RegisterDelayedCallback(func() {
+			h.env.UpdateWorkflow(workflows.UpdateSupplement, "sup-0", &updateCallbacks{t: t, wantErr: true, errContains: "is not awaiting a supplement"},
+				workflows.SupplementInput{Step: dossier.StepResidenceRegistration, RequestID: "r0", Fields: map[string]string{"x": "y"}})
+		}, 30*time.Minute)
+		final := h.runBirth(h.input(monday))
+		require.Equal(t, dossier.StatusCompleted, final.Status)
+		require.Len(t, h.supplements, 1)
+		require.Equal(t, h.code+"/child_card/supplement/r1", h.supplements[0].IdempotencyKey)
+		// The read model showed NEEDS_SUPPLEMENT on the way.
+		seen := false
+		for _, s := range h.synced {
+			if s.Status == dossier.StatusNeedsSupplement && stepStatus(s, dossier.StepChildCard) == dossier.StepNeedsSupplement {
+				seen = true
+			}
+		}
+		require.True(t, seen)
+	})
+	t.Run("none within 7 working days across a holiday", func(t *testing.T) {
+		t.Parallel()
+		// Wednesday 22 April 2026: the window spans the Hùng Kings day off
+		// (Mon 27 April), 30 April and 1 May.
+		start := time.Date(2026, 4, 22, 9, 0, 0, 0, ict)
+		s := deathScripts()
+		s[dossier.StepDeathRegistration] = needs()
+		h := newHarness(t, start, s)
+		final := h.runDeath(h.input(start), true)
+		require.Equal(t, dossier.StatusRejected, final.Status)
+		reg := final.Step(dossier.StepDeathRegistration)
+		require.Equal(t, dossier.StepRejected, reg.Status)
+		require.Contains(t, reg.Reason, "no supplement within 7 working days")
+		// Seven working days from Wed 22 April, skipping 27 and 30 April and 1 May, end on Mon 4 May... or later: never before.
+		require.True(t, reg.DecidedAt.After(time.Date(2026, 5, 4, 0, 0, 0, 0, ict)), "decided %s", reg.DecidedAt)
+		require.Equal(t, dossier.StepSkipped, stepStatus(final, dossier.StepResidenceCancellation))
+		require.Contains(t, h.withdrawn, caseID(dossier.StepDeathRegistration))
+	})
+}
+
+func TestLateIDNumber(t *testing.T) {
+	t.Parallel()
+	s := birthScripts()
+	// The population database answers two days later.
+	s[dossier.StepIDNumber] = &agencyScript{decideAt: 50 * time.Hour, decision: dossier.CaseApproved, result: map[string]string{"id_number": "001226000999"}}
+	s[dossier.StepBirthRegistration] = &agencyScript{decideAt: time.Hour, decision: dossier.CaseApprovedPendingID, result: map[string]string{"registration_number": "RB-1"}}
+	h := newHarness(t, monday, s)
+	final := h.runBirth(h.input(monday))
+
+	require.Equal(t, dossier.StatusCompleted, final.Status)
+	require.Empty(t, h.sends[dossier.StepBirthRegistration][0].ChildIDNumber, "the certificate was issued without the number")
+	require.Len(t, h.attached, 1, "the number was added when it arrived")
+	require.Equal(t, "001226000999", h.attached[0].IDNumber)
+	require.Equal(t, "001226000999", final.Step(dossier.StepBirthRegistration).Result["id_number"])
+	require.Equal(t, "001226000999", h.sends[dossier.StepChildCard][0].ChildIDNumber)
+	require.NotEmpty(t, h.eventKinds(dossier.EventIDNumberLate))
+
+	// The card's wait showed as its own state, while residence went ahead.
+	waited := false
+	for _, snap := range h.synced {
+		if stepStatus(snap, dossier.StepChildCard) == dossier.StepWaitingIDNumber {
+			waited = true
+			require.NotEqual(t, dossier.StepPending, stepStatus(snap, dossier.StepResidenceRegistration))
+		}
+	}
+	require.True(t, waited)
+}
+
+func TestOutageThenRecovery(t *testing.T) {
+	t.Parallel()
+	s := birthScripts()
+	unavailable := temporal.NewApplicationError("UNAVAILABLE: police residence system is down", activities.ErrUnavailable)
+	unauth := temporal.NewApplicationError("UNAUTHENTICATED: national login failed", activities.ErrUnauthenticated)
+	s[dossier.StepResidenceRegistration].sendErrors = []error{unavailable, unavailable, unauth, unavailable, unavailable}
+	h := newHarness(t, monday, s)
+	final := h.runBirth(h.input(monday))
+
+	require.Equal(t, dossier.StatusCompleted, final.Status)
+	sends := h.sends[dossier.StepResidenceRegistration]
+	require.Len(t, sends, 6)
+	for _, in := range sends {
+		require.Equal(t, h.code+"/residence_registration", in.IdempotencyKey, "every attempt reuses the key")
+	}
+	require.Equal(t, 6, final.Step(dossier.StepResidenceRegistration).Attempts)
+	require.Len(t, h.eventKinds(dossier.EventAttemptFailed), 5)
+	// While it failed, the read model showed the attempts and the last error.
+	sawError := false
+	for _, snap := range h.synced {
+		if st := snap.Step(dossier.StepResidenceRegistration); st != nil && st.LastError != "" {
+			sawError = true
+			require.Equal(t, dossier.StepSending, st.Status)
+		}
+	}
+	require.True(t, sawError)
+}
+
+func TestLostCallbackCaughtByPoll(t *testing.T) {
+	t.Parallel()
+	s := deathScripts()
+	s[dossier.StepResidenceCancellation] = &agencyScript{decision: dossier.CaseApproved, lostPush: true}
+	h := newHarness(t, monday, s)
+	final := h.runDeath(h.input(monday), true)
+	require.Equal(t, dossier.StatusCompleted, final.Status)
+	require.Positive(t, h.polls)
+	reconciled := false
+	for _, ev := range h.eventKinds(dossier.EventDecision) {
+		if ev.Outcome == "reconciled" && ev.Step == dossier.StepResidenceCancellation {
+			reconciled = true
+		}
+	}
+	require.True(t, reconciled)
+}
+
+func TestClerkCancel(t *testing.T) {
+	t.Parallel()
+	s := birthScripts()
+	s[dossier.StepBirthRegistration] = &agencyScript{} // never decides
+	s[dossier.StepIDNumber] = &agencyScript{}          // never decides
+	h := newHarness(t, monday, s)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(workflows.UpdateCancel, "c-0", &updateCallbacks{t: t, wantErr: true, errContains: "reason"},
+			workflows.CancelInput{Actor: "clerk:1"})
+		h.env.UpdateWorkflow(workflows.UpdateCancel, "c-1", &updateCallbacks{t: t},
+			workflows.CancelInput{Reason: "family withdrew the application", Actor: "clerk:1"})
+	}, 2*time.Hour)
+	final := h.runBirth(h.input(monday))
+
+	require.Equal(t, dossier.StatusCancelled, final.Status)
+	require.Equal(t, "family withdrew the application", final.OutcomeReason)
+	for _, k := range workflows.BirthSteps {
+		require.Equal(t, dossier.StepCancelled, stepStatus(final, k), k)
+	}
+	require.ElementsMatch(t, []string{caseID(dossier.StepBirthRegistration), caseID(dossier.StepIDNumber)}, h.withdrawn)
+}
+
+func TestOverdueEscalation(t *testing.T) {
+	t.Parallel()
+	s := deathScripts()
+	// Residence cancellation has 2 working days; Police answers after 6 calendar days.
+	s[dossier.StepResidenceCancellation] = approveAt(6*24*time.Hour, nil)
+	h := newHarness(t, monday, s)
+	final := h.runDeath(h.input(monday), true)
+
+	require.Equal(t, dossier.StatusCompleted, final.Status)
+	require.True(t, final.Step(dossier.StepResidenceCancellation).Overdue)
+	require.False(t, final.Step(dossier.StepFuneralAllowance).Overdue)
+	require.True(t, final.Overdue, "the whole dossier passed its limit too")
+	var escalated bool
+	for _, ev := range h.eventKinds(dossier.EventEscalated) {
+		if ev.Step == dossier.StepResidenceCancellation {
+			escalated = true
+			require.Contains(t, ev.Outcome, "police")
+		}
+	}
+	require.True(t, escalated)
+}
+
+func TestRetryNowCutsTheBackoff(t *testing.T) {
+	t.Parallel()
+	s := deathScripts()
+	down := temporal.NewApplicationError("UNAVAILABLE: down", activities.ErrUnavailable)
+	s[dossier.StepFuneralAllowance].sendErrors = []error{down}
+	h := newHarness(t, monday, s)
+	in := h.input(monday)
+	// Without help, the second attempt would wait a full day.
+	in.Timing.RetryInitial = 24 * time.Hour
+	in.Timing.RetryMax = 24 * time.Hour
+	h.env.RegisterDelayedCallback(func() {
+		// A step that is already approved cannot be retried.
+		h.env.UpdateWorkflow(workflows.UpdateRetryStep, "r-0", &updateCallbacks{t: t, wantErr: true, errContains: "cannot be retried"},
+			workflows.RetryInput{Step: dossier.StepDeathRegistration, Actor: "supervisor:1"})
+		h.env.UpdateWorkflow(workflows.UpdateRetryStep, "r-1", &updateCallbacks{t: t},
+			workflows.RetryInput{Step: dossier.StepFuneralAllowance, Reason: "agency is back", Actor: "supervisor:1"})
+	}, 2*time.Hour)
+	final := h.runDeath(in, true)
+	require.Equal(t, dossier.StatusCompleted, final.Status)
+	require.Equal(t, 2, final.Step(dossier.StepFuneralAllowance).Attempts)
+	var sentAt time.Time
+	for _, ev := range h.eventKinds(dossier.EventSent) {
+		if ev.Step == dossier.StepFuneralAllowance {
+			sentAt = ev.At
+		}
+	}
+	require.False(t, sentAt.IsZero())
+	require.True(t, sentAt.Before(monday.Add(3*time.Hour)), "second attempt at %s, want right after the 2h retry", sentAt)
+	remedies := h.eventKinds(dossier.EventRemedy)
+	require.Len(t, remedies, 1)
+	require.Equal(t, "supervisor:1", remedies[0].Actor)
+}
+
+type updateCallbacks struct {
+	t           *testing.T
+	wantErr     bool
+	errContains string
+}
+
+func (u *updateCallbacks) Accept() {
+	if u.wantErr {
+		u.t.Errorf("update accepted, want rejection containing %q", u.errContains)
+	}
+}
+
+func (u *updateCallbacks) Reject(err error) {
+	if !u.wantErr {
+		u.t.Errorf("update rejected: %v", err)
+		return
+	}
+	require.ErrorContains(u.t, err, u.errContains)
+}
+
+func (u *updateCallbacks) Complete(_ any, err error) {
+	if err != nil && !u.wantErr {
+		u.t.Errorf("update failed: %v", err)
+	}
+}
+
+var _ client.UpdateWorkflowOptions
