@@ -58,6 +58,8 @@ type Config struct {
 	CallbackAddr string
 	// AgencyAPIKey is the credential the engine presents to agencies.
 	AgencyAPIKey string
+	// AgencyAdminKey is the credential for the agencies' AdminService (modes, faults).
+	AgencyAdminKey string
 	// CallbackToken is the credential agencies present to the engine's callback API.
 	CallbackToken string
 	// AgencySeed makes the mocks' seed data and faults reproducible.
@@ -117,6 +119,7 @@ func Defaults() Config {
 		PortalAddr:        "127.0.0.1:7404",
 		CallbackAddr:      "127.0.0.1:7400",
 		AgencyAPIKey:      "dev-engine-key",
+		AgencyAdminKey:    "dev-admin-key",
 		AgencySeed:        6301,
 		AgencyMode:        "auto",
 		AgencyMinDelay:    200 * time.Millisecond,
@@ -153,6 +156,7 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.str("portal-addr", "PORTAL_ADDR", &cfg.PortalAddr, "Portal service host:port", false)
 	l.str("callback-addr", "CALLBACK_ADDR", &cfg.CallbackAddr, "engine API gRPC address that agencies push case changes to", false)
 	l.str("agency-api-key", "AGENCY_API_KEY", &cfg.AgencyAPIKey, "credential the engine presents to agencies", true)
+	l.str("agency-admin-key", "AGENCY_ADMIN_KEY", &cfg.AgencyAdminKey, "credential for the agencies' AdminService (decision modes, faults)", true)
 	l.str("callback-token", "CALLBACK_TOKEN", &cfg.CallbackToken, "token agencies present to the engine; derived from --token-key when empty", true)
 	l.int64("agency-seed", "AGENCY_SEED", &cfg.AgencySeed, "seed for the mocks' population and faults")
 	l.str("agency-mode", "AGENCY_MODE", &cfg.AgencyMode, "auto or manual decisions at start-up", false)

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lienthong/lienthong/agency"
+	"github.com/lienthong/lienthong/auth"
+	"github.com/lienthong/lienthong/config"
+	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// runAgency runs one mock agency, or all four, against lienthong's PostgreSQL.
+func runAgency(ctx context.Context, args []string) error {
+	cfg, err := loadConfig("agency", args)
+	if err != nil {
+		return err
+	}
+	if err := cfg.RequireDatabase(); err != nil {
+		return err
+	}
+	if cfg.CallbackToken == "" && cfg.TokenKey == "" {
+		return errors.New("--callback-token or --token-key: required, so the agencies can authenticate their pushes to the engine")
+	}
+	logger := newLogger(cfg)
+	pool, err := openPool(ctx, cfg.DatabaseURL, 20)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	names := agency.Names()
+	if cfg.AgencyName != "all" {
+		names = []string{cfg.AgencyName}
+	}
+	var servers []*agency.Server
+	defer func() {
+		for _, s := range servers {
+			s.Stop()
+		}
+	}()
+	for _, name := range names {
+		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name))
+		if err != nil {
+			return err
+		}
+		servers = append(servers, srv)
+		logger.Info("agency serving", "agency", name, "addr", srv.Addr())
+	}
+	reg := newRegistry()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return serveHealth(gctx, cfg.AgencyHTTPAddr, reg, func(ctx context.Context) error { return pool.Ping(ctx) })
+	})
+	return g.Wait()
+}
+
+// startAgency starts one agency with the configured credentials, mode and
+// the token it presents when pushing to the engine.
+func startAgency(ctx context.Context, cfg config.Config, name string, pool *pgxpool.Pool, addr string) (*agency.Server, error) {
+	token := cfg.CallbackToken
+	if token == "" {
+		var err error
+		token, err = auth.Issue(cfg.TokenKeyBytes(), auth.Claims{Subject: "agency-" + name, Role: auth.RoleAgency, Agency: name}, 10*365*24*time.Hour)
+		if err != nil {
+			return nil, fmt.Errorf("issuing %s callback token: %w", name, err)
+		}
+	}
+	mode := agencyv1.DecisionMode_DECISION_MODE_AUTO
+	if cfg.AgencyMode == "manual" {
+		mode = agencyv1.DecisionMode_DECISION_MODE_MANUAL
+	}
+	srv, err := agency.Start(ctx, agency.Options{
+		Name:          name,
+		ListenAddr:    addr,
+		Pool:          pool,
+		APIKeys:       map[string]string{cfg.AgencyAPIKey: "engine", cfg.AgencyAdminKey: "admin"},
+		CallbackAddr:  cfg.CallbackAddr,
+		CallbackToken: token,
+		Mode:          mode,
+		Auto: &agencyv1.AutoDecider{
+			MinDelay: durationpb.New(cfg.AgencyMinDelay),
+			MaxDelay: durationpb.New(cfg.AgencyMaxDelay),
+		},
+		Seed:       cfg.AgencySeed,
+		SeedPeople: cfg.SeedPeople,
+		Logger:     newLogger(cfg).With("component", "agency", "agency", name),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting agency %s on %s: %w", name, addr, err)
+	}
+	return srv, nil
+}
+
+// quietLogger keeps the embedded server's chatter to warnings unless debugging.
+func quietLogger(cfg config.Config) *slog.Logger {
+	c := cfg
+	if c.LogLevel != "debug" {
+		c.LogLevel = "warn"
+	}
+	return newLogger(c)
+}
+
+// waitHTTP polls url until it answers 200.
+func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = fmt.Errorf("%s answered %s", url, resp.Status)
+		} else {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("not ready within %s: %w", timeout, last)
+}

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lienthong/lienthong/activities"
+	"github.com/lienthong/lienthong/agency"
+	"github.com/lienthong/lienthong/api"
+	"github.com/lienthong/lienthong/auth"
+	"github.com/lienthong/lienthong/calendar"
+	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/pgserver"
+	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/temporalserver"
+	"github.com/lienthong/lienthong/workflows"
+)
+
+// runDev starts the whole system in one process: embedded Temporal, a
+// private PostgreSQL unless DATABASE_URL is set, the four mock agencies, the
+// worker, the API and the console. Stopping it stops everything it started.
+func runDev(ctx context.Context, args []string) error {
+	cfg, err := loadConfig("dev", args)
+	if err != nil {
+		return err
+	}
+	return devStack(ctx, cfg, os.Stdout, nil)
+}
+
+// devStack runs the stack until ctx is done. ready, if set, receives the
+// running stack's addresses once everything answers.
+func devStack(ctx context.Context, cfg config.Config, out io.Writer, ready func(devAddrs)) error {
+	logger := newLogger(cfg)
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("--data-dir: %w", err)
+	}
+	if err := devSecrets(&cfg); err != nil {
+		return err
+	}
+
+	// PostgreSQL: the configured one, or a private one in the data directory.
+	databaseNote := "configured (DATABASE_URL)"
+	if cfg.DatabaseURL == "" {
+		pg, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(cfg.DataDir, "postgres"), Logger: logger.With("component", "postgres")})
+		if err != nil {
+			return err
+		}
+		defer pg.Stop()
+		cfg.DatabaseURL = pg.URL()
+		databaseNote = "private, in " + filepath.Join(cfg.DataDir, "postgres")
+	}
+	pool, err := openPool(ctx, cfg.DatabaseURL, 40)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+
+	// Temporal, embedded.
+	sqliteFile := filepath.Join(cfg.DataDir, "temporal.db")
+	if cfg.Ephemeral || cfg.TemporalDB == "memory" {
+		sqliteFile = ""
+	}
+	ts, err := temporalserver.Start(temporalserver.Options{
+		IP: cfg.ListenIP, Port: cfg.TemporalPort, UIPort: cfg.TemporalUIPort,
+		SQLiteFile: sqliteFile, Logger: quietLogger(cfg).With("component", "temporal"),
+	})
+	if err != nil {
+		return fmt.Errorf("%w (is another lienthong or Temporal already using port %d? set --temporal-port)", err, cfg.TemporalPort)
+	}
+	defer ts.Stop()
+	cfg.TemporalAddress = ts.Address()
+	if err := temporalserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
+		return err
+	}
+
+	// The API listens first, so agencies have somewhere to push to.
+	tc, err := newTemporalClient(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	tokens, err := demoTokens(cfg)
+	if err != nil {
+		return err
+	}
+	reg := newRegistry()
+	st := store.New(pool)
+	apiSrv, err := api.New(ctx, api.Options{
+		Store: st, Temporal: tc, Calendar: calendar.Default(), TokenKey: cfg.TokenKeyBytes(),
+		GRPCAddr: cfg.APIGRPCAddr, HTTPAddr: cfg.APIHTTPAddr, Logger: logger.With("component", "api"),
+		Registry: reg, DevTokens: tokens,
+	})
+	if err != nil {
+		return err
+	}
+	cfg.CallbackAddr = apiSrv.GRPCAddr()
+
+	// The four agencies, each on its own port with its own schema.
+	agencyAddrs := map[string]string{}
+	for _, name := range agency.Names() {
+		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name))
+		if err != nil {
+			return err
+		}
+		defer srv.Stop()
+		agencyAddrs[name] = srv.Addr()
+	}
+	cfg.JusticeAddr, cfg.PoliceAddr = agencyAddrs["justice"], agencyAddrs["police"]
+	cfg.InsuranceAddr, cfg.PortalAddr = agencyAddrs["insurance"], agencyAddrs["portal"]
+
+	// The worker.
+	agencies, closeAgencies, err := dialAgencies(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeAgencies()
+	acts := &activities.Activities{Store: st, Agencies: agencies, Logger: logger.With("component", "worker"), Metrics: activities.NewMetrics(reg)}
+	ws := newWorkers(tc, acts, cfg.WorkerRate)
+	if err := startWorkers(ws); err != nil {
+		return err
+	}
+	defer stopWorkers(ws)
+
+	addrs := devAddrs{
+		API: apiSrv.GRPCAddr(), HTTP: apiSrv.HTTPAddr(), Temporal: cfg.TemporalAddress, UI: ts.UIAddress(),
+		Agencies: agencyAddrs, Database: redactURL(cfg.DatabaseURL), DatabaseNote: databaseNote, Tokens: tokens,
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return apiSrv.Serve(gctx) })
+	g.Go(func() error {
+		if err := waitHTTP(gctx, "http://"+apiSrv.HTTPAddr()+"/readyz", 60*time.Second); err != nil {
+			return err
+		}
+		printReady(out, cfg, addrs)
+		if ready != nil {
+			ready(addrs)
+		}
+		return nil
+	})
+	err = g.Wait()
+	logger.Info("stopping")
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// devAddrs are where a running dev stack answers.
+type devAddrs struct {
+	API, HTTP, Temporal, UI string
+	Agencies                map[string]string
+	Database, DatabaseNote  string
+	Tokens                  map[string]string
+}
+
+func addrFor(cfg config.Config, name string) string {
+	switch name {
+	case "justice":
+		return cfg.JusticeAddr
+	case "police":
+		return cfg.PoliceAddr
+	case "insurance":
+		return cfg.InsuranceAddr
+	}
+	return cfg.PortalAddr
+}
+
+// devSecrets keeps generated keys in the data directory, so a restarted dev
+// can still decrypt the histories of the dossiers it left running.
+func devSecrets(cfg *config.Config) error {
+	path := filepath.Join(cfg.DataDir, "dev-keys.json")
+	var keys struct{ CodecKey, TokenKey string }
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &keys); err != nil {
+			return fmt.Errorf("reading %s: %w", path, err)
+		}
+	}
+	changed := false
+	for _, k := range []*string{&keys.CodecKey, &keys.TokenKey} {
+		if *k == "" {
+			b := make([]byte, 32)
+			if _, err := rand.Read(b); err != nil {
+				return err
+			}
+			*k = base64.StdEncoding.EncodeToString(b)
+			changed = true
+		}
+	}
+	if changed {
+		b, _ := json.MarshalIndent(keys, "", "  ")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+	}
+	if cfg.CodecKey == "" {
+		cfg.CodecKey = keys.CodecKey
+	}
+	if cfg.TokenKey == "" {
+		cfg.TokenKey = keys.TokenKey
+	}
+	return cfg.Validate()
+}
+
+// demoTokens are printed by dev and offered by its console.
+func demoTokens(cfg config.Config) (map[string]string, error) {
+	key := cfg.TokenKeyBytes()
+	out := map[string]string{}
+	for label, c := range map[string]auth.Claims{
+		"clerk (commune 00004, Hà Nội)":  {Subject: "clerk-demo", Role: auth.RoleClerk, Commune: "00004", Province: "001"},
+		"clerk (commune 16681, Nghệ An)": {Subject: "clerk-na", Role: auth.RoleClerk, Commune: "16681", Province: "040"},
+		"supervisor (national)":          {Subject: "supervisor-demo", Role: auth.RoleSupervisor},
+		"supervisor (Hà Nội)":            {Subject: "supervisor-hn", Role: auth.RoleSupervisor, Province: "001"},
+		"citizen":                        {Subject: "citizen-demo", Role: auth.RoleCitizen},
+		"admin":                          {Subject: "admin-demo", Role: auth.RoleAdmin},
+	} {
+		tok, err := auth.Issue(key, c, 24*time.Hour)
+		if err != nil {
+			return nil, err
+		}
+		out[label] = tok
+	}
+	return out, nil
+}
+
+func printReady(w io.Writer, cfg config.Config, a devAddrs) {
+	var b strings.Builder
+	line := func(k, v string) { fmt.Fprintf(&b, "  %-22s %s\n", k, v) }
+	b.WriteString("\nlienthong is ready\n\n")
+	line("Console", "http://"+a.HTTP+"/")
+	line("REST API", "http://"+a.HTTP+"/v1/  (OpenAPI: /openapi.json)")
+	line("gRPC API", a.API+"   grpcurl -plaintext "+a.API+" list")
+	line("Temporal", a.Temporal+"   namespace "+cfg.TemporalNamespace)
+	if a.UI != "" {
+		line("Temporal Web UI", a.UI)
+	}
+	for _, n := range agency.Names() {
+		line("Agency "+n, a.Agencies[n]+"   (API key "+cfg.AgencyAPIKey+", admin key "+cfg.AgencyAdminKey+")")
+	}
+	line("PostgreSQL", a.Database+"   ("+a.DatabaseNote+")")
+	line("Health / metrics", "http://"+a.HTTP+"/readyz   http://"+a.HTTP+"/metrics")
+	line("Data directory", cfg.DataDir)
+	b.WriteString("\nDemo tokens (24 h):\n")
+	for _, label := range sortedKeys(a.Tokens) {
+		fmt.Fprintf(&b, "  %-30s %s\n", label, a.Tokens[label])
+	}
+	b.WriteString("\nSubmit a first dossier (README.md has more):\n")
+	fmt.Fprintf(&b, "  export TOKEN=%s\n", a.Tokens["clerk (commune 00004, Hà Nội)"])
+	fmt.Fprintf(&b, "  curl -s -H \"Authorization: Bearer $TOKEN\" -d @examples/birth.json http://%s/v1/dossiers/birth\n", a.HTTP)
+	fmt.Fprintf(&b, "  curl -s -H \"Authorization: Bearer $TOKEN\" http://%s/v1/dossiers\n\n", a.HTTP)
+	b.WriteString("Press Ctrl-C to stop everything.\n")
+	fmt.Fprint(w, b.String())
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		if at := strings.Index(u[i+3:], "@"); at >= 0 {
+			cred := u[i+3 : i+3+at]
+			if c := strings.Index(cred, ":"); c >= 0 {
+				return u[:i+3] + cred[:c] + ":***" + u[i+3+at:]
+			}
+		}
+	}
+	return u
+}
