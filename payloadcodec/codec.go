@@ -102,3 +102,8 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	}
 	return out, nil
 }
+
+// ReplayFixtureKey is the key the recorded histories in workflows/testdata
+// are encrypted with, so the replay test can read them. It protects nothing
+// and must never be configured for real data.
+var ReplayFixtureKey = []byte("lienthong-replay-fixture-key-32b")
