@@ -89,6 +89,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, err
 		}
 		opts.BinDir = dir
+	} else if !isExec(filepath.Join(opts.BinDir, "initdb")) || !isExec(filepath.Join(opts.BinDir, "postgres")) {
+		return nil, fmt.Errorf("%s: %w", opts.BinDir, ErrNoBinaries)
 	}
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {

@@ -1,0 +1,105 @@
+package config_test
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lienthong/lienthong/config"
+)
+
+func load(t *testing.T, args []string, env map[string]string) (config.Config, error) {
+	t.Helper()
+	cfg := config.Defaults()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	err := config.NewLoader(fs, &cfg).Load(args, func(k string) string { return env[k] })
+	return cfg, err
+}
+
+func TestDefaultsAreValid(t *testing.T) {
+	t.Parallel()
+	_, err := load(t, nil, nil)
+	require.NoError(t, err)
+}
+
+func TestBadValuesNameTheFlag(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"log level", []string{"--log-level", "loud"}, nil, "--log-level: got \"loud\", expected one of debug, info, warn, error"},
+		{"log format", []string{"--log-format", "xml"}, nil, "--log-format"},
+		{"database url scheme", []string{"--database-url", "mysql://x"}, nil, "--database-url: expected a postgres:// URL"},
+		{"temporal address", []string{"--temporal-address", "nohost"}, nil, "--temporal-address: got \"nohost\", expected host:port"},
+		{"temporal port", []string{"--temporal-port", "70000"}, nil, "--temporal-port: got 70000"},
+		{"temporal port not a number", []string{"--temporal-port", "abc"}, nil, "expected a whole number"},
+		{"persistence", []string{"--db", "mongo"}, nil, "--db: got \"mongo\", expected one of sqlite, memory, postgres"},
+		{"shards", []string{"--temporal-shards", "0"}, nil, "--temporal-shards"},
+		{"listen ip", []string{"--listen-ip", "localhost"}, nil, "--listen-ip: got \"localhost\", expected an IP address"},
+		{"api address", []string{"--api-grpc-addr", "7400"}, nil, "--api-grpc-addr"},
+		{"agency name", []string{"--name", "tax"}, nil, "--name: got \"tax\""},
+		{"agency mode", []string{"--agency-mode", "lazy"}, nil, "--agency-mode"},
+		{"delays", []string{"--agency-min-delay", "2s", "--agency-max-delay", "1s"}, nil, "--agency-max-delay: got 1s, expected at least --agency-min-delay (2s)"},
+		{"duration syntax", []string{"--agency-min-delay", "soon"}, nil, "expected a duration such as 500ms or 2s"},
+		{"population", []string{"--seed-people", "50"}, nil, "--seed-people: got 50, expected 10000 to 5000000"},
+		{"codec key", []string{"--codec-key", "c2hvcnQ="}, nil, "--codec-key: expected base64 of exactly 32 bytes"},
+		{"token key", []string{"--token-key", "!!"}, nil, "--token-key"},
+		{"worker rate", []string{"--worker-rate", "0"}, nil, "--worker-rate: got 0, expected more than 0"},
+		{"from the environment", nil, map[string]string{"LIENTHONG_TEMPORAL_PORT": "x"}, "--temporal-port (from LIENTHONG_TEMPORAL_PORT): got \"x\""},
+		{"secret file missing", nil, map[string]string{"LIENTHONG_CODEC_KEY_FILE": "/nonexistent/key"}, "--codec-key (from LIENTHONG_CODEC_KEY_FILE): reading /nonexistent/key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := load(t, tc.args, tc.env)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestEnvironmentAndPrecedence(t *testing.T) {
+	t.Parallel()
+	t.Run("DATABASE_URL is honoured", func(t *testing.T) {
+		t.Parallel()
+		cfg, err := load(t, nil, map[string]string{"DATABASE_URL": "postgres://u@h:5432/db"})
+		require.NoError(t, err)
+		require.Equal(t, "postgres://u@h:5432/db", cfg.DatabaseURL)
+	})
+	t.Run("flags win over the environment", func(t *testing.T) {
+		t.Parallel()
+		cfg, err := load(t, []string{"--temporal-namespace", "flag"}, map[string]string{"LIENTHONG_TEMPORAL_NAMESPACE": "env"})
+		require.NoError(t, err)
+		require.Equal(t, "flag", cfg.TemporalNamespace)
+	})
+	t.Run("secrets from files", func(t *testing.T) {
+		t.Parallel()
+		path := t.TempDir() + "/key"
+		key := strings.Repeat("A", 43) + "="
+		require.NoError(t, writeFile(path, key+"\n"))
+		cfg, err := load(t, nil, map[string]string{"LIENTHONG_CODEC_KEY_FILE": path})
+		require.NoError(t, err)
+		require.Equal(t, key, cfg.CodecKey)
+		require.Len(t, cfg.CodecKeyBytes(), 32)
+	})
+	t.Run("several bad values are all reported", func(t *testing.T) {
+		t.Parallel()
+		_, err := load(t, []string{"--log-level", "x", "--db", "y"}, nil)
+		require.ErrorContains(t, err, "--log-level")
+		require.ErrorContains(t, err, "--db")
+	})
+	t.Run("parts outside dev need a database and secrets", func(t *testing.T) {
+		t.Parallel()
+		cfg, err := load(t, nil, nil)
+		require.NoError(t, err)
+		require.ErrorContains(t, cfg.RequireDatabase(), "--database-url")
+		require.ErrorContains(t, cfg.RequireSecrets(), "--codec-key")
+		require.ErrorContains(t, cfg.RequireSecrets(), "--token-key")
+	})
+}
