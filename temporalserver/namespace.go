@@ -78,6 +78,34 @@ func EnsureNamespace(ctx context.Context, address, namespace string, searchAttri
 	if err != nil {
 		return fmt.Errorf("adding search attributes to namespace %s: %w", namespace, err)
 	}
+	// The operator API answers from persistence; starting a workflow checks
+	// the frontend's namespace cache, which refreshes later. A visibility
+	// query naming every attribute goes through that same cache.
+	err = retryTransient(ctx, func() error {
+		for name, typ := range searchAttributes {
+			value := "'probe'"
+			switch typ {
+			case enums.INDEXED_VALUE_TYPE_BOOL:
+				value = "true"
+			case enums.INDEXED_VALUE_TYPE_INT, enums.INDEXED_VALUE_TYPE_DOUBLE:
+				value = "0"
+			}
+			_, err := c.WorkflowService().ListWorkflowExecutions(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+				Namespace: namespace, PageSize: 1, Query: fmt.Sprintf("%s = %s", name, value),
+			})
+			var invalid *serviceerror.InvalidArgument
+			if errors.As(err, &invalid) {
+				return serviceerror.NewUnavailable("search attribute " + name + " not yet usable: " + err.Error())
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for search attributes of namespace %s: %w", namespace, err)
+	}
 	return nil
 }
 

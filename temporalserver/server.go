@@ -92,6 +92,8 @@ func Start(opts Options) (*Server, error) {
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
 		// Dossier workflows are small; let the single-host server move fast.
 		dynamicconfig.FrontendMaxNamespaceRPSPerInstance.Key(): 5000,
+		// A single host refreshes cheaply; new search attributes become usable in a second.
+		dynamicconfig.NamespaceCacheRefreshInterval.Key(): time.Second,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),

@@ -94,3 +94,12 @@ func redact(raw string) string {
 	}
 	return fmt.Sprint(u.Redacted())
 }
+
+// Pool opens a pool on url for code that runs outside a test's goroutine.
+func Pool(ctx context.Context, url string) *pgxpool.Pool {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		panic("pgtest: " + err.Error())
+	}
+	return pool
+}

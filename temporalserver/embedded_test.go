@@ -1,0 +1,86 @@
+package temporalserver_test
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/lienthong/lienthong/internal/pgtest"
+	"github.com/lienthong/lienthong/temporalserver"
+)
+
+// recorder is an activity that writes through pgx.
+type recorder struct{ url string }
+
+func (r *recorder) Record(ctx context.Context, note string) (int64, error) {
+	pool := pgtest.Pool(ctx, r.url)
+	defer pool.Close()
+	var id int64
+	err := pool.QueryRow(ctx, `INSERT INTO notes (note) VALUES ($1) RETURNING id`, note).Scan(&id)
+	return id, err
+}
+
+func noteWorkflow(ctx workflow.Context, note string) (int64, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+	})
+	var r *recorder
+	var id int64
+	err := workflow.ExecuteActivity(ctx, r.Record, note).Get(ctx, &id)
+	return id, err
+}
+
+// TestEmbeddedServerRunsAWorkflowThatWritesToPostgres boots the embedded
+// server, registers the namespace with a search attribute, and runs a small
+// workflow whose activity writes to a real PostgreSQL through pgx.
+func TestEmbeddedServerRunsAWorkflowThatWritesToPostgres(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+
+	srv, err := temporalserver.Start(temporalserver.Options{Port: port})
+	require.NoError(t, err)
+	defer srv.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	require.NoError(t, temporalserver.EnsureNamespace(ctx, srv.Address(), "embedded-test",
+		map[string]enums.IndexedValueType{"LienthongGroup": enums.INDEXED_VALUE_TYPE_KEYWORD}))
+
+	url := pgtest.NewURL(t)
+	pool := pgtest.Pool(ctx, url)
+	defer pool.Close()
+	_, err = pool.Exec(ctx, `CREATE TABLE notes (id bigserial PRIMARY KEY, note text NOT NULL)`)
+	require.NoError(t, err)
+
+	c, err := client.Dial(client.Options{HostPort: srv.Address(), Namespace: "embedded-test"})
+	require.NoError(t, err)
+	defer c.Close()
+	w := worker.New(c, "embedded-test", worker.Options{})
+	w.RegisterWorkflow(noteWorkflow)
+	w.RegisterActivity(&recorder{url: url})
+	require.NoError(t, w.Start())
+	defer w.Stop()
+
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: "note-1", TaskQueue: "embedded-test",
+		TypedSearchAttributes: temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword("LienthongGroup").ValueSet("birth")),
+	}, noteWorkflow, "Phường Ba Đình")
+	require.NoError(t, err)
+	var id int64
+	require.NoError(t, run.Get(ctx, &id))
+
+	var note string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT note FROM notes WHERE id = $1`, id).Scan(&note))
+	require.Equal(t, "Phường Ba Đình", note)
+}
