@@ -39,7 +39,8 @@ type Options struct {
 	ListenAddr string // e.g. 127.0.0.1:7401 ("127.0.0.1:0" in tests)
 	Pool       *pgxpool.Pool
 	// APIKeys maps each accepted key to its client's name; the client named
-	// "admin" may also call AdminService. At least one key is required.
+	// "admin" may also call AdminService. Empty keys are ignored; at least
+	// one other is required.
 	APIKeys map[string]string
 	// CallbackAddr is the engine's gRPC address for ReportCase; empty disables pushes.
 	CallbackAddr  string
@@ -253,14 +254,19 @@ func (o Options) check() error {
 	if o.ListenAddr == "" {
 		problems = append(problems, errors.New("a listen address is required"))
 	}
-	if len(o.APIKeys) == 0 {
-		problems = append(problems, errors.New("at least one API key is required: without one every call would be refused"))
-	}
+	keys := 0
 	for k, client := range o.APIKeys {
-		if k == "" || client == "" {
-			problems = append(problems, errors.New("API keys and client names must not be empty"))
+		if k == "" {
+			continue // an unset key, e.g. no admin key configured, admits nobody
+		}
+		if client == "" {
+			problems = append(problems, errors.New("every API key needs a client name"))
 			break
 		}
+		keys++
+	}
+	if keys == 0 {
+		problems = append(problems, errors.New("at least one API key is required: without one every call would be refused"))
 	}
 	if o.SeedPeople < 0 {
 		problems = append(problems, errors.New("seed people must not be negative"))

@@ -43,6 +43,9 @@ type apiKey struct {
 func newCredentials(keys map[string]string) credentials {
 	var c credentials
 	for k, client := range keys {
+		if k == "" {
+			continue
+		}
 		c.keys = append(c.keys, apiKey{digest: sha256.Sum256([]byte(k)), client: client})
 	}
 	return c
@@ -76,13 +79,7 @@ func (c credentials) client(md metadata.MD) (string, bool) {
 	return found, found != ""
 }
 
-type clientKey struct{}
 type loggerKey struct{}
-
-func clientFrom(ctx context.Context) string {
-	c, _ := ctx.Value(clientKey{}).(string)
-	return c
-}
 
 func loggerFrom(ctx context.Context) *slog.Logger {
 	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
@@ -105,7 +102,7 @@ func (s *Server) authenticate(ctx context.Context, req any, info *grpc.UnaryServ
 	if isAdminMethod(info.FullMethod) && client != AdminClient {
 		return nil, status.Errorf(codes.PermissionDenied, "client %q may not change the agency's settings; use the admin key", client)
 	}
-	return handler(context.WithValue(ctx, clientKey{}, client), req)
+	return handler(ctx, req)
 }
 
 // logCalls logs each agency call's outcome without its content: requests

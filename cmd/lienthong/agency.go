@@ -91,7 +91,7 @@ func startAgency(ctx context.Context, cfg config.Config, name string, pool *pgxp
 		},
 		Seed:       cfg.AgencySeed,
 		SeedPeople: cfg.SeedPeople,
-		Logger:     newLogger(cfg).With("component", "agency", "agency", name),
+		Logger:     newLogger(cfg).With("component", "agency"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting agency %s on %s: %w", name, addr, err)

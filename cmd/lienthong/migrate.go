@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/lienthong/lienthong/agency"
 	"github.com/lienthong/lienthong/store"
 )
 
-// runMigrate applies the engine's migrations; agencies migrate their own
-// schemas when they start. Running it twice is a no-op.
+// runMigrate applies the engine's migrations and each mock agency's, each to
+// its own schema. Running it twice is a no-op.
 func runMigrate(ctx context.Context, args []string) error {
 	cfg, err := loadConfig("migrate", args)
 	if err != nil {
@@ -26,6 +27,13 @@ func runMigrate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("engine schema: %d migration(s) applied\n", n)
+	fmt.Printf("engine: %d migration(s) applied\n", n)
+	for _, name := range agency.Names() {
+		n, err := agency.Migrate(ctx, pool, name)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s: %d migration(s) applied\n", name, n)
+	}
 	return nil
 }

@@ -1,0 +1,284 @@
+package agency
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lienthong/lienthong/civil"
+	"github.com/lienthong/lienthong/dossier"
+	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+)
+
+// Insurance's kinds of case.
+var (
+	kindChildCard = string(dossier.StepChildCard)
+	kindFuneral   = string(dossier.StepFuneralAllowance)
+)
+
+// insurance is Social Insurance (BHXH): child health-insurance cards and
+// funeral allowances.
+type insurance struct {
+	agencyv1.UnimplementedInsuranceServiceServer
+	d *desk
+}
+
+func newInsurance(d *desk) *insurance {
+	in := &insurance{d: d}
+	d.kinds[kindChildCard] = kindSpec{
+		approve:        in.approveCard,
+		autoReject:     "the child's record could not be matched with the electronic birth extract (auto decision)",
+		autoSupplement: "the electronic birth extract could not be read; send it again (auto decision)",
+		autoMissing:    []string{"birth_extract"},
+	}
+	d.kinds[kindFuneral] = kindSpec{
+		approve:        in.approveFuneral,
+		autoReject:     "the recipient's relationship to the deceased could not be established (auto decision)",
+		autoSupplement: "proof of the recipient's relationship to the deceased is needed (auto decision)",
+		autoMissing:    []string{"relationship_proof"},
+	}
+	return in
+}
+
+// IssueChildCard opens a child-card case; a child aged six or more on the
+// day of the request is rejected with the reason.
+func (in *insurance) IssueChildCard(ctx context.Context, req *agencyv1.IssueChildCardRequest) (*agencyv1.IssueChildCardResponse, error) {
+	var v violations
+	v.require("idempotency_key", req.GetIdempotencyKey())
+	v.require("dossier_code", req.GetDossierCode())
+	v.name("full_name", req.GetFullName())
+	v.sex("sex", req.GetSex())
+	v.date("birth_date", req.GetBirthDate(), true)
+	if _, ok := civil.LookupFacility(req.GetFacilityCode()); !ok {
+		v.add("facility_code", "is not a known initial health-care facility code")
+	}
+	if _, ok := civil.LookupProvince(req.GetProvinceCode()); !ok {
+		v.add("province_code", "is not a current 3-digit province code")
+	}
+	if id := req.GetIdNumber(); id != "" {
+		v.idNumber("id_number", id)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	c, err := in.d.open(ctx, intake{
+		kind: kindChildCard, key: req.GetIdempotencyKey(), dossierCode: req.GetDossierCode(), step: req.GetStep(), request: req,
+		admit: func(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.Time) error {
+			reason, err := cardRule(ctx, tx, req, c.CreatedAt)
+			if reason != "" {
+				c.reject(reason, now)
+			}
+			return err
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &agencyv1.IssueChildCardResponse{Case: c.proto(in.d.agency)}, nil
+}
+
+// cardRule says why the child cannot have a card, judged on the day the
+// request arrived.
+func cardRule(ctx context.Context, q querier, req *agencyv1.IssueChildCardRequest, requested time.Time) (string, error) {
+	born, err := time.ParseInLocation(time.DateOnly, req.GetBirthDate(), civil.Zone)
+	if err != nil {
+		return "", err
+	}
+	if !civil.UnderSix(born, requested) {
+		return fmt.Sprintf("the child is %d months old on %s; the TE card is only for children under 72 months",
+			civil.AgeInMonths(born, requested), dateText(requested)), nil
+	}
+	if req.GetIdNumber() == "" {
+		return "the child has no ID number yet; the card waits for it", nil
+	}
+	if err := civil.CheckIDAgrees(req.GetIdNumber(), civilSex(req.GetSex()), born.Year()); err != nil {
+		return "the ID number does not agree with the child's sex and year of birth", nil
+	}
+	if req.GetBirthRegistrationNumber() == "" {
+		return "no birth registration number: the card rests on the electronic birth extract", nil
+	}
+	var other string
+	err = q.QueryRow(ctx, `SELECT case_id FROM insurance.cards WHERE id_number = $1`, req.GetIdNumber()).Scan(&other)
+	if err == nil {
+		return fmt.Sprintf("a health-insurance card was already issued to this child (case %s)", other), nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return "", err
+	}
+	return "", nil
+}
+
+// approveCard issues the TE card with a new 10-digit social-insurance code,
+// valid from birth per civil.ChildCardValidity.
+func (in *insurance) approveCard(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.Time) error {
+	var req agencyv1.IssueChildCardRequest
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	reason, err := cardRule(ctx, tx, &req, c.CreatedAt)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		c.reject(reason, now)
+		return nil
+	}
+	var serial int64
+	if err := tx.QueryRow(ctx, `SELECT nextval('insurance.si_serial')`).Scan(&serial); err != nil {
+		return err
+	}
+	code, err := civil.NewSocialInsuranceCode(req.GetProvinceCode(), serial)
+	if err != nil {
+		return err
+	}
+	born, _ := time.ParseInLocation(time.DateOnly, req.GetBirthDate(), civil.Zone)
+	from, to := civil.ChildCardValidity(born)
+	card := civil.ChildCardObjectCode + strconv.Itoa(civil.ChildCardBenefitLevel) + req.GetProvinceCode()[1:] + code
+	if _, err := tx.Exec(ctx, `INSERT INTO insurance.cards (social_insurance_code, card_code, id_number, case_id, facility_code,
+		valid_from, valid_to, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		code, card, req.GetIdNumber(), c.ID, req.GetFacilityCode(), dateText(from), dateText(to), now); err != nil {
+		return err
+	}
+	c.Result = map[string]string{
+		"card_code":             card,
+		"social_insurance_code": code,
+		"object":                civil.ChildCardObjectCode,
+		"benefit_level":         strconv.Itoa(civil.ChildCardBenefitLevel),
+		"valid_from":            dateText(from),
+		"valid_to":              dateText(to),
+		"facility_code":         req.GetFacilityCode(),
+	}
+	return nil
+}
+
+// SettleFuneralAllowance opens a funeral-allowance case; a deceased who is
+// not eligible is rejected with the reason.
+func (in *insurance) SettleFuneralAllowance(ctx context.Context, req *agencyv1.SettleFuneralAllowanceRequest) (*agencyv1.SettleFuneralAllowanceResponse, error) {
+	var v violations
+	v.require("idempotency_key", req.GetIdempotencyKey())
+	v.require("dossier_code", req.GetDossierCode())
+	v.idNumber("deceased_id_number", req.GetDeceasedIdNumber())
+	if died, ok := v.date("death_date", req.GetDeathDate(), true); ok {
+		if _, err := civil.FuneralAllowance(died); err != nil {
+			v.add("death_date", "has no base salary in force: %s", err.Error())
+		}
+	}
+	v.name("recipient_full_name", req.GetRecipientFullName())
+	if id := req.GetRecipientIdNumber(); id != "" {
+		v.idNumber("recipient_id_number", id)
+	}
+	switch req.GetPaymentMethod() {
+	case agencyv1.PaymentMethod_PAYMENT_METHOD_BANK:
+		v.require("bank_code", req.GetBankCode())
+		v.require("bank_account", req.GetBankAccount())
+	case agencyv1.PaymentMethod_PAYMENT_METHOD_CASH:
+	default:
+		v.add("payment_method", "must be PAYMENT_METHOD_BANK or PAYMENT_METHOD_CASH")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	c, err := in.d.open(ctx, intake{
+		kind: kindFuneral, key: req.GetIdempotencyKey(), dossierCode: req.GetDossierCode(), step: req.GetStep(), request: req,
+		admit: func(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.Time) error {
+			_, reason, err := funeralRule(ctx, tx, req)
+			if reason != "" {
+				c.reject(reason, now)
+			}
+			return err
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &agencyv1.SettleFuneralAllowanceResponse{Case: c.proto(in.d.agency)}, nil
+}
+
+// eligibility is what the contribution records say about the deceased.
+type eligibility struct {
+	contributions civil.Contributions
+	basis         string
+}
+
+// funeralRule returns the basis of eligibility, or why there is none.
+func funeralRule(ctx context.Context, q querier, req *agencyv1.SettleFuneralAllowanceRequest) (eligibility, string, error) {
+	var e eligibility
+	if req.GetDeathRegistrationNumber() == "" {
+		return e, "the death is not registered: no death registration number", nil
+	}
+	var other string
+	err := q.QueryRow(ctx, `SELECT case_id FROM insurance.funeral_allowances WHERE deceased_id_number = $1`, req.GetDeceasedIdNumber()).Scan(&other)
+	if err == nil {
+		return e, fmt.Sprintf("the funeral allowance for this person was already settled (case %s)", other), nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return e, "", err
+	}
+	err = q.QueryRow(ctx, `SELECT compulsory_months, voluntary_months, pensioner, work_injury_benefit
+		FROM insurance.contributions WHERE id_number = $1`, req.GetDeceasedIdNumber()).
+		Scan(&e.contributions.CompulsoryMonths, &e.contributions.VoluntaryMonths, &e.contributions.Pensioner, &e.contributions.WorkInjuryBenefit)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return e, "", err
+	}
+	ok, reason := civil.FuneralEligibility(e.contributions, req.GetWorkAccident())
+	if !ok {
+		return e, "not eligible for the funeral allowance: " + reason, nil
+	}
+	e.basis = reason
+	return e, "", nil
+}
+
+// approveFuneral pays 10 × the base salary of the month of death and stops
+// any monthly pension or benefit from the month after.
+func (in *insurance) approveFuneral(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.Time) error {
+	var req agencyv1.SettleFuneralAllowanceRequest
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	e, reason, err := funeralRule(ctx, tx, &req)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		c.reject(reason, now)
+		return nil
+	}
+	died, err := time.ParseInLocation(time.DateOnly, req.GetDeathDate(), civil.Zone)
+	if err != nil {
+		return err
+	}
+	amount, err := civil.FuneralAllowance(died)
+	if err != nil {
+		return err
+	}
+	base := amount / civil.FuneralAllowanceMultiple
+	stoppedFrom := ""
+	if e.contributions.Pensioner || e.contributions.WorkInjuryBenefit {
+		from := time.Date(died.Year(), died.Month()+1, 1, 0, 0, 0, 0, civil.Zone)
+		stoppedFrom = from.Format("2006-01")
+		if _, err := tx.Exec(ctx, `INSERT INTO insurance.pension_stops (id_number, stopped_from, case_id, recorded_at)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (id_number) DO NOTHING`, req.GetDeceasedIdNumber(), dateText(from), c.ID, now); err != nil {
+			return err
+		}
+	}
+	method, bankCode, bankAccount := "cash", "", ""
+	if req.GetPaymentMethod() == agencyv1.PaymentMethod_PAYMENT_METHOD_BANK {
+		method, bankCode, bankAccount = "bank", req.GetBankCode(), req.GetBankAccount()
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO insurance.funeral_allowances (case_id, deceased_id_number, death_date, amount_vnd,
+		base_salary_vnd, payment_method, bank_code, bank_account, settled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		c.ID, req.GetDeceasedIdNumber(), req.GetDeathDate(), amount, base, method, bankCode, bankAccount, now); err != nil {
+		return err
+	}
+	c.Result = map[string]string{
+		"amount_vnd":           strconv.FormatInt(amount, 10),
+		"base_salary_vnd":      strconv.FormatInt(base, 10),
+		"pension_stopped_from": stoppedFrom,
+		"basis":                e.basis,
+	}
+	return nil
+}

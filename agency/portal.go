@@ -1,0 +1,142 @@
+package agency
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/protobuf/proto"
+
+	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+)
+
+// portal is the national public-service portal's status feed. It keeps each
+// dossier's newest status and answers citizens who know the dossier code and
+// the applicant's phone; it keeps no cases.
+type portal struct {
+	agencyv1.UnimplementedPortalServiceServer
+	pool *pgxpool.Pool
+	log  *slog.Logger
+}
+
+var phoneHashPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// PublishStatus stores a dossier's status unless a newer version is stored.
+func (p *portal) PublishStatus(ctx context.Context, req *agencyv1.PublishStatusRequest) (*agencyv1.PublishStatusResponse, error) {
+	var v violations
+	st := req.GetStatus()
+	if st == nil {
+		v.add("status", "is required")
+	} else {
+		v.require("status.dossier_code", st.GetDossierCode())
+		if st.GetVersion() <= 0 {
+			v.add("status.version", "must be positive")
+		}
+	}
+	if !phoneHashPattern.MatchString(req.GetPhoneHash()) {
+		v.add("phone_hash", "must be the lowercase hex SHA-256 of the phone number in E.164 form")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	body, err := proto.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	out := &agencyv1.PublishStatusResponse{}
+	err = p.pool.QueryRow(ctx, `INSERT INTO portal.statuses (dossier_code, version, phone_hash, status, published_at)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (dossier_code) DO UPDATE SET version = EXCLUDED.version, phone_hash = EXCLUDED.phone_hash,
+			status = EXCLUDED.status, published_at = EXCLUDED.published_at
+		WHERE portal.statuses.version < EXCLUDED.version
+		RETURNING version`, st.GetDossierCode(), st.GetVersion(), req.GetPhoneHash(), body, time.Now()).Scan(&out.StoredVersion)
+	switch {
+	case err == nil:
+		out.Applied = true
+	case errors.Is(err, pgx.ErrNoRows):
+		// A newer version is stored; the late one is dropped, and that is fine.
+		if err := p.pool.QueryRow(ctx, `SELECT version FROM portal.statuses WHERE dossier_code = $1`, st.GetDossierCode()).Scan(&out.StoredVersion); err != nil {
+			return nil, dbError(err, "publishing status")
+		}
+	default:
+		return nil, dbError(err, "publishing status")
+	}
+	p.log.Debug("status published", "dossier_code", st.GetDossierCode(), "version", st.GetVersion(), "applied", out.Applied)
+	return out, nil
+}
+
+// LookupStatus answers a citizen. A wrong phone gets the same NotFound as an
+// unknown code, so the portal does not reveal which dossiers exist.
+func (p *portal) LookupStatus(ctx context.Context, req *agencyv1.LookupStatusRequest) (*agencyv1.LookupStatusResponse, error) {
+	var v violations
+	v.require("dossier_code", req.GetDossierCode())
+	phone, ok := normalizePhone(req.GetPhone())
+	if !ok {
+		v.add("phone", "must be a Vietnamese phone number, e.g. 0912345678 or +84912345678")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	var stored string
+	var body []byte
+	err := p.pool.QueryRow(ctx, `SELECT phone_hash, status FROM portal.statuses WHERE dossier_code = $1`, req.GetDossierCode()).Scan(&stored, &body)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, dbError(err, "looking up status")
+	}
+	given := phoneHash(phone)
+	if err != nil || subtle.ConstantTimeCompare([]byte(given), []byte(stored)) != 1 {
+		return nil, notFound("no dossier matches this code and phone number")
+	}
+	st := &agencyv1.PortalStatus{}
+	if err := proto.Unmarshal(body, st); err != nil {
+		return nil, err
+	}
+	return &agencyv1.LookupStatusResponse{Status: st}, nil
+}
+
+// normalizePhone turns a Vietnamese number as people write it (0912 345 678,
+// 84-912-345-678, (+84) 912.345.678) into E.164: +84 and 9 or 10 digits.
+func normalizePhone(s string) (string, bool) {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && b.Len() == 0 && i <= 1:
+			b.WriteRune(r)
+		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')':
+		default:
+			return "", false
+		}
+	}
+	n := b.String()
+	switch {
+	case strings.HasPrefix(n, "+84"):
+		n = n[3:]
+	case strings.HasPrefix(n, "84") && len(n) >= 11:
+		n = n[2:]
+	case strings.HasPrefix(n, "0"):
+		n = n[1:]
+	default:
+		return "", false
+	}
+	if len(n) < 9 || len(n) > 10 || n[0] == '0' || strings.Contains(n, "+") {
+		return "", false
+	}
+	return "+84" + n, true
+}
+
+// phoneHash is the lowercase hex SHA-256 of an E.164 number, as the engine
+// publishes it in phone_hash.
+func phoneHash(e164 string) string {
+	sum := sha256.Sum256([]byte(e164))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,188 @@
+package agency
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+)
+
+// Push pacing: a failed push waits pushBackoff, doubling per attempt up to
+// pushMaxBackoff; each call may take pushTimeout.
+const (
+	pushBackoff    = 50 * time.Millisecond
+	pushMaxBackoff = 30 * time.Second
+	pushTimeout    = 5 * time.Second
+	pushBatch      = 64
+	pushParallel   = 8
+	// Delivered rows are kept this long for diagnosis, then pruned.
+	pushKeep   = 24 * time.Hour
+	pruneEvery = time.Hour
+)
+
+// pusher delivers the outbox to the engine's callback endpoint: each case's
+// versions in order, one at a time, retried with backoff until acknowledged.
+// Cases are independent, so different cases are pushed in parallel.
+type pusher struct {
+	d      *desk
+	client enginev1.AgencyCallbackServiceClient
+	token  string
+	faults *faults
+	log    *slog.Logger
+}
+
+// outboxRow is the oldest undelivered version of one case.
+type outboxRow struct {
+	id       int64
+	caseID   string
+	version  int64
+	payload  []byte
+	attempts int
+}
+
+func (p *pusher) run(ctx context.Context) {
+	var pruned time.Time
+	for {
+		if time.Since(pruned) > pruneEvery {
+			pruned = time.Now()
+			if _, err := p.d.pool.Exec(ctx, p.d.sql(`DELETE FROM ${schema}.outbox WHERE sent_at < $1`), pruned.Add(-pushKeep)); err != nil && ctx.Err() == nil {
+				p.log.Warn("pruning delivered case pushes", "err", err)
+			}
+		}
+		progressed, next, err := p.pass(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if progressed {
+			continue
+		}
+		wait := maxIdle
+		if err != nil {
+			p.log.Warn("pushing case changes", "err", err)
+		} else if !next.IsZero() {
+			wait = min(max(time.Until(next), time.Millisecond), maxIdle)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-p.d.wakePusher:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// pass pushes every case's oldest undelivered version that is due. It says
+// whether anything was delivered (then there may be a next version to push)
+// and, if not, when the next retry is due.
+func (p *pusher) pass(ctx context.Context) (bool, time.Time, error) {
+	rows, err := p.d.pool.Query(ctx, p.d.sql(`SELECT id, case_id, version, payload, attempts FROM (
+			SELECT DISTINCT ON (case_id) id, case_id, version, payload, attempts, next_attempt_at
+			FROM ${schema}.outbox WHERE sent_at IS NULL ORDER BY case_id, version) AS heads
+		WHERE next_attempt_at <= $1 ORDER BY id LIMIT $2`), time.Now(), pushBatch)
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	var due []outboxRow
+	for rows.Next() {
+		var r outboxRow
+		if err := rows.Scan(&r.id, &r.caseID, &r.version, &r.payload, &r.attempts); err != nil {
+			rows.Close()
+			return false, time.Time{}, err
+		}
+		due = append(due, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, time.Time{}, err
+	}
+
+	if len(due) == 0 {
+		var next *time.Time
+		err := p.d.pool.QueryRow(ctx, p.d.sql(`SELECT min(next_attempt_at) FROM (
+				SELECT DISTINCT ON (case_id) next_attempt_at FROM ${schema}.outbox
+				WHERE sent_at IS NULL ORDER BY case_id, version) AS heads`)).Scan(&next)
+		if err != nil || next == nil {
+			return false, time.Time{}, err
+		}
+		return false, *next, nil
+	}
+
+	delivered := make([]bool, len(due))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(pushParallel)
+	for i, r := range due {
+		g.Go(func() error {
+			ok, err := p.deliver(gctx, r)
+			delivered[i] = ok
+			return err
+		})
+	}
+	err = g.Wait()
+	for _, ok := range delivered {
+		if ok {
+			return true, time.Time{}, err
+		}
+	}
+	return false, time.Now().Add(pushBackoff), err
+}
+
+// deliver pushes one version and records the outcome. Only database errors
+// are returned; a failed push is recorded for a later retry.
+func (p *pusher) deliver(ctx context.Context, r outboxRow) (bool, error) {
+	var c agencyv1.Case
+	if err := proto.Unmarshal(r.payload, &c); err != nil {
+		return false, err
+	}
+	log := p.log.With("case_id", c.CaseId, "dossier_code", c.DossierCode, "step", c.Step, "version", c.Version)
+	if p.faults.loseCallback() {
+		log.Info("case push dropped (injected fault)")
+		_, err := p.d.pool.Exec(ctx, p.d.sql(`UPDATE ${schema}.outbox SET sent_at = $2, lost = true, attempts = attempts + 1
+			WHERE id = $1`), r.id, time.Now())
+		return err == nil, err
+	}
+
+	callCtx, cancel := context.WithTimeout(ctx, pushTimeout)
+	callCtx = metadata.AppendToOutgoingContext(callCtx, "authorization", "Bearer "+p.token)
+	_, pushErr := p.client.ReportCase(callCtx, &enginev1.ReportCaseRequest{Case: &c})
+	cancel()
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	now := time.Now()
+	if pushErr == nil {
+		_, err := p.d.pool.Exec(ctx, p.d.sql(`UPDATE ${schema}.outbox SET sent_at = $2, attempts = attempts + 1, last_error = ''
+			WHERE id = $1`), r.id, now)
+		if err == nil {
+			log.Debug("case pushed", "attempts", r.attempts+1)
+		}
+		return err == nil, err
+	}
+	attempts := r.attempts + 1
+	wait := backoff(attempts)
+	st := status.Convert(pushErr)
+	log.Warn("case push failed; will retry", "attempt", attempts, "code", st.Code().String(), "retry_in", wait.String())
+	_, err := p.d.pool.Exec(ctx, p.d.sql(`UPDATE ${schema}.outbox SET attempts = $2, next_attempt_at = $3, last_error = $4
+		WHERE id = $1`), r.id, attempts, now.Add(wait), st.Code().String()+": "+st.Message())
+	return false, err
+}
+
+// backoff doubles from pushBackoff up to pushMaxBackoff, with up to 20%
+// jitter so that a recovering engine is not hit by every agency at once.
+func backoff(attempt int) time.Duration {
+	d := pushBackoff << min(attempt-1, 20)
+	if d > pushMaxBackoff || d <= 0 {
+		d = pushMaxBackoff
+	}
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}
