@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,9 @@ type Config struct {
 	TemporalDB     string
 	TemporalDBURL  string
 	TemporalShards int
+	// Temporal's own two databases on that server.
+	TemporalDBName           string
+	TemporalVisibilityDBName string
 
 	// ListenIP is where dev and the embedded server bind; loopback by default.
 	ListenIP string
@@ -98,34 +102,36 @@ type Loader struct {
 // Defaults returns the configuration of a fresh one-machine install.
 func Defaults() Config {
 	return Config{
-		DataDir:           ".lienthong",
-		LogLevel:          "info",
-		LogFormat:         "text",
-		TemporalAddress:   "127.0.0.1:7233",
-		TemporalNamespace: "lienthong",
-		TemporalPort:      7233,
-		TemporalUIPort:    8233,
-		TemporalDB:        "sqlite",
-		TemporalShards:    4,
-		ListenIP:          "127.0.0.1",
-		APIGRPCAddr:       "127.0.0.1:7400",
-		APIHTTPAddr:       "127.0.0.1:7480",
-		WorkerHTTPAddr:    "127.0.0.1:7490",
-		AgencyHTTPAddr:    "127.0.0.1:7495",
-		AgencyName:        "all",
-		JusticeAddr:       "127.0.0.1:7401",
-		PoliceAddr:        "127.0.0.1:7402",
-		InsuranceAddr:     "127.0.0.1:7403",
-		PortalAddr:        "127.0.0.1:7404",
-		CallbackAddr:      "127.0.0.1:7400",
-		AgencyAPIKey:      "dev-engine-key",
-		AgencyAdminKey:    "dev-admin-key",
-		AgencySeed:        6301,
-		AgencyMode:        "auto",
-		AgencyMinDelay:    200 * time.Millisecond,
-		AgencyMaxDelay:    2 * time.Second,
-		SeedPeople:        12000,
-		WorkerRate:        200,
+		DataDir:                  ".lienthong",
+		LogLevel:                 "info",
+		LogFormat:                "text",
+		TemporalAddress:          "127.0.0.1:7233",
+		TemporalNamespace:        "lienthong",
+		TemporalPort:             7233,
+		TemporalUIPort:           8233,
+		TemporalDB:               "sqlite",
+		TemporalShards:           4,
+		TemporalDBName:           "temporal",
+		TemporalVisibilityDBName: "temporal_visibility",
+		ListenIP:                 "127.0.0.1",
+		APIGRPCAddr:              "127.0.0.1:7400",
+		APIHTTPAddr:              "127.0.0.1:7480",
+		WorkerHTTPAddr:           "127.0.0.1:7490",
+		AgencyHTTPAddr:           "127.0.0.1:7495",
+		AgencyName:               "all",
+		JusticeAddr:              "127.0.0.1:7401",
+		PoliceAddr:               "127.0.0.1:7402",
+		InsuranceAddr:            "127.0.0.1:7403",
+		PortalAddr:               "127.0.0.1:7404",
+		CallbackAddr:             "127.0.0.1:7400",
+		AgencyAPIKey:             "dev-engine-key",
+		AgencyAdminKey:           "dev-admin-key",
+		AgencySeed:               6301,
+		AgencyMode:               "auto",
+		AgencyMinDelay:           200 * time.Millisecond,
+		AgencyMaxDelay:           2 * time.Second,
+		SeedPeople:               12000,
+		WorkerRate:               200,
 	}
 }
 
@@ -143,6 +149,8 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.integer("temporal-ui-port", "TEMPORAL_UI_PORT", &cfg.TemporalUIPort, "embedded Temporal Web UI port, 0 for none")
 	l.str("db", "TEMPORAL_DB", &cfg.TemporalDB, "embedded Temporal persistence: sqlite, memory or postgres", false)
 	l.str("temporal-db-url", "TEMPORAL_DB_URL", &cfg.TemporalDBURL, "PostgreSQL URL for Temporal's own databases (with --db postgres); defaults to --database-url", true)
+	l.str("temporal-db-name", "TEMPORAL_DB_NAME", &cfg.TemporalDBName, "Temporal's main database (with --db postgres)", false)
+	l.str("temporal-visibility-db-name", "TEMPORAL_VISIBILITY_DB_NAME", &cfg.TemporalVisibilityDBName, "Temporal's visibility database (with --db postgres)", false)
 	l.integer("temporal-shards", "TEMPORAL_SHARDS", &cfg.TemporalShards, "history shards of a new PostgreSQL-backed Temporal; fixed forever once created")
 	l.str("listen-ip", "LISTEN_IP", &cfg.ListenIP, "IP the embedded servers bind on", false)
 	l.str("api-grpc-addr", "API_GRPC_ADDR", &cfg.APIGRPCAddr, "engine API gRPC listen address", false)
@@ -237,6 +245,8 @@ func (l *Loader) Fields() []struct{ Flag, Env, Usage, Default string } {
 	return out
 }
 
+var dbName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
 // Validate checks every value; errors name the flag and what is expected.
 func (c *Config) Validate() error {
 	var errs []error
@@ -290,6 +300,14 @@ func (c *Config) Validate() error {
 	portNum("temporal-port", c.TemporalPort, false)
 	portNum("temporal-ui-port", c.TemporalUIPort, true)
 	oneOf("db", c.TemporalDB, "sqlite", "memory", "postgres")
+	for _, d := range []struct{ name, v string }{{"temporal-db-name", c.TemporalDBName}, {"temporal-visibility-db-name", c.TemporalVisibilityDBName}} {
+		if !dbName.MatchString(d.v) {
+			bad(d.name, "got %q, expected a database name of letters, digits and underscores", d.v)
+		}
+	}
+	if c.TemporalDBName == c.TemporalVisibilityDBName {
+		bad("temporal-visibility-db-name", "must differ from --temporal-db-name")
+	}
 	if c.TemporalShards < 1 || c.TemporalShards > 16384 {
 		bad("temporal-shards", "got %d, expected 1 to 16384", c.TemporalShards)
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/server/common/config"
@@ -64,8 +65,13 @@ func PostgresOptionsFromURL(rawURL string) (PostgresOptions, error) {
 		p.Password, _ = u.User.Password()
 	}
 	if q := u.Query(); len(q) > 0 {
-		p.ConnectAttributes = make(map[string]string, len(q))
+		p.ConnectAttributes = map[string]string{}
 		for k, v := range q {
+			// pool_* settings are pgxpool's, for lienthong's own pool; the
+			// server would send them to PostgreSQL as unknown parameters.
+			if strings.HasPrefix(k, "pool_") {
+				continue
+			}
 			if len(v) > 0 {
 				p.ConnectAttributes[k] = v[len(v)-1]
 			}

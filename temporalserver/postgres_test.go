@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	serverschema "go.temporal.io/server/schema"
 	pgschema "go.temporal.io/server/schema/postgresql/v12"
 )
 
@@ -93,14 +94,23 @@ func TestPostgres(t *testing.T) {
 	defer cancel()
 	pg := tempPostgres(t)
 
-	t.Run("setup creates and upgrades both databases", func(t *testing.T) {
-		require.NoError(t, SetupPostgres(ctx, pg, nil))
-		v, n := ledger(t, ctx, pg, pg.Database)
-		require.Equal(t, pgschema.Version, v)
-		require.Positive(t, n)
-		v, n = ledger(t, ctx, pg, pg.VisibilityDatabase)
-		require.Equal(t, pgschema.VisibilityVersion, v)
-		require.Positive(t, n)
+	t.Run("concurrent set-ups create and upgrade both databases once", func(t *testing.T) {
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() { errs <- SetupPostgres(ctx, pg, nil) }()
+		}
+		require.NoError(t, <-errs)
+		require.NoError(t, <-errs)
+		for _, db := range []struct{ name, dir, want string }{
+			{pg.Database, temporalSchemaDir, pgschema.Version},
+			{pg.VisibilityDatabase, visibilitySchemaDir, pgschema.VisibilityVersion},
+		} {
+			versions, err := loadSchemaVersions(serverschema.Assets(), db.dir)
+			require.NoError(t, err)
+			v, n := ledger(t, ctx, pg, db.name)
+			require.Equal(t, db.want, v)
+			require.Equal(t, len(versions), n, "each version applied exactly once")
+		}
 	})
 
 	t.Run("second setup is a no-op", func(t *testing.T) {
@@ -111,6 +121,25 @@ func TestPostgres(t *testing.T) {
 		_, afterVis := ledger(t, ctx, pg, pg.VisibilityDatabase)
 		require.Equal(t, before, after)
 		require.Equal(t, beforeVis, afterVis)
+	})
+
+	t.Run("an interrupted upgrade resumes", func(t *testing.T) {
+		// As if a set-up died after running some of 1.13's statements,
+		// which cannot share a transaction with the ledger.
+		conn, err := pgx.Connect(ctx, pg.withDefaults().url(pg.VisibilityDatabase))
+		require.NoError(t, err)
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, "UPDATE schema_version SET curr_version = '1.12' WHERE db_name = $1", pg.VisibilityDatabase)
+		require.NoError(t, err)
+		_, err = conn.Exec(ctx, "DROP INDEX by_temporal_external_payload_count")
+		require.NoError(t, err)
+
+		require.NoError(t, SetupPostgres(ctx, pg, nil))
+		v, _ := ledger(t, ctx, pg, pg.VisibilityDatabase)
+		require.Equal(t, pgschema.VisibilityVersion, v)
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM pg_indexes WHERE indexname = 'by_temporal_external_payload_count'").Scan(&n))
+		require.Equal(t, 1, n)
 	})
 
 	t.Run("a fresh database passes the shard check", func(t *testing.T) {

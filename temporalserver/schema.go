@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -71,8 +72,8 @@ func SetupPostgres(ctx context.Context, opts PostgresOptions, logger *slog.Logge
 
 // CheckHistoryShards fails when the Temporal database was created with a
 // different number of history shards than want. The count is fixed when the
-// cluster first starts; the server itself would silently keep the stored
-// count and ignore the setting, which hides a misconfiguration.
+// cluster first starts; the server itself only logs a warning and keeps the
+// stored count, which hides a misconfiguration.
 // A database the server has never started against passes.
 func CheckHistoryShards(ctx context.Context, opts PostgresOptions, want int32) error {
 	o := opts.withDefaults()
@@ -123,8 +124,8 @@ func setupDatabase(ctx context.Context, o PostgresOptions, db, dir, want string,
 	// Closing the session also releases the advisory lock.
 	defer conn.Close(context.WithoutCancel(ctx))
 
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", schemaLockKey); err != nil {
-		return fmt.Errorf("taking schema lock: %w", err)
+	if err := lockSchema(ctx, conn); err != nil {
+		return err
 	}
 	if err := createVersionTables(ctx, conn); err != nil {
 		return err
@@ -151,6 +152,29 @@ func setupDatabase(ctx context.Context, o PostgresOptions, db, dir, want string,
 		return fmt.Errorf("schema is at %s after upgrading, but the server needs %s", versionString(current), want)
 	}
 	return nil
+}
+
+// lockSchema takes the set-up lock by polling rather than waiting inside
+// pg_advisory_lock: CREATE INDEX CONCURRENTLY waits for every open statement
+// in the database, and a waiter blocked on the lock its builder holds would
+// deadlock with it.
+func lockSchema(ctx context.Context, conn *pgx.Conn) error {
+	for {
+		var ok bool
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", schemaLockKey).Scan(&ok); err != nil {
+			return fmt.Errorf("taking schema lock: %w", err)
+		}
+		if ok {
+			return nil
+		}
+		t := time.NewTimer(250 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for another set-up of this database: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // connectOrCreate connects to db, creating it first when it does not exist.
@@ -319,7 +343,8 @@ var concurrently = regexp.MustCompile(`(?i)\bconcurrently\b`)
 // whose statements may run in a transaction is applied atomically with its
 // ledger entry. CREATE INDEX CONCURRENTLY cannot run in one, so such a
 // version runs statement by statement and tolerates what a previous,
-// interrupted attempt already did.
+// interrupted attempt already did. (Those files drop the invalid index an
+// interrupted concurrent build leaves before rebuilding it.)
 func applySchemaVersion(ctx context.Context, conn *pgx.Conn, db, from string, v schemaVersion) error {
 	if !slices.ContainsFunc(v.statements, concurrently.MatchString) {
 		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
@@ -331,9 +356,6 @@ func applySchemaVersion(ctx context.Context, conn *pgx.Conn, db, from string, v 
 			return recordSchemaVersion(ctx, tx, db, from, v)
 		})
 	}
-	if err := dropInvalidIndexes(ctx, conn); err != nil {
-		return err
-	}
 	for _, stmt := range v.statements {
 		if _, err := conn.Exec(ctx, stmt); err != nil && !alreadyDone(stmt, err) {
 			return fmt.Errorf("executing %q: %w", abbreviate(stmt), err)
@@ -342,29 +364,6 @@ func applySchemaVersion(ctx context.Context, conn *pgx.Conn, db, from string, v 
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		return recordSchemaVersion(ctx, tx, db, from, v)
 	})
-}
-
-// dropInvalidIndexes removes what an interrupted CREATE INDEX CONCURRENTLY
-// leaves behind: an invalid index that IF NOT EXISTS would then skip. The
-// schema lock guarantees no other set-up is building one right now.
-func dropInvalidIndexes(ctx context.Context, conn *pgx.Conn) error {
-	rows, err := conn.Query(ctx, `SELECT c.relname FROM pg_index i
-		JOIN pg_class c ON c.oid = i.indexrelid
-		JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE NOT i.indisvalid AND n.nspname = current_schema()`)
-	if err != nil {
-		return fmt.Errorf("listing invalid indexes: %w", err)
-	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("listing invalid indexes: %w", err)
-	}
-	for _, name := range names {
-		if _, err := conn.Exec(ctx, "DROP INDEX IF EXISTS "+pgx.Identifier{name}.Sanitize()); err != nil {
-			return fmt.Errorf("dropping invalid index %s: %w", name, err)
-		}
-	}
-	return nil
 }
 
 // alreadyDone reports an error that only means the statement's effect is

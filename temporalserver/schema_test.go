@@ -68,7 +68,7 @@ func TestPostgresOptionsFromURL(t *testing.T) {
 	t.Parallel()
 	t.Run("takes server, credentials and attributes but not the database", func(t *testing.T) {
 		t.Parallel()
-		p, err := PostgresOptionsFromURL("postgres://lt:s%40cret@db.internal:6432/lienthong?sslmode=verify-full&sslrootcert=/ca.pem")
+		p, err := PostgresOptionsFromURL("postgres://lt:s%40cret@db.internal:6432/lienthong?sslmode=verify-full&sslrootcert=/ca.pem&pool_max_conns=40")
 		require.NoError(t, err)
 		require.Equal(t, PostgresOptions{
 			Host: "db.internal", Port: 6432, User: "lt", Password: "s@cret",

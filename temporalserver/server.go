@@ -192,7 +192,8 @@ func buildConfig(opts Options) (*config.Config, error) {
 				InitialFailoverVersion: 1,
 				RPCAddress:             net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port)),
 				HTTPAddress:            net.JoinHostPort(opts.IP, strconv.Itoa(httpPort)),
-				ClusterID:              "lienthong-embedded",
+				// A fixed id: the cluster is this process, restarted on the same data.
+				ClusterID: "6c69656e-7468-6f6e-6700-000000000001",
 			},
 		},
 	}

@@ -9,24 +9,10 @@ import (
 	"strconv"
 	"time"
 
-	"go.temporal.io/api/enums/v1"
-
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/temporalserver"
+	"github.com/lienthong/lienthong/workflows"
 )
-
-// searchAttributes are the custom search attributes the console and the
-// stuck-dossier queries filter on. Package workflows owns these names, since
-// its workflows set them; this copy must match it.
-var searchAttributes = map[string]enums.IndexedValueType{
-	"LienthongGroup":    enums.INDEXED_VALUE_TYPE_KEYWORD,
-	"LienthongCommune":  enums.INDEXED_VALUE_TYPE_KEYWORD,
-	"LienthongProvince": enums.INDEXED_VALUE_TYPE_KEYWORD,
-	"LienthongStep":     enums.INDEXED_VALUE_TYPE_KEYWORD,
-	"LienthongAgency":   enums.INDEXED_VALUE_TYPE_KEYWORD,
-	"LienthongStatus":   enums.INDEXED_VALUE_TYPE_KEYWORD,
-	"LienthongOverdue":  enums.INDEXED_VALUE_TYPE_BOOL,
-}
 
 // runTemporal runs the embedded Temporal server on its own, for multi-process
 // set-ups: it prepares the persistence, starts the server, registers the
@@ -36,7 +22,8 @@ func runTemporal(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(cfg).With("component", "temporal")
+	// Start tags the server's own lines; these are the set-up's.
+	logger := newLogger(cfg)
 
 	opts := temporalserver.Options{
 		IP:            cfg.ListenIP,
@@ -60,7 +47,7 @@ func runTemporal(ctx context.Context, args []string) error {
 		}
 		setupCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
-		if err := temporalserver.SetupPostgres(setupCtx, pg, logger); err != nil {
+		if err := temporalserver.SetupPostgres(setupCtx, pg, logger.With("component", "temporal-schema")); err != nil {
 			return err
 		}
 		if err := temporalserver.CheckHistoryShards(setupCtx, pg, opts.HistoryShards); err != nil {
@@ -78,7 +65,7 @@ func runTemporal(ctx context.Context, args []string) error {
 	address := dialAddress(cfg.ListenIP, cfg.TemporalPort)
 	nsCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if err := temporalserver.EnsureNamespace(nsCtx, address, cfg.TemporalNamespace, searchAttributes); err != nil {
+	if err := temporalserver.EnsureNamespace(nsCtx, address, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
 		return err
 	}
 
@@ -87,13 +74,14 @@ func runTemporal(ctx context.Context, args []string) error {
 		fmt.Printf("temporal web ui on %s\n", ui)
 	}
 	<-ctx.Done()
-	logger.Info("stopping temporal server")
+	logger.Info("stopping temporal server", "component", "temporal")
 	return nil
 }
 
 // temporalPostgres reads the server, credentials and connection parameters
 // from --temporal-db-url, or else --database-url. The URL's database name is
-// ignored: Temporal always gets its own two databases.
+// ignored: Temporal gets its own two databases, named by --temporal-db-name
+// and --temporal-visibility-db-name.
 func temporalPostgres(cfg config.Config) (temporalserver.PostgresOptions, error) {
 	flagName, raw := "temporal-db-url", cfg.TemporalDBURL
 	if raw == "" {
@@ -106,6 +94,7 @@ func temporalPostgres(cfg config.Config) (temporalserver.PostgresOptions, error)
 	if err != nil {
 		return pg, fmt.Errorf("--%s: %w", flagName, err)
 	}
+	pg.Database, pg.VisibilityDatabase = cfg.TemporalDBName, cfg.TemporalVisibilityDBName
 	return pg, nil
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/lienthong/lienthong/activities"
 	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/temporalserver"
+	"github.com/lienthong/lienthong/workflows"
 )
 
 // runWorker runs the dossier workflows and the agency activities against a
@@ -27,6 +29,11 @@ func runWorker(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
+	// Every worker makes sure the namespace and search attributes exist: a
+	// fresh cluster needs no separate set-up step. It is idempotent.
+	if err := temporalserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
+		return err
+	}
 	tc, err := newTemporalClient(ctx, cfg, logger)
 	if err != nil {
 		return err
