@@ -103,7 +103,7 @@ func startAgency(ctx context.Context, cfg config.Config, name string, pool *pgxp
 func quietLogger(cfg config.Config) *slog.Logger {
 	c := cfg
 	if c.LogLevel != "debug" {
-		c.LogLevel = "warn"
+		c.LogLevel = "error"
 	}
 	return newLogger(c)
 }

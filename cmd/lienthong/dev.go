@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,12 +35,19 @@ func runDev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return devStack(ctx, cfg, os.Stdout, nil)
+	return devStack(ctx, cfg, os.Stdout, devOptions{})
 }
 
-// devStack runs the stack until ctx is done. ready, if set, receives the
-// running stack's addresses once everything answers.
-func devStack(ctx context.Context, cfg config.Config, out io.Writer, ready func(devAddrs)) error {
+// devOptions let tests observe and vary the stack.
+type devOptions struct {
+	// Ready receives the running stack's addresses once everything answers.
+	Ready func(devAddrs)
+	// NoWorker leaves the worker out, for tests that start and kill their own.
+	NoWorker bool
+}
+
+// devStack runs the stack until ctx is done.
+func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOptions) error {
 	logger := newLogger(cfg)
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("--data-dir: %w", err)
@@ -130,25 +136,31 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, ready func(
 	}
 	defer closeAgencies()
 	acts := &activities.Activities{Store: st, Agencies: agencies, Logger: logger.With("component", "worker"), Metrics: activities.NewMetrics(reg)}
-	ws := newWorkers(tc, acts, cfg.WorkerRate)
-	if err := startWorkers(ws); err != nil {
-		return err
+	if !opts.NoWorker {
+		ws := newWorkers(tc, acts, cfg.WorkerRate)
+		if err := startWorkers(ws); err != nil {
+			return err
+		}
+		defer stopWorkers(ws)
 	}
-	defer stopWorkers(ws)
 
 	addrs := devAddrs{
 		API: apiSrv.GRPCAddr(), HTTP: apiSrv.HTTPAddr(), Temporal: cfg.TemporalAddress, UI: ts.UIAddress(),
 		Agencies: agencyAddrs, Database: redactURL(cfg.DatabaseURL), DatabaseNote: databaseNote, Tokens: tokens,
+		Config: cfg,
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return apiSrv.Serve(gctx) })
 	g.Go(func() error {
-		if err := waitHTTP(gctx, "http://"+apiSrv.HTTPAddr()+"/readyz", 60*time.Second); err != nil {
-			return err
+		// Without its own worker the API is not ready until a test starts one.
+		if !opts.NoWorker {
+			if err := waitHTTP(gctx, "http://"+apiSrv.HTTPAddr()+"/readyz", 60*time.Second); err != nil {
+				return err
+			}
 		}
 		printReady(out, cfg, addrs)
-		if ready != nil {
-			ready(addrs)
+		if opts.Ready != nil {
+			opts.Ready(addrs)
 		}
 		return nil
 	})
@@ -166,6 +178,8 @@ type devAddrs struct {
 	Agencies                map[string]string
 	Database, DatabaseNote  string
 	Tokens                  map[string]string
+	// Config is the configuration as resolved, keys and addresses included.
+	Config config.Config
 }
 
 func addrFor(cfg config.Config, name string) string {
