@@ -50,4 +50,3 @@ func (m *Metrics) observeSyncLag(target string, d time.Duration) {
 	}
 	m.syncLag.WithLabelValues(target).Observe(d.Seconds())
 }
-

@@ -149,7 +149,7 @@ func (a *Activities) RegisterDeath(ctx context.Context, in StepInput) (StepResul
 		d, dc := f.GetDeceased(), f.GetDeclarant()
 		resp, err := a.Agencies.Justice.RegisterDeath(ctx, &agencyv1.RegisterDeathRequest{
 			IdempotencyKey: in.IdempotencyKey, DossierCode: in.Code, Step: string(in.Step), CommuneCode: f.GetCommuneCode(),
-			Deceased: &agencyv1.PersonRef{FullName: d.GetFullName(), BirthDate: d.GetBirthDate(), IdNumber: d.GetIdNumber()},
+			Deceased:    &agencyv1.PersonRef{FullName: d.GetFullName(), BirthDate: d.GetBirthDate(), IdNumber: d.GetIdNumber()},
 			DeceasedSex: sex(d.GetSex()), DeathTime: d.GetDeathTime(), PlaceOfDeath: d.GetPlaceOfDeath(),
 			CauseOfDeath: d.GetCauseOfDeath(), DeathNoticeNumber: d.GetDeathNoticeNumber(), DeathNoticeIssuer: d.GetDeathNoticeIssuer(),
 			Declarant: &agencyv1.PersonRef{FullName: dc.GetFullName(), IdNumber: dc.GetIdNumber()},

@@ -22,8 +22,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lienthong/lienthong/agency"
-	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/civil"
+	"github.com/lienthong/lienthong/internal/pgtest"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 )

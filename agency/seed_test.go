@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lienthong/lienthong/agency"
-	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/agency/population"
+	"github.com/lienthong/lienthong/internal/pgtest"
 )
 
 func TestSeed(t *testing.T) {
