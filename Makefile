@@ -8,6 +8,7 @@ BUF_VERSION                 := v1.75.0
 PROTOC_GEN_GO_VERSION       := v1.36.11
 PROTOC_GEN_GO_GRPC_VERSION  := v1.6.1
 GRPC_GATEWAY_VERSION        := v2.29.0
+GOLANGCI_LINT_VERSION       := v2.15.0
 
 GO_TEST_FLAGS ?= -count=1 -timeout 12m
 
@@ -47,6 +48,11 @@ verify: generate ## fail when generated code is stale, or gofmt or vet complain
 	@git diff --exit-code -- proto docs/openapi || (echo "generated code is stale: run make generate and commit" && exit 1)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1)
 	go vet ./...
+
+.PHONY: lint
+lint: ## run golangci-lint (built at a pinned version into ./bin)
+	@test -x $(BIN)/golangci-lint || GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	$(BIN)/golangci-lint run ./...
 
 .PHONY: bench
 bench: ## measure throughput against the bare engine limit; writes docs/BENCHMARKS.md
