@@ -42,10 +42,11 @@ generate: ## regenerate protobuf, gRPC, gateway and OpenAPI code
 	$(BIN)/buf lint
 	$(BIN)/buf generate
 	$(BIN)/buf generate --template buf.gen.gateway.yaml --path proto/lienthong/engine
+	cp docs/openapi/lienthong.swagger.json api/openapi.json  # go:embed cannot reach docs/
 
 .PHONY: verify
 verify: generate ## fail when generated code is stale, or gofmt or vet complain
-	@git diff --exit-code -- proto docs/openapi || (echo "generated code is stale: run make generate and commit" && exit 1)
+	@git diff --exit-code -- proto docs/openapi api/openapi.json || (echo "generated code is stale: run make generate and commit" && exit 1)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1)
 	go vet ./...
 

@@ -26,13 +26,9 @@ func TestExamplesMatchDefaultPopulation(t *testing.T) {
 	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.FixedZone("ICT", 7*3600))
 	// The dev stack's demo clerk works at commune 00004 (Ba Đình, Hà Nội).
 	const commune = "00004"
-	bi, di := 0, 0
-	for forms.Birth(bi, at, "").GetCommuneCode() != commune {
-		bi++
-	}
-	for forms.Death(di, at, "", true).GetForm().GetCommuneCode() != commune {
-		di++
-	}
+	bi, di := forms.IndexIn(commune)
+	require.Equal(t, commune, forms.Birth(bi, at, "").GetCommuneCode())
+	require.Equal(t, commune, forms.Death(di, at, "", true).GetForm().GetCommuneCode())
 	for name, msg := range map[string]proto.Message{
 		"birth.json": forms.Birth(bi, at, "example-birth-1"),
 		"death.json": forms.Death(di, at, "example-death-1", true),

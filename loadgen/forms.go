@@ -152,3 +152,22 @@ func (f *Forms) Death(i int, now time.Time, requestID string, withAllowance bool
 		},
 	}
 }
+
+// IndexIn returns the first birth and death indexes whose dossiers belong to
+// commune, or 0 when the population has none there.
+func (f *Forms) IndexIn(commune string) (birth, death int) {
+	birth, death = -1, -1
+	for i, c := range f.couples {
+		if h, _ := f.pop.Household(c.HouseholdID); h.CommuneCode == commune {
+			birth = i
+			break
+		}
+	}
+	for i, p := range f.dying {
+		if f.pop.Person(p).CommuneCode == commune {
+			death = i
+			break
+		}
+	}
+	return max(birth, 0), max(death, 0)
+}

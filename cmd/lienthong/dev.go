@@ -14,13 +14,17 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lienthong/lienthong/activities"
 	"github.com/lienthong/lienthong/agency"
+	"github.com/lienthong/lienthong/agency/population"
 	"github.com/lienthong/lienthong/api"
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/calendar"
 	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/loadgen"
 	"github.com/lienthong/lienthong/pgserver"
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/temporalserver"
@@ -104,12 +108,16 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	if err != nil {
 		return err
 	}
+	samples, err := devSamples(cfg)
+	if err != nil {
+		return err
+	}
 	reg := newRegistry()
 	st := store.New(pool)
 	apiSrv, err := api.New(ctx, api.Options{
 		Store: st, Temporal: tc, Calendar: calendar.Default(), TokenKey: cfg.TokenKeyBytes(),
 		GRPCAddr: cfg.APIGRPCAddr, HTTPAddr: cfg.APIHTTPAddr, Logger: logger.With("component", "api"),
-		Registry: reg, DevTokens: tokens,
+		Registry: reg, DevTokens: tokens, DevSamples: samples,
 	})
 	if err != nil {
 		return err
@@ -229,6 +237,29 @@ func devSecrets(cfg *config.Config) error {
 	}
 	return cfg.Validate()
 }
+
+// devSamples are the console's sample dossiers, drawn from the population
+// the agencies seed, at the demo clerk's commune, so they go through.
+func devSamples(cfg config.Config) (map[string]json.RawMessage, error) {
+	forms := loadgen.NewForms(population.Generate(cfg.AgencySeed, cfg.SeedPeople))
+	now := time.Now()
+	bi, di := forms.IndexIn(demoCommune)
+	out := map[string]json.RawMessage{}
+	for group, msg := range map[string]proto.Message{
+		"birth": forms.Birth(bi, now, ""),
+		"death": forms.Death(di, now, "", true),
+	} {
+		b, err := protojson.Marshal(msg)
+		if err != nil {
+			return nil, fmt.Errorf("making the console's %s sample: %w", group, err)
+		}
+		out[group] = b
+	}
+	return out, nil
+}
+
+// demoCommune is where the demo clerk works (Phường Ba Đình, Hà Nội).
+const demoCommune = "00004"
 
 // demoTokens are printed by dev and offered by its console.
 func demoTokens(cfg config.Config) (map[string]string, error) {

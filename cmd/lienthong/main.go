@@ -38,6 +38,10 @@ func commands() []command {
 		{"worker", "run the workflow and activity worker", runWorker},
 		{"agency", "run mock agency services (--name justice|police|insurance|portal|all)", runAgency},
 		{"migrate", "apply database migrations", runMigrate},
+		{"token", "issue an API token (--role clerk --commune 00004 --sub clerk-1 [--ttl 24h])", runToken},
+		{"dossier", "submit or show a dossier through the API (submit --file F | show CODE)", runDossier},
+		{"stuck", "list stuck dossiers with a diagnosis and a remedy", runStuck},
+		{"trace", "show a dossier and everything that happened to it", runTrace},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -1,0 +1,481 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lienthong/lienthong/auth"
+	"github.com/lienthong/lienthong/dossier"
+	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/temporalserver"
+	"github.com/lienthong/lienthong/workflows"
+)
+
+// One embedded Temporal server (in memory) serves the whole package, with a
+// worker that runs fake dossier workflows: they keep a snapshot, answer the
+// updates with the real workflows' validation messages, and apply case
+// reports, so the API's paths to Temporal are exercised without agencies.
+
+const testNamespace = "lienthong-test"
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+var shared struct {
+	once   sync.Once
+	err    error
+	server *temporalserver.Server
+	client client.Client
+	worker worker.Worker
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.worker != nil {
+		shared.worker.Stop()
+	}
+	if shared.client != nil {
+		shared.client.Close()
+	}
+	if shared.server != nil {
+		shared.server.Stop()
+	}
+	os.Exit(code)
+}
+
+func freePort() (int, error) {
+	var lc net.ListenConfig
+	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// temporalClient starts the shared server and worker on first use.
+func temporalClient(t *testing.T) client.Client {
+	t.Helper()
+	shared.once.Do(func() {
+		port, err := freePort()
+		if err != nil {
+			shared.err = err
+			return
+		}
+		srv, err := temporalserver.Start(temporalserver.Options{Port: port})
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.server = srv
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := temporalserver.EnsureNamespace(ctx, srv.Address(), testNamespace, workflows.SearchAttributes()); err != nil {
+			shared.err = err
+			return
+		}
+		c, err := client.DialContext(ctx, client.Options{HostPort: srv.Address(), Namespace: testNamespace,
+			Logger: quietTemporalLogger{}})
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.client = c
+		w := worker.New(c, workflows.TaskQueueDossiers, worker.Options{})
+		w.RegisterWorkflowWithOptions(fakeBirth, workflow.RegisterOptions{Name: workflows.WorkflowBirth})
+		w.RegisterWorkflowWithOptions(fakeDeath, workflow.RegisterOptions{Name: workflows.WorkflowDeath})
+		if err := w.Start(); err != nil {
+			shared.err = err
+			return
+		}
+		shared.worker = w
+	})
+	if shared.err != nil {
+		t.Fatalf("starting the embedded temporal server: %v", shared.err)
+	}
+	return shared.client
+}
+
+// quietTemporalLogger drops the SDK's chatter.
+type quietTemporalLogger struct{}
+
+func (quietTemporalLogger) Debug(string, ...any) {}
+func (quietTemporalLogger) Info(string, ...any)  {}
+func (quietTemporalLogger) Warn(string, ...any)  {}
+func (quietTemporalLogger) Error(string, ...any) {}
+
+// signalFinish ends a fake workflow as if every step were done.
+const signalFinish = "test-finish"
+
+func fakeBirth(ctx workflow.Context, in workflows.BirthInput) (workflows.BirthResult, error) {
+	snap, err := fakeDossier(ctx, dossier.GroupBirth, in.Dossier, workflows.BirthSteps)
+	return workflows.BirthResult{Final: snap}, err
+}
+
+func fakeDeath(ctx workflow.Context, in workflows.DeathInput) (workflows.DeathResult, error) {
+	snap, err := fakeDossier(ctx, dossier.GroupDeath, in.Dossier, workflows.DeathSteps(in.FuneralAllowance))
+	return workflows.DeathResult{Final: snap}, err
+}
+
+func fakeDossier(ctx workflow.Context, group dossier.Group, in workflows.DossierInput, kinds []dossier.StepKind) (dossier.Snapshot, error) {
+	snap := dossier.Snapshot{
+		Code: in.Code, Group: group, Status: dossier.StatusReceived, CommuneCode: in.CommuneCode, ProvinceCode: in.ProvinceCode,
+		ReceivedAt: in.ReceivedAt, DueAt: in.DueAt, AppointmentAt: in.AppointmentAt,
+	}
+	for i, k := range kinds {
+		st := dossier.StepPending
+		if i == 0 {
+			st = dossier.StepSending
+		}
+		snap.Steps = append(snap.Steps, dossier.Step{Kind: k, Agency: k.Agency(), Status: st, StatusSince: in.ReceivedAt})
+	}
+	done := false
+	result := func() workflows.UpdateResult {
+		snap.Version++
+		return workflows.UpdateResult{Snapshot: snap}
+	}
+	if err := workflow.SetQueryHandler(ctx, workflows.QueryState, func() (dossier.Snapshot, error) { return snap, nil }); err != nil {
+		return snap, err
+	}
+	_ = workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateSupplement,
+		func(_ workflow.Context, in workflows.SupplementInput) (workflows.UpdateResult, error) {
+			st := snap.Step(in.Step)
+			st.Status, st.Missing = dossier.StepAwaitingAgency, nil
+			return result(), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(in workflows.SupplementInput) error {
+			st := snap.Step(in.Step)
+			if st == nil {
+				return fmt.Errorf("step: this dossier has no step %q", in.Step)
+			}
+			if st.Status != dossier.StepNeedsSupplement {
+				return fmt.Errorf("step: %s is not awaiting a supplement (it is %s)", in.Step, st.Status)
+			}
+			if len(in.Fields) == 0 && strings.TrimSpace(in.Note) == "" {
+				return errors.New("fields: a supplement needs at least one field or a note")
+			}
+			return nil
+		}})
+	_ = workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateCancel,
+		func(_ workflow.Context, in workflows.CancelInput) (workflows.UpdateResult, error) {
+			snap.Status, snap.OutcomeReason, done = dossier.StatusCancelled, in.Reason, true
+			for i := range snap.Steps {
+				if !snap.Steps[i].Status.Terminal() {
+					snap.Steps[i].Status = dossier.StepCancelled
+				}
+			}
+			return result(), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(in workflows.CancelInput) error {
+			if strings.TrimSpace(in.Reason) == "" {
+				return errors.New("reason: a cancellation needs a reason")
+			}
+			if snap.Status.Terminal() {
+				return fmt.Errorf("code: the dossier is already %s", snap.Status)
+			}
+			return nil
+		}})
+	_ = workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateRetryStep,
+		func(_ workflow.Context, in workflows.RetryInput) (workflows.UpdateResult, error) {
+			snap.Step(in.Step).Attempts++
+			return result(), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(in workflows.RetryInput) error {
+			st := snap.Step(in.Step)
+			if st == nil {
+				return fmt.Errorf("step: this dossier has no step %q", in.Step)
+			}
+			if st.Status != dossier.StepSending && st.Status != dossier.StepAwaitingAgency {
+				return fmt.Errorf("step: %s cannot be retried while it is %s", in.Step, st.Status)
+			}
+			return nil
+		}})
+	_ = workflow.SetUpdateHandlerWithOptions(ctx, workflows.UpdateEscalate,
+		func(_ workflow.Context, _ workflows.EscalateInput) (workflows.UpdateResult, error) {
+			return result(), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(in workflows.EscalateInput) error {
+			st := snap.Step(in.Step)
+			if st == nil {
+				return fmt.Errorf("step: this dossier has no step %q", in.Step)
+			}
+			if st.Status.Terminal() {
+				return fmt.Errorf("step: %s is already %s", in.Step, st.Status)
+			}
+			return nil
+		}})
+	cases := workflow.GetSignalChannel(ctx, workflows.SignalCaseUpdate)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		for {
+			var c dossier.Case
+			if !cases.Receive(gctx, &c) {
+				return
+			}
+			st := snap.Step(c.Step)
+			if st == nil || c.DossierCode != in.Code {
+				continue
+			}
+			switch c.Status {
+			case dossier.CaseNeedsSupplement:
+				st.Status, st.Missing = dossier.StepNeedsSupplement, c.Missing
+			case dossier.CaseApproved:
+				st.Status = dossier.StepApproved
+			case dossier.CaseRejected:
+				st.Status, st.Reason = dossier.StepRejected, c.Reason
+			default:
+				st.Status = dossier.StepAwaitingAgency
+			}
+			snap.Version++
+		}
+	})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		workflow.GetSignalChannel(gctx, signalFinish).Receive(gctx, nil)
+		done = true
+	})
+	err := workflow.Await(ctx, func() bool { return done })
+	return snap, err
+}
+
+// testDB creates a fresh database, migrates it and drops it (with FORCE)
+// when the test ends.
+func testDB(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	base := os.Getenv("DATABASE_URL")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	admin, err := pgx.Connect(ctx, base)
+	require.NoError(t, err, "connecting to PostgreSQL (set DATABASE_URL)")
+	defer func() { _ = admin.Close(context.Background()) }()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "lt_api_" + hex.EncodeToString(b[:])
+	_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+			return
+		}
+		defer func() { _ = c.Close(ctx) }()
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	u.Path = "/" + name
+	cfg, err := pgxpool.ParseConfig(u.String())
+	require.NoError(t, err)
+	cfg.MaxConns = 8
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	_, err = store.Migrate(ctx, pool)
+	require.NoError(t, err)
+	// Every test database shares the Temporal server, and workflow ids come
+	// from dossier codes: start each database's daily sequences at a random
+	// point so two tests never make the same code.
+	_, err = pool.Exec(ctx, `INSERT INTO engine.dossier_sequences (commune_code, day, last)
+		SELECT c, d::date, (random() * 9000000)::int + 1000
+		FROM unnest($1::text[]) c, generate_series(current_date - 400, current_date + 2, interval '1 day') d`,
+		[]string{"00004", "00008", "16681", "25747"})
+	require.NoError(t, err)
+	return pool
+}
+
+// env is one API server on its own database.
+type env struct {
+	srv   *Server
+	store *store.Store
+	pool  *pgxpool.Pool
+	conn  *grpc.ClientConn
+	base  string
+}
+
+type envOption func(*Options)
+
+// newEnv starts an API server. The sweeper and gauge loops are slowed down
+// so tests call them when they want.
+func newEnv(t *testing.T, tc client.Client, opts ...envOption) *env {
+	t.Helper()
+	pool := testDB(t)
+	st := store.New(pool)
+	o := Options{
+		Store: st, Temporal: tc, TokenKey: testKey,
+		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	if testing.Verbose() {
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	srv, err := New(context.Background(), o)
+	require.NoError(t, err)
+	srv.sweepEvery, srv.refreshEvery = time.Hour, time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = conn.Close()
+		cancel()
+		require.NoError(t, <-done)
+	})
+	return &env{srv: srv, store: st, pool: pool, conn: conn, base: "http://" + srv.HTTPAddr()}
+}
+
+func (e *env) clerk() enginev1.ClerkServiceClient { return enginev1.NewClerkServiceClient(e.conn) }
+func (e *env) supervisor() enginev1.SupervisorServiceClient {
+	return enginev1.NewSupervisorServiceClient(e.conn)
+}
+func (e *env) citizen() enginev1.CitizenServiceClient {
+	return enginev1.NewCitizenServiceClient(e.conn)
+}
+func (e *env) callback() enginev1.AgencyCallbackServiceClient {
+	return enginev1.NewAgencyCallbackServiceClient(e.conn)
+}
+
+// Callers used across the tests.
+var (
+	clerkA       = auth.Claims{Subject: "clerk-a", Role: auth.RoleClerk, Commune: "00004"}
+	clerkB       = auth.Claims{Subject: "clerk-b", Role: auth.RoleClerk, Commune: "16681"}
+	supHN        = auth.Claims{Subject: "sup-hn", Role: auth.RoleSupervisor, Province: "001"}
+	supNA        = auth.Claims{Subject: "sup-na", Role: auth.RoleSupervisor, Province: "040"}
+	supNational  = auth.Claims{Subject: "sup-vn", Role: auth.RoleSupervisor}
+	agencyPolice = auth.Claims{Subject: "agency-police", Role: auth.RoleAgency, Agency: dossier.AgencyPolice}
+	citizen      = auth.Claims{Subject: "citizen-1", Role: auth.RoleCitizen}
+	admin        = auth.Claims{Subject: "admin-1", Role: auth.RoleAdmin}
+)
+
+func token(t *testing.T, c auth.Claims) string {
+	t.Helper()
+	tok, err := auth.Issue(testKey, c, time.Hour)
+	require.NoError(t, err)
+	return tok
+}
+
+// as returns a context that calls with c's token.
+func as(t *testing.T, c auth.Claims) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token(t, c))
+}
+
+// rest calls the REST gateway and decodes the JSON answer.
+func (e *env) rest(t *testing.T, method, path, tok string, body any) (int, map[string]any) {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case proto.Message:
+		j, err := protojson.Marshal(b)
+		require.NoError(t, err)
+		r = bytes.NewReader(j)
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		require.NoError(t, err)
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, e.base+path, r)
+	require.NoError(t, err)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	out := map[string]any{}
+	if len(raw) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		require.NoError(t, json.Unmarshal(raw, &out), string(raw))
+	}
+	return resp.StatusCode, out
+}
+
+// violationsOf lists the field violations of a REST error body.
+func violationsOf(body map[string]any) map[string]string {
+	out := map[string]string{}
+	details, _ := body["details"].([]any)
+	for _, d := range details {
+		dm, _ := d.(map[string]any)
+		fvs, _ := dm["fieldViolations"].([]any)
+		for _, fv := range fvs {
+			m, _ := fv.(map[string]any)
+			out[fmt.Sprint(m["field"])] = fmt.Sprint(m["description"])
+		}
+	}
+	return out
+}
+
+// seedDossier stores a dossier directly, as a submission would, and then
+// applies snap (when given) as its read model at version 1. It starts no
+// workflow.
+func seedDossier(t *testing.T, st *store.Store, group dossier.Group, commune, province string, received time.Time, edit func(*dossier.Snapshot)) dossier.Snapshot {
+	t.Helper()
+	ctx := context.Background()
+	steps := workflows.BirthSteps
+	if group == dossier.GroupDeath {
+		steps = workflows.DeathSteps(true)
+	}
+	var rid [8]byte
+	_, _ = rand.Read(rid[:])
+	created, err := st.CreateDossier(ctx, store.NewDossier{
+		RequestID: "seed-" + hex.EncodeToString(rid[:]), RequestHash: rid[:], Group: group,
+		CommuneCode: commune, ProvinceCode: province, ReceivedAt: received,
+		DueAt: received.Add(72 * time.Hour), AppointmentAt: received.Add(72 * time.Hour),
+		PhoneHash: "x", Form: []byte{}, CreatedBy: "test", Steps: steps,
+	})
+	require.NoError(t, err)
+	snap := created.Snapshot
+	if edit != nil {
+		snap.Version = 1
+		snap.At = received
+		edit(&snap)
+		_, err := st.ApplySnapshots(ctx, []dossier.Snapshot{snap}, nil)
+		require.NoError(t, err)
+	}
+	return snap
+}

@@ -1,0 +1,407 @@
+// Package api is the engine's front door: the clerk, agency callback,
+// supervisor and citizen services over gRPC, the same services as REST/JSON
+// through the generated gateway, the OpenAPI document, the web console,
+// health, readiness and metrics. It validates input, enforces each role's
+// scope, records who read personal data, stores submissions and starts,
+// signals and updates the dossier workflows; the workflows do the rest.
+//
+// It may import store, workflows (names and inputs), activities (HashPhone),
+// auth, console, civil, calendar and dossier; nothing imports it but cmd.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/lienthong/lienthong/auth"
+	"github.com/lienthong/lienthong/calendar"
+	"github.com/lienthong/lienthong/console"
+	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/workflows"
+)
+
+// openAPI is the generated OpenAPI document, a copy of
+// docs/openapi/lienthong.swagger.json kept equal by a test.
+//
+//go:embed openapi.json
+var openAPI []byte
+
+// Options are what the API server needs; New wires nothing else.
+type Options struct {
+	Store *store.Store
+	// Temporal is already configured with the payload codec.
+	Temporal client.Client
+	// Calendar counts working days; nil means calendar.Default().
+	Calendar *calendar.Calendar
+	// TokenKey verifies bearer tokens (HMAC-SHA256, at least 32 bytes).
+	TokenKey []byte
+	// GRPCAddr and HTTPAddr are listen addresses; port 0 picks a free one.
+	GRPCAddr string
+	HTTPAddr string
+	Logger   *slog.Logger
+	// Registry receives the API's metrics; nil makes a new one with the Go
+	// and process collectors.
+	Registry *prometheus.Registry
+	// DevTokens (role label -> token) are offered by the console in dev; nil elsewhere.
+	DevTokens map[string]string
+	// DevSamples (group -> submit request JSON) prefill the console in dev; nil elsewhere.
+	DevSamples map[string]json.RawMessage
+}
+
+// Intervals of the background loops.
+const (
+	sweepEvery   = 30 * time.Second
+	refreshEvery = 30 * time.Second
+	// unstartedAge is how old a dossier without a workflow must be before the
+	// sweeper starts it, so it never races the submission that is starting it.
+	unstartedAge   = time.Minute
+	sweepBatch     = 100
+	maxRequestBody = 1 << 20
+)
+
+// Server serves the engine API.
+type Server struct {
+	log      *slog.Logger
+	store    *store.Store
+	temporal client.Client
+	cal      *calendar.Calendar
+	key      []byte
+	now      func() time.Time
+	metrics  *metrics
+	lookups  *attemptLimiter
+	// Intervals and timeouts; tests shorten or stretch them.
+	sweepEvery, refreshEvery, startTimeout time.Duration
+
+	grpcLis net.Listener
+	httpLis net.Listener
+	grpc    *grpc.Server
+	health  *health.Server
+	http    *http.Server
+	gwConn  *grpc.ClientConn
+}
+
+// New builds the server and listens on both addresses at once, so addresses
+// with port 0 resolve before Serve.
+func New(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Store == nil || opts.Temporal == nil {
+		return nil, errors.New("api: Store and Temporal are required")
+	}
+	if len(opts.TokenKey) < auth.MinKeyLength {
+		return nil, fmt.Errorf("api: the token key must be at least %d bytes", auth.MinKeyLength)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Calendar == nil {
+		opts.Calendar = calendar.Default()
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s := &Server{
+		log:      opts.Logger,
+		store:    opts.Store,
+		temporal: opts.Temporal,
+		cal:      opts.Calendar,
+		key:      opts.TokenKey,
+		now:      time.Now,
+		lookups:  newAttemptLimiter(lookupFailures, lookupWindow),
+
+		sweepEvery:   sweepEvery,
+		refreshEvery: refreshEvery,
+		startTimeout: startTimeout,
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+
+	var lc net.ListenConfig
+	s.grpcLis, err = lc.Listen(ctx, "tcp", opts.GRPCAddr)
+	if err != nil {
+		return nil, fmt.Errorf("api: listening for gRPC on %s: %w", opts.GRPCAddr, err)
+	}
+	s.httpLis, err = lc.Listen(ctx, "tcp", opts.HTTPAddr)
+	if err != nil {
+		_ = s.grpcLis.Close()
+		return nil, fmt.Errorf("api: listening for HTTP on %s: %w", opts.HTTPAddr, err)
+	}
+
+	s.grpc = grpc.NewServer(
+		grpc.MaxRecvMsgSize(maxRequestBody),
+		grpc.ChainUnaryInterceptor(
+			s.metrics.interceptor(),
+			recoveryInterceptor(s.log),
+			errorInterceptor(s.log),
+			auth.UnaryInterceptor(s.key, auth.EnginePolicy()),
+		),
+	)
+	enginev1.RegisterClerkServiceServer(s.grpc, &clerkService{s: s})
+	enginev1.RegisterAgencyCallbackServiceServer(s.grpc, &callbackService{s: s})
+	enginev1.RegisterSupervisorServiceServer(s.grpc, &supervisorService{s: s})
+	enginev1.RegisterCitizenServiceServer(s.grpc, &citizenService{s: s})
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+
+	// The gateway calls the gRPC server like any client, so REST requests
+	// pass the same interceptors: authentication, errors, metrics.
+	s.gwConn, err = grpc.NewClient(dialTarget(s.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		s.closeListeners()
+		return nil, fmt.Errorf("api: connecting the gateway: %w", err)
+	}
+	gw := runtime.NewServeMux()
+	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		enginev1.RegisterClerkServiceHandler,
+		enginev1.RegisterAgencyCallbackServiceHandler,
+		enginev1.RegisterSupervisorServiceHandler,
+		enginev1.RegisterCitizenServiceHandler,
+	} {
+		if err := register(ctx, gw, s.gwConn); err != nil {
+			s.closeListeners()
+			_ = s.gwConn.Close()
+			return nil, fmt.Errorf("api: registering the gateway: %w", err)
+		}
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", http.MaxBytesHandler(gw, maxRequestBody))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.serveReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPI)
+	})
+	mux.Handle("/", console.Handler(console.Options{DevTokens: opts.DevTokens, DevSamples: opts.DevSamples}))
+	s.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+func (s *Server) closeListeners() {
+	_ = s.grpcLis.Close()
+	_ = s.httpLis.Close()
+}
+
+// dialTarget is how this process reaches its own listener: a wildcard bind
+// is reached through loopback.
+func dialTarget(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	ip := tcp.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+}
+
+// GRPCAddr is the gRPC listener's address.
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
+
+// HTTPAddr is the HTTP listener's address (REST, console, health, metrics).
+func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// Serve serves until ctx is done, then stops gracefully: the HTTP server and
+// gRPC server finish the requests in flight.
+func (s *Server) Serve(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := s.grpc.Serve(s.grpcLis); err != nil {
+			return fmt.Errorf("serving gRPC: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		if err := s.http.Serve(s.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serving HTTP: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error { s.sweepLoop(gctx); return nil })
+	g.Go(func() error { s.refreshLoop(gctx); return nil })
+	g.Go(func() error {
+		<-gctx.Done()
+		s.shutdown()
+		return nil
+	})
+	s.log.Info("engine api serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr())
+	return g.Wait()
+}
+
+func (s *Server) shutdown() {
+	s.health.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.http.Shutdown(ctx); err != nil {
+		s.log.Warn("stopping HTTP server", "error", err)
+		_ = s.http.Close()
+	}
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.grpc.Stop()
+	}
+	_ = s.gwConn.Close()
+	s.log.Info("engine api stopped")
+}
+
+// sweepLoop starts workflows that a submission stored but could not start
+// (Temporal was down, or the process died in between).
+func (s *Server) sweepLoop(ctx context.Context) {
+	t := time.NewTicker(s.sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.sweep(ctx)
+		}
+	}
+}
+
+func (s *Server) sweep(ctx context.Context) {
+	codes, err := s.store.UnstartedDossiers(ctx, unstartedAge, sweepBatch)
+	if err != nil {
+		s.log.Warn("sweeper: listing unstarted dossiers", "error", err)
+		return
+	}
+	for _, code := range codes {
+		snap, err := s.store.Dossier(ctx, code)
+		if err == nil {
+			err = s.ensureWorkflow(ctx, snap)
+		}
+		if err != nil {
+			s.log.Warn("sweeper: starting workflow", "dossier_id", code, "error", err)
+			continue
+		}
+		s.metrics.swept.Inc()
+		s.log.Info("sweeper: started workflow", "dossier_id", code)
+	}
+}
+
+// refreshLoop keeps the read-model gauges current.
+func (s *Server) refreshLoop(ctx context.Context) {
+	s.refreshGauges(ctx)
+	t := time.NewTicker(s.refreshEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.refreshGauges(ctx)
+		}
+	}
+}
+
+func (s *Server) refreshGauges(ctx context.Context) {
+	now := s.now()
+	if n, err := s.store.CountOverdue(ctx, now); err == nil {
+		s.metrics.overdue.Set(float64(n))
+	} else if ctx.Err() == nil {
+		s.log.Warn("refreshing overdue gauge", "error", err)
+	}
+	if n, err := s.store.CountStuckSteps(ctx, defaultStuckFilter(now)); err == nil {
+		s.metrics.stuck.Set(float64(n))
+	} else if ctx.Err() == nil {
+		s.log.Warn("refreshing stuck gauge", "error", err)
+	}
+}
+
+// workerSeen is how recently a worker must have polled for the API to be ready.
+const workerSeen = time.Minute
+
+// serveReady answers 200 only when Temporal answers, PostgreSQL pings, and a
+// worker polled the dossier task queue within the last minute.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	ready := true
+	fail := func(name string, err error) {
+		ready = false
+		checks[name] = err.Error()
+	}
+	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		fail("temporal", err)
+	} else {
+		checks["temporal"] = "ok"
+	}
+	if err := s.store.Pool().Ping(ctx); err != nil {
+		fail("postgres", err)
+	} else {
+		checks["postgres"] = "ok"
+	}
+	if err := s.workerPolling(ctx); err != nil {
+		fail("worker", err)
+	} else {
+		checks["worker"] = "ok"
+	}
+	code := http.StatusOK
+	if !ready {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]any{"ready": ready, "checks": checks})
+}
+
+func (s *Server) workerPolling(ctx context.Context) error {
+	resp, err := s.temporal.DescribeTaskQueue(ctx, workflows.TaskQueueDossiers, enums.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil {
+		return err
+	}
+	cutoff := s.now().Add(-workerSeen)
+	for _, p := range resp.GetPollers() {
+		if p.GetLastAccessTime() != nil && p.GetLastAccessTime().AsTime().After(cutoff) {
+			return nil
+		}
+	}
+	return fmt.Errorf("no worker polled %s in the last minute", workflows.TaskQueueDossiers)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

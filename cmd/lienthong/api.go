@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/lienthong/lienthong/api"
+	"github.com/lienthong/lienthong/calendar"
+	"github.com/lienthong/lienthong/store"
+)
+
+// runAPI serves the engine API (gRPC, REST gateway, console, health and
+// metrics) against an existing Temporal and PostgreSQL. Keys are never
+// generated here: outside dev they must be given.
+func runAPI(ctx context.Context, args []string) error {
+	cfg, err := loadConfig("api", args)
+	if err != nil {
+		return err
+	}
+	if err := errors.Join(cfg.RequireSecrets(), cfg.RequireDatabase()); err != nil {
+		return err
+	}
+	logger := newLogger(cfg)
+	pool, err := openPool(ctx, cfg.DatabaseURL, 20)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	tc, err := newTemporalClient(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	srv, err := api.New(ctx, api.Options{
+		Store:    store.New(pool),
+		Temporal: tc,
+		Calendar: calendar.Default(),
+		TokenKey: cfg.TokenKeyBytes(),
+		GRPCAddr: cfg.APIGRPCAddr,
+		HTTPAddr: cfg.APIHTTPAddr,
+		Logger:   logger.With("component", "api"),
+		Registry: newRegistry(),
+	})
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx)
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/lienthong/lienthong/api"
+	"github.com/lienthong/lienthong/config"
+	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+)
+
+// The console's samples must pass the API's validation and belong to the
+// demo clerk's commune, or a first-time user's first click fails.
+func TestDevSamplesAreValid(t *testing.T) {
+	t.Parallel()
+	samples, err := devSamples(config.Defaults())
+	require.NoError(t, err)
+
+	var birth enginev1.SubmitBirthRequest
+	require.NoError(t, protojson.Unmarshal(samples["birth"], &birth))
+	birth.RequestId = "r1"
+	require.Empty(t, api.ValidateBirth(&birth, time.Now()))
+	require.Equal(t, demoCommune, birth.GetCommuneCode())
+
+	var death enginev1.SubmitDeathRequest
+	require.NoError(t, protojson.Unmarshal(samples["death"], &death))
+	death.RequestId = "r2"
+	require.Empty(t, api.ValidateDeath(&death, time.Now()))
+	require.Equal(t, demoCommune, death.GetForm().GetCommuneCode())
+}
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "postgres://u:***@h:5432/db", redactURL("postgres://u:secret@h:5432/db"))
+	require.Equal(t, "postgres://u@h/db", redactURL("postgres://u@h/db"))
+}
