@@ -7,8 +7,6 @@ package activities
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -261,13 +259,6 @@ func PortalStatus(s dossier.Snapshot) *agencyv1.PortalStatus {
 		ps.Steps = append(ps.Steps, &agencyv1.PortalStep{Step: string(st.Kind), Agency: st.Agency, Status: string(st.Status), Note: note})
 	}
 	return ps
-}
-
-// HashPhone is how the engine and the portal compare phone numbers without
-// passing them around: SHA-256 of the E.164 form.
-func HashPhone(e164 string) string {
-	sum := sha256.Sum256([]byte(e164))
-	return hex.EncodeToString(sum[:])
 }
 
 func timestamp(t time.Time) *timestamppb.Timestamp {

@@ -2,7 +2,6 @@ package agency
 
 import (
 	"fmt"
-	"regexp"
 	"testing"
 	"time"
 
@@ -110,31 +109,6 @@ func TestAutoVerdict(t *testing.T) {
 	require.InDelta(t, 1000, counts[agencyv1.Decision_DECISION_APPROVE], 120)
 }
 
-func TestNormalizePhone(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in, want string
-		ok       bool
-	}{
-		{"0912345678", "+84912345678", true},
-		{"+84912345678", "+84912345678", true},
-		{"84912345678", "+84912345678", true},
-		{" 0912 345 678 ", "+84912345678", true},
-		{"(+84) 912-345-678", "+84912345678", true},
-		{"024 3825 1234", "+842438251234", true},
-		{"912345678", "", false},
-		{"+1 202 555 0100", "", false},
-		{"0912345678x", "", false},
-		{"09123", "", false},
-		{"+84 0912345678", "", false},
-		{"", "", false},
-	} {
-		got, ok := normalizePhone(tc.in)
-		require.Equal(t, tc.ok, ok, tc.in)
-		require.Equal(t, tc.want, got, tc.in)
-	}
-}
-
 func TestCanonicalJSON(t *testing.T) {
 	t.Parallel()
 	a, err := canonicalJSON(map[string]any{"b": 1, "a": map[string]any{"z": "Ủy ban <x>", "y": 2}})
@@ -165,24 +139,4 @@ func TestMigrations(t *testing.T) {
 	}
 	_, err := migrations("tax")
 	require.Error(t, err)
-}
-
-func FuzzNormalizePhone(f *testing.F) {
-	for _, s := range []string{"0912345678", "+84912345678", "(+84) 912-345-678", "84 24 3825 1234", "+", "0", "++84912345678"} {
-		f.Add(s)
-	}
-	e164 := regexp.MustCompile(`^\+84[1-9][0-9]{8,9}$`)
-	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := normalizePhone(s)
-		if !ok {
-			return
-		}
-		if !e164.MatchString(got) {
-			t.Fatalf("normalizePhone(%q) = %q, not E.164", s, got)
-		}
-		again, ok := normalizePhone(got)
-		if !ok || again != got {
-			t.Fatalf("normalizePhone(%q) = %q, %v; want it unchanged", got, again, ok)
-		}
-	})
 }

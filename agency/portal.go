@@ -2,19 +2,17 @@ package agency
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lienthong/lienthong/civil"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 )
 
@@ -78,7 +76,8 @@ func (p *portal) PublishStatus(ctx context.Context, req *agencyv1.PublishStatusR
 func (p *portal) LookupStatus(ctx context.Context, req *agencyv1.LookupStatusRequest) (*agencyv1.LookupStatusResponse, error) {
 	var v violations
 	v.require("dossier_code", req.GetDossierCode())
-	phone, ok := normalizePhone(req.GetPhone())
+	phone, perr := civil.NormalizePhone(req.GetPhone())
+	ok := perr == nil
 	if !ok {
 		v.add("phone", "must be a Vietnamese phone number, e.g. 0912345678 or +84912345678")
 	}
@@ -91,7 +90,7 @@ func (p *portal) LookupStatus(ctx context.Context, req *agencyv1.LookupStatusReq
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, dbError(err, "looking up status")
 	}
-	given := phoneHash(phone)
+	given := civil.PhoneHash(phone)
 	if err != nil || subtle.ConstantTimeCompare([]byte(given), []byte(stored)) != 1 {
 		return nil, notFound("no dossier matches this code and phone number")
 	}
@@ -100,43 +99,4 @@ func (p *portal) LookupStatus(ctx context.Context, req *agencyv1.LookupStatusReq
 		return nil, err
 	}
 	return &agencyv1.LookupStatusResponse{Status: st}, nil
-}
-
-// normalizePhone turns a Vietnamese number as people write it (0912 345 678,
-// 84-912-345-678, (+84) 912.345.678) into E.164: +84 and 9 or 10 digits.
-func normalizePhone(s string) (string, bool) {
-	var b strings.Builder
-	for i, r := range strings.TrimSpace(s) {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == '+' && b.Len() == 0 && i <= 1:
-			b.WriteRune(r)
-		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')':
-		default:
-			return "", false
-		}
-	}
-	n := b.String()
-	switch {
-	case strings.HasPrefix(n, "+84"):
-		n = n[3:]
-	case strings.HasPrefix(n, "84") && len(n) >= 11:
-		n = n[2:]
-	case strings.HasPrefix(n, "0"):
-		n = n[1:]
-	default:
-		return "", false
-	}
-	if len(n) < 9 || len(n) > 10 || n[0] == '0' || strings.Contains(n, "+") {
-		return "", false
-	}
-	return "+84" + n, true
-}
-
-// phoneHash is the lowercase hex SHA-256 of an E.164 number, as the engine
-// publishes it in phone_hash.
-func phoneHash(e164 string) string {
-	sum := sha256.Sum256([]byte(e164))
-	return hex.EncodeToString(sum[:])
 }

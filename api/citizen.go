@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/lienthong/lienthong/activities"
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 )
@@ -38,7 +38,7 @@ func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.Looku
 	if strings.TrimSpace(req.GetCode()) == "" || len(req.GetCode()) > 64 {
 		vs = append(vs, violation("code", "is required: the dossier code on the receipt"))
 	}
-	phone, perr := NormalizePhone(req.GetPhone())
+	phone, perr := civil.NormalizePhone(req.GetPhone())
 	if strings.TrimSpace(req.GetPhone()) == "" {
 		vs = append(vs, violation("phone", "is required: the applicant's phone number given at submission"))
 	} else if perr != nil {
@@ -61,7 +61,7 @@ func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.Looku
 	if err != nil {
 		return nil, err
 	}
-	if subtle.ConstantTimeCompare([]byte(stored), []byte(activities.HashPhone(phone))) != 1 {
+	if subtle.ConstantTimeCompare([]byte(stored), []byte(civil.PhoneHash(phone))) != 1 {
 		s.lookups.fail(code, s.now())
 		return nil, notFound
 	}

@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/lienthong/lienthong/activities"
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
@@ -66,7 +65,7 @@ func (cs *clerkService) SubmitBirth(ctx context.Context, req *enginev1.SubmitBir
 		return nil, invalid(vs...)
 	}
 	norm := proto.CloneOf(req)
-	phone, _ := NormalizePhone(norm.GetForm().GetRequester().GetPhone())
+	phone, _ := civil.NormalizePhone(norm.GetForm().GetRequester().GetPhone())
 	norm.Form.Requester.Phone = phone
 	norm.RequestId = ""
 	hash, err := requestHash(norm)
@@ -86,7 +85,7 @@ func (cs *clerkService) SubmitBirth(ctx context.Context, req *enginev1.SubmitBir
 		ProvinceCode: commune.ProvinceCode,
 		ReceivedAt:   now,
 		DueAt:        s.cal.AddWorkingDays(now, birthGroupDays),
-		PhoneHash:    activities.HashPhone(phone),
+		PhoneHash:    civil.PhoneHash(phone),
 		Form:         form,
 		Steps:        workflows.BirthSteps,
 	}, nil)
@@ -110,7 +109,7 @@ func (cs *clerkService) SubmitDeath(ctx context.Context, req *enginev1.SubmitDea
 		return nil, invalid(vs...)
 	}
 	norm := proto.CloneOf(req)
-	phone, _ := NormalizePhone(norm.GetForm().GetDeclarant().GetPhone())
+	phone, _ := civil.NormalizePhone(norm.GetForm().GetDeclarant().GetPhone())
 	norm.Form.Declarant.Phone = phone
 	if norm.GetForm().GetBundle() != enginev1.DeathBundle_DEATH_BUNDLE_THREE {
 		// The recipient matters only with the allowance; it is not stored otherwise.
@@ -145,7 +144,7 @@ func (cs *clerkService) SubmitDeath(ctx context.Context, req *enginev1.SubmitDea
 		ProvinceCode: commune.ProvinceCode,
 		ReceivedAt:   now,
 		DueAt:        s.cal.AddWorkingDays(now, deathGroupDays),
-		PhoneHash:    activities.HashPhone(phone),
+		PhoneHash:    civil.PhoneHash(phone),
 		Form:         form,
 		Steps:        workflows.DeathSteps(allowance),
 	}, note)

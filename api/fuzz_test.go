@@ -50,7 +50,7 @@ func FuzzValidateBirth(f *testing.F) {
 		vs := ValidateBirth(req, testNow)
 		checkViolations(t, vs, ValidateBirth(req, testNow))
 		if len(vs) == 0 {
-			if _, err := NormalizePhone(phone); err != nil {
+			if _, err := civil.NormalizePhone(phone); err != nil {
 				t.Fatalf("accepted a phone the handler cannot normalise: %q", phone)
 			}
 			if _, ok := civil.LookupCommune(commune); !ok {
@@ -75,7 +75,7 @@ func FuzzValidateDeath(f *testing.F) {
 		vs := ValidateDeath(req, testNow)
 		checkViolations(t, vs, ValidateDeath(req, testNow))
 		if len(vs) == 0 {
-			if _, err := NormalizePhone(phone); err != nil {
+			if _, err := civil.NormalizePhone(phone); err != nil {
 				t.Fatalf("accepted a phone the handler cannot normalise: %q", phone)
 			}
 			if b := req.Form.Bundle; b != enginev1.DeathBundle_DEATH_BUNDLE_TWO && b != enginev1.DeathBundle_DEATH_BUNDLE_THREE {

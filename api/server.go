@@ -5,8 +5,8 @@
 // scope, records who read personal data, stores submissions and starts,
 // signals and updates the dossier workflows; the workflows do the rest.
 //
-// It may import store, workflows (names and inputs), activities (HashPhone),
-// auth, console, civil, calendar and dossier; nothing imports it but cmd.
+// It may import store, workflows (names and inputs), auth, console,
+// civil, calendar and dossier; nothing imports it but cmd.
 package api
 
 import (

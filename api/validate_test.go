@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/lienthong/lienthong/civil"
 	"strings"
 	"testing"
 	"time"
@@ -259,42 +260,12 @@ func TestValidatorsCollectEveryField(t *testing.T) {
 	require.NotEmpty(t, ValidateDeath(nil, testNow))
 }
 
-func TestNormalizePhone(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"0912345678":       "+84912345678",
-		"0912 345 678":     "+84912345678",
-		"091.234.5678":     "+84912345678",
-		"+84 912 345 678":  "+84912345678",
-		"+84-3-1234-5678":  "+84312345678",
-		"0084912345678":    "+84912345678",
-		"84912345678":      "+84912345678",
-		"(+84) 987654321":  "+84987654321",
-		"++84912345678":    "",
-		"+1 415 555 0100":  "",
-		"024 3825 1234":    "",
-		"0112345678":       "",
-		"09123456789":      "",
-		"091234567":        "",
-		"0912345678 ext 2": "",
-		"":                 "",
-	} {
-		got, err := NormalizePhone(in)
-		if want == "" {
-			require.Error(t, err, in)
-			continue
-		}
-		require.NoError(t, err, in)
-		require.Equal(t, want, got, in)
-	}
-}
-
 func TestRequestHashIgnoresRequestIDAndPhoneFormat(t *testing.T) {
 	t.Parallel()
 	hash := func(r *enginev1.SubmitBirthRequest) []byte {
 		n := proto.CloneOf(r)
 		n.RequestId = ""
-		n.Form.Requester.Phone, _ = NormalizePhone(n.Form.Requester.Phone)
+		n.Form.Requester.Phone, _ = civil.NormalizePhone(n.Form.Requester.Phone)
 		h, err := requestHash(n)
 		require.NoError(t, err)
 		return h
