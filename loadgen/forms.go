@@ -1,7 +1,8 @@
 // Package loadgen makes realistic linked dossiers from the seeded population
 // and drives them through the engine API: the load generator, the benchmark
-// and the chaos harness build on it. It must not import workflows,
-// activities or store: it speaks to lienthong only through its API.
+// and the chaos harness build on it. It submits through the API only; to
+// measure and to check invariants it reads the engine's and the agencies'
+// tables directly. It must not import workflows or activities.
 package loadgen
 
 import (

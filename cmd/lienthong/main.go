@@ -42,6 +42,9 @@ func commands() []command {
 		{"dossier", "submit or show a dossier through the API (submit --file F | show CODE)", runDossier},
 		{"stuck", "list stuck dossiers with a diagnosis and a remedy", runStuck},
 		{"trace", "show a dossier and everything that happened to it", runTrace},
+		{"loadgen", "submit a realistic mix of dossiers and report throughput, latency, sync lag and memory", runLoadgen},
+		{"bench", "measure throughput against the bare engine's limit, in one process (writes docs/BENCHMARKS.md)", runBench},
+		{"chaos", "run every part as its own process, inject faults and kills, then check the invariants", runChaos},
 		{"version", "print the version", runVersion},
 	}
 }
