@@ -18,7 +18,7 @@ import (
 func (a *Activities) birthForm(ctx context.Context, code string) (*enginev1.BirthForm, error) {
 	group, raw, err := a.Store.Form(ctx, code)
 	if err != nil {
-		return nil, fmt.Errorf("reading form: %w", err)
+		return nil, fmt.Errorf("dossier %s: %w", code, err)
 	}
 	if group != dossier.GroupBirth {
 		return nil, temporal.NewNonRetryableApplicationError("dossier "+code+" is not a birth dossier", ErrRefused, nil)
@@ -34,7 +34,7 @@ func (a *Activities) birthForm(ctx context.Context, code string) (*enginev1.Birt
 func (a *Activities) deathForm(ctx context.Context, code string) (*enginev1.DeathForm, error) {
 	group, raw, err := a.Store.Form(ctx, code)
 	if err != nil {
-		return nil, fmt.Errorf("reading form: %w", err)
+		return nil, fmt.Errorf("dossier %s: %w", code, err)
 	}
 	if group != dossier.GroupDeath {
 		return nil, temporal.NewNonRetryableApplicationError("dossier "+code+" is not a death dossier", ErrRefused, nil)

@@ -17,6 +17,11 @@ var BirthSteps = []dossier.StepKind{
 	dossier.StepChildCard,
 }
 
+// changeResidenceWaitsForID guards the change that made residence
+// registration wait for the ID number: dossiers started before it replay the
+// old path. Remove the guard once none of them is open.
+const changeResidenceWaitsForID = "residence-waits-for-id-number"
+
 // idNumberGrace is how long the birth registration waits for a prompt ID
 // number before it goes to Justice without one.
 const idNumberGrace = 30 * time.Second
@@ -55,8 +60,13 @@ func Birth(ctx workflow.Context, in BirthInput) (BirthResult, error) {
 	// A late number is added to the birth record when it arrives.
 	m.goStep(steps, func(c workflow.Context) { m.attachLateIDNumber(c) })
 
-	// 3a. Police registers permanent residence; it needs the birth record.
+	// 3a. Police registers permanent residence; it needs the birth record and
+	//     the child's ID number, so a late number holds it as it holds the card.
 	m.goStep(steps, func(c workflow.Context) {
+		if workflow.GetVersion(c, changeResidenceWaitsForID, workflow.DefaultVersion, 1) == 1 &&
+			!m.awaitIDNumber(c, dossier.StepResidenceRegistration) {
+			return
+		}
 		m.run(c, dossier.StepResidenceRegistration, a.RegisterResidence, func(in *activities.StepInput) {
 			in.RegistrationNumber = registration
 			in.ChildIDNumber = m.step(dossier.StepIDNumber).Result["id_number"]

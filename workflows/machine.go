@@ -590,11 +590,25 @@ func (m *machine) send(ctx workflow.Context, k dossier.StepKind, send any, prepa
 		step.LastError = msg
 		m.commit(ctx, k, nil)
 		st.retryNow = false
-		if _, err := workflow.AwaitWithTimeout(ctx, backoff, func() bool { return st.retryNow || m.step(k).Status.Terminal() }); err != nil {
+		// A push for this step means the agency holds the case after all (an
+		// earlier attempt reached it, its answer did not reach us): stop sending.
+		if _, err := workflow.AwaitWithTimeout(ctx, backoff, func() bool {
+			return st.retryNow || st.latest != nil || m.step(k).Status.Terminal()
+		}); err != nil {
 			return false
 		}
 		if m.step(k).Status.Terminal() {
 			return false
+		}
+		if st.latest != nil {
+			st.sent = true
+			step.LastError = ""
+			m.applyLatest(ctx, k, "push")
+			if m.step(k).Status == dossier.StepSending {
+				m.setStatus(ctx, k, dossier.StepAwaitingAgency)
+				m.commit(ctx, k, nil)
+			}
+			return true
 		}
 		backoff = min(backoff*2, m.timing.RetryMax)
 	}

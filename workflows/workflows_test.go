@@ -217,17 +217,21 @@ func TestLateIDNumber(t *testing.T) {
 	require.Equal(t, "001226000999", h.attached[0].IDNumber)
 	require.Equal(t, "001226000999", final.Step(dossier.StepBirthRegistration).Result["id_number"])
 	require.Equal(t, "001226000999", h.sends[dossier.StepChildCard][0].ChildIDNumber)
+	// Police registers residence by the child's ID number, so residence waits for it too.
+	require.Equal(t, "001226000999", h.sends[dossier.StepResidenceRegistration][0].ChildIDNumber)
 	require.NotEmpty(t, h.eventKinds(dossier.EventIDNumberLate))
 
-	// The card's wait showed as its own state, while residence went ahead.
-	waited := false
+	// Both waits showed as their own state.
+	waited := map[dossier.StepKind]bool{}
 	for _, snap := range h.synced {
-		if stepStatus(snap, dossier.StepChildCard) == dossier.StepWaitingIDNumber {
-			waited = true
-			require.NotEqual(t, dossier.StepPending, stepStatus(snap, dossier.StepResidenceRegistration))
+		for _, k := range []dossier.StepKind{dossier.StepChildCard, dossier.StepResidenceRegistration} {
+			if stepStatus(snap, k) == dossier.StepWaitingIDNumber {
+				waited[k] = true
+			}
 		}
 	}
-	require.True(t, waited)
+	require.True(t, waited[dossier.StepChildCard])
+	require.True(t, waited[dossier.StepResidenceRegistration])
 }
 
 func TestOutageThenRecovery(t *testing.T) {
@@ -350,6 +354,25 @@ func TestRetryNowCutsTheBackoff(t *testing.T) {
 	remedies := h.eventKinds(dossier.EventRemedy)
 	require.Len(t, remedies, 1)
 	require.Equal(t, "supervisor:1", remedies[0].Actor)
+}
+
+// A send whose answer was lost but whose case the agency created: the
+// agency's push must end the backoff at once, with no second send.
+func TestPushDuringSendBackoff(t *testing.T) {
+	t.Parallel()
+	s := deathScripts()
+	lost := temporal.NewApplicationError("DEADLINE_EXCEEDED: the agency did not answer in time", activities.ErrUnavailable)
+	s[dossier.StepResidenceCancellation] = &agencyScript{sendErrors: []error{lost}, decideAt: 2 * time.Hour, decision: dossier.CaseApproved}
+	h := newHarness(t, monday, s)
+	in := h.input(monday)
+	in.Timing.RetryInitial, in.Timing.RetryMax = 24*time.Hour, 24*time.Hour
+	final := h.runDeath(in, true)
+	require.Equal(t, dossier.StatusCompleted, final.Status)
+	require.Len(t, h.sends[dossier.StepResidenceCancellation], 1, "no second send")
+	st := final.Step(dossier.StepResidenceCancellation)
+	require.Equal(t, caseID(dossier.StepResidenceCancellation), st.CaseID)
+	// The allowance decides at +5h; without the fix residence would wait out the day-long backoff.
+	require.True(t, final.CompletedAt.Before(monday.Add(6*time.Hour)), "completed at %s, not after the day-long backoff", final.CompletedAt)
 }
 
 type updateCallbacks struct {
