@@ -15,18 +15,6 @@ import (
 	"github.com/lienthong/lienthong/dossier"
 )
 
-// grpcCodes maps domain error kinds to gRPC codes, in one place.
-var grpcCodes = map[dossier.Kind]codes.Code{
-	dossier.KindInvalid:            codes.InvalidArgument,
-	dossier.KindNotFound:           codes.NotFound,
-	dossier.KindConflict:           codes.AlreadyExists,
-	dossier.KindFailedPrecondition: codes.FailedPrecondition,
-	dossier.KindUnauthenticated:    codes.Unauthenticated,
-	dossier.KindPermissionDenied:   codes.PermissionDenied,
-	dossier.KindUnavailable:        codes.Unavailable,
-	dossier.KindInternal:           codes.Internal,
-}
-
 // toStatus turns a handler's error into a gRPC status: domain kinds by the
 // table, bad input with one field violation per field, anything unexpected
 // as Internal without its detail.
@@ -44,10 +32,7 @@ func toStatus(err error) (error, bool) {
 	if !errors.As(err, &de) {
 		return status.Error(codes.Internal, "internal error"), true
 	}
-	code, ok := grpcCodes[de.Kind]
-	if !ok {
-		code = codes.Internal
-	}
+	code := de.Kind.GRPCCode()
 	st := status.New(code, de.Message)
 	if len(de.Violations) > 0 {
 		br := &errdetails.BadRequest{}

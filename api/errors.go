@@ -15,29 +15,11 @@ import (
 	"github.com/lienthong/lienthong/dossier"
 )
 
-// codeOf is the one table from domain error kinds to gRPC codes; the REST
-// gateway derives the HTTP status from the code (400, 404, 409, 412→400,
-// 401, 403, 503, 500).
-//
-// A conflict is AlreadyExists, not Aborted: the only conflict the API has is
-// a request id reused for another body, which a client must not retry, while
-// Aborted invites a retry. Both give HTTP 409.
-var codeOf = map[dossier.Kind]codes.Code{
-	dossier.KindInvalid:            codes.InvalidArgument,
-	dossier.KindNotFound:           codes.NotFound,
-	dossier.KindConflict:           codes.AlreadyExists,
-	dossier.KindFailedPrecondition: codes.FailedPrecondition,
-	dossier.KindUnauthenticated:    codes.Unauthenticated,
-	dossier.KindPermissionDenied:   codes.PermissionDenied,
-	dossier.KindUnavailable:        codes.Unavailable,
-	dossier.KindInternal:           codes.Internal,
-}
-
 // internalMessage is all a caller learns of a fault; the log has the rest.
 const internalMessage = "internal error; it has been logged"
 
 // toStatus turns any error a handler returns into a gRPC status. Domain
-// errors go through codeOf; bad input carries a google.rpc.BadRequest with
+// errors take dossier.Kind.GRPCCode; bad input carries a google.rpc.BadRequest with
 // one violation per field; everything unexpected becomes Internal with a
 // generic message, and is logged.
 func toStatus(ctx context.Context, log *slog.Logger, method string, err error) error {
@@ -46,10 +28,7 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 	}
 	var de *dossier.Error
 	if errors.As(err, &de) {
-		code, ok := codeOf[de.Kind]
-		if !ok {
-			code = codes.Internal
-		}
+		code := de.Kind.GRPCCode()
 		switch code {
 		case codes.Internal:
 			log.ErrorContext(ctx, "request failed", "method", method, "error", err)

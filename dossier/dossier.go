@@ -1,8 +1,9 @@
 // Package dossier is lienthong's domain model: linked dossiers, their steps,
 // the versioned snapshots the workflows publish, trace events, and the error
 // kinds every edge translates to. It holds plain data and rules about that
-// data only; it must not import Temporal, pgx, gRPC or any lienthong package
-// other than the generated contracts it converts to.
+// data only, and names the gRPC code of each error kind; it must not import
+// Temporal, pgx, or any lienthong package other than the generated contracts
+// it converts to.
 package dossier
 
 import (

@@ -3,6 +3,8 @@ package dossier
 import (
 	"errors"
 	"fmt"
+
+	"google.golang.org/grpc/codes"
 )
 
 // Kind classifies an error for every edge: the API maps kinds to gRPC codes
@@ -19,6 +21,30 @@ const (
 	KindUnavailable        Kind = "unavailable"
 	KindInternal           Kind = "internal"
 )
+
+// grpcCodes is the one table from error kinds to gRPC codes; the REST
+// gateway derives HTTP statuses from the codes. A conflict is AlreadyExists,
+// not Aborted: the conflicts lienthong reports (a request id or an
+// idempotency key reused for another body) must not be retried, while
+// Aborted invites a retry. Both give HTTP 409.
+var grpcCodes = map[Kind]codes.Code{
+	KindInvalid:            codes.InvalidArgument,
+	KindNotFound:           codes.NotFound,
+	KindConflict:           codes.AlreadyExists,
+	KindFailedPrecondition: codes.FailedPrecondition,
+	KindUnauthenticated:    codes.Unauthenticated,
+	KindPermissionDenied:   codes.PermissionDenied,
+	KindUnavailable:        codes.Unavailable,
+	KindInternal:           codes.Internal,
+}
+
+// GRPCCode is the gRPC code for errors of kind k; unknown kinds are Internal.
+func (k Kind) GRPCCode() codes.Code {
+	if c, ok := grpcCodes[k]; ok {
+		return c
+	}
+	return codes.Internal
+}
 
 // FieldViolation names one bad field of a request.
 type FieldViolation struct {
