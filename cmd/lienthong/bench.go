@@ -535,13 +535,13 @@ type bareResult struct {
 // first start to the last workflow's end.
 func bareRun(ctx context.Context, tc client.Client, rate float64, cost workflowCost, f benchFlags) (bareResult, time.Duration, error) {
 	var res bareResult
-	wf := worker.New(tc, bareTaskQueue, worker.Options{})
+	wf := worker.New(tc, bareTaskQueue, workflowWorkerOptions())
 	wf.RegisterWorkflowWithOptions(bareWorkflow, workflow.RegisterOptions{Name: bareWorkflowName})
 	wf.RegisterActivity(bareNoop)
 	ws := []worker.Worker{wf}
 	for q := range cost.Activities {
 		// The same options newWorkers gives each agency queue.
-		w := worker.New(tc, bareQueue(q), worker.Options{TaskQueueActivitiesPerSecond: rate, MaxConcurrentActivityExecutionSize: 200})
+		w := worker.New(tc, bareQueue(q), agencyWorkerOptions(rate))
 		w.RegisterActivityWithOptions(bareNoop, activity.RegisterOptions{Name: bareActivityName})
 		ws = append(ws, w)
 	}

@@ -110,20 +110,29 @@ func dialAgencies(cfg config.Config) (activities.Agencies, func(), error) {
 // task queue, each agency queue rate-limited so a slow agency never starves
 // the others.
 func newWorkers(c client.Client, acts *activities.Activities, rate float64) []worker.Worker {
-	wf := worker.New(c, workflows.TaskQueueDossiers, worker.Options{})
+	wf := worker.New(c, workflows.TaskQueueDossiers, workflowWorkerOptions())
 	workflows.Register(wf)
 	// Local activities (the read-model sync) run in the workflow worker.
 	wf.RegisterActivity(acts)
 	ws := []worker.Worker{wf}
 	for _, q := range []string{workflows.TaskQueueJustice, workflows.TaskQueuePolice, workflows.TaskQueueInsurance, workflows.TaskQueuePortal} {
-		w := worker.New(c, q, worker.Options{
-			TaskQueueActivitiesPerSecond:       rate,
-			MaxConcurrentActivityExecutionSize: 200,
-		})
+		w := worker.New(c, q, agencyWorkerOptions(rate))
 		w.RegisterActivity(acts)
 		ws = append(ws, w)
 	}
 	return ws
+}
+
+// workflowWorkerOptions and agencyWorkerOptions are the one definition of
+// how lienthong's workers are tuned; the benchmark's bare workers use them
+// too, so the comparison stays fair.
+func workflowWorkerOptions() worker.Options { return worker.Options{} }
+
+func agencyWorkerOptions(rate float64) worker.Options {
+	return worker.Options{
+		TaskQueueActivitiesPerSecond:       rate,
+		MaxConcurrentActivityExecutionSize: 200,
+	}
 }
 
 func startWorkers(ws []worker.Worker) error {
