@@ -282,10 +282,10 @@ func (d *desk) open(ctx context.Context, in intake) (*caseRecord, error) {
 				return err
 			}
 		}
-		if err := d.write(ctx, tx, c); err != nil {
-			return err
-		}
-		return d.enqueue(ctx, tx, c)
+		// The intake version goes back in this call's answer; the engine
+		// retries a lost answer with the same key and gets it again, so only
+		// later changes are pushed.
+		return d.write(ctx, tx, c)
 	})
 	if err != nil {
 		return nil, dbError(err, "opening case")
