@@ -191,7 +191,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	lis, err := net.Listen("tcp", opts.ListenAddr)
 	if err != nil {
 		if s.callback != nil {
-			s.callback.Close()
+			_ = s.callback.Close()
 		}
 		return nil, fmt.Errorf("starting %s: %w", opts.Name, err)
 	}
@@ -237,7 +237,7 @@ func (s *Server) Stop() {
 		s.cancel()
 		s.wg.Wait()
 		if s.callback != nil {
-			s.callback.Close()
+			_ = s.callback.Close()
 		}
 		s.log.Info("agency stopped")
 	})

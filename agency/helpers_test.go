@@ -83,7 +83,7 @@ func start(t *testing.T, opts agency.Options) *agencyUnderTest {
 	t.Cleanup(srv.Stop)
 	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() { _ = conn.Close() })
 	return &agencyUnderTest{
 		srv:       srv,
 		pool:      opts.Pool,

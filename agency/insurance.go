@@ -96,7 +96,7 @@ func cardRule(ctx context.Context, q querier, req *agencyv1.IssueChildCardReques
 		return "the child has no ID number yet; the card waits for it", nil
 	}
 	if err := civil.CheckIDAgrees(req.GetIdNumber(), civilSex(req.GetSex()), born.Year()); err != nil {
-		return "the ID number does not agree with the child's sex and year of birth", nil
+		return "the ID number does not agree with the child's sex and year of birth", nil //nolint:nilerr // a business rejection, not a fault
 	}
 	if req.GetBirthRegistrationNumber() == "" {
 		return "no birth registration number: the card rests on the electronic birth extract", nil

@@ -101,7 +101,7 @@ type Loader struct {
 
 // Defaults returns the configuration of a fresh one-machine install.
 func Defaults() Config {
-	return Config{
+	return Config{ //nolint:gosec // G101: the dev agency keys are documented demo values, replaced outside dev
 		DataDir:                  ".lienthong",
 		LogLevel:                 "info",
 		LogFormat:                "text",

@@ -106,7 +106,7 @@ const (
 	StepSending         StepStatus = "SENDING"
 	StepAwaitingAgency  StepStatus = "AWAITING_AGENCY"
 	StepNeedsSupplement StepStatus = "NEEDS_SUPPLEMENT"
-	StepWaitingIDNumber StepStatus = "WAITING_ID_NUMBER"
+	StepWaitingIDNumber StepStatus = "WAITING_ID_NUMBER" //nolint:gosec // G101: a status name, not a credential
 	StepApproved        StepStatus = "APPROVED"
 	StepRejected        StepStatus = "REJECTED"
 	StepSkipped         StepStatus = "SKIPPED"

@@ -45,7 +45,7 @@ func tsPtr(t *time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(*t)
 }
 
-// GroupProto converts a group.
+// Proto converts a group.
 func (g Group) Proto() enginev1.Group {
 	switch g {
 	case GroupBirth:
@@ -98,7 +98,7 @@ func (s StepStatus) Proto() enginev1.StepStatus {
 	return enginev1.StepStatus(enginev1.StepStatus_value["STEP_STATUS_"+string(s)])
 }
 
-// StepProto converts a step.
+// Proto converts a step.
 func (st Step) Proto() *enginev1.Step {
 	return &enginev1.Step{
 		Kind:             st.Kind.Proto(),

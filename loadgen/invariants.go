@@ -126,7 +126,7 @@ func Verify(f Facts) Verdict {
 
 func codesOf[V any](m map[string]V) []string { return sortedKeys(m) }
 
-// CheckNoneLost: every accepted dossier reached the read model and Temporal.
+// CheckNoneLost checks that every accepted dossier reached the read model and Temporal.
 func CheckNoneLost(f Facts) (int, []Violation) {
 	var out []Violation
 	bad := func(code, format string, args ...any) {
@@ -158,7 +158,7 @@ func CheckNoneLost(f Facts) (int, []Violation) {
 	return len(seen), out
 }
 
-// CheckSettled: every dossier is terminal, or waits for a reason the
+// CheckSettled checks that every dossier is terminal, or waits for a reason the
 // procedure allows: the applicant's supplement, or a late ID number.
 func CheckSettled(f Facts) (int, []Violation, []Waiting) {
 	var out []Violation
@@ -237,7 +237,7 @@ type stepKey struct {
 	step dossier.StepKind
 }
 
-// CheckAgencyRecords: exactly one agency case per dossier and step the
+// CheckAgencyRecords checks that exactly one agency case per dossier and step the
 // engine sent, none the engine does not know, and the agency's decision and
 // the engine's step status agree.
 func CheckAgencyRecords(f Facts) (int, []Violation) {
@@ -309,7 +309,7 @@ func CheckAgencyRecords(f Facts) (int, []Violation) {
 	return checked, out
 }
 
-// CheckReadModel: the read model says what each workflow says.
+// CheckReadModel checks that the read model says what each workflow says.
 func CheckReadModel(f Facts) (int, []Violation) {
 	var out []Violation
 	checked := 0
@@ -367,7 +367,7 @@ func stepNames(m map[dossier.StepKind]dossier.Step) map[string]bool {
 	return out
 }
 
-// CheckPortal: the portal shows each dossier's latest version.
+// CheckPortal checks that the portal shows each dossier's latest version.
 func CheckPortal(f Facts) (int, []Violation) {
 	var out []Violation
 	for _, code := range codesOf(f.ReadModel) {
@@ -385,7 +385,7 @@ func CheckPortal(f Facts) (int, []Violation) {
 	return len(f.ReadModel), out
 }
 
-// CheckMonotonic: each dossier's history has every version from 1 to the
+// CheckMonotonic checks that each dossier's history has every version from 1 to the
 // read model's, once; a terminal dossier status never changes afterwards,
 // and neither does a terminal step status.
 func CheckMonotonic(f Facts) (int, []Violation) {

@@ -261,7 +261,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		if err != nil {
 			return Report{}, fmt.Errorf("load run: dialing %s: %w", cfg.Addr, err)
 		}
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		r.clerk = enginev1.NewClerkServiceClient(conn)
 	}
 

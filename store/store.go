@@ -370,7 +370,7 @@ func (s *Store) Events(ctx context.Context, code string) ([]dossier.Event, error
 	return evs, translate(err, "reading trace")
 }
 
-// StatusHistory returns every version the read model recorded, oldest first.
+// HistoryEntry is one version the read model recorded.
 type HistoryEntry struct {
 	Version        int64
 	Status         dossier.Status

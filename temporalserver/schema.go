@@ -193,7 +193,7 @@ func connectOrCreate(ctx context.Context, o PostgresOptions, db string, logger *
 		return nil, fmt.Errorf("connecting to %s to create the database: %w", o.AdminDatabase, err)
 	}
 	_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
-	admin.Close(context.WithoutCancel(ctx))
+	_ = admin.Close(context.WithoutCancel(ctx))
 	switch code := pgCode(err); {
 	case err == nil:
 		logger.Info("created temporal database")

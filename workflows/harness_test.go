@@ -37,8 +37,6 @@ type agencyScript struct {
 	result   map[string]string
 	// lostPush decides without pushing: only a poll finds it.
 	lostPush bool
-	// afterSupplement is the decision pushed once a supplement arrives.
-	afterSupplement dossier.CaseStatus
 }
 
 // harness runs a workflow against scripted agencies and records what the

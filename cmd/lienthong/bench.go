@@ -183,7 +183,7 @@ func readMachine(ctx context.Context, pool *pgxpool.Pool) machineInfo {
 // bench runs the stack, the measured load, and the bare-engine run.
 func bench(ctx context.Context, base config.Config, f benchFlags) (benchResult, error) {
 	res := benchResult{At: time.Now(), Flags: f, Workers: base.WorkerRate}
-	logger := newLogger(base)
+	var logger *slog.Logger
 	tmp, err := os.MkdirTemp("", "lienthong-bench-")
 	if err != nil {
 		return res, err
@@ -227,7 +227,7 @@ func bench(ctx context.Context, base config.Config, f benchFlags) (benchResult, 
 	}()
 	defer func() {
 		stopStack()
-		<-stackDone
+		<-stackDone //nolint:errcheck // the stack's result was reported when it mattered
 	}()
 	var addrs devAddrs
 	select {
@@ -298,7 +298,7 @@ func bench(ctx context.Context, base config.Config, f benchFlags) (benchResult, 
 		return res, fmt.Errorf("--profile: %w", err)
 	}
 	if err := pprof.StartCPUProfile(pf); err != nil {
-		pf.Close()
+		_ = pf.Close()
 		return res, fmt.Errorf("starting the CPU profile: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "bench: measured run, %d dossiers\n", f.dossiers)
@@ -306,7 +306,7 @@ func bench(ctx context.Context, base config.Config, f benchFlags) (benchResult, 
 	rep, runErr := load(f.dossiers, f.warmup, os.Stderr)
 	res.OursCPU = processCPU() - cpu0
 	pprof.StopCPUProfile()
-	pf.Close()
+	_ = pf.Close()
 	res.Ours = rep
 	if runErr != nil {
 		return res, fmt.Errorf("measured run: %w", runErr)

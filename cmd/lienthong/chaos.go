@@ -616,7 +616,7 @@ func waitTemporal(ctx context.Context, keys config.Config, logger *slog.Logger, 
 		}
 		if time.Now().After(deadline) || p.exitedNow() {
 			tc.Close()
-			return nil, fmt.Errorf("temporal not ready (see %s): %v", p.logPath, err)
+			return nil, fmt.Errorf("temporal not ready (see %s): %w", p.logPath, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -843,7 +843,7 @@ func (p *proc) start() error {
 	cmd.Env, cmd.Stdout, cmd.Stderr = p.env, f, f
 	cmd.SysProcAttr = dieWithParent()
 	if err := cmd.Start(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("starting %s: %w", p.name, err)
 	}
 	p.cmd, p.lives, p.expectExit, p.pending = cmd, p.lives+1, false, false
@@ -851,7 +851,7 @@ func (p *proc) start() error {
 	p.exited = exited
 	go func() {
 		err := cmd.Wait()
-		f.Close()
+		_ = f.Close()
 		p.mu.Lock()
 		if !p.expectExit {
 			p.died = append(p.died, fmt.Sprintf("%s (pid %d) exited on its own: %v; see %s", p.name, cmd.Process.Pid, err, p.logPath))
@@ -1019,5 +1019,5 @@ func (p *proc) waitReady(ctx context.Context, within time.Duration) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("%s not ready within %s: %v; see %s", p.name, within, last, p.logPath)
+	return fmt.Errorf("%s not ready within %s (see %s): %w", p.name, within, p.logPath, last)
 }

@@ -195,7 +195,7 @@ func dossierSubmit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	clerk := enginev1.NewClerkServiceClient(conn)
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -300,7 +300,7 @@ func dossierShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	resp, err := enginev1.NewClerkServiceClient(conn).GetDossier(ctx, &enginev1.GetDossierRequest{Code: rest[0], Purpose: purpose})
@@ -414,7 +414,7 @@ func runStuck(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	resp, err := enginev1.NewSupervisorServiceClient(conn).ListStuck(ctx, req)
@@ -454,7 +454,7 @@ func runTrace(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	resp, err := enginev1.NewSupervisorServiceClient(conn).TraceDossier(ctx, &enginev1.TraceDossierRequest{Code: rest[0]})

@@ -237,7 +237,7 @@ func TestEndToEnd(t *testing.T) {
 		conn, err := grpc.NewClient(s.addrs.Agencies["portal"], grpc.WithTransportCredentials(insecure.NewCredentials()),
 			grpc.WithPerRPCCredentials(apiKey(s.cfg.AgencyAPIKey)))
 		require.NoError(t, err)
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		got, err := agencyv1.NewPortalServiceClient(conn).LookupStatus(ctx, &agencyv1.LookupStatusRequest{
 			DossierCode: sub.GetCode(), Phone: req.GetForm().GetRequester().GetPhone()})
 		require.NoError(t, err)

@@ -179,7 +179,7 @@ func serveHealth(ctx context.Context, addr string, reg *prometheus.Registry, rea
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
+	go func() { //nolint:gosec // G118: shutdown must outlive the cancelled context
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
