@@ -41,7 +41,7 @@ import (
 
 // defaultBenchDatabase is where bench and chaos make their fresh databases
 // when neither --database-url nor DATABASE_URL says otherwise.
-const defaultBenchDatabase = "postgres://postgres@127.0.0.1:5432/postgres"
+const defaultBenchDatabase = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
 // The goals docs/BENCHMARKS.md reports against.
 const (
