@@ -26,6 +26,7 @@ import (
 	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/loadgen"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+	"github.com/lienthong/lienthong/workflows"
 )
 
 var (
@@ -197,6 +198,14 @@ func TestCluster(t *testing.T) {
 			WHERE status NOT IN ('COMPLETED','PARTIALLY_COMPLETED','REJECTED','CANCELLED')`).Scan(&open)
 		return err == nil && open == 0
 	}, 4*time.Minute, 500*time.Millisecond, "every dossier completes on the surviving worker")
+	// A workflow closes only once the read model and the portal hold every
+	// version; a portal push that was running on the killed worker is retried
+	// after its activity timeout, so the portal may trail the read model.
+	for _, code := range codes {
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		require.NoError(t, tc.GetWorkflow(wctx, workflows.WorkflowID(code), "").Get(wctx, nil), code)
+		cancel()
+	}
 
 	facts, err := loadgen.ReadFacts(ctx, pool, codes)
 	require.NoError(t, err)
