@@ -3,12 +3,12 @@ package activities
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
@@ -52,10 +52,8 @@ func civilDate(ts *timestamppb.Timestamp) string {
 	if ts == nil {
 		return ""
 	}
-	return ts.AsTime().In(vnZone).Format("2006-01-02")
+	return ts.AsTime().In(civil.Zone).Format("2006-01-02")
 }
-
-var vnZone = time.FixedZone("ICT", 7*3600)
 
 func parent(p *enginev1.Parent) *agencyv1.PersonRef {
 	if p == nil {

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lienthong/lienthong/auth"
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
@@ -196,7 +197,7 @@ func (s *Server) diagnose(o store.OpenStep, f store.StuckFilter, now time.Time) 
 		parts = append(parts, fmt.Sprintf("%d failed attempts, last error %s", st.Attempts, errorCode(st.LastError)))
 	}
 	if slices.Contains(rules, enginev1.StuckRule_STUCK_RULE_OVERDUE) {
-		parts = append(parts, "past its deadline of "+due.In(vnZone).Format("2006-01-02 15:04"))
+		parts = append(parts, "past its deadline of "+due.In(civil.Zone).Format("2006-01-02 15:04"))
 	}
 
 	c := &enginev1.StuckCase{
@@ -216,8 +217,6 @@ func (s *Server) diagnose(o store.OpenStep, f store.StuckFilter, now time.Time) 
 	}
 	return c, true
 }
-
-var vnZone = time.FixedZone("ICT", 7*3600)
 
 // elapsed says how long, in working days once it is at least one.
 func (s *Server) elapsed(since, now time.Time) string {

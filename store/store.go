@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/migrate"
 )
@@ -92,7 +93,7 @@ func (s *Store) CreateDossier(ctx context.Context, nd NewDossier) (Created, erro
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		day := nd.ReceivedAt.In(vnZone)
+		day := nd.ReceivedAt.In(civil.Zone)
 		var seq int
 		if err := tx.QueryRow(ctx, `INSERT INTO engine.dossier_sequences (commune_code, day, last) VALUES ($1, $2, 1)
 			ON CONFLICT (commune_code, day) DO UPDATE SET last = engine.dossier_sequences.last + 1
@@ -429,8 +430,6 @@ func (s *Store) AuditOf(ctx context.Context, code string) ([]AuditEntry, error) 
 	})
 	return es, translate(err, "reading audit")
 }
-
-var vnZone = time.FixedZone("ICT", 7*3600)
 
 // translate turns pgx errors into domain errors at the store's edge.
 func translate(err error, doing string) error {

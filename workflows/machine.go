@@ -13,6 +13,7 @@ import (
 
 	"github.com/lienthong/lienthong/activities"
 	"github.com/lienthong/lienthong/calendar"
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 )
 
@@ -457,7 +458,7 @@ func (m *machine) watchDossierDeadline(ctx workflow.Context) {
 		}
 		m.snap.Overdue = true
 		m.event(gctx, dossier.Event{Kind: dossier.EventOverdue, Outcome: "dossier overdue",
-			Detail: "legal time limit passed at " + m.in.DueAt.In(calendarZone).Format("2006-01-02 15:04")})
+			Detail: "legal time limit passed at " + m.in.DueAt.In(civil.Zone).Format("2006-01-02 15:04")})
 		m.commit(gctx, "", nil)
 	})
 }
@@ -475,15 +476,13 @@ func (m *machine) watchStepDeadline(ctx workflow.Context, k dossier.StepKind, du
 		st := m.step(k)
 		st.Overdue = true
 		m.event(gctx, dossier.Event{Kind: dossier.EventOverdue, Step: k, Outcome: "step overdue",
-			Detail: fmt.Sprintf("%s did not decide by %s", k.Title(), due.In(calendarZone).Format("2006-01-02 15:04"))})
+			Detail: fmt.Sprintf("%s did not decide by %s", k.Title(), due.In(civil.Zone).Format("2006-01-02 15:04"))})
 		// Escalation reaches supervisors as an event naming the agency and the time.
 		m.event(gctx, dossier.Event{Kind: dossier.EventEscalated, Step: k, Outcome: "escalated to " + k.Agency(),
-			Detail: "overdue since " + due.In(calendarZone).Format(time.RFC3339)})
+			Detail: "overdue since " + due.In(civil.Zone).Format(time.RFC3339)})
 		m.commit(gctx, k, nil)
 	})
 }
-
-var calendarZone = time.FixedZone("ICT", 7*3600)
 
 // ---- the step machine ----------------------------------------------------
 
@@ -706,7 +705,7 @@ func (m *machine) applyLatest(ctx workflow.Context, k dossier.StepKind, via stri
 			m.snap.AppointmentAt = t
 		}
 		m.event(ctx, dossier.Event{Kind: dossier.EventNewAppointment, Step: k, Actor: "agency:" + k.Agency(),
-			Outcome: "apology and new appointment", Detail: t.In(calendarZone).Format("2006-01-02 15:04")})
+			Outcome: "apology and new appointment", Detail: t.In(civil.Zone).Format("2006-01-02 15:04")})
 	}
 	var decided *time.Time
 	switch c.Status {
@@ -767,7 +766,7 @@ func (m *machine) awaitSupplement(ctx workflow.Context, k dossier.StepKind) {
 	}
 	if !got {
 		reason := fmt.Sprintf("no supplement within %d working days (due %s)", m.in.Limits.SupplementDays,
-			deadline.In(calendarZone).Format("2006-01-02 15:04"))
+			deadline.In(civil.Zone).Format("2006-01-02 15:04"))
 		m.withdraw(ctx, k, reason)
 		step := m.step(k)
 		t := workflow.Now(ctx)

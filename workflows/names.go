@@ -2,8 +2,8 @@
 // birth.go and death.go read top to bottom as the procedures they run, and
 // machine.go is the one step machine both share. Workflows carry no personal
 // data: activities read the form from the engine's store when they call an
-// agency. This package may import dossier, calendar and activities (for the
-// activity method values); it must not import store, api or agency.
+// agency. This package may import dossier, civil, calendar and activities
+// (for the activity method values); it must not import store, api or agency.
 package workflows
 
 import (

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/config"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 )
@@ -129,13 +130,11 @@ func printJSON(w io.Writer, m proto.Message) error {
 	return err
 }
 
-var cliZone = time.FixedZone("ICT", 7*3600)
-
 func when(ts *timestamppb.Timestamp) string {
 	if ts == nil {
 		return "-"
 	}
-	return ts.AsTime().In(cliZone).Format("2006-01-02 15:04")
+	return ts.AsTime().In(civil.Zone).Format("2006-01-02 15:04")
 }
 
 func enumName(s fmt.Stringer, prefix string) string {
@@ -475,7 +474,7 @@ func runTrace(ctx context.Context, args []string) error {
 		}
 		at := "-"
 		if ev.GetAt() != nil {
-			at = ev.GetAt().AsTime().In(cliZone).Format("2006-01-02 15:04:05")
+			at = ev.GetAt().AsTime().In(civil.Zone).Format("2006-01-02 15:04:05")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", at, ev.GetKind(), ev.GetActor(), step,
 			oneLine(ev.GetOutcome(), 40), oneLine(ev.GetError(), 60), oneLine(ev.GetDetail(), 80))

@@ -1,0 +1,142 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/internal/pgtest"
+	"github.com/lienthong/lienthong/store"
+)
+
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	pool := pgtest.New(t)
+	_, err := store.Migrate(context.Background(), pool)
+	require.NoError(t, err)
+	return store.New(pool)
+}
+
+func submission(requestID string, hash byte) store.NewDossier {
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	return store.NewDossier{
+		RequestID: requestID, RequestHash: []byte{hash}, Group: dossier.GroupDeath,
+		CommuneCode: "00004", ProvinceCode: "001", ReceivedAt: at, DueAt: at.Add(72 * time.Hour), AppointmentAt: at.Add(72 * time.Hour),
+		PhoneHash: "h", Form: []byte("form"), CreatedBy: "clerk:1",
+		Steps: []dossier.StepKind{dossier.StepDeathRegistration, dossier.StepResidenceCancellation},
+	}
+}
+
+func TestCreateDossier(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+
+	first, err := s.CreateDossier(ctx, submission("r1", 1))
+	require.NoError(t, err)
+	require.True(t, first.New)
+	require.Equal(t, "00004-260302-0001", first.Snapshot.Code, "{commune}-{YYMMDD}-{daily sequence}, in Vietnam's day")
+	require.Len(t, first.Snapshot.Steps, 2)
+
+	again, err := s.CreateDossier(ctx, submission("r1", 1))
+	require.NoError(t, err)
+	require.False(t, again.New)
+	require.Equal(t, first.Snapshot.Code, again.Snapshot.Code)
+
+	_, err = s.CreateDossier(ctx, submission("r1", 2))
+	require.Equal(t, dossier.KindConflict, dossier.KindOf(err))
+
+	second, err := s.CreateDossier(ctx, submission("r2", 1))
+	require.NoError(t, err)
+	require.Equal(t, "00004-260302-0002", second.Snapshot.Code)
+
+	_, err = s.Dossier(ctx, "nope")
+	require.Equal(t, dossier.KindNotFound, dossier.KindOf(err))
+}
+
+func TestApplySnapshotsNeverGoesBack(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	created, err := s.CreateDossier(ctx, submission("r1", 1))
+	require.NoError(t, err)
+	code := created.Snapshot.Code
+
+	snap := func(v int64, status dossier.Status, step dossier.StepStatus) dossier.Snapshot {
+		sn := created.Snapshot
+		sn.Version, sn.Status, sn.At = v, status, sn.ReceivedAt.Add(time.Duration(v)*time.Minute)
+		sn.Steps = []dossier.Step{
+			{Kind: dossier.StepDeathRegistration, Agency: "justice", Status: step, StatusSince: sn.At, UpdatedAt: sn.At,
+				Result: map[string]string{"registration_number": "RD-1"}},
+			{Kind: dossier.StepResidenceCancellation, Agency: "police", Status: dossier.StepPending, StatusSince: sn.At, UpdatedAt: sn.At},
+		}
+		sn.ChangedStep = dossier.StepDeathRegistration
+		return sn
+	}
+	ev := dossier.Event{Key: code + "/1", Code: code, At: time.Now(), Kind: dossier.EventSent, Actor: "system"}
+
+	res, err := s.ApplySnapshots(ctx, []dossier.Snapshot{
+		snap(1, dossier.StatusInProgress, dossier.StepSending),
+		snap(2, dossier.StatusInProgress, dossier.StepAwaitingAgency),
+		snap(3, dossier.StatusInProgress, dossier.StepApproved),
+	}, []dossier.Event{ev})
+	require.NoError(t, err)
+	require.True(t, res.Applied)
+	require.EqualValues(t, 3, res.Version)
+
+	t.Run("a late, older write changes nothing", func(t *testing.T) {
+		res, err := s.ApplySnapshots(ctx, []dossier.Snapshot{snap(2, dossier.StatusInProgress, dossier.StepAwaitingAgency)}, []dossier.Event{ev})
+		require.NoError(t, err)
+		require.False(t, res.Applied)
+		require.EqualValues(t, 3, res.Version)
+		got, err := s.Dossier(ctx, code)
+		require.NoError(t, err)
+		require.EqualValues(t, 3, got.Version)
+		require.Equal(t, dossier.StepApproved, got.Steps[0].Status)
+		require.Equal(t, "RD-1", got.Steps[0].Result["registration_number"])
+	})
+
+	t.Run("every version is in the history once, in order", func(t *testing.T) {
+		h, err := s.History(ctx, code)
+		require.NoError(t, err)
+		require.Len(t, h, 3)
+		for i, e := range h {
+			require.EqualValues(t, i+1, e.Version)
+		}
+		require.Equal(t, dossier.StepApproved, h[2].StepStatus)
+	})
+
+	t.Run("a retried sync writes its events once", func(t *testing.T) {
+		evs, err := s.Events(ctx, code)
+		require.NoError(t, err)
+		sent := 0
+		for _, e := range evs {
+			if e.Kind == dossier.EventSent {
+				sent++
+			}
+		}
+		require.Equal(t, 1, sent)
+	})
+
+	t.Run("the audit trail refuses changes", func(t *testing.T) {
+		require.NoError(t, s.Audit(ctx, store.AuditEntry{Actor: "clerk:1", Role: "clerk", Action: "view", Code: code, Purpose: "test"}))
+		_, err := s.Pool().Exec(ctx, "UPDATE engine.audit SET purpose = 'changed'")
+		require.ErrorContains(t, err, "append-only")
+		_, err = s.Pool().Exec(ctx, "DELETE FROM engine.audit")
+		require.ErrorContains(t, err, "append-only")
+	})
+}
+
+func TestMigrateTwice(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	n, err := store.Migrate(context.Background(), pool)
+	require.NoError(t, err)
+	require.Positive(t, n)
+	n, err = store.Migrate(context.Background(), pool)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
