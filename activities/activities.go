@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -220,6 +221,9 @@ func (a *Activities) PublishPortal(ctx context.Context, in PortalInput) (PortalR
 	}
 	var out PortalResult
 	for _, s := range in.Snapshots {
+		// A backlog after an outage can take a while; each delivered version
+		// is progress the server can see, so a dead worker is noticed quickly.
+		activity.RecordHeartbeat(ctx, s.Version)
 		cctx, cancel := callContext(ctx, 10*time.Second)
 		resp, err := a.Agencies.Portal.PublishStatus(cctx, &agencyv1.PublishStatusRequest{Status: PortalStatus(s), PhoneHash: phoneHash})
 		cancel()

@@ -403,8 +403,11 @@ func (m *machine) startSync(ctx workflow.Context) {
 	})
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		actx := workflow.WithActivityOptions(gctx, workflow.ActivityOptions{
-			TaskQueue:           TaskQueuePortal,
-			StartToCloseTimeout: m.timing.CallTimeout + 5*time.Second,
+			TaskQueue: TaskQueuePortal,
+			// A batch of versions may take longer than one call; heartbeats
+			// after each version catch a dead worker within HeartbeatTimeout.
+			StartToCloseTimeout: 5 * time.Minute,
+			HeartbeatTimeout:    m.timing.CallTimeout,
 			RetryPolicy: &temporal.RetryPolicy{
 				InitialInterval:    time.Second,
 				BackoffCoefficient: 2,
