@@ -92,11 +92,9 @@ func (cs *clerkService) SubmitBirth(ctx context.Context, req *enginev1.SubmitBir
 	if err != nil {
 		return nil, err
 	}
-	return &enginev1.SubmitBirthResponse{
-		Code:          snap.Code,
-		AppointmentAt: timestamppb.New(snap.AppointmentAt),
-		Dossier:       dossierProto(snap, now),
-	}, nil
+	d := dossierProto(snap, now)
+	s.decorate(ctx, d)
+	return &enginev1.SubmitBirthResponse{Code: snap.Code, AppointmentAt: timestamppb.New(snap.AppointmentAt), Dossier: d}, nil
 }
 
 func (cs *clerkService) SubmitDeath(ctx context.Context, req *enginev1.SubmitDeathRequest) (*enginev1.SubmitDeathResponse, error) {
@@ -151,11 +149,9 @@ func (cs *clerkService) SubmitDeath(ctx context.Context, req *enginev1.SubmitDea
 	if err != nil {
 		return nil, err
 	}
-	return &enginev1.SubmitDeathResponse{
-		Code:          snap.Code,
-		AppointmentAt: timestamppb.New(snap.AppointmentAt),
-		Dossier:       dossierProto(snap, now),
-	}, nil
+	d := dossierProto(snap, now)
+	s.decorate(ctx, d)
+	return &enginev1.SubmitDeathResponse{Code: snap.Code, AppointmentAt: timestamppb.New(snap.AppointmentAt), Dossier: d}, nil
 }
 
 // submit stores a validated submission, or finds it by request id, and
@@ -208,7 +204,8 @@ func (cs *clerkService) GetDossier(ctx context.Context, req *enginev1.GetDossier
 		return nil, err
 	}
 	d := dossierProto(snap, s.now())
-	if c := caller(ctx); seesPersonalData(c) {
+	s.decorate(ctx, d)
+	if c := caller(ctx); seesPersonalData(c) && req.GetView() != enginev1.DossierView_DOSSIER_VIEW_STATUS {
 		purpose := strings.TrimSpace(req.GetPurpose())
 		if purpose == "" {
 			purpose = "GetDossier"
@@ -283,6 +280,7 @@ func (cs *clerkService) ListDossiers(ctx context.Context, req *enginev1.ListDoss
 	for _, snap := range snaps {
 		resp.Dossiers = append(resp.Dossiers, dossierProto(snap, now))
 	}
+	s.decorate(ctx, resp.Dossiers...)
 	return resp, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/dossier"
@@ -144,4 +145,31 @@ func (s *Server) audit(ctx context.Context, action, code, purpose string) error 
 		Code:    code,
 		Purpose: purpose,
 	})
+}
+
+// decorate adds what the read model's row does not hold: how fresh each
+// dossier's status is, here and at the national portal, and its time limit
+// in working days. A freshness that cannot be read leaves those fields
+// unset rather than failing the request.
+func (s *Server) decorate(ctx context.Context, ds ...*enginev1.Dossier) {
+	codes := make([]string, 0, len(ds))
+	for _, d := range ds {
+		codes = append(codes, d.GetCode())
+	}
+	fresh, err := s.store.FreshnessOf(ctx, codes)
+	if err != nil {
+		s.log.WarnContext(ctx, "reading freshness", "error", err)
+	}
+	for _, d := range ds {
+		if f, ok := fresh[d.GetCode()]; ok {
+			d.SyncedAt = timestamppb.New(f.SyncedAt)
+			d.PortalVersion = f.PortalVersion
+			if f.PortalSyncedAt != nil {
+				d.PortalSyncedAt = timestamppb.New(*f.PortalSyncedAt)
+			}
+		}
+		if r, due := d.GetReceivedAt(), d.GetDueAt(); r != nil && due != nil {
+			d.WorkingDays = int32(s.cal.WorkingDaysBetween(r.AsTime(), due.AsTime()))
+		}
+	}
 }

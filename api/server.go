@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -63,10 +64,20 @@ type Options struct {
 	// Registry receives the API's metrics; nil makes a new one with the Go
 	// and process collectors.
 	Registry *prometheus.Registry
-	// DevTokens (role label -> token) are offered by the console in dev; nil elsewhere.
-	DevTokens map[string]string
 	// DevSamples (group -> submit request JSON) prefill the console in dev; nil elsewhere.
 	DevSamples map[string]json.RawMessage
+	// DemoUsers are offered on the console's sign-in page; nil outside dev,
+	// where people sign in through the identity provider.
+	DemoUsers []DemoUser
+	// IdentityProviderURL is where production sign-in starts; the console
+	// sends people there when there are no demo users.
+	IdentityProviderURL string
+	// SecureCookies marks the session cookie Secure: set it whenever the
+	// console is served over HTTPS (always, outside dev).
+	SecureCookies bool
+	// Agencies are the agencies' services, for the desk, extracts and
+	// operations; a dev stack may give them later with UseAgencies.
+	Agencies *AgencyClients
 }
 
 // Intervals of the background loops.
@@ -90,6 +101,10 @@ type Server struct {
 	now      func() time.Time
 	metrics  *metrics
 	lookups  *attemptLimiter
+	agencies atomic.Pointer[AgencyClients]
+
+	demoUsers           []DemoUser
+	identityProviderURL string
 	// Intervals and timeouts; tests shorten or stretch them.
 	sweepEvery, refreshEvery, startTimeout time.Duration
 
@@ -130,6 +145,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		now:      time.Now,
 		lookups:  newAttemptLimiter(lookupFailures, lookupWindow),
 
+		demoUsers:           opts.DemoUsers,
+		identityProviderURL: opts.IdentityProviderURL,
+
 		sweepEvery:   sweepEvery,
 		refreshEvery: refreshEvery,
 		startTimeout: startTimeout,
@@ -139,6 +157,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
+	if opts.Agencies != nil {
+		s.UseAgencies(*opts.Agencies)
+	}
 
 	var lc net.ListenConfig
 	s.grpcLis, err = lc.Listen(ctx, "tcp", opts.GRPCAddr)
@@ -164,6 +185,10 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	enginev1.RegisterAgencyCallbackServiceServer(s.grpc, &callbackService{s: s})
 	enginev1.RegisterSupervisorServiceServer(s.grpc, &supervisorService{s: s})
 	enginev1.RegisterCitizenServiceServer(s.grpc, &citizenService{s: s})
+	enginev1.RegisterReferenceServiceServer(s.grpc, referenceService{})
+	enginev1.RegisterSessionServiceServer(s.grpc, &sessionService{s: s})
+	enginev1.RegisterDeskServiceServer(s.grpc, &deskService{s: s})
+	enginev1.RegisterOperationsServiceServer(s.grpc, &operationsService{s: s})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -175,12 +200,16 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		s.closeListeners()
 		return nil, fmt.Errorf("api: connecting the gateway: %w", err)
 	}
-	gw := runtime.NewServeMux()
+	gw := runtime.NewServeMux(runtime.WithForwardResponseOption(sessionCookies(opts.SecureCookies)))
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		enginev1.RegisterClerkServiceHandler,
 		enginev1.RegisterAgencyCallbackServiceHandler,
 		enginev1.RegisterSupervisorServiceHandler,
 		enginev1.RegisterCitizenServiceHandler,
+		enginev1.RegisterReferenceServiceHandler,
+		enginev1.RegisterSessionServiceHandler,
+		enginev1.RegisterDeskServiceHandler,
+		enginev1.RegisterOperationsServiceHandler,
 	} {
 		if err := register(ctx, gw, s.gwConn); err != nil {
 			s.closeListeners()
@@ -190,7 +219,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", http.MaxBytesHandler(gw, maxRequestBody))
+	mux.Handle("/v1/", http.MaxBytesHandler(s.withSession(gw), maxRequestBody))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
@@ -200,7 +229,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPI)
 	})
-	mux.Handle("/", console.Handler(console.Options{DevTokens: opts.DevTokens, DevSamples: opts.DevSamples}))
+	mux.Handle("/", console.Handler(console.Options{DevSamples: opts.DevSamples}))
 	s.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,

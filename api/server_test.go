@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -662,7 +663,9 @@ func TestStatistics(t *testing.T) {
 func TestHTTPEndpoints(t *testing.T) {
 	t.Parallel()
 	tc := temporalClient(t)
-	e := newEnv(t, tc, func(o *Options) { o.DevTokens = map[string]string{"clerk": "tok-1"} })
+	e := newEnv(t, tc, func(o *Options) {
+		o.DevSamples = map[string]json.RawMessage{"birth": json.RawMessage(`{"communeCode":"00004"}`)}
+	})
 
 	require.Contains(t, httpGet(t, e.base+"/healthz"), "ok")
 	require.Eventually(t, func() bool {
@@ -677,8 +680,7 @@ func TestHTTPEndpoints(t *testing.T) {
 
 	page := httpGet(t, e.base+"/")
 	require.Contains(t, page, "Liên thông")
-	require.Contains(t, httpGet(t, e.base+"/app.js"), "/v1/dossiers")
-	require.Contains(t, httpGet(t, e.base+"/console/dev-tokens"), "tok-1")
+	require.Contains(t, httpGet(t, e.base+"/console/dev-samples"), "00004")
 
 	metrics := httpGet(t, e.base+"/metrics")
 	require.Contains(t, metrics, "lienthong_dossiers_overdue")
@@ -688,9 +690,9 @@ func TestHTTPEndpoints(t *testing.T) {
 	code, _ := e.rest(t, http.MethodGet, "/v1/dossiers", "", nil)
 	require.Equal(t, http.StatusUnauthorized, code)
 
-	// Outside dev the dev tokens do not exist.
+	// Outside dev the samples do not exist.
 	plain := newEnv(t, tc)
-	resp := httpDo(t, plain.base+"/console/dev-tokens")
+	resp := httpDo(t, plain.base+"/console/dev-samples")
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 }

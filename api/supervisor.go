@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -100,18 +101,8 @@ func (ss *supervisorService) ListStuck(ctx context.Context, req *enginev1.ListSt
 	if n := req.GetMinAttempts(); n > 0 {
 		f.MinAttempts = int(n)
 	}
-	wanted := map[enginev1.StuckRule]bool{}
-	for _, r := range req.GetRules() {
-		wanted[r] = true
-	}
-	if len(wanted) > 0 {
-		f.Rules = store.StuckRules{
-			Overdue:            wanted[enginev1.StuckRule_STUCK_RULE_OVERDUE],
-			Idle:               wanted[enginev1.StuckRule_STUCK_RULE_IDLE],
-			RetriesFailing:     wanted[enginev1.StuckRule_STUCK_RULE_RETRIES_FAILING],
-			LateIDNumber:       wanted[enginev1.StuckRule_STUCK_RULE_LATE_ID_NUMBER],
-			AwaitingSupplement: wanted[enginev1.StuckRule_STUCK_RULE_AWAITING_SUPPLEMENT],
-		}
+	if len(req.GetRules()) > 0 {
+		f.Rules = stuckRules(req.GetRules())
 	}
 	f.Limit = int(req.GetPageSize())
 	if f.Limit == 0 {
@@ -129,6 +120,21 @@ func (ss *supervisorService) ListStuck(ctx context.Context, req *enginev1.ListSt
 		}
 	}
 	return resp, nil
+}
+
+// stuckRules turns the rules a request names on, and the others off.
+func stuckRules(rules []enginev1.StuckRule) store.StuckRules {
+	wanted := map[enginev1.StuckRule]bool{}
+	for _, r := range rules {
+		wanted[r] = true
+	}
+	return store.StuckRules{
+		Overdue:            wanted[enginev1.StuckRule_STUCK_RULE_OVERDUE],
+		Idle:               wanted[enginev1.StuckRule_STUCK_RULE_IDLE],
+		RetriesFailing:     wanted[enginev1.StuckRule_STUCK_RULE_RETRIES_FAILING],
+		LateIDNumber:       wanted[enginev1.StuckRule_STUCK_RULE_LATE_ID_NUMBER],
+		AwaitingSupplement: wanted[enginev1.StuckRule_STUCK_RULE_AWAITING_SUPPLEMENT],
+	}
 }
 
 // matches returns the rules an open step meets under f, in priority order.
@@ -387,7 +393,7 @@ func (ss *supervisorService) GetStatistics(ctx context.Context, req *enginev1.Ge
 	if err != nil {
 		return nil, err
 	}
-	f := store.StatsFilter{ProvinceCode: province}
+	f := store.StatsFilter{ProvinceCode: province, Now: s.now()}
 	if t := req.GetFrom(); t != nil {
 		f.From = t.AsTime()
 	}
@@ -421,5 +427,48 @@ func (ss *supervisorService) GetStatistics(ctx context.Context, req *enginev1.Ge
 	for _, v := range stats.Volume {
 		resp.Volume = append(resp.Volume, &enginev1.DailyVolume{Day: v.Day, Group: v.Group.Proto(), Count: v.Count})
 	}
+	for _, b := range stats.Backlog {
+		resp.Backlog = append(resp.Backlog, &enginev1.BacklogBucket{Label: b.Label, Count: b.Count, Overdue: b.Overdue})
+		resp.Open += b.Count
+		resp.OpenOverdue += b.Overdue
+	}
+	resp.Ranking = rankProvinces(stats.Provinces)
 	return resp, nil
+}
+
+// rankProvinces ranks provinces as supervisors publish it: by the share of
+// finished dossiers finished on time (more finished breaks a tie), and by
+// volume received. Equal figures share a rank.
+func rankProvinces(rows []store.ProvinceRow) []*enginev1.ProvinceRank {
+	out := make([]*enginev1.ProvinceRank, 0, len(rows))
+	for _, r := range rows {
+		rate := 0.0
+		if r.Finished > 0 {
+			rate = float64(r.OnTime) / float64(r.Finished)
+		}
+		out = append(out, &enginev1.ProvinceRank{
+			ProvinceCode: r.ProvinceCode, Received: r.Received, Finished: r.Finished, OnTime: r.OnTime, OnTimeRate: rate,
+		})
+	}
+	byVolume := slices.Clone(out)
+	slices.SortStableFunc(byVolume, func(a, b *enginev1.ProvinceRank) int { return cmp.Compare(b.Received, a.Received) })
+	for i, p := range byVolume {
+		p.RankByVolume = int32(i + 1)
+		if i > 0 && byVolume[i-1].Received == p.Received {
+			p.RankByVolume = byVolume[i-1].RankByVolume
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *enginev1.ProvinceRank) int {
+		if c := cmp.Compare(b.OnTimeRate, a.OnTimeRate); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.Finished, a.Finished)
+	})
+	for i, p := range out {
+		p.RankByOnTime = int32(i + 1)
+		if i > 0 && out[i-1].OnTimeRate == p.OnTimeRate && out[i-1].Finished == p.Finished {
+			p.RankByOnTime = out[i-1].RankByOnTime
+		}
+	}
+	return out
 }

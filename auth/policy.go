@@ -36,6 +36,10 @@ func EnginePolicy() Policy {
 	clerkWrite := Rule{Roles: []Role{RoleClerk, RoleAdmin}}
 	clerkRead := Rule{Roles: []Role{RoleClerk, RoleSupervisor, RoleAdmin}}
 	supervisor := Rule{Roles: []Role{RoleSupervisor, RoleAdmin}}
+	desk := Rule{Roles: []Role{RoleOfficer, RoleAdmin}}
+	admin := Rule{Roles: []Role{RoleAdmin}}
+	// people are the roles a person signs in with; agencies' systems are not people.
+	people := []Role{RoleClerk, RoleOfficer, RoleSupervisor, RoleCitizen, RoleAdmin}
 	return Policy{
 		enginev1.ClerkService_SubmitBirth_FullMethodName:       clerkWrite,
 		enginev1.ClerkService_SubmitDeath_FullMethodName:       clerkWrite,
@@ -53,7 +57,30 @@ func EnginePolicy() Policy {
 		enginev1.SupervisorService_CancelDossier_FullMethodName: supervisor,
 		enginev1.SupervisorService_GetStatistics_FullMethodName: supervisor,
 
+		enginev1.ClerkService_GetExtract_FullMethodName:      clerkRead,
+		enginev1.SupervisorService_RetryBatch_FullMethodName: supervisor,
+		enginev1.SupervisorService_ListAudit_FullMethodName:  supervisor,
+
 		enginev1.CitizenService_LookupDossier_FullMethodName: {Roles: []Role{RoleCitizen, RoleAdmin}, Anonymous: true},
+		// Anyone holding an extract may check it; it is the holder's own document.
+		enginev1.CitizenService_VerifyExtract_FullMethodName: {Roles: people, Anonymous: true},
+
+		// Places are public reference data.
+		enginev1.ReferenceService_ListPlaces_FullMethodName: {Roles: people, Anonymous: true},
+
+		enginev1.SessionService_ListSignInOptions_FullMethodName: {Anonymous: true},
+		enginev1.SessionService_SignIn_FullMethodName:            {Anonymous: true},
+		enginev1.SessionService_GetSession_FullMethodName:        {Roles: people},
+		enginev1.SessionService_SignOut_FullMethodName:           {Anonymous: true},
+
+		enginev1.DeskService_ListCases_FullMethodName:  desk,
+		enginev1.DeskService_GetCase_FullMethodName:    desk,
+		enginev1.DeskService_ClaimCase_FullMethodName:  desk,
+		enginev1.DeskService_DecideCase_FullMethodName: desk,
+
+		enginev1.OperationsService_ListAgencies_FullMethodName:    admin,
+		enginev1.OperationsService_SetAgencyMode_FullMethodName:   admin,
+		enginev1.OperationsService_SetAgencyOutage_FullMethodName: admin,
 
 		healthpb.Health_Check_FullMethodName: {Anonymous: true},
 		healthpb.Health_List_FullMethodName:  {Anonymous: true},

@@ -20,8 +20,11 @@ type Role string
 const (
 	// RoleClerk is a commune one-stop clerk; the token names the commune.
 	RoleClerk Role = "clerk"
-	// RoleAgency is an agency officer or system; the token names the agency.
+	// RoleAgency is an agency's system pushing case changes; the token names the agency.
 	RoleAgency Role = "agency"
+	// RoleOfficer is a person working one agency's queue at its desk; the
+	// token names the agency.
+	RoleOfficer Role = "officer"
 	// RoleSupervisor watches a province, or the whole country when the token names none.
 	RoleSupervisor Role = "supervisor"
 	// RoleCitizen may only look up a dossier by code and phone.
@@ -32,7 +35,7 @@ const (
 
 // Roles lists every role, for flags and docs.
 func Roles() []Role {
-	return []Role{RoleClerk, RoleAgency, RoleSupervisor, RoleCitizen, RoleAdmin}
+	return []Role{RoleClerk, RoleAgency, RoleOfficer, RoleSupervisor, RoleCitizen, RoleAdmin}
 }
 
 // Valid says r is a known role.
@@ -77,13 +80,13 @@ func (c Claims) Check() error {
 		if c.Commune == "" {
 			return errors.New("commune: a clerk token needs a commune")
 		}
-	case RoleAgency:
+	case RoleAgency, RoleOfficer:
 		if c.Agency == "" {
-			return errors.New("agency: an agency token needs an agency")
+			return fmt.Errorf("agency: an %s token needs an agency", c.Role)
 		}
 	case RoleSupervisor, RoleCitizen, RoleAdmin:
 	default:
-		return fmt.Errorf("role: %q is not one of clerk, agency, supervisor, citizen, admin", c.Role)
+		return fmt.Errorf("role: %q is not one of clerk, agency, officer, supervisor, citizen, admin", c.Role)
 	}
 	return nil
 }

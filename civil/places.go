@@ -61,6 +61,7 @@ type placesFile struct {
 }
 
 type places struct {
+	source     string
 	provinces  []Province
 	legacy     []LegacyProvince
 	communes   []Commune
@@ -89,7 +90,7 @@ func parsePlaces() (*places, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, err
 	}
-	p := &places{}
+	p := &places{source: f.Source}
 	for _, r := range f.Provinces {
 		p.provinces = append(p.provinces, Province{Code: r.Code, Name: r.Name})
 	}
@@ -137,6 +138,9 @@ func LookupCommune(code string) (Commune, bool) {
 func LookupFacility(code string) (Facility, bool) {
 	return lookup(loadPlaces().facilities, code, func(f Facility) string { return f.Code })
 }
+
+// PlacesSource names where the place data comes from, with its legal sources.
+func PlacesSource() string { return loadPlaces().source }
 
 // Provinces returns the 34 current provinces sorted by code. The slice is a copy.
 func Provinces() []Province { return slices.Clone(loadPlaces().provinces) }

@@ -1,8 +1,10 @@
-// Package console serves the engine's small web console for clerks and
-// supervisors: plain HTML, JavaScript and CSS embedded in the binary, with no
-// build step and nothing fetched from elsewhere. The page talks only to the
-// REST gateway with the token the user pastes. In dev it may offer demo
-// tokens. It must not import any other lienthong package.
+// Package console serves the engine's web console for commune clerks,
+// agency officers, supervisors and citizens. The application's source is in
+// console/web (TypeScript, built by Vite with `make console`); its built
+// assets in console/static are committed and embedded here, so running
+// lienthong needs no Node. The page talks only to the engine's public REST
+// API. In dev it may also offer sample forms. It must not import any other
+// lienthong package.
 package console
 
 import (
@@ -10,7 +12,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"net/http"
-	"sort"
+	"strings"
 )
 
 //go:embed static
@@ -18,21 +20,15 @@ var static embed.FS
 
 // Options configure the console.
 type Options struct {
-	// DevTokens (role label -> token) are offered at /console/dev-tokens;
-	// nil outside dev, where that path answers 404.
-	DevTokens map[string]string
 	// DevSamples (group -> submit request as JSON) prefill the console's
-	// sample dossiers with people the dev agencies know; nil outside dev.
+	// intake forms with people the dev agencies know; nil outside dev.
 	DevSamples map[string]json.RawMessage
 }
-
-// DevTokensPath is where the page asks for demo tokens.
-const DevTokensPath = "/console/dev-tokens" //nolint:gosec // a URL path, not a credential
 
 // DevSamplesPath is where the page asks for sample dossiers.
 const DevSamplesPath = "/console/dev-samples"
 
-// Handler serves the console at / and, in dev, the demo tokens.
+// Handler serves the console at / and, in dev, the sample forms.
 func Handler(opts Options) http.Handler {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
@@ -40,24 +36,6 @@ func Handler(opts Options) http.Handler {
 	}
 	files := http.FileServerFS(sub)
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+DevTokensPath, func(w http.ResponseWriter, r *http.Request) {
-		if opts.DevTokens == nil {
-			http.NotFound(w, r)
-			return
-		}
-		type tok struct {
-			Label string `json:"label"`
-			Token string `json:"token"`
-		}
-		out := make([]tok, 0, len(opts.DevTokens))
-		for l, t := range opts.DevTokens {
-			out = append(out, tok{l, t})
-		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Label < out[j].Label })
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(out)
-	})
 	mux.HandleFunc("GET "+DevSamplesPath, func(w http.ResponseWriter, r *http.Request) {
 		if opts.DevSamples == nil {
 			http.NotFound(w, r)
@@ -67,8 +45,22 @@ func Handler(opts Options) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(opts.DevSamples)
 	})
-	mux.Handle("GET /", securityHeaders(files))
+	mux.Handle("GET /", securityHeaders(cacheHeaders(files)))
 	return mux
+}
+
+// cacheHeaders lets browsers keep the hashed assets for good, and makes
+// them ask again for the page that names them, so a new build is picked up
+// at the next load.
+func cacheHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/assets/") {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // securityHeaders keeps the page to its own origin: no inline or remote

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -248,6 +249,8 @@ func (s *Store) CountOverdue(ctx context.Context, now time.Time) (int64, error) 
 type StatsFilter struct {
 	ProvinceCode string
 	From, Until  time.Time
+	// Now ages the backlog; zero means time.Now().
+	Now time.Time
 }
 
 // CountRow is how many dossiers share a place, group and status.
@@ -277,11 +280,38 @@ type DailyVolume struct {
 	Count int64
 }
 
+// BacklogBucket counts open dossiers whose age since receipt falls in
+// [MinDays, MaxDays) calendar days; MaxDays 0 means no upper bound.
+type BacklogBucket struct {
+	Label            string
+	MinDays, MaxDays int
+	Count, Overdue   int64
+}
+
+// ProvinceRow is one province's volume and punctuality.
+type ProvinceRow struct {
+	ProvinceCode string
+	Received     int64
+	// Finished dossiers reached an end; OnTime of them by their deadline.
+	Finished, OnTime int64
+}
+
 // Statistics is what a supervisor ranks and charts.
 type Statistics struct {
-	Counts  []CountRow
-	Timings []StepTiming
-	Volume  []DailyVolume
+	Counts    []CountRow
+	Timings   []StepTiming
+	Volume    []DailyVolume
+	Backlog   []BacklogBucket
+	Provinces []ProvinceRow
+}
+
+// backlogBuckets are the ages a supervisor reads a backlog by.
+var backlogBuckets = []BacklogBucket{
+	{Label: "<1d", MinDays: 0, MaxDays: 1},
+	{Label: "1-3d", MinDays: 1, MaxDays: 3},
+	{Label: "3-7d", MinDays: 3, MaxDays: 7},
+	{Label: "7-14d", MinDays: 7, MaxDays: 14},
+	{Label: ">14d", MinDays: 14},
 }
 
 // Statistics computes counts, step timings and daily volumes.
@@ -345,5 +375,117 @@ func (s *Store) Statistics(ctx context.Context, f StatsFilter) (Statistics, erro
 		v.Group = dossier.Group(g)
 		return v, err
 	})
-	return out, translate(err, "counting daily volume")
+	if err != nil {
+		return out, translate(err, "counting daily volume")
+	}
+
+	now := f.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	out.Backlog = slices.Clone(backlogBuckets)
+	rows, err = s.pool.Query(ctx, `SELECT floor(extract(epoch FROM $4 - d.received_at) / 86400)::int AS days,
+		count(*), count(*) FILTER (WHERE d.overdue OR d.due_at < $4)
+		FROM engine.dossiers d WHERE d.status <> ALL($5) AND `+where+`
+		GROUP BY 1`, append(args, now, terminalStatuses)...)
+	if err != nil {
+		return out, translate(err, "ageing the backlog")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var days int
+		var n, late int64
+		if err := rows.Scan(&days, &n, &late); err != nil {
+			return out, translate(err, "ageing the backlog")
+		}
+		for i := range out.Backlog {
+			b := &out.Backlog[i]
+			if days >= b.MinDays && (b.MaxDays == 0 || days < b.MaxDays) {
+				b.Count += n
+				b.Overdue += late
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return out, translate(err, "ageing the backlog")
+	}
+
+	rows, err = s.pool.Query(ctx, `SELECT d.province_code, count(*),
+		count(*) FILTER (WHERE d.status = ANY($4)),
+		count(*) FILTER (WHERE d.status = ANY($4) AND d.completed_at IS NOT NULL AND d.completed_at <= d.due_at)
+		FROM engine.dossiers d WHERE `+where+`
+		GROUP BY 1 ORDER BY 1`, append(args, terminalStatuses)...)
+	if err != nil {
+		return out, translate(err, "ranking provinces")
+	}
+	out.Provinces, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (ProvinceRow, error) {
+		var p ProvinceRow
+		err := row.Scan(&p.ProvinceCode, &p.Received, &p.Finished, &p.OnTime)
+		return p, err
+	})
+	return out, translate(err, "ranking provinces")
+}
+
+// Snapshots returns the read model of the named dossiers, by code; unknown
+// codes are left out.
+func (s *Store) Snapshots(ctx context.Context, codes []string) (map[string]dossier.Snapshot, error) {
+	out := map[string]dossier.Snapshot{}
+	if len(codes) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+dossierColumns+` FROM engine.dossiers WHERE code = ANY($1)`, codes)
+	if err != nil {
+		return nil, translate(err, "reading dossiers")
+	}
+	snaps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (dossier.Snapshot, error) { return scanDossier(row) })
+	if err != nil {
+		return nil, translate(err, "reading dossiers")
+	}
+	found := make([]string, 0, len(snaps))
+	for _, d := range snaps {
+		found = append(found, d.Code)
+	}
+	steps, err := loadSteps(ctx, s.pool, found)
+	if err != nil {
+		return nil, translate(err, "reading steps")
+	}
+	for _, d := range snaps {
+		d.Steps = steps[d.Code]
+		out[d.Code] = d
+	}
+	return out, nil
+}
+
+// Freshness is how current a dossier's copies are: when the read model took
+// its newest version, and the newest version the national portal has
+// acknowledged.
+type Freshness struct {
+	SyncedAt       time.Time
+	PortalVersion  int64
+	PortalSyncedAt *time.Time
+}
+
+// FreshnessOf reads the freshness of the named dossiers, by code.
+func (s *Store) FreshnessOf(ctx context.Context, codes []string) (map[string]Freshness, error) {
+	out := map[string]Freshness{}
+	if len(codes) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT h.code, max(h.synced_at),
+		coalesce(max(h.version) FILTER (WHERE h.portal_synced_at IS NOT NULL), 0),
+		max(h.portal_synced_at)
+		FROM engine.status_history h WHERE h.code = ANY($1) GROUP BY h.code`, codes)
+	if err != nil {
+		return nil, translate(err, "reading freshness")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		var f Freshness
+		if err := rows.Scan(&code, &f.SyncedAt, &f.PortalVersion, &f.PortalSyncedAt); err != nil {
+			return nil, translate(err, "reading freshness")
+		}
+		out[code] = f
+	}
+	return out, translate(rows.Err(), "reading freshness")
 }

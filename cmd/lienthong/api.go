@@ -31,15 +31,27 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	defer tc.Close()
+	agencies, closeAgencies, err := dialAgencies(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeAgencies()
+	desk, closeDesk, err := apiAgencies(cfg, agencies)
+	if err != nil {
+		return err
+	}
+	defer closeDesk()
 	srv, err := api.New(ctx, api.Options{
-		Store:    store.New(pool),
-		Temporal: tc,
-		Calendar: calendar.Default(),
-		TokenKey: cfg.TokenKeyBytes(),
-		GRPCAddr: cfg.APIGRPCAddr,
-		HTTPAddr: cfg.APIHTTPAddr,
-		Logger:   logger.With("component", "api"),
-		Registry: newRegistry(),
+		Agencies:      &desk,
+		SecureCookies: true,
+		Store:         store.New(pool),
+		Temporal:      tc,
+		Calendar:      calendar.Default(),
+		TokenKey:      cfg.TokenKeyBytes(),
+		GRPCAddr:      cfg.APIGRPCAddr,
+		HTTPAddr:      cfg.APIHTTPAddr,
+		Logger:        logger.With("component", "api"),
+		Registry:      newRegistry(),
 	})
 	if err != nil {
 		return err

@@ -104,7 +104,8 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 		return err
 	}
 	defer tc.Close()
-	tokens, err := demoTokens(cfg)
+	users := demoUsers()
+	tokens, err := demoTokens(cfg, users)
 	if err != nil {
 		return err
 	}
@@ -117,7 +118,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	apiSrv, err := api.New(ctx, api.Options{
 		Store: st, Temporal: tc, Calendar: calendar.Default(), TokenKey: cfg.TokenKeyBytes(),
 		GRPCAddr: cfg.APIGRPCAddr, HTTPAddr: cfg.APIHTTPAddr, Logger: logger.With("component", "api"),
-		Registry: reg, DevTokens: tokens, DevSamples: samples,
+		Registry: reg, DevSamples: samples, DemoUsers: users,
 	})
 	if err != nil {
 		return err
@@ -143,6 +144,12 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 		return err
 	}
 	defer closeAgencies()
+	desk, closeDesk, err := apiAgencies(cfg, agencies)
+	if err != nil {
+		return err
+	}
+	defer closeDesk()
+	apiSrv.UseAgencies(desk)
 	acts := &activities.Activities{Store: st, Agencies: agencies, Logger: logger.With("component", "worker"), Metrics: activities.NewMetrics(reg)}
 	if !opts.NoWorker {
 		ws := newWorkers(tc, acts, cfg.WorkerRate)
@@ -261,23 +268,45 @@ func devSamples(cfg config.Config) (map[string]json.RawMessage, error) {
 // demoCommune is where the demo clerk works (Phường Ba Đình, Hà Nội).
 const demoCommune = "00004"
 
-// demoTokens are printed by dev and offered by its console.
-func demoTokens(cfg config.Config) (map[string]string, error) {
+// demoUsers are the people a dev stack offers on the console's sign-in
+// page: a clerk of two communes, two officers of each agency (so a claim
+// shows who holds a case), a national and a provincial supervisor, and an
+// admin.
+func demoUsers() []api.DemoUser {
+	officer := func(id, label, agency string) api.DemoUser {
+		return api.DemoUser{ID: id, Label: label, Claims: auth.Claims{Subject: id, Role: auth.RoleOfficer, Agency: agency}}
+	}
+	return []api.DemoUser{
+		{ID: "clerk-badinh", Label: "Cán bộ một cửa — Phường Ba Đình, Hà Nội",
+			Claims: auth.Claims{Subject: "clerk-badinh", Role: auth.RoleClerk, Commune: demoCommune, Province: "001"}},
+		{ID: "clerk-ngocha", Label: "Cán bộ một cửa — Phường Ngọc Hà, Hà Nội",
+			Claims: auth.Claims{Subject: "clerk-ngocha", Role: auth.RoleClerk, Commune: "00008", Province: "001"}},
+		{ID: "clerk-vinh", Label: "Cán bộ một cửa — Phường Thành Vinh, Nghệ An",
+			Claims: auth.Claims{Subject: "clerk-vinh", Role: auth.RoleClerk, Commune: "16681", Province: "040"}},
+		officer("tuphap-1", "Công chức tư pháp – hộ tịch 1 (Tư pháp)", "justice"),
+		officer("tuphap-2", "Công chức tư pháp – hộ tịch 2 (Tư pháp)", "justice"),
+		officer("congan-1", "Cán bộ đăng ký cư trú 1 (Công an)", "police"),
+		officer("congan-2", "Cán bộ đăng ký cư trú 2 (Công an)", "police"),
+		officer("bhxh-1", "Cán bộ Bảo hiểm xã hội 1", "insurance"),
+		officer("bhxh-2", "Cán bộ Bảo hiểm xã hội 2", "insurance"),
+		{ID: "supervisor-national", Label: "Giám sát toàn quốc",
+			Claims: auth.Claims{Subject: "supervisor-national", Role: auth.RoleSupervisor}},
+		{ID: "supervisor-hanoi", Label: "Giám sát — Hà Nội",
+			Claims: auth.Claims{Subject: "supervisor-hanoi", Role: auth.RoleSupervisor, Province: "001"}},
+		{ID: "admin", Label: "Quản trị hệ thống", Claims: auth.Claims{Subject: "admin", Role: auth.RoleAdmin}},
+	}
+}
+
+// demoTokens are the demo users' tokens, printed by dev for API callers.
+func demoTokens(cfg config.Config, users []api.DemoUser) (map[string]string, error) {
 	key := cfg.TokenKeyBytes()
 	out := map[string]string{}
-	for label, c := range map[string]auth.Claims{
-		"clerk (commune 00004, Hà Nội)":  {Subject: "clerk-demo", Role: auth.RoleClerk, Commune: "00004", Province: "001"},
-		"clerk (commune 16681, Nghệ An)": {Subject: "clerk-na", Role: auth.RoleClerk, Commune: "16681", Province: "040"},
-		"supervisor (national)":          {Subject: "supervisor-demo", Role: auth.RoleSupervisor},
-		"supervisor (Hà Nội)":            {Subject: "supervisor-hn", Role: auth.RoleSupervisor, Province: "001"},
-		"citizen":                        {Subject: "citizen-demo", Role: auth.RoleCitizen},
-		"admin":                          {Subject: "admin-demo", Role: auth.RoleAdmin},
-	} {
-		tok, err := auth.Issue(key, c, 24*time.Hour)
+	for _, u := range users {
+		tok, err := auth.Issue(key, u.Claims, 24*time.Hour)
 		if err != nil {
 			return nil, err
 		}
-		out[label] = tok
+		out[string(u.Claims.Role)+" "+u.ID] = tok
 	}
 	return out, nil
 }
@@ -304,7 +333,7 @@ func printReady(w io.Writer, cfg config.Config, a devAddrs) {
 		fmt.Fprintf(&b, "  %-30s %s\n", label, a.Tokens[label])
 	}
 	b.WriteString("\nSubmit a first dossier (README.md has more):\n")
-	fmt.Fprintf(&b, "  export TOKEN=%s\n", a.Tokens["clerk (commune 00004, Hà Nội)"])
+	fmt.Fprintf(&b, "  export TOKEN=%s\n", a.Tokens["clerk clerk-badinh"])
 	fmt.Fprintf(&b, "  curl -s -H \"Authorization: Bearer $TOKEN\" -d @examples/birth.json http://%s/v1/dossiers/birth\n", a.HTTP)
 	fmt.Fprintf(&b, "  curl -s -H \"Authorization: Bearer $TOKEN\" http://%s/v1/dossiers\n\n", a.HTTP)
 	b.WriteString("Press Ctrl-C to stop everything.\n")

@@ -124,7 +124,7 @@ func startStack(t *testing.T, opts devOptions) *stack {
 	require.NoError(t, err)
 	t.Cleanup(s.temporal.Close)
 	conn, err := grpc.NewClient(addrs.API, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(apiKey(addrs.Tokens["admin"])))
+		grpc.WithPerRPCCredentials(apiKey(addrs.Tokens["admin admin"])))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	s.clerk = enginev1.NewClerkServiceClient(conn)

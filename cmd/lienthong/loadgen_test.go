@@ -65,7 +65,7 @@ func TestLoadgen(t *testing.T) {
 	t.Run("one clerk's token", func(t *testing.T) {
 		c := base
 		c.TokenKey = nil
-		c.Token = s.addrs.Tokens["clerk (commune 00004, Hà Nội)"]
+		c.Token = s.addrs.Tokens["clerk clerk-badinh"]
 		c.Dossiers, c.BirthShare, c.Offset = 4, 1, 2
 		rep, err := loadgen.Run(ctx, c)
 		require.NoError(t, err)

@@ -42,7 +42,7 @@ func TestSupervisorUnsticksAnOutage(t *testing.T) {
 	s := startStack(t, devOptions{})
 	ctx := context.Background()
 	police := agencyv1.NewAdminServiceClient(s.conn(t, s.addrs.Agencies["police"], s.cfg.AgencyAdminKey))
-	supervisor := enginev1.NewSupervisorServiceClient(s.conn(t, s.addrs.API, s.addrs.Tokens["supervisor (national)"]))
+	supervisor := enginev1.NewSupervisorServiceClient(s.conn(t, s.addrs.API, s.addrs.Tokens["supervisor supervisor-national"]))
 
 	now := time.Now()
 	_, err := police.SetFaults(ctx, &agencyv1.SetFaultsRequest{Faults: &agencyv1.Faults{
@@ -122,7 +122,7 @@ func TestSupplementThroughManualMode(t *testing.T) {
 	_, err := agencyv1.NewAdminServiceClient(justiceConn).SetMode(ctx, &agencyv1.SetModeRequest{Mode: agencyv1.DecisionMode_DECISION_MODE_MANUAL})
 	require.NoError(t, err)
 	desk := agencyv1.NewCaseServiceClient(s.conn(t, s.addrs.Agencies["justice"], s.cfg.AgencyAPIKey))
-	supervisor := enginev1.NewSupervisorServiceClient(s.conn(t, s.addrs.API, s.addrs.Tokens["supervisor (national)"]))
+	supervisor := enginev1.NewSupervisorServiceClient(s.conn(t, s.addrs.API, s.addrs.Tokens["supervisor supervisor-national"]))
 
 	sub, err := s.clerk.SubmitBirth(ctx, s.forms.Birth(41, time.Now(), "manual-birth-1"))
 	require.NoError(t, err)

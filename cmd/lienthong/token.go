@@ -22,7 +22,7 @@ func runToken(_ context.Context, args []string) error {
 	var role, sub, commune, agency, province string
 	var ttl time.Duration
 	cfg, rest, err := parseCLI("token", args, "lienthong token --role clerk --commune 00004 --sub clerk-1 [--ttl 24h]", func(fs *flag.FlagSet) {
-		fs.StringVar(&role, "role", "", "clerk, agency, supervisor, citizen or admin")
+		fs.StringVar(&role, "role", "", "clerk, agency, officer, supervisor, citizen or admin")
 		fs.StringVar(&sub, "sub", "", "who the token is for, e.g. clerk-1 (recorded in the audit trail)")
 		fs.StringVar(&commune, "commune", "", "a clerk's 5-digit commune code")
 		fs.StringVar(&agency, "agency", "", "an agency token's agency: justice, police, insurance or portal")
@@ -36,7 +36,7 @@ func runToken(_ context.Context, args []string) error {
 		return fmt.Errorf("token: unexpected argument %q", rest[0])
 	}
 	if !auth.Role(role).Valid() {
-		return fmt.Errorf("--role: got %q, expected one of clerk, agency, supervisor, citizen, admin", role)
+		return fmt.Errorf("--role: got %q, expected one of clerk, agency, officer, supervisor, citizen, admin", role)
 	}
 	if sub == "" {
 		sub = role

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/lienthong/lienthong/activities"
+	"github.com/lienthong/lienthong/api"
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/payloadcodec"
@@ -102,6 +103,33 @@ func dialAgencies(cfg config.Config) (activities.Agencies, func(), error) {
 		if a.name != dossier.AgencyPortal {
 			out.Cases[a.name] = agencyv1.NewCaseServiceClient(conn)
 		}
+	}
+	return out, closeAll, nil
+}
+
+// apiAgencies are the agency services the API's desk, extract and
+// operations pages call: the engine's case and civil-status clients, and
+// each agency's admin service with the admin credential.
+func apiAgencies(cfg config.Config, a activities.Agencies) (api.AgencyClients, func(), error) {
+	out := api.AgencyClients{Cases: a.Cases, Justice: a.Justice, Admin: map[string]agencyv1.AdminServiceClient{}}
+	var conns []*grpc.ClientConn
+	closeAll := func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}
+	for name, addr := range map[string]string{
+		dossier.AgencyJustice: cfg.JusticeAddr, dossier.AgencyPolice: cfg.PoliceAddr,
+		dossier.AgencyInsurance: cfg.InsuranceAddr, dossier.AgencyPortal: cfg.PortalAddr,
+	} {
+		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithPerRPCCredentials(apiKey(cfg.AgencyAdminKey)))
+		if err != nil {
+			closeAll()
+			return out, nil, fmt.Errorf("--%s-addr: %w", name, err)
+		}
+		conns = append(conns, c)
+		out.Admin[name] = agencyv1.NewAdminServiceClient(c)
 	}
 	return out, closeAll, nil
 }

@@ -226,6 +226,145 @@ func (x *LookupDossierResponse) GetTimeline() []*TimelineEntry {
 	return nil
 }
 
+type VerifyExtractRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Extract       *CertificateExtract    `protobuf:"bytes,1,opt,name=extract,proto3" json:"extract,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyExtractRequest) Reset() {
+	*x = VerifyExtractRequest{}
+	mi := &file_lienthong_engine_v1_citizen_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyExtractRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyExtractRequest) ProtoMessage() {}
+
+func (x *VerifyExtractRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_citizen_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyExtractRequest.ProtoReflect.Descriptor instead.
+func (*VerifyExtractRequest) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_citizen_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *VerifyExtractRequest) GetExtract() *CertificateExtract {
+	if x != nil {
+		return x.Extract
+	}
+	return nil
+}
+
+type VerifyExtractResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Authentic bool                   `protobuf:"varint,1,opt,name=authentic,proto3" json:"authentic,omitempty"`
+	// Why it is not, in plain words; empty when authentic.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Who signed it: the civil-status office named in the signed content.
+	SignedBy string                 `protobuf:"bytes,3,opt,name=signed_by,json=signedBy,proto3" json:"signed_by,omitempty"`
+	SignedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=signed_at,json=signedAt,proto3" json:"signed_at,omitempty"`
+	KeyId    string                 `protobuf:"bytes,5,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// birth or death.
+	Kind               string `protobuf:"bytes,6,opt,name=kind,proto3" json:"kind,omitempty"`
+	RegistrationNumber string `protobuf:"bytes,7,opt,name=registration_number,json=registrationNumber,proto3" json:"registration_number,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *VerifyExtractResponse) Reset() {
+	*x = VerifyExtractResponse{}
+	mi := &file_lienthong_engine_v1_citizen_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyExtractResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyExtractResponse) ProtoMessage() {}
+
+func (x *VerifyExtractResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_citizen_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyExtractResponse.ProtoReflect.Descriptor instead.
+func (*VerifyExtractResponse) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_citizen_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *VerifyExtractResponse) GetAuthentic() bool {
+	if x != nil {
+		return x.Authentic
+	}
+	return false
+}
+
+func (x *VerifyExtractResponse) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *VerifyExtractResponse) GetSignedBy() string {
+	if x != nil {
+		return x.SignedBy
+	}
+	return ""
+}
+
+func (x *VerifyExtractResponse) GetSignedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SignedAt
+	}
+	return nil
+}
+
+func (x *VerifyExtractResponse) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *VerifyExtractResponse) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *VerifyExtractResponse) GetRegistrationNumber() string {
+	if x != nil {
+		return x.RegistrationNumber
+	}
+	return ""
+}
+
 var File_lienthong_engine_v1_citizen_proto protoreflect.FileDescriptor
 
 const file_lienthong_engine_v1_citizen_proto_rawDesc = "" +
@@ -245,9 +384,20 @@ const file_lienthong_engine_v1_citizen_proto_rawDesc = "" +
 	"\x06status\x18\x03 \x01(\x0e2\".lienthong.engine.v1.DossierStatusR\x06status\x12A\n" +
 	"\x0eappointment_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\rappointmentAt\x12/\n" +
 	"\x05steps\x18\x05 \x03(\v2\x19.lienthong.engine.v1.StepR\x05steps\x12>\n" +
-	"\btimeline\x18\x06 \x03(\v2\".lienthong.engine.v1.TimelineEntryR\btimeline2x\n" +
+	"\btimeline\x18\x06 \x03(\v2\".lienthong.engine.v1.TimelineEntryR\btimeline\"Y\n" +
+	"\x14VerifyExtractRequest\x12A\n" +
+	"\aextract\x18\x01 \x01(\v2'.lienthong.engine.v1.CertificateExtractR\aextract\"\xff\x01\n" +
+	"\x15VerifyExtractResponse\x12\x1c\n" +
+	"\tauthentic\x18\x01 \x01(\bR\tauthentic\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1b\n" +
+	"\tsigned_by\x18\x03 \x01(\tR\bsignedBy\x127\n" +
+	"\tsigned_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bsignedAt\x12\x15\n" +
+	"\x06key_id\x18\x05 \x01(\tR\x05keyId\x12\x12\n" +
+	"\x04kind\x18\x06 \x01(\tR\x04kind\x12/\n" +
+	"\x13registration_number\x18\a \x01(\tR\x12registrationNumber2\xe0\x01\n" +
 	"\x0eCitizenService\x12f\n" +
-	"\rLookupDossier\x12).lienthong.engine.v1.LookupDossierRequest\x1a*.lienthong.engine.v1.LookupDossierResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
+	"\rLookupDossier\x12).lienthong.engine.v1.LookupDossierRequest\x1a*.lienthong.engine.v1.LookupDossierResponse\x12f\n" +
+	"\rVerifyExtract\x12).lienthong.engine.v1.VerifyExtractRequest\x1a*.lienthong.engine.v1.VerifyExtractResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
 
 var (
 	file_lienthong_engine_v1_citizen_proto_rawDescOnce sync.Once
@@ -261,34 +411,41 @@ func file_lienthong_engine_v1_citizen_proto_rawDescGZIP() []byte {
 	return file_lienthong_engine_v1_citizen_proto_rawDescData
 }
 
-var file_lienthong_engine_v1_citizen_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_lienthong_engine_v1_citizen_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_lienthong_engine_v1_citizen_proto_goTypes = []any{
 	(*LookupDossierRequest)(nil),  // 0: lienthong.engine.v1.LookupDossierRequest
 	(*TimelineEntry)(nil),         // 1: lienthong.engine.v1.TimelineEntry
 	(*LookupDossierResponse)(nil), // 2: lienthong.engine.v1.LookupDossierResponse
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
-	(StepKind)(0),                 // 4: lienthong.engine.v1.StepKind
-	(StepStatus)(0),               // 5: lienthong.engine.v1.StepStatus
-	(Group)(0),                    // 6: lienthong.engine.v1.Group
-	(DossierStatus)(0),            // 7: lienthong.engine.v1.DossierStatus
-	(*Step)(nil),                  // 8: lienthong.engine.v1.Step
+	(*VerifyExtractRequest)(nil),  // 3: lienthong.engine.v1.VerifyExtractRequest
+	(*VerifyExtractResponse)(nil), // 4: lienthong.engine.v1.VerifyExtractResponse
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(StepKind)(0),                 // 6: lienthong.engine.v1.StepKind
+	(StepStatus)(0),               // 7: lienthong.engine.v1.StepStatus
+	(Group)(0),                    // 8: lienthong.engine.v1.Group
+	(DossierStatus)(0),            // 9: lienthong.engine.v1.DossierStatus
+	(*Step)(nil),                  // 10: lienthong.engine.v1.Step
+	(*CertificateExtract)(nil),    // 11: lienthong.engine.v1.CertificateExtract
 }
 var file_lienthong_engine_v1_citizen_proto_depIdxs = []int32{
-	3, // 0: lienthong.engine.v1.TimelineEntry.at:type_name -> google.protobuf.Timestamp
-	4, // 1: lienthong.engine.v1.TimelineEntry.step:type_name -> lienthong.engine.v1.StepKind
-	5, // 2: lienthong.engine.v1.TimelineEntry.status:type_name -> lienthong.engine.v1.StepStatus
-	6, // 3: lienthong.engine.v1.LookupDossierResponse.group:type_name -> lienthong.engine.v1.Group
-	7, // 4: lienthong.engine.v1.LookupDossierResponse.status:type_name -> lienthong.engine.v1.DossierStatus
-	3, // 5: lienthong.engine.v1.LookupDossierResponse.appointment_at:type_name -> google.protobuf.Timestamp
-	8, // 6: lienthong.engine.v1.LookupDossierResponse.steps:type_name -> lienthong.engine.v1.Step
-	1, // 7: lienthong.engine.v1.LookupDossierResponse.timeline:type_name -> lienthong.engine.v1.TimelineEntry
-	0, // 8: lienthong.engine.v1.CitizenService.LookupDossier:input_type -> lienthong.engine.v1.LookupDossierRequest
-	2, // 9: lienthong.engine.v1.CitizenService.LookupDossier:output_type -> lienthong.engine.v1.LookupDossierResponse
-	9, // [9:10] is the sub-list for method output_type
-	8, // [8:9] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	5,  // 0: lienthong.engine.v1.TimelineEntry.at:type_name -> google.protobuf.Timestamp
+	6,  // 1: lienthong.engine.v1.TimelineEntry.step:type_name -> lienthong.engine.v1.StepKind
+	7,  // 2: lienthong.engine.v1.TimelineEntry.status:type_name -> lienthong.engine.v1.StepStatus
+	8,  // 3: lienthong.engine.v1.LookupDossierResponse.group:type_name -> lienthong.engine.v1.Group
+	9,  // 4: lienthong.engine.v1.LookupDossierResponse.status:type_name -> lienthong.engine.v1.DossierStatus
+	5,  // 5: lienthong.engine.v1.LookupDossierResponse.appointment_at:type_name -> google.protobuf.Timestamp
+	10, // 6: lienthong.engine.v1.LookupDossierResponse.steps:type_name -> lienthong.engine.v1.Step
+	1,  // 7: lienthong.engine.v1.LookupDossierResponse.timeline:type_name -> lienthong.engine.v1.TimelineEntry
+	11, // 8: lienthong.engine.v1.VerifyExtractRequest.extract:type_name -> lienthong.engine.v1.CertificateExtract
+	5,  // 9: lienthong.engine.v1.VerifyExtractResponse.signed_at:type_name -> google.protobuf.Timestamp
+	0,  // 10: lienthong.engine.v1.CitizenService.LookupDossier:input_type -> lienthong.engine.v1.LookupDossierRequest
+	3,  // 11: lienthong.engine.v1.CitizenService.VerifyExtract:input_type -> lienthong.engine.v1.VerifyExtractRequest
+	2,  // 12: lienthong.engine.v1.CitizenService.LookupDossier:output_type -> lienthong.engine.v1.LookupDossierResponse
+	4,  // 13: lienthong.engine.v1.CitizenService.VerifyExtract:output_type -> lienthong.engine.v1.VerifyExtractResponse
+	12, // [12:14] is the sub-list for method output_type
+	10, // [10:12] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_citizen_proto_init() }
@@ -303,7 +460,7 @@ func file_lienthong_engine_v1_citizen_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_engine_v1_citizen_proto_rawDesc), len(file_lienthong_engine_v1_citizen_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

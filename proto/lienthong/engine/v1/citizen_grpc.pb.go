@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	CitizenService_LookupDossier_FullMethodName = "/lienthong.engine.v1.CitizenService/LookupDossier"
+	CitizenService_VerifyExtract_FullMethodName = "/lienthong.engine.v1.CitizenService/VerifyExtract"
 )
 
 // CitizenServiceClient is the client API for CitizenService service.
@@ -30,6 +31,9 @@ const (
 type CitizenServiceClient interface {
 	// LookupDossier needs the dossier code and the applicant's phone number.
 	LookupDossier(ctx context.Context, in *LookupDossierRequest, opts ...grpc.CallOption) (*LookupDossierResponse, error)
+	// VerifyExtract says whether a certificate extract is intact, and who
+	// signed it and when. It is open without a token.
+	VerifyExtract(ctx context.Context, in *VerifyExtractRequest, opts ...grpc.CallOption) (*VerifyExtractResponse, error)
 }
 
 type citizenServiceClient struct {
@@ -50,6 +54,16 @@ func (c *citizenServiceClient) LookupDossier(ctx context.Context, in *LookupDoss
 	return out, nil
 }
 
+func (c *citizenServiceClient) VerifyExtract(ctx context.Context, in *VerifyExtractRequest, opts ...grpc.CallOption) (*VerifyExtractResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VerifyExtractResponse)
+	err := c.cc.Invoke(ctx, CitizenService_VerifyExtract_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CitizenServiceServer is the server API for CitizenService service.
 // All implementations must embed UnimplementedCitizenServiceServer
 // for forward compatibility.
@@ -58,6 +72,9 @@ func (c *citizenServiceClient) LookupDossier(ctx context.Context, in *LookupDoss
 type CitizenServiceServer interface {
 	// LookupDossier needs the dossier code and the applicant's phone number.
 	LookupDossier(context.Context, *LookupDossierRequest) (*LookupDossierResponse, error)
+	// VerifyExtract says whether a certificate extract is intact, and who
+	// signed it and when. It is open without a token.
+	VerifyExtract(context.Context, *VerifyExtractRequest) (*VerifyExtractResponse, error)
 	mustEmbedUnimplementedCitizenServiceServer()
 }
 
@@ -70,6 +87,9 @@ type UnimplementedCitizenServiceServer struct{}
 
 func (UnimplementedCitizenServiceServer) LookupDossier(context.Context, *LookupDossierRequest) (*LookupDossierResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LookupDossier not implemented")
+}
+func (UnimplementedCitizenServiceServer) VerifyExtract(context.Context, *VerifyExtractRequest) (*VerifyExtractResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyExtract not implemented")
 }
 func (UnimplementedCitizenServiceServer) mustEmbedUnimplementedCitizenServiceServer() {}
 func (UnimplementedCitizenServiceServer) testEmbeddedByValue()                        {}
@@ -110,6 +130,24 @@ func _CitizenService_LookupDossier_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CitizenService_VerifyExtract_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyExtractRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CitizenServiceServer).VerifyExtract(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CitizenService_VerifyExtract_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CitizenServiceServer).VerifyExtract(ctx, req.(*VerifyExtractRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CitizenService_ServiceDesc is the grpc.ServiceDesc for CitizenService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -120,6 +158,10 @@ var CitizenService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "LookupDossier",
 			Handler:    _CitizenService_LookupDossier_Handler,
+		},
+		{
+			MethodName: "VerifyExtract",
+			Handler:    _CitizenService_VerifyExtract_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -22,6 +22,58 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type DossierView int32
+
+const (
+	// The default: the dossier with its form, for roles that may see personal
+	// data (each such read is audited).
+	DossierView_DOSSIER_VIEW_UNSPECIFIED DossierView = 0
+	DossierView_DOSSIER_VIEW_FULL        DossierView = 1
+	// Status, steps and freshness only: no form and no audit row. For pages that poll.
+	DossierView_DOSSIER_VIEW_STATUS DossierView = 2
+)
+
+// Enum value maps for DossierView.
+var (
+	DossierView_name = map[int32]string{
+		0: "DOSSIER_VIEW_UNSPECIFIED",
+		1: "DOSSIER_VIEW_FULL",
+		2: "DOSSIER_VIEW_STATUS",
+	}
+	DossierView_value = map[string]int32{
+		"DOSSIER_VIEW_UNSPECIFIED": 0,
+		"DOSSIER_VIEW_FULL":        1,
+		"DOSSIER_VIEW_STATUS":      2,
+	}
+)
+
+func (x DossierView) Enum() *DossierView {
+	p := new(DossierView)
+	*p = x
+	return p
+}
+
+func (x DossierView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DossierView) Descriptor() protoreflect.EnumDescriptor {
+	return file_lienthong_engine_v1_clerk_proto_enumTypes[0].Descriptor()
+}
+
+func (DossierView) Type() protoreflect.EnumType {
+	return &file_lienthong_engine_v1_clerk_proto_enumTypes[0]
+}
+
+func (x DossierView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DossierView.Descriptor instead.
+func (DossierView) EnumDescriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_clerk_proto_rawDescGZIP(), []int{0}
+}
+
 type SubmitBirthRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The client's own id for this submission; a retry with the same id returns the same dossier.
@@ -259,7 +311,8 @@ type GetDossierRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
 	// Why personal data is read, recorded in the audit trail.
-	Purpose       string `protobuf:"bytes,2,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	Purpose       string      `protobuf:"bytes,2,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	View          DossierView `protobuf:"varint,3,opt,name=view,proto3,enum=lienthong.engine.v1.DossierView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -306,6 +359,13 @@ func (x *GetDossierRequest) GetPurpose() string {
 		return x.Purpose
 	}
 	return ""
+}
+
+func (x *GetDossierRequest) GetView() DossierView {
+	if x != nil {
+		return x.View
+	}
+	return DossierView_DOSSIER_VIEW_UNSPECIFIED
 }
 
 type GetDossierResponse struct {
@@ -730,6 +790,94 @@ func (x *CancelDossierResponse) GetDossier() *Dossier {
 	return nil
 }
 
+type GetExtractRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetExtractRequest) Reset() {
+	*x = GetExtractRequest{}
+	mi := &file_lienthong_engine_v1_clerk_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetExtractRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetExtractRequest) ProtoMessage() {}
+
+func (x *GetExtractRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_clerk_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetExtractRequest.ProtoReflect.Descriptor instead.
+func (*GetExtractRequest) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_clerk_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetExtractRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+type GetExtractResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Extract       *CertificateExtract    `protobuf:"bytes,1,opt,name=extract,proto3" json:"extract,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetExtractResponse) Reset() {
+	*x = GetExtractResponse{}
+	mi := &file_lienthong_engine_v1_clerk_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetExtractResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetExtractResponse) ProtoMessage() {}
+
+func (x *GetExtractResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_clerk_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetExtractResponse.ProtoReflect.Descriptor instead.
+func (*GetExtractResponse) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_clerk_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetExtractResponse) GetExtract() *CertificateExtract {
+	if x != nil {
+		return x.Extract
+	}
+	return nil
+}
+
 var File_lienthong_engine_v1_clerk_proto protoreflect.FileDescriptor
 
 const file_lienthong_engine_v1_clerk_proto_rawDesc = "" +
@@ -751,10 +899,11 @@ const file_lienthong_engine_v1_clerk_proto_rawDesc = "" +
 	"\x13SubmitDeathResponse\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12A\n" +
 	"\x0eappointment_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\rappointmentAt\x126\n" +
-	"\adossier\x18\x03 \x01(\v2\x1c.lienthong.engine.v1.DossierR\adossier\"A\n" +
+	"\adossier\x18\x03 \x01(\v2\x1c.lienthong.engine.v1.DossierR\adossier\"w\n" +
 	"\x11GetDossierRequest\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
-	"\apurpose\x18\x02 \x01(\tR\apurpose\"L\n" +
+	"\apurpose\x18\x02 \x01(\tR\apurpose\x124\n" +
+	"\x04view\x18\x03 \x01(\x0e2 .lienthong.engine.v1.DossierViewR\x04view\"L\n" +
 	"\x12GetDossierResponse\x126\n" +
 	"\adossier\x18\x01 \x01(\v2\x1c.lienthong.engine.v1.DossierR\adossier\"\xb2\x03\n" +
 	"\x13ListDossiersRequest\x120\n" +
@@ -787,7 +936,15 @@ const file_lienthong_engine_v1_clerk_proto_rawDesc = "" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"O\n" +
 	"\x15CancelDossierResponse\x126\n" +
-	"\adossier\x18\x01 \x01(\v2\x1c.lienthong.engine.v1.DossierR\adossier2\xf2\x04\n" +
+	"\adossier\x18\x01 \x01(\v2\x1c.lienthong.engine.v1.DossierR\adossier\"'\n" +
+	"\x11GetExtractRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"W\n" +
+	"\x12GetExtractResponse\x12A\n" +
+	"\aextract\x18\x01 \x01(\v2'.lienthong.engine.v1.CertificateExtractR\aextract*[\n" +
+	"\vDossierView\x12\x1c\n" +
+	"\x18DOSSIER_VIEW_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11DOSSIER_VIEW_FULL\x10\x01\x12\x17\n" +
+	"\x13DOSSIER_VIEW_STATUS\x10\x022\xd1\x05\n" +
 	"\fClerkService\x12`\n" +
 	"\vSubmitBirth\x12'.lienthong.engine.v1.SubmitBirthRequest\x1a(.lienthong.engine.v1.SubmitBirthResponse\x12`\n" +
 	"\vSubmitDeath\x12'.lienthong.engine.v1.SubmitDeathRequest\x1a(.lienthong.engine.v1.SubmitDeathResponse\x12]\n" +
@@ -795,7 +952,9 @@ const file_lienthong_engine_v1_clerk_proto_rawDesc = "" +
 	"GetDossier\x12&.lienthong.engine.v1.GetDossierRequest\x1a'.lienthong.engine.v1.GetDossierResponse\x12c\n" +
 	"\fListDossiers\x12(.lienthong.engine.v1.ListDossiersRequest\x1a).lienthong.engine.v1.ListDossiersResponse\x12r\n" +
 	"\x11SupplementDossier\x12-.lienthong.engine.v1.SupplementDossierRequest\x1a..lienthong.engine.v1.SupplementDossierResponse\x12f\n" +
-	"\rCancelDossier\x12).lienthong.engine.v1.CancelDossierRequest\x1a*.lienthong.engine.v1.CancelDossierResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
+	"\rCancelDossier\x12).lienthong.engine.v1.CancelDossierRequest\x1a*.lienthong.engine.v1.CancelDossierResponse\x12]\n" +
+	"\n" +
+	"GetExtract\x12&.lienthong.engine.v1.GetExtractRequest\x1a'.lienthong.engine.v1.GetExtractResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
 
 var (
 	file_lienthong_engine_v1_clerk_proto_rawDescOnce sync.Once
@@ -809,63 +968,72 @@ func file_lienthong_engine_v1_clerk_proto_rawDescGZIP() []byte {
 	return file_lienthong_engine_v1_clerk_proto_rawDescData
 }
 
-var file_lienthong_engine_v1_clerk_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_lienthong_engine_v1_clerk_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_lienthong_engine_v1_clerk_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_lienthong_engine_v1_clerk_proto_goTypes = []any{
-	(*SubmitBirthRequest)(nil),        // 0: lienthong.engine.v1.SubmitBirthRequest
-	(*SubmitBirthResponse)(nil),       // 1: lienthong.engine.v1.SubmitBirthResponse
-	(*SubmitDeathRequest)(nil),        // 2: lienthong.engine.v1.SubmitDeathRequest
-	(*SubmitDeathResponse)(nil),       // 3: lienthong.engine.v1.SubmitDeathResponse
-	(*GetDossierRequest)(nil),         // 4: lienthong.engine.v1.GetDossierRequest
-	(*GetDossierResponse)(nil),        // 5: lienthong.engine.v1.GetDossierResponse
-	(*ListDossiersRequest)(nil),       // 6: lienthong.engine.v1.ListDossiersRequest
-	(*ListDossiersResponse)(nil),      // 7: lienthong.engine.v1.ListDossiersResponse
-	(*SupplementDossierRequest)(nil),  // 8: lienthong.engine.v1.SupplementDossierRequest
-	(*SupplementDossierResponse)(nil), // 9: lienthong.engine.v1.SupplementDossierResponse
-	(*CancelDossierRequest)(nil),      // 10: lienthong.engine.v1.CancelDossierRequest
-	(*CancelDossierResponse)(nil),     // 11: lienthong.engine.v1.CancelDossierResponse
-	nil,                               // 12: lienthong.engine.v1.SupplementDossierRequest.FieldsEntry
-	(*BirthForm)(nil),                 // 13: lienthong.engine.v1.BirthForm
-	(*timestamppb.Timestamp)(nil),     // 14: google.protobuf.Timestamp
-	(*Dossier)(nil),                   // 15: lienthong.engine.v1.Dossier
-	(*DeathForm)(nil),                 // 16: lienthong.engine.v1.DeathForm
-	(Group)(0),                        // 17: lienthong.engine.v1.Group
-	(DossierStatus)(0),                // 18: lienthong.engine.v1.DossierStatus
-	(StepKind)(0),                     // 19: lienthong.engine.v1.StepKind
+	(DossierView)(0),                  // 0: lienthong.engine.v1.DossierView
+	(*SubmitBirthRequest)(nil),        // 1: lienthong.engine.v1.SubmitBirthRequest
+	(*SubmitBirthResponse)(nil),       // 2: lienthong.engine.v1.SubmitBirthResponse
+	(*SubmitDeathRequest)(nil),        // 3: lienthong.engine.v1.SubmitDeathRequest
+	(*SubmitDeathResponse)(nil),       // 4: lienthong.engine.v1.SubmitDeathResponse
+	(*GetDossierRequest)(nil),         // 5: lienthong.engine.v1.GetDossierRequest
+	(*GetDossierResponse)(nil),        // 6: lienthong.engine.v1.GetDossierResponse
+	(*ListDossiersRequest)(nil),       // 7: lienthong.engine.v1.ListDossiersRequest
+	(*ListDossiersResponse)(nil),      // 8: lienthong.engine.v1.ListDossiersResponse
+	(*SupplementDossierRequest)(nil),  // 9: lienthong.engine.v1.SupplementDossierRequest
+	(*SupplementDossierResponse)(nil), // 10: lienthong.engine.v1.SupplementDossierResponse
+	(*CancelDossierRequest)(nil),      // 11: lienthong.engine.v1.CancelDossierRequest
+	(*CancelDossierResponse)(nil),     // 12: lienthong.engine.v1.CancelDossierResponse
+	(*GetExtractRequest)(nil),         // 13: lienthong.engine.v1.GetExtractRequest
+	(*GetExtractResponse)(nil),        // 14: lienthong.engine.v1.GetExtractResponse
+	nil,                               // 15: lienthong.engine.v1.SupplementDossierRequest.FieldsEntry
+	(*BirthForm)(nil),                 // 16: lienthong.engine.v1.BirthForm
+	(*timestamppb.Timestamp)(nil),     // 17: google.protobuf.Timestamp
+	(*Dossier)(nil),                   // 18: lienthong.engine.v1.Dossier
+	(*DeathForm)(nil),                 // 19: lienthong.engine.v1.DeathForm
+	(Group)(0),                        // 20: lienthong.engine.v1.Group
+	(DossierStatus)(0),                // 21: lienthong.engine.v1.DossierStatus
+	(StepKind)(0),                     // 22: lienthong.engine.v1.StepKind
+	(*CertificateExtract)(nil),        // 23: lienthong.engine.v1.CertificateExtract
 }
 var file_lienthong_engine_v1_clerk_proto_depIdxs = []int32{
-	13, // 0: lienthong.engine.v1.SubmitBirthRequest.form:type_name -> lienthong.engine.v1.BirthForm
-	14, // 1: lienthong.engine.v1.SubmitBirthResponse.appointment_at:type_name -> google.protobuf.Timestamp
-	15, // 2: lienthong.engine.v1.SubmitBirthResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	16, // 3: lienthong.engine.v1.SubmitDeathRequest.form:type_name -> lienthong.engine.v1.DeathForm
-	14, // 4: lienthong.engine.v1.SubmitDeathResponse.appointment_at:type_name -> google.protobuf.Timestamp
-	15, // 5: lienthong.engine.v1.SubmitDeathResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	15, // 6: lienthong.engine.v1.GetDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	17, // 7: lienthong.engine.v1.ListDossiersRequest.group:type_name -> lienthong.engine.v1.Group
-	18, // 8: lienthong.engine.v1.ListDossiersRequest.statuses:type_name -> lienthong.engine.v1.DossierStatus
-	14, // 9: lienthong.engine.v1.ListDossiersRequest.received_from:type_name -> google.protobuf.Timestamp
-	14, // 10: lienthong.engine.v1.ListDossiersRequest.received_until:type_name -> google.protobuf.Timestamp
-	15, // 11: lienthong.engine.v1.ListDossiersResponse.dossiers:type_name -> lienthong.engine.v1.Dossier
-	19, // 12: lienthong.engine.v1.SupplementDossierRequest.step:type_name -> lienthong.engine.v1.StepKind
-	12, // 13: lienthong.engine.v1.SupplementDossierRequest.fields:type_name -> lienthong.engine.v1.SupplementDossierRequest.FieldsEntry
-	15, // 14: lienthong.engine.v1.SupplementDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	15, // 15: lienthong.engine.v1.CancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	0,  // 16: lienthong.engine.v1.ClerkService.SubmitBirth:input_type -> lienthong.engine.v1.SubmitBirthRequest
-	2,  // 17: lienthong.engine.v1.ClerkService.SubmitDeath:input_type -> lienthong.engine.v1.SubmitDeathRequest
-	4,  // 18: lienthong.engine.v1.ClerkService.GetDossier:input_type -> lienthong.engine.v1.GetDossierRequest
-	6,  // 19: lienthong.engine.v1.ClerkService.ListDossiers:input_type -> lienthong.engine.v1.ListDossiersRequest
-	8,  // 20: lienthong.engine.v1.ClerkService.SupplementDossier:input_type -> lienthong.engine.v1.SupplementDossierRequest
-	10, // 21: lienthong.engine.v1.ClerkService.CancelDossier:input_type -> lienthong.engine.v1.CancelDossierRequest
-	1,  // 22: lienthong.engine.v1.ClerkService.SubmitBirth:output_type -> lienthong.engine.v1.SubmitBirthResponse
-	3,  // 23: lienthong.engine.v1.ClerkService.SubmitDeath:output_type -> lienthong.engine.v1.SubmitDeathResponse
-	5,  // 24: lienthong.engine.v1.ClerkService.GetDossier:output_type -> lienthong.engine.v1.GetDossierResponse
-	7,  // 25: lienthong.engine.v1.ClerkService.ListDossiers:output_type -> lienthong.engine.v1.ListDossiersResponse
-	9,  // 26: lienthong.engine.v1.ClerkService.SupplementDossier:output_type -> lienthong.engine.v1.SupplementDossierResponse
-	11, // 27: lienthong.engine.v1.ClerkService.CancelDossier:output_type -> lienthong.engine.v1.CancelDossierResponse
-	22, // [22:28] is the sub-list for method output_type
-	16, // [16:22] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	16, // 0: lienthong.engine.v1.SubmitBirthRequest.form:type_name -> lienthong.engine.v1.BirthForm
+	17, // 1: lienthong.engine.v1.SubmitBirthResponse.appointment_at:type_name -> google.protobuf.Timestamp
+	18, // 2: lienthong.engine.v1.SubmitBirthResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	19, // 3: lienthong.engine.v1.SubmitDeathRequest.form:type_name -> lienthong.engine.v1.DeathForm
+	17, // 4: lienthong.engine.v1.SubmitDeathResponse.appointment_at:type_name -> google.protobuf.Timestamp
+	18, // 5: lienthong.engine.v1.SubmitDeathResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	0,  // 6: lienthong.engine.v1.GetDossierRequest.view:type_name -> lienthong.engine.v1.DossierView
+	18, // 7: lienthong.engine.v1.GetDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	20, // 8: lienthong.engine.v1.ListDossiersRequest.group:type_name -> lienthong.engine.v1.Group
+	21, // 9: lienthong.engine.v1.ListDossiersRequest.statuses:type_name -> lienthong.engine.v1.DossierStatus
+	17, // 10: lienthong.engine.v1.ListDossiersRequest.received_from:type_name -> google.protobuf.Timestamp
+	17, // 11: lienthong.engine.v1.ListDossiersRequest.received_until:type_name -> google.protobuf.Timestamp
+	18, // 12: lienthong.engine.v1.ListDossiersResponse.dossiers:type_name -> lienthong.engine.v1.Dossier
+	22, // 13: lienthong.engine.v1.SupplementDossierRequest.step:type_name -> lienthong.engine.v1.StepKind
+	15, // 14: lienthong.engine.v1.SupplementDossierRequest.fields:type_name -> lienthong.engine.v1.SupplementDossierRequest.FieldsEntry
+	18, // 15: lienthong.engine.v1.SupplementDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	18, // 16: lienthong.engine.v1.CancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	23, // 17: lienthong.engine.v1.GetExtractResponse.extract:type_name -> lienthong.engine.v1.CertificateExtract
+	1,  // 18: lienthong.engine.v1.ClerkService.SubmitBirth:input_type -> lienthong.engine.v1.SubmitBirthRequest
+	3,  // 19: lienthong.engine.v1.ClerkService.SubmitDeath:input_type -> lienthong.engine.v1.SubmitDeathRequest
+	5,  // 20: lienthong.engine.v1.ClerkService.GetDossier:input_type -> lienthong.engine.v1.GetDossierRequest
+	7,  // 21: lienthong.engine.v1.ClerkService.ListDossiers:input_type -> lienthong.engine.v1.ListDossiersRequest
+	9,  // 22: lienthong.engine.v1.ClerkService.SupplementDossier:input_type -> lienthong.engine.v1.SupplementDossierRequest
+	11, // 23: lienthong.engine.v1.ClerkService.CancelDossier:input_type -> lienthong.engine.v1.CancelDossierRequest
+	13, // 24: lienthong.engine.v1.ClerkService.GetExtract:input_type -> lienthong.engine.v1.GetExtractRequest
+	2,  // 25: lienthong.engine.v1.ClerkService.SubmitBirth:output_type -> lienthong.engine.v1.SubmitBirthResponse
+	4,  // 26: lienthong.engine.v1.ClerkService.SubmitDeath:output_type -> lienthong.engine.v1.SubmitDeathResponse
+	6,  // 27: lienthong.engine.v1.ClerkService.GetDossier:output_type -> lienthong.engine.v1.GetDossierResponse
+	8,  // 28: lienthong.engine.v1.ClerkService.ListDossiers:output_type -> lienthong.engine.v1.ListDossiersResponse
+	10, // 29: lienthong.engine.v1.ClerkService.SupplementDossier:output_type -> lienthong.engine.v1.SupplementDossierResponse
+	12, // 30: lienthong.engine.v1.ClerkService.CancelDossier:output_type -> lienthong.engine.v1.CancelDossierResponse
+	14, // 31: lienthong.engine.v1.ClerkService.GetExtract:output_type -> lienthong.engine.v1.GetExtractResponse
+	25, // [25:32] is the sub-list for method output_type
+	18, // [18:25] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_clerk_proto_init() }
@@ -879,13 +1047,14 @@ func file_lienthong_engine_v1_clerk_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_engine_v1_clerk_proto_rawDesc), len(file_lienthong_engine_v1_clerk_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   13,
+			NumEnums:      1,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_lienthong_engine_v1_clerk_proto_goTypes,
 		DependencyIndexes: file_lienthong_engine_v1_clerk_proto_depIdxs,
+		EnumInfos:         file_lienthong_engine_v1_clerk_proto_enumTypes,
 		MessageInfos:      file_lienthong_engine_v1_clerk_proto_msgTypes,
 	}.Build()
 	File_lienthong_engine_v1_clerk_proto = out.File

@@ -25,6 +25,7 @@ const (
 	ClerkService_ListDossiers_FullMethodName      = "/lienthong.engine.v1.ClerkService/ListDossiers"
 	ClerkService_SupplementDossier_FullMethodName = "/lienthong.engine.v1.ClerkService/SupplementDossier"
 	ClerkService_CancelDossier_FullMethodName     = "/lienthong.engine.v1.ClerkService/CancelDossier"
+	ClerkService_GetExtract_FullMethodName        = "/lienthong.engine.v1.ClerkService/GetExtract"
 )
 
 // ClerkServiceClient is the client API for ClerkService service.
@@ -42,6 +43,9 @@ type ClerkServiceClient interface {
 	// SupplementDossier answers an agency's request for a supplement.
 	SupplementDossier(ctx context.Context, in *SupplementDossierRequest, opts ...grpc.CallOption) (*SupplementDossierResponse, error)
 	CancelDossier(ctx context.Context, in *CancelDossierRequest, opts ...grpc.CallOption) (*CancelDossierResponse, error)
+	// GetExtract returns the signed certificate extract of a registered dossier,
+	// fetched from the civil-status office (personal data, audited).
+	GetExtract(ctx context.Context, in *GetExtractRequest, opts ...grpc.CallOption) (*GetExtractResponse, error)
 }
 
 type clerkServiceClient struct {
@@ -112,6 +116,16 @@ func (c *clerkServiceClient) CancelDossier(ctx context.Context, in *CancelDossie
 	return out, nil
 }
 
+func (c *clerkServiceClient) GetExtract(ctx context.Context, in *GetExtractRequest, opts ...grpc.CallOption) (*GetExtractResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetExtractResponse)
+	err := c.cc.Invoke(ctx, ClerkService_GetExtract_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClerkServiceServer is the server API for ClerkService service.
 // All implementations must embed UnimplementedClerkServiceServer
 // for forward compatibility.
@@ -127,6 +141,9 @@ type ClerkServiceServer interface {
 	// SupplementDossier answers an agency's request for a supplement.
 	SupplementDossier(context.Context, *SupplementDossierRequest) (*SupplementDossierResponse, error)
 	CancelDossier(context.Context, *CancelDossierRequest) (*CancelDossierResponse, error)
+	// GetExtract returns the signed certificate extract of a registered dossier,
+	// fetched from the civil-status office (personal data, audited).
+	GetExtract(context.Context, *GetExtractRequest) (*GetExtractResponse, error)
 	mustEmbedUnimplementedClerkServiceServer()
 }
 
@@ -154,6 +171,9 @@ func (UnimplementedClerkServiceServer) SupplementDossier(context.Context, *Suppl
 }
 func (UnimplementedClerkServiceServer) CancelDossier(context.Context, *CancelDossierRequest) (*CancelDossierResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelDossier not implemented")
+}
+func (UnimplementedClerkServiceServer) GetExtract(context.Context, *GetExtractRequest) (*GetExtractResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetExtract not implemented")
 }
 func (UnimplementedClerkServiceServer) mustEmbedUnimplementedClerkServiceServer() {}
 func (UnimplementedClerkServiceServer) testEmbeddedByValue()                      {}
@@ -284,6 +304,24 @@ func _ClerkService_CancelDossier_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ClerkService_GetExtract_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetExtractRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClerkServiceServer).GetExtract(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClerkService_GetExtract_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClerkServiceServer).GetExtract(ctx, req.(*GetExtractRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ClerkService_ServiceDesc is the grpc.ServiceDesc for ClerkService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -314,6 +352,10 @@ var ClerkService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelDossier",
 			Handler:    _ClerkService_CancelDossier_Handler,
+		},
+		{
+			MethodName: "GetExtract",
+			Handler:    _ClerkService_GetExtract_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1473,6 +1473,14 @@ type Dossier struct {
 	Version       int64  `protobuf:"varint,11,opt,name=version,proto3" json:"version,omitempty"`
 	OutcomeReason string `protobuf:"bytes,12,opt,name=outcome_reason,json=outcomeReason,proto3" json:"outcome_reason,omitempty"`
 	Overdue       bool   `protobuf:"varint,13,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	// When the read model last took a new version of this dossier: how fresh the status is.
+	SyncedAt *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=synced_at,json=syncedAt,proto3" json:"synced_at,omitempty"`
+	// When the national portal acknowledged the newest version it has; unset before the first.
+	PortalSyncedAt *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=portal_synced_at,json=portalSyncedAt,proto3" json:"portal_synced_at,omitempty"`
+	// The newest version the portal has acknowledged.
+	PortalVersion int64 `protobuf:"varint,16,opt,name=portal_version,json=portalVersion,proto3" json:"portal_version,omitempty"`
+	// The dossier's legal time limit, in working days from receipt to the due date.
+	WorkingDays int32 `protobuf:"varint,17,opt,name=working_days,json=workingDays,proto3" json:"working_days,omitempty"`
 	// Present only for roles allowed to see personal data; every such read is audited.
 	//
 	// Types that are valid to be assigned to Form:
@@ -1605,6 +1613,34 @@ func (x *Dossier) GetOverdue() bool {
 	return false
 }
 
+func (x *Dossier) GetSyncedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SyncedAt
+	}
+	return nil
+}
+
+func (x *Dossier) GetPortalSyncedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PortalSyncedAt
+	}
+	return nil
+}
+
+func (x *Dossier) GetPortalVersion() int64 {
+	if x != nil {
+		return x.PortalVersion
+	}
+	return 0
+}
+
+func (x *Dossier) GetWorkingDays() int32 {
+	if x != nil {
+		return x.WorkingDays
+	}
+	return 0
+}
+
 func (x *Dossier) GetForm() isDossier_Form {
 	if x != nil {
 		return x.Form
@@ -1645,6 +1681,111 @@ type Dossier_Death struct {
 func (*Dossier_Birth) isDossier_Form() {}
 
 func (*Dossier_Death) isDossier_Form() {}
+
+// CertificateExtract is an electronic certificate extract (trích lục), signed
+// by the civil-status office with Ed25519. It travels whole: a verifier needs
+// nothing else.
+type CertificateExtract struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	CaseId string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// birth or death.
+	Kind              string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	RegistrationBook  string `protobuf:"bytes,3,opt,name=registration_book,json=registrationBook,proto3" json:"registration_book,omitempty"`
+	RegistrationEntry string `protobuf:"bytes,4,opt,name=registration_entry,json=registrationEntry,proto3" json:"registration_entry,omitempty"`
+	// The signed content, a canonical JSON document.
+	Payload       []byte                 `protobuf:"bytes,5,opt,name=payload,proto3" json:"payload,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`
+	KeyId         string                 `protobuf:"bytes,7,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	IssuedAt      *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CertificateExtract) Reset() {
+	*x = CertificateExtract{}
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CertificateExtract) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CertificateExtract) ProtoMessage() {}
+
+func (x *CertificateExtract) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CertificateExtract.ProtoReflect.Descriptor instead.
+func (*CertificateExtract) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CertificateExtract) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *CertificateExtract) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *CertificateExtract) GetRegistrationBook() string {
+	if x != nil {
+		return x.RegistrationBook
+	}
+	return ""
+}
+
+func (x *CertificateExtract) GetRegistrationEntry() string {
+	if x != nil {
+		return x.RegistrationEntry
+	}
+	return ""
+}
+
+func (x *CertificateExtract) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *CertificateExtract) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+func (x *CertificateExtract) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *CertificateExtract) GetIssuedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.IssuedAt
+	}
+	return nil
+}
 
 var File_lienthong_engine_v1_dossier_proto protoreflect.FileDescriptor
 
@@ -1746,7 +1887,7 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"updated_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x1a9\n" +
 	"\vResultEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc9\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x92\a\n" +
 	"\aDossier\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x120\n" +
 	"\x05group\x18\x02 \x01(\x0e2\x1a.lienthong.engine.v1.GroupR\x05group\x12:\n" +
@@ -1762,10 +1903,23 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	" \x03(\v2\x19.lienthong.engine.v1.StepR\x05steps\x12\x18\n" +
 	"\aversion\x18\v \x01(\x03R\aversion\x12%\n" +
 	"\x0eoutcome_reason\x18\f \x01(\tR\routcomeReason\x12\x18\n" +
-	"\aoverdue\x18\r \x01(\bR\aoverdue\x126\n" +
+	"\aoverdue\x18\r \x01(\bR\aoverdue\x127\n" +
+	"\tsynced_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\bsyncedAt\x12D\n" +
+	"\x10portal_synced_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\x0eportalSyncedAt\x12%\n" +
+	"\x0eportal_version\x18\x10 \x01(\x03R\rportalVersion\x12!\n" +
+	"\fworking_days\x18\x11 \x01(\x05R\vworkingDays\x126\n" +
 	"\x05birth\x18\x14 \x01(\v2\x1e.lienthong.engine.v1.BirthFormH\x00R\x05birth\x126\n" +
 	"\x05death\x18\x15 \x01(\v2\x1e.lienthong.engine.v1.DeathFormH\x00R\x05deathB\x06\n" +
-	"\x04form*@\n" +
+	"\x04form\"\xa5\x02\n" +
+	"\x12CertificateExtract\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12+\n" +
+	"\x11registration_book\x18\x03 \x01(\tR\x10registrationBook\x12-\n" +
+	"\x12registration_entry\x18\x04 \x01(\tR\x11registrationEntry\x12\x18\n" +
+	"\apayload\x18\x05 \x01(\fR\apayload\x12\x1c\n" +
+	"\tsignature\x18\x06 \x01(\fR\tsignature\x12\x15\n" +
+	"\x06key_id\x18\a \x01(\tR\x05keyId\x127\n" +
+	"\tissued_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt*@\n" +
 	"\x05Group\x12\x15\n" +
 	"\x11GROUP_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vGROUP_BIRTH\x10\x01\x12\x0f\n" +
@@ -1833,7 +1987,7 @@ func file_lienthong_engine_v1_dossier_proto_rawDescGZIP() []byte {
 }
 
 var file_lienthong_engine_v1_dossier_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_lienthong_engine_v1_dossier_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_lienthong_engine_v1_dossier_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_lienthong_engine_v1_dossier_proto_goTypes = []any{
 	(Group)(0),                    // 0: lienthong.engine.v1.Group
 	(DossierStatus)(0),            // 1: lienthong.engine.v1.DossierStatus
@@ -1854,12 +2008,13 @@ var file_lienthong_engine_v1_dossier_proto_goTypes = []any{
 	(*DeathForm)(nil),             // 16: lienthong.engine.v1.DeathForm
 	(*Step)(nil),                  // 17: lienthong.engine.v1.Step
 	(*Dossier)(nil),               // 18: lienthong.engine.v1.Dossier
-	nil,                           // 19: lienthong.engine.v1.Step.ResultEntry
-	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(*CertificateExtract)(nil),    // 19: lienthong.engine.v1.CertificateExtract
+	nil,                           // 20: lienthong.engine.v1.Step.ResultEntry
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
 }
 var file_lienthong_engine_v1_dossier_proto_depIdxs = []int32{
 	4,  // 0: lienthong.engine.v1.Child.sex:type_name -> lienthong.engine.v1.Sex
-	20, // 1: lienthong.engine.v1.Child.birth_time:type_name -> google.protobuf.Timestamp
+	21, // 1: lienthong.engine.v1.Child.birth_time:type_name -> google.protobuf.Timestamp
 	4,  // 2: lienthong.engine.v1.Parent.sex:type_name -> lienthong.engine.v1.Sex
 	8,  // 3: lienthong.engine.v1.BirthForm.child:type_name -> lienthong.engine.v1.Child
 	9,  // 4: lienthong.engine.v1.BirthForm.father:type_name -> lienthong.engine.v1.Parent
@@ -1868,7 +2023,7 @@ var file_lienthong_engine_v1_dossier_proto_depIdxs = []int32{
 	11, // 7: lienthong.engine.v1.BirthForm.requester:type_name -> lienthong.engine.v1.Requester
 	5,  // 8: lienthong.engine.v1.BirthForm.delivery:type_name -> lienthong.engine.v1.Delivery
 	4,  // 9: lienthong.engine.v1.Deceased.sex:type_name -> lienthong.engine.v1.Sex
-	20, // 10: lienthong.engine.v1.Deceased.death_time:type_name -> google.protobuf.Timestamp
+	21, // 10: lienthong.engine.v1.Deceased.death_time:type_name -> google.protobuf.Timestamp
 	6,  // 11: lienthong.engine.v1.AllowanceRecipient.payment_method:type_name -> lienthong.engine.v1.PaymentMethod
 	13, // 12: lienthong.engine.v1.DeathForm.deceased:type_name -> lienthong.engine.v1.Deceased
 	14, // 13: lienthong.engine.v1.DeathForm.declarant:type_name -> lienthong.engine.v1.Declarant
@@ -1877,26 +2032,29 @@ var file_lienthong_engine_v1_dossier_proto_depIdxs = []int32{
 	5,  // 16: lienthong.engine.v1.DeathForm.delivery:type_name -> lienthong.engine.v1.Delivery
 	2,  // 17: lienthong.engine.v1.Step.kind:type_name -> lienthong.engine.v1.StepKind
 	3,  // 18: lienthong.engine.v1.Step.status:type_name -> lienthong.engine.v1.StepStatus
-	20, // 19: lienthong.engine.v1.Step.started_at:type_name -> google.protobuf.Timestamp
-	20, // 20: lienthong.engine.v1.Step.due_at:type_name -> google.protobuf.Timestamp
-	20, // 21: lienthong.engine.v1.Step.decided_at:type_name -> google.protobuf.Timestamp
-	19, // 22: lienthong.engine.v1.Step.result:type_name -> lienthong.engine.v1.Step.ResultEntry
-	20, // 23: lienthong.engine.v1.Step.new_appointment_at:type_name -> google.protobuf.Timestamp
-	20, // 24: lienthong.engine.v1.Step.updated_at:type_name -> google.protobuf.Timestamp
+	21, // 19: lienthong.engine.v1.Step.started_at:type_name -> google.protobuf.Timestamp
+	21, // 20: lienthong.engine.v1.Step.due_at:type_name -> google.protobuf.Timestamp
+	21, // 21: lienthong.engine.v1.Step.decided_at:type_name -> google.protobuf.Timestamp
+	20, // 22: lienthong.engine.v1.Step.result:type_name -> lienthong.engine.v1.Step.ResultEntry
+	21, // 23: lienthong.engine.v1.Step.new_appointment_at:type_name -> google.protobuf.Timestamp
+	21, // 24: lienthong.engine.v1.Step.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 25: lienthong.engine.v1.Dossier.group:type_name -> lienthong.engine.v1.Group
 	1,  // 26: lienthong.engine.v1.Dossier.status:type_name -> lienthong.engine.v1.DossierStatus
-	20, // 27: lienthong.engine.v1.Dossier.received_at:type_name -> google.protobuf.Timestamp
-	20, // 28: lienthong.engine.v1.Dossier.due_at:type_name -> google.protobuf.Timestamp
-	20, // 29: lienthong.engine.v1.Dossier.appointment_at:type_name -> google.protobuf.Timestamp
-	20, // 30: lienthong.engine.v1.Dossier.completed_at:type_name -> google.protobuf.Timestamp
+	21, // 27: lienthong.engine.v1.Dossier.received_at:type_name -> google.protobuf.Timestamp
+	21, // 28: lienthong.engine.v1.Dossier.due_at:type_name -> google.protobuf.Timestamp
+	21, // 29: lienthong.engine.v1.Dossier.appointment_at:type_name -> google.protobuf.Timestamp
+	21, // 30: lienthong.engine.v1.Dossier.completed_at:type_name -> google.protobuf.Timestamp
 	17, // 31: lienthong.engine.v1.Dossier.steps:type_name -> lienthong.engine.v1.Step
-	12, // 32: lienthong.engine.v1.Dossier.birth:type_name -> lienthong.engine.v1.BirthForm
-	16, // 33: lienthong.engine.v1.Dossier.death:type_name -> lienthong.engine.v1.DeathForm
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	21, // 32: lienthong.engine.v1.Dossier.synced_at:type_name -> google.protobuf.Timestamp
+	21, // 33: lienthong.engine.v1.Dossier.portal_synced_at:type_name -> google.protobuf.Timestamp
+	12, // 34: lienthong.engine.v1.Dossier.birth:type_name -> lienthong.engine.v1.BirthForm
+	16, // 35: lienthong.engine.v1.Dossier.death:type_name -> lienthong.engine.v1.DeathForm
+	21, // 36: lienthong.engine.v1.CertificateExtract.issued_at:type_name -> google.protobuf.Timestamp
+	37, // [37:37] is the sub-list for method output_type
+	37, // [37:37] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_dossier_proto_init() }
@@ -1914,7 +2072,7 @@ func file_lienthong_engine_v1_dossier_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_engine_v1_dossier_proto_rawDesc), len(file_lienthong_engine_v1_dossier_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -81,6 +81,64 @@ func (StuckRule) EnumDescriptor() ([]byte, []int) {
 	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{0}
 }
 
+type RetryOutcome int32
+
+const (
+	RetryOutcome_RETRY_OUTCOME_UNSPECIFIED RetryOutcome = 0
+	// The step was asked to retry now.
+	RetryOutcome_RETRY_OUTCOME_RETRIED RetryOutcome = 1
+	// Dry run: the step would be retried.
+	RetryOutcome_RETRY_OUTCOME_WOULD_RETRY RetryOutcome = 2
+	// The step had moved on before the retry reached it.
+	RetryOutcome_RETRY_OUTCOME_SKIPPED RetryOutcome = 3
+	RetryOutcome_RETRY_OUTCOME_FAILED  RetryOutcome = 4
+)
+
+// Enum value maps for RetryOutcome.
+var (
+	RetryOutcome_name = map[int32]string{
+		0: "RETRY_OUTCOME_UNSPECIFIED",
+		1: "RETRY_OUTCOME_RETRIED",
+		2: "RETRY_OUTCOME_WOULD_RETRY",
+		3: "RETRY_OUTCOME_SKIPPED",
+		4: "RETRY_OUTCOME_FAILED",
+	}
+	RetryOutcome_value = map[string]int32{
+		"RETRY_OUTCOME_UNSPECIFIED": 0,
+		"RETRY_OUTCOME_RETRIED":     1,
+		"RETRY_OUTCOME_WOULD_RETRY": 2,
+		"RETRY_OUTCOME_SKIPPED":     3,
+		"RETRY_OUTCOME_FAILED":      4,
+	}
+)
+
+func (x RetryOutcome) Enum() *RetryOutcome {
+	p := new(RetryOutcome)
+	*p = x
+	return p
+}
+
+func (x RetryOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RetryOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_lienthong_engine_v1_supervisor_proto_enumTypes[1].Descriptor()
+}
+
+func (RetryOutcome) Type() protoreflect.EnumType {
+	return &file_lienthong_engine_v1_supervisor_proto_enumTypes[1]
+}
+
+func (x RetryOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RetryOutcome.Descriptor instead.
+func (RetryOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{1}
+}
+
 type StuckCase struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Code   string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
@@ -1152,18 +1210,181 @@ func (x *DailyVolume) GetCount() int64 {
 	return 0
 }
 
+// BacklogBucket counts open dossiers by age since receipt.
+type BacklogBucket struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "<1d", "1-3d", "3-7d", "7-14d" or ">14d".
+	Label string `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
+	Count int64  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	// Of those, how many are past their legal deadline.
+	Overdue       int64 `protobuf:"varint,3,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BacklogBucket) Reset() {
+	*x = BacklogBucket{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BacklogBucket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BacklogBucket) ProtoMessage() {}
+
+func (x *BacklogBucket) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BacklogBucket.ProtoReflect.Descriptor instead.
+func (*BacklogBucket) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *BacklogBucket) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *BacklogBucket) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *BacklogBucket) GetOverdue() int64 {
+	if x != nil {
+		return x.Overdue
+	}
+	return 0
+}
+
+// ProvinceRank is one province's line in the published ranking.
+type ProvinceRank struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ProvinceCode string                 `protobuf:"bytes,1,opt,name=province_code,json=provinceCode,proto3" json:"province_code,omitempty"`
+	Received     int64                  `protobuf:"varint,2,opt,name=received,proto3" json:"received,omitempty"`
+	// Dossiers that reached an end, and how many of them by their deadline.
+	Finished int64 `protobuf:"varint,3,opt,name=finished,proto3" json:"finished,omitempty"`
+	OnTime   int64 `protobuf:"varint,4,opt,name=on_time,json=onTime,proto3" json:"on_time,omitempty"`
+	// on_time / finished; 0 when nothing finished.
+	OnTimeRate    float64 `protobuf:"fixed64,5,opt,name=on_time_rate,json=onTimeRate,proto3" json:"on_time_rate,omitempty"`
+	RankByOnTime  int32   `protobuf:"varint,6,opt,name=rank_by_on_time,json=rankByOnTime,proto3" json:"rank_by_on_time,omitempty"`
+	RankByVolume  int32   `protobuf:"varint,7,opt,name=rank_by_volume,json=rankByVolume,proto3" json:"rank_by_volume,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProvinceRank) Reset() {
+	*x = ProvinceRank{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProvinceRank) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProvinceRank) ProtoMessage() {}
+
+func (x *ProvinceRank) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProvinceRank.ProtoReflect.Descriptor instead.
+func (*ProvinceRank) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ProvinceRank) GetProvinceCode() string {
+	if x != nil {
+		return x.ProvinceCode
+	}
+	return ""
+}
+
+func (x *ProvinceRank) GetReceived() int64 {
+	if x != nil {
+		return x.Received
+	}
+	return 0
+}
+
+func (x *ProvinceRank) GetFinished() int64 {
+	if x != nil {
+		return x.Finished
+	}
+	return 0
+}
+
+func (x *ProvinceRank) GetOnTime() int64 {
+	if x != nil {
+		return x.OnTime
+	}
+	return 0
+}
+
+func (x *ProvinceRank) GetOnTimeRate() float64 {
+	if x != nil {
+		return x.OnTimeRate
+	}
+	return 0
+}
+
+func (x *ProvinceRank) GetRankByOnTime() int32 {
+	if x != nil {
+		return x.RankByOnTime
+	}
+	return 0
+}
+
+func (x *ProvinceRank) GetRankByVolume() int32 {
+	if x != nil {
+		return x.RankByVolume
+	}
+	return 0
+}
+
 type GetStatisticsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Counts        []*CountRow            `protobuf:"bytes,1,rep,name=counts,proto3" json:"counts,omitempty"`
-	StepTimings   []*StepTiming          `protobuf:"bytes,2,rep,name=step_timings,json=stepTimings,proto3" json:"step_timings,omitempty"`
-	Volume        []*DailyVolume         `protobuf:"bytes,3,rep,name=volume,proto3" json:"volume,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Counts      []*CountRow            `protobuf:"bytes,1,rep,name=counts,proto3" json:"counts,omitempty"`
+	StepTimings []*StepTiming          `protobuf:"bytes,2,rep,name=step_timings,json=stepTimings,proto3" json:"step_timings,omitempty"`
+	Volume      []*DailyVolume         `protobuf:"bytes,3,rep,name=volume,proto3" json:"volume,omitempty"`
+	Backlog     []*BacklogBucket       `protobuf:"bytes,4,rep,name=backlog,proto3" json:"backlog,omitempty"`
+	Ranking     []*ProvinceRank        `protobuf:"bytes,5,rep,name=ranking,proto3" json:"ranking,omitempty"`
+	// Open dossiers in scope, and how many of them are past their deadline.
+	Open          int64 `protobuf:"varint,6,opt,name=open,proto3" json:"open,omitempty"`
+	OpenOverdue   int64 `protobuf:"varint,7,opt,name=open_overdue,json=openOverdue,proto3" json:"open_overdue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetStatisticsResponse) Reset() {
 	*x = GetStatisticsResponse{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[16]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1175,7 +1396,7 @@ func (x *GetStatisticsResponse) String() string {
 func (*GetStatisticsResponse) ProtoMessage() {}
 
 func (x *GetStatisticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[16]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1188,7 +1409,7 @@ func (x *GetStatisticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatisticsResponse.ProtoReflect.Descriptor instead.
 func (*GetStatisticsResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{16}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetStatisticsResponse) GetCounts() []*CountRow {
@@ -1208,6 +1429,450 @@ func (x *GetStatisticsResponse) GetStepTimings() []*StepTiming {
 func (x *GetStatisticsResponse) GetVolume() []*DailyVolume {
 	if x != nil {
 		return x.Volume
+	}
+	return nil
+}
+
+func (x *GetStatisticsResponse) GetBacklog() []*BacklogBucket {
+	if x != nil {
+		return x.Backlog
+	}
+	return nil
+}
+
+func (x *GetStatisticsResponse) GetRanking() []*ProvinceRank {
+	if x != nil {
+		return x.Ranking
+	}
+	return nil
+}
+
+func (x *GetStatisticsResponse) GetOpen() int64 {
+	if x != nil {
+		return x.Open
+	}
+	return 0
+}
+
+func (x *GetStatisticsResponse) GetOpenOverdue() int64 {
+	if x != nil {
+		return x.OpenOverdue
+	}
+	return 0
+}
+
+type RetryBatchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stuck rules to match; empty means retries failing, idle and overdue.
+	Rules []StuckRule `protobuf:"varint,1,rep,packed,name=rules,proto3,enum=lienthong.engine.v1.StuckRule" json:"rules,omitempty"`
+	// Only steps held by this agency (justice, police, insurance), or any.
+	Agency string `protobuf:"bytes,2,opt,name=agency,proto3" json:"agency,omitempty"`
+	// Only this step, or any.
+	Step StepKind `protobuf:"varint,3,opt,name=step,proto3,enum=lienthong.engine.v1.StepKind" json:"step,omitempty"`
+	// Only dossiers of this province, or the caller's scope.
+	ProvinceCode string `protobuf:"bytes,4,opt,name=province_code,json=provinceCode,proto3" json:"province_code,omitempty"`
+	// Only steps stuck since this time or later, e.g. the start of an outage.
+	Since *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=since,proto3" json:"since,omitempty"`
+	// Why, for the trace and the audit. Required.
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	DryRun bool   `protobuf:"varint,7,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// At most this many dossiers (default 200, at most 1000).
+	Limit         int32 `protobuf:"varint,8,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryBatchRequest) Reset() {
+	*x = RetryBatchRequest{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryBatchRequest) ProtoMessage() {}
+
+func (x *RetryBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryBatchRequest.ProtoReflect.Descriptor instead.
+func (*RetryBatchRequest) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RetryBatchRequest) GetRules() []StuckRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *RetryBatchRequest) GetAgency() string {
+	if x != nil {
+		return x.Agency
+	}
+	return ""
+}
+
+func (x *RetryBatchRequest) GetStep() StepKind {
+	if x != nil {
+		return x.Step
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
+}
+
+func (x *RetryBatchRequest) GetProvinceCode() string {
+	if x != nil {
+		return x.ProvinceCode
+	}
+	return ""
+}
+
+func (x *RetryBatchRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *RetryBatchRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RetryBatchRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *RetryBatchRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type RetryBatchResult struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Code    string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Step    StepKind               `protobuf:"varint,2,opt,name=step,proto3,enum=lienthong.engine.v1.StepKind" json:"step,omitempty"`
+	Agency  string                 `protobuf:"bytes,3,opt,name=agency,proto3" json:"agency,omitempty"`
+	Outcome RetryOutcome           `protobuf:"varint,4,opt,name=outcome,proto3,enum=lienthong.engine.v1.RetryOutcome" json:"outcome,omitempty"`
+	// Why, in plain words.
+	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryBatchResult) Reset() {
+	*x = RetryBatchResult{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryBatchResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryBatchResult) ProtoMessage() {}
+
+func (x *RetryBatchResult) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryBatchResult.ProtoReflect.Descriptor instead.
+func (*RetryBatchResult) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RetryBatchResult) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *RetryBatchResult) GetStep() StepKind {
+	if x != nil {
+		return x.Step
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
+}
+
+func (x *RetryBatchResult) GetAgency() string {
+	if x != nil {
+		return x.Agency
+	}
+	return ""
+}
+
+func (x *RetryBatchResult) GetOutcome() RetryOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return RetryOutcome_RETRY_OUTCOME_UNSPECIFIED
+}
+
+func (x *RetryBatchResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type RetryBatchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*RetryBatchResult    `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	Retried       int32                  `protobuf:"varint,2,opt,name=retried,proto3" json:"retried,omitempty"`
+	Skipped       int32                  `protobuf:"varint,3,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	Failed        int32                  `protobuf:"varint,4,opt,name=failed,proto3" json:"failed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryBatchResponse) Reset() {
+	*x = RetryBatchResponse{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryBatchResponse) ProtoMessage() {}
+
+func (x *RetryBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryBatchResponse.ProtoReflect.Descriptor instead.
+func (*RetryBatchResponse) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RetryBatchResponse) GetResults() []*RetryBatchResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *RetryBatchResponse) GetRetried() int32 {
+	if x != nil {
+		return x.Retried
+	}
+	return 0
+}
+
+func (x *RetryBatchResponse) GetSkipped() int32 {
+	if x != nil {
+		return x.Skipped
+	}
+	return 0
+}
+
+func (x *RetryBatchResponse) GetFailed() int32 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+type ListAuditRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditRequest) Reset() {
+	*x = ListAuditRequest{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditRequest) ProtoMessage() {}
+
+func (x *ListAuditRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditRequest.ProtoReflect.Descriptor instead.
+func (*ListAuditRequest) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListAuditRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+type AuditEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	At            *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"`
+	Actor         string                 `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
+	Role          string                 `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
+	Action        string                 `protobuf:"bytes,4,opt,name=action,proto3" json:"action,omitempty"`
+	Purpose       string                 `protobuf:"bytes,5,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditEntry) Reset() {
+	*x = AuditEntry{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditEntry) ProtoMessage() {}
+
+func (x *AuditEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
+func (*AuditEntry) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *AuditEntry) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *AuditEntry) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+type ListAuditResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*AuditEntry          `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditResponse) Reset() {
+	*x = ListAuditResponse{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditResponse) ProtoMessage() {}
+
+func (x *ListAuditResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditResponse.ProtoReflect.Descriptor instead.
+func (*ListAuditResponse) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListAuditResponse) GetEntries() []*AuditEntry {
+	if x != nil {
+		return x.Entries
 	}
 	return nil
 }
@@ -1301,25 +1966,82 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\vDailyVolume\x12\x10\n" +
 	"\x03day\x18\x01 \x01(\tR\x03day\x120\n" +
 	"\x05group\x18\x02 \x01(\x0e2\x1a.lienthong.engine.v1.GroupR\x05group\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\x03R\x05count\"\xcc\x01\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count\"U\n" +
+	"\rBacklogBucket\x12\x14\n" +
+	"\x05label\x18\x01 \x01(\tR\x05label\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\x12\x18\n" +
+	"\aoverdue\x18\x03 \x01(\x03R\aoverdue\"\xf3\x01\n" +
+	"\fProvinceRank\x12#\n" +
+	"\rprovince_code\x18\x01 \x01(\tR\fprovinceCode\x12\x1a\n" +
+	"\breceived\x18\x02 \x01(\x03R\breceived\x12\x1a\n" +
+	"\bfinished\x18\x03 \x01(\x03R\bfinished\x12\x17\n" +
+	"\aon_time\x18\x04 \x01(\x03R\x06onTime\x12 \n" +
+	"\fon_time_rate\x18\x05 \x01(\x01R\n" +
+	"onTimeRate\x12%\n" +
+	"\x0frank_by_on_time\x18\x06 \x01(\x05R\frankByOnTime\x12$\n" +
+	"\x0erank_by_volume\x18\a \x01(\x05R\frankByVolume\"\xfe\x02\n" +
 	"\x15GetStatisticsResponse\x125\n" +
 	"\x06counts\x18\x01 \x03(\v2\x1d.lienthong.engine.v1.CountRowR\x06counts\x12B\n" +
 	"\fstep_timings\x18\x02 \x03(\v2\x1f.lienthong.engine.v1.StepTimingR\vstepTimings\x128\n" +
-	"\x06volume\x18\x03 \x03(\v2 .lienthong.engine.v1.DailyVolumeR\x06volume*\xb7\x01\n" +
+	"\x06volume\x18\x03 \x03(\v2 .lienthong.engine.v1.DailyVolumeR\x06volume\x12<\n" +
+	"\abacklog\x18\x04 \x03(\v2\".lienthong.engine.v1.BacklogBucketR\abacklog\x12;\n" +
+	"\aranking\x18\x05 \x03(\v2!.lienthong.engine.v1.ProvinceRankR\aranking\x12\x12\n" +
+	"\x04open\x18\x06 \x01(\x03R\x04open\x12!\n" +
+	"\fopen_overdue\x18\a \x01(\x03R\vopenOverdue\"\xb2\x02\n" +
+	"\x11RetryBatchRequest\x124\n" +
+	"\x05rules\x18\x01 \x03(\x0e2\x1e.lienthong.engine.v1.StuckRuleR\x05rules\x12\x16\n" +
+	"\x06agency\x18\x02 \x01(\tR\x06agency\x121\n" +
+	"\x04step\x18\x03 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04step\x12#\n" +
+	"\rprovince_code\x18\x04 \x01(\tR\fprovinceCode\x120\n" +
+	"\x05since\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x17\n" +
+	"\adry_run\x18\a \x01(\bR\x06dryRun\x12\x14\n" +
+	"\x05limit\x18\b \x01(\x05R\x05limit\"\xc8\x01\n" +
+	"\x10RetryBatchResult\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x121\n" +
+	"\x04step\x18\x02 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04step\x12\x16\n" +
+	"\x06agency\x18\x03 \x01(\tR\x06agency\x12;\n" +
+	"\aoutcome\x18\x04 \x01(\x0e2!.lienthong.engine.v1.RetryOutcomeR\aoutcome\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"\xa1\x01\n" +
+	"\x12RetryBatchResponse\x12?\n" +
+	"\aresults\x18\x01 \x03(\v2%.lienthong.engine.v1.RetryBatchResultR\aresults\x12\x18\n" +
+	"\aretried\x18\x02 \x01(\x05R\aretried\x12\x18\n" +
+	"\askipped\x18\x03 \x01(\x05R\askipped\x12\x16\n" +
+	"\x06failed\x18\x04 \x01(\x05R\x06failed\"&\n" +
+	"\x10ListAuditRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"\x94\x01\n" +
+	"\n" +
+	"AuditEntry\x12*\n" +
+	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x14\n" +
+	"\x05actor\x18\x02 \x01(\tR\x05actor\x12\x12\n" +
+	"\x04role\x18\x03 \x01(\tR\x04role\x12\x16\n" +
+	"\x06action\x18\x04 \x01(\tR\x06action\x12\x18\n" +
+	"\apurpose\x18\x05 \x01(\tR\apurpose\"N\n" +
+	"\x11ListAuditResponse\x129\n" +
+	"\aentries\x18\x01 \x03(\v2\x1f.lienthong.engine.v1.AuditEntryR\aentries*\xb7\x01\n" +
 	"\tStuckRule\x12\x1a\n" +
 	"\x16STUCK_RULE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STUCK_RULE_OVERDUE\x10\x01\x12\x13\n" +
 	"\x0fSTUCK_RULE_IDLE\x10\x02\x12\x1e\n" +
 	"\x1aSTUCK_RULE_RETRIES_FAILING\x10\x03\x12\x1d\n" +
 	"\x19STUCK_RULE_LATE_ID_NUMBER\x10\x04\x12\"\n" +
-	"\x1eSTUCK_RULE_AWAITING_SUPPLEMENT\x10\x052\x88\x05\n" +
+	"\x1eSTUCK_RULE_AWAITING_SUPPLEMENT\x10\x05*\x9c\x01\n" +
+	"\fRetryOutcome\x12\x1d\n" +
+	"\x19RETRY_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15RETRY_OUTCOME_RETRIED\x10\x01\x12\x1d\n" +
+	"\x19RETRY_OUTCOME_WOULD_RETRY\x10\x02\x12\x19\n" +
+	"\x15RETRY_OUTCOME_SKIPPED\x10\x03\x12\x18\n" +
+	"\x14RETRY_OUTCOME_FAILED\x10\x042\xc3\x06\n" +
 	"\x11SupervisorService\x12Z\n" +
 	"\tListStuck\x12%.lienthong.engine.v1.ListStuckRequest\x1a&.lienthong.engine.v1.ListStuckResponse\x12c\n" +
 	"\fTraceDossier\x12(.lienthong.engine.v1.TraceDossierRequest\x1a).lienthong.engine.v1.TraceDossierResponse\x12Z\n" +
 	"\tRetryStep\x12%.lienthong.engine.v1.RetryStepRequest\x1a&.lienthong.engine.v1.RetryStepResponse\x12c\n" +
 	"\fEscalateStep\x12(.lienthong.engine.v1.EscalateStepRequest\x1a).lienthong.engine.v1.EscalateStepResponse\x12\x88\x01\n" +
 	"\rCancelDossier\x12:.lienthong.engine.v1.SupervisorServiceCancelDossierRequest\x1a;.lienthong.engine.v1.SupervisorServiceCancelDossierResponse\x12f\n" +
-	"\rGetStatistics\x12).lienthong.engine.v1.GetStatisticsRequest\x1a*.lienthong.engine.v1.GetStatisticsResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
+	"\rGetStatistics\x12).lienthong.engine.v1.GetStatisticsRequest\x1a*.lienthong.engine.v1.GetStatisticsResponse\x12]\n" +
+	"\n" +
+	"RetryBatch\x12&.lienthong.engine.v1.RetryBatchRequest\x1a'.lienthong.engine.v1.RetryBatchResponse\x12Z\n" +
+	"\tListAudit\x12%.lienthong.engine.v1.ListAuditRequest\x1a&.lienthong.engine.v1.ListAuditResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
 
 var (
 	file_lienthong_engine_v1_supervisor_proto_rawDescOnce sync.Once
@@ -1333,76 +2055,99 @@ func file_lienthong_engine_v1_supervisor_proto_rawDescGZIP() []byte {
 	return file_lienthong_engine_v1_supervisor_proto_rawDescData
 }
 
-var file_lienthong_engine_v1_supervisor_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_lienthong_engine_v1_supervisor_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_lienthong_engine_v1_supervisor_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_lienthong_engine_v1_supervisor_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_lienthong_engine_v1_supervisor_proto_goTypes = []any{
 	(StuckRule)(0),                                 // 0: lienthong.engine.v1.StuckRule
-	(*StuckCase)(nil),                              // 1: lienthong.engine.v1.StuckCase
-	(*ListStuckRequest)(nil),                       // 2: lienthong.engine.v1.ListStuckRequest
-	(*ListStuckResponse)(nil),                      // 3: lienthong.engine.v1.ListStuckResponse
-	(*TraceEvent)(nil),                             // 4: lienthong.engine.v1.TraceEvent
-	(*TraceDossierRequest)(nil),                    // 5: lienthong.engine.v1.TraceDossierRequest
-	(*TraceDossierResponse)(nil),                   // 6: lienthong.engine.v1.TraceDossierResponse
-	(*RetryStepRequest)(nil),                       // 7: lienthong.engine.v1.RetryStepRequest
-	(*RetryStepResponse)(nil),                      // 8: lienthong.engine.v1.RetryStepResponse
-	(*EscalateStepRequest)(nil),                    // 9: lienthong.engine.v1.EscalateStepRequest
-	(*EscalateStepResponse)(nil),                   // 10: lienthong.engine.v1.EscalateStepResponse
-	(*SupervisorServiceCancelDossierRequest)(nil),  // 11: lienthong.engine.v1.SupervisorServiceCancelDossierRequest
-	(*SupervisorServiceCancelDossierResponse)(nil), // 12: lienthong.engine.v1.SupervisorServiceCancelDossierResponse
-	(*GetStatisticsRequest)(nil),                   // 13: lienthong.engine.v1.GetStatisticsRequest
-	(*CountRow)(nil),                               // 14: lienthong.engine.v1.CountRow
-	(*StepTiming)(nil),                             // 15: lienthong.engine.v1.StepTiming
-	(*DailyVolume)(nil),                            // 16: lienthong.engine.v1.DailyVolume
-	(*GetStatisticsResponse)(nil),                  // 17: lienthong.engine.v1.GetStatisticsResponse
-	(Group)(0),                                     // 18: lienthong.engine.v1.Group
-	(StepKind)(0),                                  // 19: lienthong.engine.v1.StepKind
-	(*timestamppb.Timestamp)(nil),                  // 20: google.protobuf.Timestamp
-	(*Dossier)(nil),                                // 21: lienthong.engine.v1.Dossier
-	(DossierStatus)(0),                             // 22: lienthong.engine.v1.DossierStatus
+	(RetryOutcome)(0),                              // 1: lienthong.engine.v1.RetryOutcome
+	(*StuckCase)(nil),                              // 2: lienthong.engine.v1.StuckCase
+	(*ListStuckRequest)(nil),                       // 3: lienthong.engine.v1.ListStuckRequest
+	(*ListStuckResponse)(nil),                      // 4: lienthong.engine.v1.ListStuckResponse
+	(*TraceEvent)(nil),                             // 5: lienthong.engine.v1.TraceEvent
+	(*TraceDossierRequest)(nil),                    // 6: lienthong.engine.v1.TraceDossierRequest
+	(*TraceDossierResponse)(nil),                   // 7: lienthong.engine.v1.TraceDossierResponse
+	(*RetryStepRequest)(nil),                       // 8: lienthong.engine.v1.RetryStepRequest
+	(*RetryStepResponse)(nil),                      // 9: lienthong.engine.v1.RetryStepResponse
+	(*EscalateStepRequest)(nil),                    // 10: lienthong.engine.v1.EscalateStepRequest
+	(*EscalateStepResponse)(nil),                   // 11: lienthong.engine.v1.EscalateStepResponse
+	(*SupervisorServiceCancelDossierRequest)(nil),  // 12: lienthong.engine.v1.SupervisorServiceCancelDossierRequest
+	(*SupervisorServiceCancelDossierResponse)(nil), // 13: lienthong.engine.v1.SupervisorServiceCancelDossierResponse
+	(*GetStatisticsRequest)(nil),                   // 14: lienthong.engine.v1.GetStatisticsRequest
+	(*CountRow)(nil),                               // 15: lienthong.engine.v1.CountRow
+	(*StepTiming)(nil),                             // 16: lienthong.engine.v1.StepTiming
+	(*DailyVolume)(nil),                            // 17: lienthong.engine.v1.DailyVolume
+	(*BacklogBucket)(nil),                          // 18: lienthong.engine.v1.BacklogBucket
+	(*ProvinceRank)(nil),                           // 19: lienthong.engine.v1.ProvinceRank
+	(*GetStatisticsResponse)(nil),                  // 20: lienthong.engine.v1.GetStatisticsResponse
+	(*RetryBatchRequest)(nil),                      // 21: lienthong.engine.v1.RetryBatchRequest
+	(*RetryBatchResult)(nil),                       // 22: lienthong.engine.v1.RetryBatchResult
+	(*RetryBatchResponse)(nil),                     // 23: lienthong.engine.v1.RetryBatchResponse
+	(*ListAuditRequest)(nil),                       // 24: lienthong.engine.v1.ListAuditRequest
+	(*AuditEntry)(nil),                             // 25: lienthong.engine.v1.AuditEntry
+	(*ListAuditResponse)(nil),                      // 26: lienthong.engine.v1.ListAuditResponse
+	(Group)(0),                                     // 27: lienthong.engine.v1.Group
+	(StepKind)(0),                                  // 28: lienthong.engine.v1.StepKind
+	(*timestamppb.Timestamp)(nil),                  // 29: google.protobuf.Timestamp
+	(*Dossier)(nil),                                // 30: lienthong.engine.v1.Dossier
+	(DossierStatus)(0),                             // 31: lienthong.engine.v1.DossierStatus
 }
 var file_lienthong_engine_v1_supervisor_proto_depIdxs = []int32{
-	18, // 0: lienthong.engine.v1.StuckCase.group:type_name -> lienthong.engine.v1.Group
-	19, // 1: lienthong.engine.v1.StuckCase.step:type_name -> lienthong.engine.v1.StepKind
+	27, // 0: lienthong.engine.v1.StuckCase.group:type_name -> lienthong.engine.v1.Group
+	28, // 1: lienthong.engine.v1.StuckCase.step:type_name -> lienthong.engine.v1.StepKind
 	0,  // 2: lienthong.engine.v1.StuckCase.rule:type_name -> lienthong.engine.v1.StuckRule
-	20, // 3: lienthong.engine.v1.StuckCase.since:type_name -> google.protobuf.Timestamp
-	20, // 4: lienthong.engine.v1.StuckCase.due_at:type_name -> google.protobuf.Timestamp
+	29, // 3: lienthong.engine.v1.StuckCase.since:type_name -> google.protobuf.Timestamp
+	29, // 4: lienthong.engine.v1.StuckCase.due_at:type_name -> google.protobuf.Timestamp
 	0,  // 5: lienthong.engine.v1.ListStuckRequest.rules:type_name -> lienthong.engine.v1.StuckRule
-	1,  // 6: lienthong.engine.v1.ListStuckResponse.cases:type_name -> lienthong.engine.v1.StuckCase
-	20, // 7: lienthong.engine.v1.TraceEvent.at:type_name -> google.protobuf.Timestamp
-	19, // 8: lienthong.engine.v1.TraceEvent.step:type_name -> lienthong.engine.v1.StepKind
-	21, // 9: lienthong.engine.v1.TraceDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	4,  // 10: lienthong.engine.v1.TraceDossierResponse.events:type_name -> lienthong.engine.v1.TraceEvent
-	19, // 11: lienthong.engine.v1.RetryStepRequest.step:type_name -> lienthong.engine.v1.StepKind
-	21, // 12: lienthong.engine.v1.RetryStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	19, // 13: lienthong.engine.v1.EscalateStepRequest.step:type_name -> lienthong.engine.v1.StepKind
-	21, // 14: lienthong.engine.v1.EscalateStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	21, // 15: lienthong.engine.v1.SupervisorServiceCancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	20, // 16: lienthong.engine.v1.GetStatisticsRequest.from:type_name -> google.protobuf.Timestamp
-	20, // 17: lienthong.engine.v1.GetStatisticsRequest.until:type_name -> google.protobuf.Timestamp
-	18, // 18: lienthong.engine.v1.CountRow.group:type_name -> lienthong.engine.v1.Group
-	22, // 19: lienthong.engine.v1.CountRow.status:type_name -> lienthong.engine.v1.DossierStatus
-	19, // 20: lienthong.engine.v1.StepTiming.step:type_name -> lienthong.engine.v1.StepKind
-	18, // 21: lienthong.engine.v1.DailyVolume.group:type_name -> lienthong.engine.v1.Group
-	14, // 22: lienthong.engine.v1.GetStatisticsResponse.counts:type_name -> lienthong.engine.v1.CountRow
-	15, // 23: lienthong.engine.v1.GetStatisticsResponse.step_timings:type_name -> lienthong.engine.v1.StepTiming
-	16, // 24: lienthong.engine.v1.GetStatisticsResponse.volume:type_name -> lienthong.engine.v1.DailyVolume
-	2,  // 25: lienthong.engine.v1.SupervisorService.ListStuck:input_type -> lienthong.engine.v1.ListStuckRequest
-	5,  // 26: lienthong.engine.v1.SupervisorService.TraceDossier:input_type -> lienthong.engine.v1.TraceDossierRequest
-	7,  // 27: lienthong.engine.v1.SupervisorService.RetryStep:input_type -> lienthong.engine.v1.RetryStepRequest
-	9,  // 28: lienthong.engine.v1.SupervisorService.EscalateStep:input_type -> lienthong.engine.v1.EscalateStepRequest
-	11, // 29: lienthong.engine.v1.SupervisorService.CancelDossier:input_type -> lienthong.engine.v1.SupervisorServiceCancelDossierRequest
-	13, // 30: lienthong.engine.v1.SupervisorService.GetStatistics:input_type -> lienthong.engine.v1.GetStatisticsRequest
-	3,  // 31: lienthong.engine.v1.SupervisorService.ListStuck:output_type -> lienthong.engine.v1.ListStuckResponse
-	6,  // 32: lienthong.engine.v1.SupervisorService.TraceDossier:output_type -> lienthong.engine.v1.TraceDossierResponse
-	8,  // 33: lienthong.engine.v1.SupervisorService.RetryStep:output_type -> lienthong.engine.v1.RetryStepResponse
-	10, // 34: lienthong.engine.v1.SupervisorService.EscalateStep:output_type -> lienthong.engine.v1.EscalateStepResponse
-	12, // 35: lienthong.engine.v1.SupervisorService.CancelDossier:output_type -> lienthong.engine.v1.SupervisorServiceCancelDossierResponse
-	17, // 36: lienthong.engine.v1.SupervisorService.GetStatistics:output_type -> lienthong.engine.v1.GetStatisticsResponse
-	31, // [31:37] is the sub-list for method output_type
-	25, // [25:31] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	2,  // 6: lienthong.engine.v1.ListStuckResponse.cases:type_name -> lienthong.engine.v1.StuckCase
+	29, // 7: lienthong.engine.v1.TraceEvent.at:type_name -> google.protobuf.Timestamp
+	28, // 8: lienthong.engine.v1.TraceEvent.step:type_name -> lienthong.engine.v1.StepKind
+	30, // 9: lienthong.engine.v1.TraceDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	5,  // 10: lienthong.engine.v1.TraceDossierResponse.events:type_name -> lienthong.engine.v1.TraceEvent
+	28, // 11: lienthong.engine.v1.RetryStepRequest.step:type_name -> lienthong.engine.v1.StepKind
+	30, // 12: lienthong.engine.v1.RetryStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	28, // 13: lienthong.engine.v1.EscalateStepRequest.step:type_name -> lienthong.engine.v1.StepKind
+	30, // 14: lienthong.engine.v1.EscalateStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	30, // 15: lienthong.engine.v1.SupervisorServiceCancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	29, // 16: lienthong.engine.v1.GetStatisticsRequest.from:type_name -> google.protobuf.Timestamp
+	29, // 17: lienthong.engine.v1.GetStatisticsRequest.until:type_name -> google.protobuf.Timestamp
+	27, // 18: lienthong.engine.v1.CountRow.group:type_name -> lienthong.engine.v1.Group
+	31, // 19: lienthong.engine.v1.CountRow.status:type_name -> lienthong.engine.v1.DossierStatus
+	28, // 20: lienthong.engine.v1.StepTiming.step:type_name -> lienthong.engine.v1.StepKind
+	27, // 21: lienthong.engine.v1.DailyVolume.group:type_name -> lienthong.engine.v1.Group
+	15, // 22: lienthong.engine.v1.GetStatisticsResponse.counts:type_name -> lienthong.engine.v1.CountRow
+	16, // 23: lienthong.engine.v1.GetStatisticsResponse.step_timings:type_name -> lienthong.engine.v1.StepTiming
+	17, // 24: lienthong.engine.v1.GetStatisticsResponse.volume:type_name -> lienthong.engine.v1.DailyVolume
+	18, // 25: lienthong.engine.v1.GetStatisticsResponse.backlog:type_name -> lienthong.engine.v1.BacklogBucket
+	19, // 26: lienthong.engine.v1.GetStatisticsResponse.ranking:type_name -> lienthong.engine.v1.ProvinceRank
+	0,  // 27: lienthong.engine.v1.RetryBatchRequest.rules:type_name -> lienthong.engine.v1.StuckRule
+	28, // 28: lienthong.engine.v1.RetryBatchRequest.step:type_name -> lienthong.engine.v1.StepKind
+	29, // 29: lienthong.engine.v1.RetryBatchRequest.since:type_name -> google.protobuf.Timestamp
+	28, // 30: lienthong.engine.v1.RetryBatchResult.step:type_name -> lienthong.engine.v1.StepKind
+	1,  // 31: lienthong.engine.v1.RetryBatchResult.outcome:type_name -> lienthong.engine.v1.RetryOutcome
+	22, // 32: lienthong.engine.v1.RetryBatchResponse.results:type_name -> lienthong.engine.v1.RetryBatchResult
+	29, // 33: lienthong.engine.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	25, // 34: lienthong.engine.v1.ListAuditResponse.entries:type_name -> lienthong.engine.v1.AuditEntry
+	3,  // 35: lienthong.engine.v1.SupervisorService.ListStuck:input_type -> lienthong.engine.v1.ListStuckRequest
+	6,  // 36: lienthong.engine.v1.SupervisorService.TraceDossier:input_type -> lienthong.engine.v1.TraceDossierRequest
+	8,  // 37: lienthong.engine.v1.SupervisorService.RetryStep:input_type -> lienthong.engine.v1.RetryStepRequest
+	10, // 38: lienthong.engine.v1.SupervisorService.EscalateStep:input_type -> lienthong.engine.v1.EscalateStepRequest
+	12, // 39: lienthong.engine.v1.SupervisorService.CancelDossier:input_type -> lienthong.engine.v1.SupervisorServiceCancelDossierRequest
+	14, // 40: lienthong.engine.v1.SupervisorService.GetStatistics:input_type -> lienthong.engine.v1.GetStatisticsRequest
+	21, // 41: lienthong.engine.v1.SupervisorService.RetryBatch:input_type -> lienthong.engine.v1.RetryBatchRequest
+	24, // 42: lienthong.engine.v1.SupervisorService.ListAudit:input_type -> lienthong.engine.v1.ListAuditRequest
+	4,  // 43: lienthong.engine.v1.SupervisorService.ListStuck:output_type -> lienthong.engine.v1.ListStuckResponse
+	7,  // 44: lienthong.engine.v1.SupervisorService.TraceDossier:output_type -> lienthong.engine.v1.TraceDossierResponse
+	9,  // 45: lienthong.engine.v1.SupervisorService.RetryStep:output_type -> lienthong.engine.v1.RetryStepResponse
+	11, // 46: lienthong.engine.v1.SupervisorService.EscalateStep:output_type -> lienthong.engine.v1.EscalateStepResponse
+	13, // 47: lienthong.engine.v1.SupervisorService.CancelDossier:output_type -> lienthong.engine.v1.SupervisorServiceCancelDossierResponse
+	20, // 48: lienthong.engine.v1.SupervisorService.GetStatistics:output_type -> lienthong.engine.v1.GetStatisticsResponse
+	23, // 49: lienthong.engine.v1.SupervisorService.RetryBatch:output_type -> lienthong.engine.v1.RetryBatchResponse
+	26, // 50: lienthong.engine.v1.SupervisorService.ListAudit:output_type -> lienthong.engine.v1.ListAuditResponse
+	43, // [43:51] is the sub-list for method output_type
+	35, // [35:43] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_supervisor_proto_init() }
@@ -1416,8 +2161,8 @@ func file_lienthong_engine_v1_supervisor_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_engine_v1_supervisor_proto_rawDesc), len(file_lienthong_engine_v1_supervisor_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   17,
+			NumEnums:      2,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

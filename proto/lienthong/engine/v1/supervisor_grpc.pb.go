@@ -25,6 +25,8 @@ const (
 	SupervisorService_EscalateStep_FullMethodName  = "/lienthong.engine.v1.SupervisorService/EscalateStep"
 	SupervisorService_CancelDossier_FullMethodName = "/lienthong.engine.v1.SupervisorService/CancelDossier"
 	SupervisorService_GetStatistics_FullMethodName = "/lienthong.engine.v1.SupervisorService/GetStatistics"
+	SupervisorService_RetryBatch_FullMethodName    = "/lienthong.engine.v1.SupervisorService/RetryBatch"
+	SupervisorService_ListAudit_FullMethodName     = "/lienthong.engine.v1.SupervisorService/ListAudit"
 )
 
 // SupervisorServiceClient is the client API for SupervisorService service.
@@ -40,6 +42,12 @@ type SupervisorServiceClient interface {
 	EscalateStep(ctx context.Context, in *EscalateStepRequest, opts ...grpc.CallOption) (*EscalateStepResponse, error)
 	CancelDossier(ctx context.Context, in *SupervisorServiceCancelDossierRequest, opts ...grpc.CallOption) (*SupervisorServiceCancelDossierResponse, error)
 	GetStatistics(ctx context.Context, in *GetStatisticsRequest, opts ...grpc.CallOption) (*GetStatisticsResponse, error)
+	// RetryBatch retries every stuck step that matches the filter (for example
+	// every dossier stuck on Police since an outage) and reports, per dossier,
+	// what happened. With dry_run it only lists what it would retry.
+	RetryBatch(ctx context.Context, in *RetryBatchRequest, opts ...grpc.CallOption) (*RetryBatchResponse, error)
+	// ListAudit lists who read or changed a dossier's personal data.
+	ListAudit(ctx context.Context, in *ListAuditRequest, opts ...grpc.CallOption) (*ListAuditResponse, error)
 }
 
 type supervisorServiceClient struct {
@@ -110,6 +118,26 @@ func (c *supervisorServiceClient) GetStatistics(ctx context.Context, in *GetStat
 	return out, nil
 }
 
+func (c *supervisorServiceClient) RetryBatch(ctx context.Context, in *RetryBatchRequest, opts ...grpc.CallOption) (*RetryBatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RetryBatchResponse)
+	err := c.cc.Invoke(ctx, SupervisorService_RetryBatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *supervisorServiceClient) ListAudit(ctx context.Context, in *ListAuditRequest, opts ...grpc.CallOption) (*ListAuditResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAuditResponse)
+	err := c.cc.Invoke(ctx, SupervisorService_ListAudit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SupervisorServiceServer is the server API for SupervisorService service.
 // All implementations must embed UnimplementedSupervisorServiceServer
 // for forward compatibility.
@@ -123,6 +151,12 @@ type SupervisorServiceServer interface {
 	EscalateStep(context.Context, *EscalateStepRequest) (*EscalateStepResponse, error)
 	CancelDossier(context.Context, *SupervisorServiceCancelDossierRequest) (*SupervisorServiceCancelDossierResponse, error)
 	GetStatistics(context.Context, *GetStatisticsRequest) (*GetStatisticsResponse, error)
+	// RetryBatch retries every stuck step that matches the filter (for example
+	// every dossier stuck on Police since an outage) and reports, per dossier,
+	// what happened. With dry_run it only lists what it would retry.
+	RetryBatch(context.Context, *RetryBatchRequest) (*RetryBatchResponse, error)
+	// ListAudit lists who read or changed a dossier's personal data.
+	ListAudit(context.Context, *ListAuditRequest) (*ListAuditResponse, error)
 	mustEmbedUnimplementedSupervisorServiceServer()
 }
 
@@ -150,6 +184,12 @@ func (UnimplementedSupervisorServiceServer) CancelDossier(context.Context, *Supe
 }
 func (UnimplementedSupervisorServiceServer) GetStatistics(context.Context, *GetStatisticsRequest) (*GetStatisticsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatistics not implemented")
+}
+func (UnimplementedSupervisorServiceServer) RetryBatch(context.Context, *RetryBatchRequest) (*RetryBatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetryBatch not implemented")
+}
+func (UnimplementedSupervisorServiceServer) ListAudit(context.Context, *ListAuditRequest) (*ListAuditResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAudit not implemented")
 }
 func (UnimplementedSupervisorServiceServer) mustEmbedUnimplementedSupervisorServiceServer() {}
 func (UnimplementedSupervisorServiceServer) testEmbeddedByValue()                           {}
@@ -280,6 +320,42 @@ func _SupervisorService_GetStatistics_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SupervisorService_RetryBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetryBatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SupervisorServiceServer).RetryBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SupervisorService_RetryBatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SupervisorServiceServer).RetryBatch(ctx, req.(*RetryBatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SupervisorService_ListAudit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAuditRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SupervisorServiceServer).ListAudit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SupervisorService_ListAudit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SupervisorServiceServer).ListAudit(ctx, req.(*ListAuditRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SupervisorService_ServiceDesc is the grpc.ServiceDesc for SupervisorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -310,6 +386,14 @@ var SupervisorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStatistics",
 			Handler:    _SupervisorService_GetStatistics_Handler,
+		},
+		{
+			MethodName: "RetryBatch",
+			Handler:    _SupervisorService_RetryBatch_Handler,
+		},
+		{
+			MethodName: "ListAudit",
+			Handler:    _SupervisorService_ListAudit_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
