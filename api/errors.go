@@ -41,7 +41,11 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		if code == codes.InvalidArgument && len(de.Violations) > 0 {
 			br := &errdetails.BadRequest{}
 			for _, v := range de.Violations {
-				br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+				fv := &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description}
+				if v.Vietnamese != "" {
+					fv.LocalizedMessage = &errdetails.LocalizedMessage{Locale: violationLocale, Message: v.Vietnamese}
+				}
+				br.FieldViolations = append(br.FieldViolations, fv)
 			}
 			if withDetails, derr := st.WithDetails(br); derr == nil {
 				st = withDetails
@@ -67,7 +71,11 @@ func invalid(vs ...dossier.FieldViolation) error { return dossier.Invalid(vs) }
 
 // violation is a shorthand for one field violation.
 func violation(field, format string, args ...any) dossier.FieldViolation {
-	return dossier.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)}
+	v := dossier.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...), Vietnamese: vietnamese(format, args...)}
+	if v.Vietnamese == "" && format == "%s" && isPhoneField(field) {
+		v.Vietnamese = phoneVietnamese
+	}
+	return v
 }
 
 // errorInterceptor maps every returned error through toStatus.

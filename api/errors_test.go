@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/lienthong/lienthong/calendar"
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 )
 
@@ -59,6 +60,19 @@ func TestToStatusCarriesFieldViolations(t *testing.T) {
 	require.True(t, ok)
 	require.Len(t, br.GetFieldViolations(), 2)
 	require.Equal(t, "form.child.full_name", br.GetFieldViolations()[0].GetField())
+	vi := br.GetFieldViolations()[1].GetLocalizedMessage()
+	require.Equal(t, "vi-VN", vi.GetLocale())
+	require.Equal(t, "bắt buộc", vi.GetMessage())
+}
+
+func TestVietnameseMessages(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "tối đa 100 ký tự", violation("f", "must be at most %d characters", 100).Vietnamese)
+	_, idErr := civil.ParseIDNumber("12ab")
+	require.Equal(t, "số định danh cá nhân phải gồm đúng 12 chữ số", violation("f", "%s", idErr).Vietnamese)
+	_, phoneErr := civil.NormalizePhone("12")
+	require.Contains(t, violation("form.requester.phone", "%s", phoneErr).Vietnamese, "số điện thoại di động")
+	require.Empty(t, violation("f", "a rule nobody translated").Vietnamese)
 }
 
 func TestRecoveryTurnsPanicsIntoInternal(t *testing.T) {

@@ -146,6 +146,7 @@ func TestValidateBirth(t *testing.T) {
 			}
 			require.NotNil(t, found, "want a violation of %s, got %v", tc.field, vs)
 			require.Contains(t, found.Description, tc.want)
+			require.NotEmpty(t, found.Vietnamese, "the console shows every violation in Vietnamese: add %q to viFormats", found.Description)
 		})
 	}
 }
@@ -215,6 +216,7 @@ func TestValidateDeath(t *testing.T) {
 			}
 			require.NotNil(t, found, "want a violation of %s, got %v", tc.field, vs)
 			require.Contains(t, found.Description, tc.want)
+			require.NotEmpty(t, found.Vietnamese, "the console shows every violation in Vietnamese: add %q to viFormats", found.Description)
 		})
 	}
 }

@@ -50,6 +50,9 @@ func (k Kind) GRPCCode() codes.Code {
 type FieldViolation struct {
 	Field       string
 	Description string
+	// Vietnamese is the same message for the people who read the console;
+	// empty when there is none.
+	Vietnamese string
 }
 
 // Error is a domain error with a kind and, for bad input, one violation per field.
