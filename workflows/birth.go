@@ -73,7 +73,7 @@ func Birth(ctx workflow.Context, in BirthInput) (BirthResult, error) {
 		})
 	})
 
-	// 3b. Social Insurance issues the child's card. Assumption (DOMAIN.md):
+	// 3b. Social Insurance issues the child's card. Assumption (docs/domain.md, "Birth group"):
 	//     the card waits for the ID number, and the wait shows as its own state.
 	m.goStep(steps, func(c workflow.Context) {
 		if !m.awaitIDNumber(c, dossier.StepChildCard) {

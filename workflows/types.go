@@ -41,8 +41,9 @@ type DeathResult struct {
 	Final dossier.Snapshot
 }
 
-// Limits are legal time limits in working days. Where DOMAIN.md marks a
-// limit as an assumption it is still data here, set per dossier at receipt.
+// Limits are legal time limits in working days. Where docs/domain.md ("Birth
+// group", "Death group") marks a limit as an assumption it is still data here,
+// set per dossier at receipt.
 type Limits struct {
 	// Steps maps each step to its limit in working days (0: same working day).
 	Steps map[dossier.StepKind]int
@@ -50,7 +51,8 @@ type Limits struct {
 	SupplementDays int
 }
 
-// DefaultLimits are the limits of Decree 63/2024 and the assumptions recorded in DOMAIN.md.
+// DefaultLimits are the limits of Decree 63/2024 and the assumptions recorded in
+// docs/domain.md ("Birth group", "Death group", "Supplements").
 func DefaultLimits() Limits {
 	return Limits{
 		Steps: map[dossier.StepKind]int{
