@@ -23,6 +23,8 @@ import (
 type Config struct {
 	DataDir   string
 	Ephemeral bool
+	// Demo fills a dev stack with past and live dossiers (dev only).
+	Demo      bool
 	LogLevel  string
 	LogFormat string
 
@@ -140,6 +142,7 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l := &Loader{cfg: cfg, fs: fs}
 	l.str("data-dir", "DATA_DIR", &cfg.DataDir, "directory for the embedded server, private PostgreSQL and dev keys", false)
 	l.boolean("ephemeral", "EPHEMERAL", &cfg.Ephemeral, "keep Temporal in memory and throw the data away on exit")
+	l.boolean("demo", "DEMO", &cfg.Demo, "fill the dev stack with four weeks of past dossiers and a few live ones, once per data directory (dev only)")
 	l.str("log-level", "LOG_LEVEL", &cfg.LogLevel, "debug, info, warn or error", false)
 	l.str("log-format", "LOG_FORMAT", &cfg.LogFormat, "text or json", false)
 	l.str("database-url", "DATABASE_URL", &cfg.DatabaseURL, "PostgreSQL URL for lienthong's data (also read from DATABASE_URL)", true)

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -24,6 +26,7 @@ import (
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/calendar"
 	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/demo"
 	"github.com/lienthong/lienthong/loadgen"
 	"github.com/lienthong/lienthong/pgserver"
 	"github.com/lienthong/lienthong/store"
@@ -177,6 +180,12 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 		if opts.Ready != nil {
 			opts.Ready(addrs)
 		}
+		if cfg.Demo {
+			g.Go(func() error {
+				demo.Run(gctx, demoOptions(cfg, pool, addrs, users, logger))
+				return nil
+			})
+		}
 		return nil
 	})
 	err = g.Wait()
@@ -185,6 +194,22 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 		return nil
 	}
 	return err
+}
+
+// demoOptions hand --demo the running stack: the demo clerks' tokens by
+// commune, the agencies and their admin key.
+func demoOptions(cfg config.Config, pool *pgxpool.Pool, a devAddrs, users []api.DemoUser, logger *slog.Logger) demo.Options {
+	clerks := map[string]string{}
+	for _, u := range users {
+		if u.Claims.Role == auth.RoleClerk {
+			clerks[u.Claims.Commune] = a.Tokens[string(u.Claims.Role)+" "+u.ID]
+		}
+	}
+	return demo.Options{
+		Pool: pool, Seed: cfg.AgencySeed, People: cfg.SeedPeople, Calendar: calendar.Default(),
+		APIAddr: a.API, ClerkTokens: clerks, Agencies: a.Agencies, AdminKey: cfg.AgencyAdminKey,
+		Logger: logger.With("component", "demo"),
+	}
 }
 
 // devAddrs are where a running dev stack answers.
@@ -331,6 +356,14 @@ func printReady(w io.Writer, cfg config.Config, a devAddrs) {
 	b.WriteString("\nDemo tokens (24 h):\n")
 	for _, label := range sortedKeys(a.Tokens) {
 		fmt.Fprintf(&b, "  %-30s %s\n", label, a.Tokens[label])
+	}
+	if cfg.Demo {
+		b.WriteString("\nDemo data (--demo):\n")
+		for _, l := range demo.ReadyLines() {
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
+	} else {
+		b.WriteString("\nEmpty so far: run with --demo for a populated console.\n")
 	}
 	b.WriteString("\nSubmit a first dossier (README.md has more):\n")
 	fmt.Fprintf(&b, "  export TOKEN=%s\n", a.Tokens["clerk clerk-badinh"])
