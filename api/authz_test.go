@@ -47,14 +47,34 @@ func decision(err error) outcome {
 // TestAuthorizationMatrix calls every endpoint as every role. Dossier open
 // is in commune 00004 (province 001) with a running workflow; dossier done
 // is there too, already COMPLETED, so writes that pass authorization stop
-// at a harmless FailedPrecondition.
+// at a harmless FailedPrecondition. The agencies are fakes; justice's case
+// JUS-1 is open's birth registration.
 func TestAuthorizationMatrix(t *testing.T) {
 	t.Parallel()
 	tc := temporalClient(t)
-	e := newEnv(t, tc)
+	fa := newFakeAgencies()
+	e := newEnv(t, tc, withAgencies(fa.clients()))
+
+	// Every method the server serves has a rule: a method missing from the
+	// policy would be refused to everyone.
+	policy := auth.EnginePolicy()
+	for svc, info := range e.srv.grpc.GetServiceInfo() {
+		for _, m := range info.Methods {
+			if m.IsClientStream || m.IsServerStream {
+				continue // reflection and health watch: no unary interceptor
+			}
+			full := "/" + svc + "/" + m.Name
+			rule, ok := policy[full]
+			require.True(t, ok, "%s is served but has no rule", full)
+			require.True(t, rule.Anonymous || len(rule.Roles) > 0, "%s admits no one", full)
+		}
+	}
+
 	sub, err := e.clerk().SubmitBirth(as(t, clerkA), validBirth(time.Now(), "matrix-open"))
 	require.NoError(t, err)
 	open := sub.GetCode()
+	fa.cases["justice"].add(&agencyv1.Case{CaseId: "JUS-1", Agency: "justice", DossierCode: open, Step: "birth_registration",
+		Status: agencyv1.CaseStatus_CASE_STATUS_RECEIVED, Version: 1})
 	done := seedDossier(t, e.store, dossier.GroupBirth, "00004", "001", time.Now(), func(s *dossier.Snapshot) {
 		s.Status = dossier.StatusCompleted
 	}).Code
@@ -73,6 +93,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"supNA", withClaims(supNA)},
 		{"supNational", withClaims(supNational)},
 		{"agency", withClaims(agencyPolice)},
+		{"officer", withClaims(officerJustice)},
 		{"citizen", withClaims(citizen)},
 		{"admin", withClaims(admin)},
 		{"anonymous", func(t *testing.T) context.Context {
@@ -103,6 +124,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 	clerkRead := map[string]outcome{"clerkA": allow, "clerkB": hidden, "supHN": allow, "supNA": hidden, "supNational": allow, "admin": allow}
 	supervisorOnDossier := map[string]outcome{"supHN": allow, "supNA": hidden, "supNational": allow, "admin": allow}
 	supervisorOnly := map[string]outcome{"supHN": allow, "supNA": allow, "supNational": allow, "admin": allow}
+	// people are everyone who signs in as a person; agencies' systems are not.
+	people := map[string]outcome{"clerkA": allow, "clerkB": allow, "supHN": allow, "supNA": allow, "supNational": allow,
+		"officer": allow, "citizen": allow, "admin": allow}
+	peopleOrAnonymous := map[string]outcome{"anonymous": allow}
+	// public methods take no token, or any valid one.
+	public := map[string]outcome{"agency": allow, "anonymous": allow}
+	for k, v := range people {
+		peopleOrAnonymous[k], public[k] = v, v
+	}
+	desk := map[string]outcome{"officer": allow, "admin": allow}
+	adminOnly := map[string]outcome{"admin": allow}
 	endpoints := []endpoint{
 		{"SubmitBirth", func(ctx context.Context) error {
 			_, err := e.clerk().SubmitBirth(ctx, validBirth(time.Now(), fresh("m-birth")))
@@ -162,6 +194,72 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, err := e.citizen().LookupDossier(ctx, &enginev1.LookupDossierRequest{Code: open, Phone: "0912345678"})
 			return err
 		}, map[string]outcome{"citizen": allow, "admin": allow, "anonymous": allow}},
+		{"GetExtract", func(ctx context.Context) error {
+			_, err := e.clerk().GetExtract(ctx, &enginev1.GetExtractRequest{Code: done})
+			return err
+		}, map[string]outcome{"clerkA": allow, "clerkB": hidden, "supHN": deny, "supNA": hidden, "supNational": deny, "admin": allow}},
+		{"RetryBatch", func(ctx context.Context) error {
+			_, err := e.supervisor().RetryBatch(ctx, &enginev1.RetryBatchRequest{Reason: "matrix", DryRun: true})
+			return err
+		}, supervisorOnly},
+		{"ListAudit", func(ctx context.Context) error {
+			_, err := e.supervisor().ListAudit(ctx, &enginev1.ListAuditRequest{Code: open})
+			return err
+		}, supervisorOnDossier},
+		{"VerifyExtract", func(ctx context.Context) error {
+			_, err := e.citizen().VerifyExtract(ctx, &enginev1.VerifyExtractRequest{Extract: &enginev1.CertificateExtract{
+				Payload: []byte(`{"type":"birth"}`), Signature: []byte("x"), KeyId: "k1",
+			}})
+			return err
+		}, peopleOrAnonymous},
+		{"ListPlaces", func(ctx context.Context) error {
+			_, err := enginev1.NewReferenceServiceClient(e.conn).ListPlaces(ctx, &enginev1.ListPlacesRequest{})
+			return err
+		}, peopleOrAnonymous},
+		{"ListSignInOptions", func(ctx context.Context) error {
+			_, err := enginev1.NewSessionServiceClient(e.conn).ListSignInOptions(ctx, &enginev1.ListSignInOptionsRequest{})
+			return err
+		}, public},
+		{"SignIn", func(ctx context.Context) error { // no demo users here: FailedPrecondition
+			_, err := enginev1.NewSessionServiceClient(e.conn).SignIn(ctx, &enginev1.SignInRequest{DemoUserId: "x"})
+			return err
+		}, public},
+		{"GetSession", func(ctx context.Context) error {
+			_, err := enginev1.NewSessionServiceClient(e.conn).GetSession(ctx, &enginev1.GetSessionRequest{})
+			return err
+		}, people},
+		{"SignOut", func(ctx context.Context) error {
+			_, err := enginev1.NewSessionServiceClient(e.conn).SignOut(ctx, &enginev1.SignOutRequest{})
+			return err
+		}, public},
+		{"ListCases", func(ctx context.Context) error {
+			_, err := enginev1.NewDeskServiceClient(e.conn).ListCases(ctx, &enginev1.ListCasesRequest{Agency: "justice"})
+			return err
+		}, desk},
+		{"GetCase", func(ctx context.Context) error {
+			_, err := enginev1.NewDeskServiceClient(e.conn).GetCase(ctx, &enginev1.GetCaseRequest{CaseId: "JUS-1"})
+			return err
+		}, desk},
+		{"ClaimCase", func(ctx context.Context) error {
+			_, err := enginev1.NewDeskServiceClient(e.conn).ClaimCase(ctx, &enginev1.ClaimCaseRequest{CaseId: "JUS-1"})
+			return err
+		}, desk},
+		{"DecideCase", func(ctx context.Context) error {
+			_, err := enginev1.NewDeskServiceClient(e.conn).DecideCase(ctx, &enginev1.DecideCaseRequest{CaseId: "JUS-1", Decision: enginev1.CaseDecision_CASE_DECISION_APPROVE})
+			return err
+		}, desk},
+		{"ListAgencies", func(ctx context.Context) error {
+			_, err := enginev1.NewOperationsServiceClient(e.conn).ListAgencies(ctx, &enginev1.ListAgenciesRequest{})
+			return err
+		}, adminOnly},
+		{"SetAgencyMode", func(ctx context.Context) error {
+			_, err := enginev1.NewOperationsServiceClient(e.conn).SetAgencyMode(ctx, &enginev1.SetAgencyModeRequest{Agency: "police", Mode: enginev1.AgencyMode_AGENCY_MODE_AUTO})
+			return err
+		}, adminOnly},
+		{"SetAgencyOutage", func(ctx context.Context) error {
+			_, err := enginev1.NewOperationsServiceClient(e.conn).SetAgencyOutage(ctx, &enginev1.SetAgencyOutageRequest{Agency: "police", Reason: "matrix"})
+			return err
+		}, adminOnly},
 	}
 
 	for _, ep := range endpoints {
@@ -198,4 +296,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	code, _ = e.rest(t, http.MethodPost, "/v1/dossiers/birth", token(t, clerkB), validBirth(time.Now(), "rest-b"))
 	require.Equal(t, http.StatusForbidden, code, "a clerk submits only for the own commune")
+	code, _ = e.rest(t, http.MethodGet, "/v1/operations/agencies", token(t, supNational), nil)
+	require.Equal(t, http.StatusForbidden, code)
+	code, _ = e.rest(t, http.MethodGet, "/v1/desk/cases", "", nil)
+	require.Equal(t, http.StatusUnauthorized, code)
+	code, _ = e.rest(t, http.MethodGet, "/v1/places", "", nil)
+	require.Equal(t, http.StatusOK, code)
 }

@@ -74,7 +74,14 @@ func (ss *supervisorService) RetryBatch(ctx context.Context, req *enginev1.Retry
 	if limit == 0 {
 		limit = defaultBatch
 	}
-	f.Limit = min(limit, maxBatch)
+	limit = min(limit, maxBatch)
+	f.Limit = limit
+	if step != "" || req.GetSince() != nil {
+		// The step and since filters apply below, after the query, which
+		// lists the longest stuck first: read as many rows as a batch may
+		// hold so older steps of other kinds do not use up the limit.
+		f.Limit = maxBatch
+	}
 	rows, err := s.store.StuckSteps(ctx, f)
 	if err != nil {
 		return nil, err
@@ -82,6 +89,9 @@ func (ss *supervisorService) RetryBatch(ctx context.Context, req *enginev1.Retry
 	resp := &enginev1.RetryBatchResponse{}
 	actor := caller(ctx).Actor()
 	for _, o := range rows {
+		if len(resp.Results) == limit {
+			break
+		}
 		if step != "" && o.Step.Kind != step {
 			continue
 		}

@@ -327,6 +327,11 @@ type env struct {
 
 type envOption func(*Options)
 
+// withAgencies hands the server the given agency clients (usually fakes).
+func withAgencies(a AgencyClients) envOption {
+	return func(o *Options) { o.Agencies = &a }
+}
+
 // newEnv starts an API server. The sweeper and gauge loops are slowed down
 // so tests call them when they want.
 func newEnv(t *testing.T, tc client.Client, opts ...envOption) *env {

@@ -292,8 +292,14 @@ type BacklogBucket struct {
 type ProvinceRow struct {
 	ProvinceCode string
 	Received     int64
-	// Finished dossiers reached an end; OnTime of them by their deadline.
+	// Finished dossiers were decided (completed, partly or not); OnTime of
+	// them by their deadline. A dossier the applicant withdrew is neither.
 	Finished, OnTime int64
+}
+
+// decidedStatuses are the ends the agencies reached, as rankings count them.
+var decidedStatuses = []string{
+	string(dossier.StatusCompleted), string(dossier.StatusPartiallyCompleted), string(dossier.StatusRejected),
 }
 
 // Statistics is what a supervisor ranks and charts.
@@ -414,7 +420,7 @@ func (s *Store) Statistics(ctx context.Context, f StatsFilter) (Statistics, erro
 		count(*) FILTER (WHERE d.status = ANY($4)),
 		count(*) FILTER (WHERE d.status = ANY($4) AND d.completed_at IS NOT NULL AND d.completed_at <= d.due_at)
 		FROM engine.dossiers d WHERE `+where+`
-		GROUP BY 1 ORDER BY 1`, append(args, terminalStatuses)...)
+		GROUP BY 1 ORDER BY 1`, append(args, decidedStatuses)...)
 	if err != nil {
 		return out, translate(err, "ranking provinces")
 	}

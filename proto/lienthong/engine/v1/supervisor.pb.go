@@ -1278,7 +1278,8 @@ type ProvinceRank struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	ProvinceCode string                 `protobuf:"bytes,1,opt,name=province_code,json=provinceCode,proto3" json:"province_code,omitempty"`
 	Received     int64                  `protobuf:"varint,2,opt,name=received,proto3" json:"received,omitempty"`
-	// Dossiers that reached an end, and how many of them by their deadline.
+	// Dossiers the agencies decided (completed, partly completed or rejected; a
+	// cancelled one is neither), and how many of them by their deadline.
 	Finished int64 `protobuf:"varint,3,opt,name=finished,proto3" json:"finished,omitempty"`
 	OnTime   int64 `protobuf:"varint,4,opt,name=on_time,json=onTime,proto3" json:"on_time,omitempty"`
 	// on_time / finished; 0 when nothing finished.
