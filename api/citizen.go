@@ -14,6 +14,7 @@ import (
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+	"github.com/lienthong/lienthong/store"
 )
 
 type citizenService struct {
@@ -95,16 +96,27 @@ func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.Looku
 		}
 		resp.Steps = append(resp.Steps, p)
 	}
-	resp.Timeline = append(resp.Timeline, &enginev1.TimelineEntry{At: timestamppb.New(snap.ReceivedAt), Note: "dossier received"})
+	resp.Timeline = timeline(snap, history)
+	return resp, nil
+}
+
+// timeline is a dossier's statuses, oldest first, for the people who follow it.
+func timeline(snap dossier.Snapshot, history []store.HistoryEntry) []*enginev1.TimelineEntry {
+	out := []*enginev1.TimelineEntry{{
+		At: timestamppb.New(snap.ReceivedAt), Note: "dossier received", DossierStatus: dossier.StatusReceived.Proto(),
+	}}
 	for _, h := range history {
-		e := &enginev1.TimelineEntry{At: timestamppb.New(h.At), Note: "dossier " + strings.ToLower(strings.ReplaceAll(string(h.Status), "_", " "))}
+		e := &enginev1.TimelineEntry{
+			At: timestamppb.New(h.At), Note: "dossier " + strings.ToLower(strings.ReplaceAll(string(h.Status), "_", " ")),
+			DossierStatus: h.Status.Proto(),
+		}
 		if h.Step != "" {
 			e.Step = h.Step.Proto()
 			e.Status = h.StepStatus.Proto()
 		}
-		resp.Timeline = append(resp.Timeline, e)
+		out = append(out, e)
 	}
-	return resp, nil
+	return out
 }
 
 func tsOrNil(t *time.Time) *timestamppb.Timestamp {

@@ -226,7 +226,11 @@ func (cs *clerkService) GetDossier(ctx context.Context, req *enginev1.GetDossier
 			return nil, err
 		}
 	}
-	return &enginev1.GetDossierResponse{Dossier: d}, nil
+	history, err := s.store.History(ctx, snap.Code)
+	if err != nil {
+		return nil, err
+	}
+	return &enginev1.GetDossierResponse{Dossier: d, Timeline: timeline(snap, history)}, nil
 }
 
 func (cs *clerkService) ListDossiers(ctx context.Context, req *enginev1.ListDossiersRequest) (*enginev1.ListDossiersResponse, error) {

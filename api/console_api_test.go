@@ -1333,6 +1333,12 @@ func TestGetDossierViewAndFreshness(t *testing.T) {
 		require.EqualValues(t, 1, got.GetPortalVersion())
 		require.True(t, got.GetPortalSyncedAt().AsTime().Equal(portal1), "%v", got.GetPortalSyncedAt().AsTime())
 		require.EqualValues(t, 5, got.GetWorkingDays())
+		// The clerk's page reads the dossier's statuses, oldest first, with their times.
+		tl := resp.GetTimeline()
+		require.GreaterOrEqual(t, len(tl), 3, "receipt plus both versions")
+		require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_RECEIVED, tl[0].GetDossierStatus())
+		require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_IN_PROGRESS, tl[len(tl)-1].GetDossierStatus())
+		require.True(t, tl[len(tl)-1].GetAt().AsTime().Equal(synced2))
 		audits, err := e.store.AuditOf(ctx, d.Code)
 		require.NoError(t, err)
 		require.Empty(t, audits)

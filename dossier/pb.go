@@ -116,7 +116,15 @@ func (st Step) Proto() *enginev1.Step {
 		Result:           st.Result,
 		NewAppointmentAt: tsPtr(st.NewAppointmentAt),
 		UpdatedAt:        timestamppb.New(st.UpdatedAt),
+		StatusSince:      tsOrNil(st.StatusSince),
 	}
+}
+
+func tsOrNil(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
 }
 
 // Proto converts a snapshot, without the form.

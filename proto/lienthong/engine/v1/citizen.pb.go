@@ -75,11 +75,13 @@ func (x *LookupDossierRequest) GetPhone() string {
 }
 
 type TimelineEntry struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	At            *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"`
-	Step          StepKind               `protobuf:"varint,2,opt,name=step,proto3,enum=lienthong.engine.v1.StepKind" json:"step,omitempty"`
-	Status        StepStatus             `protobuf:"varint,3,opt,name=status,proto3,enum=lienthong.engine.v1.StepStatus" json:"status,omitempty"`
-	Note          string                 `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	At     *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"`
+	Step   StepKind               `protobuf:"varint,2,opt,name=step,proto3,enum=lienthong.engine.v1.StepKind" json:"step,omitempty"`
+	Status StepStatus             `protobuf:"varint,3,opt,name=status,proto3,enum=lienthong.engine.v1.StepStatus" json:"status,omitempty"`
+	Note   string                 `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	// The dossier's status after this change.
+	DossierStatus DossierStatus `protobuf:"varint,5,opt,name=dossier_status,json=dossierStatus,proto3,enum=lienthong.engine.v1.DossierStatus" json:"dossier_status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -140,6 +142,13 @@ func (x *TimelineEntry) GetNote() string {
 		return x.Note
 	}
 	return ""
+}
+
+func (x *TimelineEntry) GetDossierStatus() DossierStatus {
+	if x != nil {
+		return x.DossierStatus
+	}
+	return DossierStatus_DOSSIER_STATUS_UNSPECIFIED
 }
 
 type LookupDossierResponse struct {
@@ -372,12 +381,13 @@ const file_lienthong_engine_v1_citizen_proto_rawDesc = "" +
 	"!lienthong/engine/v1/citizen.proto\x12\x13lienthong.engine.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!lienthong/engine/v1/dossier.proto\"@\n" +
 	"\x14LookupDossierRequest\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x14\n" +
-	"\x05phone\x18\x02 \x01(\tR\x05phone\"\xbb\x01\n" +
+	"\x05phone\x18\x02 \x01(\tR\x05phone\"\x86\x02\n" +
 	"\rTimelineEntry\x12*\n" +
 	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x121\n" +
 	"\x04step\x18\x02 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04step\x127\n" +
 	"\x06status\x18\x03 \x01(\x0e2\x1f.lienthong.engine.v1.StepStatusR\x06status\x12\x12\n" +
-	"\x04note\x18\x04 \x01(\tR\x04note\"\xcd\x02\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\x12I\n" +
+	"\x0edossier_status\x18\x05 \x01(\x0e2\".lienthong.engine.v1.DossierStatusR\rdossierStatus\"\xcd\x02\n" +
 	"\x15LookupDossierResponse\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x120\n" +
 	"\x05group\x18\x02 \x01(\x0e2\x1a.lienthong.engine.v1.GroupR\x05group\x12:\n" +
@@ -421,8 +431,8 @@ var file_lienthong_engine_v1_citizen_proto_goTypes = []any{
 	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
 	(StepKind)(0),                 // 6: lienthong.engine.v1.StepKind
 	(StepStatus)(0),               // 7: lienthong.engine.v1.StepStatus
-	(Group)(0),                    // 8: lienthong.engine.v1.Group
-	(DossierStatus)(0),            // 9: lienthong.engine.v1.DossierStatus
+	(DossierStatus)(0),            // 8: lienthong.engine.v1.DossierStatus
+	(Group)(0),                    // 9: lienthong.engine.v1.Group
 	(*Step)(nil),                  // 10: lienthong.engine.v1.Step
 	(*CertificateExtract)(nil),    // 11: lienthong.engine.v1.CertificateExtract
 }
@@ -430,22 +440,23 @@ var file_lienthong_engine_v1_citizen_proto_depIdxs = []int32{
 	5,  // 0: lienthong.engine.v1.TimelineEntry.at:type_name -> google.protobuf.Timestamp
 	6,  // 1: lienthong.engine.v1.TimelineEntry.step:type_name -> lienthong.engine.v1.StepKind
 	7,  // 2: lienthong.engine.v1.TimelineEntry.status:type_name -> lienthong.engine.v1.StepStatus
-	8,  // 3: lienthong.engine.v1.LookupDossierResponse.group:type_name -> lienthong.engine.v1.Group
-	9,  // 4: lienthong.engine.v1.LookupDossierResponse.status:type_name -> lienthong.engine.v1.DossierStatus
-	5,  // 5: lienthong.engine.v1.LookupDossierResponse.appointment_at:type_name -> google.protobuf.Timestamp
-	10, // 6: lienthong.engine.v1.LookupDossierResponse.steps:type_name -> lienthong.engine.v1.Step
-	1,  // 7: lienthong.engine.v1.LookupDossierResponse.timeline:type_name -> lienthong.engine.v1.TimelineEntry
-	11, // 8: lienthong.engine.v1.VerifyExtractRequest.extract:type_name -> lienthong.engine.v1.CertificateExtract
-	5,  // 9: lienthong.engine.v1.VerifyExtractResponse.signed_at:type_name -> google.protobuf.Timestamp
-	0,  // 10: lienthong.engine.v1.CitizenService.LookupDossier:input_type -> lienthong.engine.v1.LookupDossierRequest
-	3,  // 11: lienthong.engine.v1.CitizenService.VerifyExtract:input_type -> lienthong.engine.v1.VerifyExtractRequest
-	2,  // 12: lienthong.engine.v1.CitizenService.LookupDossier:output_type -> lienthong.engine.v1.LookupDossierResponse
-	4,  // 13: lienthong.engine.v1.CitizenService.VerifyExtract:output_type -> lienthong.engine.v1.VerifyExtractResponse
-	12, // [12:14] is the sub-list for method output_type
-	10, // [10:12] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	8,  // 3: lienthong.engine.v1.TimelineEntry.dossier_status:type_name -> lienthong.engine.v1.DossierStatus
+	9,  // 4: lienthong.engine.v1.LookupDossierResponse.group:type_name -> lienthong.engine.v1.Group
+	8,  // 5: lienthong.engine.v1.LookupDossierResponse.status:type_name -> lienthong.engine.v1.DossierStatus
+	5,  // 6: lienthong.engine.v1.LookupDossierResponse.appointment_at:type_name -> google.protobuf.Timestamp
+	10, // 7: lienthong.engine.v1.LookupDossierResponse.steps:type_name -> lienthong.engine.v1.Step
+	1,  // 8: lienthong.engine.v1.LookupDossierResponse.timeline:type_name -> lienthong.engine.v1.TimelineEntry
+	11, // 9: lienthong.engine.v1.VerifyExtractRequest.extract:type_name -> lienthong.engine.v1.CertificateExtract
+	5,  // 10: lienthong.engine.v1.VerifyExtractResponse.signed_at:type_name -> google.protobuf.Timestamp
+	0,  // 11: lienthong.engine.v1.CitizenService.LookupDossier:input_type -> lienthong.engine.v1.LookupDossierRequest
+	3,  // 12: lienthong.engine.v1.CitizenService.VerifyExtract:input_type -> lienthong.engine.v1.VerifyExtractRequest
+	2,  // 13: lienthong.engine.v1.CitizenService.LookupDossier:output_type -> lienthong.engine.v1.LookupDossierResponse
+	4,  // 14: lienthong.engine.v1.CitizenService.VerifyExtract:output_type -> lienthong.engine.v1.VerifyExtractResponse
+	13, // [13:15] is the sub-list for method output_type
+	11, // [11:13] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_citizen_proto_init() }

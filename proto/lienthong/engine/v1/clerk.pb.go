@@ -369,8 +369,10 @@ func (x *GetDossierRequest) GetView() DossierView {
 }
 
 type GetDossierResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Dossier       *Dossier               `protobuf:"bytes,1,opt,name=dossier,proto3" json:"dossier,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Dossier *Dossier               `protobuf:"bytes,1,opt,name=dossier,proto3" json:"dossier,omitempty"`
+	// Every status the dossier has had, oldest first, with when it changed.
+	Timeline      []*TimelineEntry `protobuf:"bytes,2,rep,name=timeline,proto3" json:"timeline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -408,6 +410,13 @@ func (*GetDossierResponse) Descriptor() ([]byte, []int) {
 func (x *GetDossierResponse) GetDossier() *Dossier {
 	if x != nil {
 		return x.Dossier
+	}
+	return nil
+}
+
+func (x *GetDossierResponse) GetTimeline() []*TimelineEntry {
+	if x != nil {
+		return x.Timeline
 	}
 	return nil
 }
@@ -882,7 +891,7 @@ var File_lienthong_engine_v1_clerk_proto protoreflect.FileDescriptor
 
 const file_lienthong_engine_v1_clerk_proto_rawDesc = "" +
 	"\n" +
-	"\x1flienthong/engine/v1/clerk.proto\x12\x13lienthong.engine.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!lienthong/engine/v1/dossier.proto\"\x8a\x01\n" +
+	"\x1flienthong/engine/v1/clerk.proto\x12\x13lienthong.engine.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!lienthong/engine/v1/citizen.proto\x1a!lienthong/engine/v1/dossier.proto\"\x8a\x01\n" +
 	"\x12SubmitBirthRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12!\n" +
@@ -903,9 +912,10 @@ const file_lienthong_engine_v1_clerk_proto_rawDesc = "" +
 	"\x11GetDossierRequest\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\apurpose\x18\x02 \x01(\tR\apurpose\x124\n" +
-	"\x04view\x18\x03 \x01(\x0e2 .lienthong.engine.v1.DossierViewR\x04view\"L\n" +
+	"\x04view\x18\x03 \x01(\x0e2 .lienthong.engine.v1.DossierViewR\x04view\"\x8c\x01\n" +
 	"\x12GetDossierResponse\x126\n" +
-	"\adossier\x18\x01 \x01(\v2\x1c.lienthong.engine.v1.DossierR\adossier\"\xb2\x03\n" +
+	"\adossier\x18\x01 \x01(\v2\x1c.lienthong.engine.v1.DossierR\adossier\x12>\n" +
+	"\btimeline\x18\x02 \x03(\v2\".lienthong.engine.v1.TimelineEntryR\btimeline\"\xb2\x03\n" +
 	"\x13ListDossiersRequest\x120\n" +
 	"\x05group\x18\x01 \x01(\x0e2\x1a.lienthong.engine.v1.GroupR\x05group\x12>\n" +
 	"\bstatuses\x18\x02 \x03(\x0e2\".lienthong.engine.v1.DossierStatusR\bstatuses\x12!\n" +
@@ -991,10 +1001,11 @@ var file_lienthong_engine_v1_clerk_proto_goTypes = []any{
 	(*timestamppb.Timestamp)(nil),     // 17: google.protobuf.Timestamp
 	(*Dossier)(nil),                   // 18: lienthong.engine.v1.Dossier
 	(*DeathForm)(nil),                 // 19: lienthong.engine.v1.DeathForm
-	(Group)(0),                        // 20: lienthong.engine.v1.Group
-	(DossierStatus)(0),                // 21: lienthong.engine.v1.DossierStatus
-	(StepKind)(0),                     // 22: lienthong.engine.v1.StepKind
-	(*CertificateExtract)(nil),        // 23: lienthong.engine.v1.CertificateExtract
+	(*TimelineEntry)(nil),             // 20: lienthong.engine.v1.TimelineEntry
+	(Group)(0),                        // 21: lienthong.engine.v1.Group
+	(DossierStatus)(0),                // 22: lienthong.engine.v1.DossierStatus
+	(StepKind)(0),                     // 23: lienthong.engine.v1.StepKind
+	(*CertificateExtract)(nil),        // 24: lienthong.engine.v1.CertificateExtract
 }
 var file_lienthong_engine_v1_clerk_proto_depIdxs = []int32{
 	16, // 0: lienthong.engine.v1.SubmitBirthRequest.form:type_name -> lienthong.engine.v1.BirthForm
@@ -1005,35 +1016,36 @@ var file_lienthong_engine_v1_clerk_proto_depIdxs = []int32{
 	18, // 5: lienthong.engine.v1.SubmitDeathResponse.dossier:type_name -> lienthong.engine.v1.Dossier
 	0,  // 6: lienthong.engine.v1.GetDossierRequest.view:type_name -> lienthong.engine.v1.DossierView
 	18, // 7: lienthong.engine.v1.GetDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	20, // 8: lienthong.engine.v1.ListDossiersRequest.group:type_name -> lienthong.engine.v1.Group
-	21, // 9: lienthong.engine.v1.ListDossiersRequest.statuses:type_name -> lienthong.engine.v1.DossierStatus
-	17, // 10: lienthong.engine.v1.ListDossiersRequest.received_from:type_name -> google.protobuf.Timestamp
-	17, // 11: lienthong.engine.v1.ListDossiersRequest.received_until:type_name -> google.protobuf.Timestamp
-	18, // 12: lienthong.engine.v1.ListDossiersResponse.dossiers:type_name -> lienthong.engine.v1.Dossier
-	22, // 13: lienthong.engine.v1.SupplementDossierRequest.step:type_name -> lienthong.engine.v1.StepKind
-	15, // 14: lienthong.engine.v1.SupplementDossierRequest.fields:type_name -> lienthong.engine.v1.SupplementDossierRequest.FieldsEntry
-	18, // 15: lienthong.engine.v1.SupplementDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	18, // 16: lienthong.engine.v1.CancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	23, // 17: lienthong.engine.v1.GetExtractResponse.extract:type_name -> lienthong.engine.v1.CertificateExtract
-	1,  // 18: lienthong.engine.v1.ClerkService.SubmitBirth:input_type -> lienthong.engine.v1.SubmitBirthRequest
-	3,  // 19: lienthong.engine.v1.ClerkService.SubmitDeath:input_type -> lienthong.engine.v1.SubmitDeathRequest
-	5,  // 20: lienthong.engine.v1.ClerkService.GetDossier:input_type -> lienthong.engine.v1.GetDossierRequest
-	7,  // 21: lienthong.engine.v1.ClerkService.ListDossiers:input_type -> lienthong.engine.v1.ListDossiersRequest
-	9,  // 22: lienthong.engine.v1.ClerkService.SupplementDossier:input_type -> lienthong.engine.v1.SupplementDossierRequest
-	11, // 23: lienthong.engine.v1.ClerkService.CancelDossier:input_type -> lienthong.engine.v1.CancelDossierRequest
-	13, // 24: lienthong.engine.v1.ClerkService.GetExtract:input_type -> lienthong.engine.v1.GetExtractRequest
-	2,  // 25: lienthong.engine.v1.ClerkService.SubmitBirth:output_type -> lienthong.engine.v1.SubmitBirthResponse
-	4,  // 26: lienthong.engine.v1.ClerkService.SubmitDeath:output_type -> lienthong.engine.v1.SubmitDeathResponse
-	6,  // 27: lienthong.engine.v1.ClerkService.GetDossier:output_type -> lienthong.engine.v1.GetDossierResponse
-	8,  // 28: lienthong.engine.v1.ClerkService.ListDossiers:output_type -> lienthong.engine.v1.ListDossiersResponse
-	10, // 29: lienthong.engine.v1.ClerkService.SupplementDossier:output_type -> lienthong.engine.v1.SupplementDossierResponse
-	12, // 30: lienthong.engine.v1.ClerkService.CancelDossier:output_type -> lienthong.engine.v1.CancelDossierResponse
-	14, // 31: lienthong.engine.v1.ClerkService.GetExtract:output_type -> lienthong.engine.v1.GetExtractResponse
-	25, // [25:32] is the sub-list for method output_type
-	18, // [18:25] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	20, // 8: lienthong.engine.v1.GetDossierResponse.timeline:type_name -> lienthong.engine.v1.TimelineEntry
+	21, // 9: lienthong.engine.v1.ListDossiersRequest.group:type_name -> lienthong.engine.v1.Group
+	22, // 10: lienthong.engine.v1.ListDossiersRequest.statuses:type_name -> lienthong.engine.v1.DossierStatus
+	17, // 11: lienthong.engine.v1.ListDossiersRequest.received_from:type_name -> google.protobuf.Timestamp
+	17, // 12: lienthong.engine.v1.ListDossiersRequest.received_until:type_name -> google.protobuf.Timestamp
+	18, // 13: lienthong.engine.v1.ListDossiersResponse.dossiers:type_name -> lienthong.engine.v1.Dossier
+	23, // 14: lienthong.engine.v1.SupplementDossierRequest.step:type_name -> lienthong.engine.v1.StepKind
+	15, // 15: lienthong.engine.v1.SupplementDossierRequest.fields:type_name -> lienthong.engine.v1.SupplementDossierRequest.FieldsEntry
+	18, // 16: lienthong.engine.v1.SupplementDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	18, // 17: lienthong.engine.v1.CancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	24, // 18: lienthong.engine.v1.GetExtractResponse.extract:type_name -> lienthong.engine.v1.CertificateExtract
+	1,  // 19: lienthong.engine.v1.ClerkService.SubmitBirth:input_type -> lienthong.engine.v1.SubmitBirthRequest
+	3,  // 20: lienthong.engine.v1.ClerkService.SubmitDeath:input_type -> lienthong.engine.v1.SubmitDeathRequest
+	5,  // 21: lienthong.engine.v1.ClerkService.GetDossier:input_type -> lienthong.engine.v1.GetDossierRequest
+	7,  // 22: lienthong.engine.v1.ClerkService.ListDossiers:input_type -> lienthong.engine.v1.ListDossiersRequest
+	9,  // 23: lienthong.engine.v1.ClerkService.SupplementDossier:input_type -> lienthong.engine.v1.SupplementDossierRequest
+	11, // 24: lienthong.engine.v1.ClerkService.CancelDossier:input_type -> lienthong.engine.v1.CancelDossierRequest
+	13, // 25: lienthong.engine.v1.ClerkService.GetExtract:input_type -> lienthong.engine.v1.GetExtractRequest
+	2,  // 26: lienthong.engine.v1.ClerkService.SubmitBirth:output_type -> lienthong.engine.v1.SubmitBirthResponse
+	4,  // 27: lienthong.engine.v1.ClerkService.SubmitDeath:output_type -> lienthong.engine.v1.SubmitDeathResponse
+	6,  // 28: lienthong.engine.v1.ClerkService.GetDossier:output_type -> lienthong.engine.v1.GetDossierResponse
+	8,  // 29: lienthong.engine.v1.ClerkService.ListDossiers:output_type -> lienthong.engine.v1.ListDossiersResponse
+	10, // 30: lienthong.engine.v1.ClerkService.SupplementDossier:output_type -> lienthong.engine.v1.SupplementDossierResponse
+	12, // 31: lienthong.engine.v1.ClerkService.CancelDossier:output_type -> lienthong.engine.v1.CancelDossierResponse
+	14, // 32: lienthong.engine.v1.ClerkService.GetExtract:output_type -> lienthong.engine.v1.GetExtractResponse
+	26, // [26:33] is the sub-list for method output_type
+	19, // [19:26] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_clerk_proto_init() }
@@ -1041,6 +1053,7 @@ func file_lienthong_engine_v1_clerk_proto_init() {
 	if File_lienthong_engine_v1_clerk_proto != nil {
 		return
 	}
+	file_lienthong_engine_v1_citizen_proto_init()
 	file_lienthong_engine_v1_dossier_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

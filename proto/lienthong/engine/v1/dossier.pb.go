@@ -1316,8 +1316,10 @@ type Step struct {
 	Result           map[string]string      `protobuf:"bytes,13,rep,name=result,proto3" json:"result,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	NewAppointmentAt *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=new_appointment_at,json=newAppointmentAt,proto3" json:"new_appointment_at,omitempty"`
 	UpdatedAt        *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Since when the step has had its current status, e.g. how long it has waited for the ID number.
+	StatusSince   *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=status_since,json=statusSince,proto3" json:"status_since,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Step) Reset() {
@@ -1451,6 +1453,13 @@ func (x *Step) GetNewAppointmentAt() *timestamppb.Timestamp {
 func (x *Step) GetUpdatedAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.UpdatedAt
+	}
+	return nil
+}
+
+func (x *Step) GetStatusSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StatusSince
 	}
 	return nil
 }
@@ -1863,7 +1872,7 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\trecipient\x18\x04 \x01(\v2'.lienthong.engine.v1.AllowanceRecipientR\trecipient\x128\n" +
 	"\x06bundle\x18\x05 \x01(\x0e2 .lienthong.engine.v1.DeathBundleR\x06bundle\x129\n" +
 	"\bdelivery\x18\x06 \x01(\x0e2\x1d.lienthong.engine.v1.DeliveryR\bdelivery\x12#\n" +
-	"\rprovince_code\x18\a \x01(\tR\fprovinceCode\"\xdf\x05\n" +
+	"\rprovince_code\x18\a \x01(\tR\fprovinceCode\"\x9e\x06\n" +
 	"\x04Step\x121\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04kind\x12\x16\n" +
 	"\x06agency\x18\x02 \x01(\tR\x06agency\x127\n" +
@@ -1884,7 +1893,8 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\x06result\x18\r \x03(\v2%.lienthong.engine.v1.Step.ResultEntryR\x06result\x12H\n" +
 	"\x12new_appointment_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x10newAppointmentAt\x129\n" +
 	"\n" +
-	"updated_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x1a9\n" +
+	"updated_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12=\n" +
+	"\fstatus_since\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\vstatusSince\x1a9\n" +
 	"\vResultEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x92\a\n" +
@@ -2038,23 +2048,24 @@ var file_lienthong_engine_v1_dossier_proto_depIdxs = []int32{
 	20, // 22: lienthong.engine.v1.Step.result:type_name -> lienthong.engine.v1.Step.ResultEntry
 	21, // 23: lienthong.engine.v1.Step.new_appointment_at:type_name -> google.protobuf.Timestamp
 	21, // 24: lienthong.engine.v1.Step.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 25: lienthong.engine.v1.Dossier.group:type_name -> lienthong.engine.v1.Group
-	1,  // 26: lienthong.engine.v1.Dossier.status:type_name -> lienthong.engine.v1.DossierStatus
-	21, // 27: lienthong.engine.v1.Dossier.received_at:type_name -> google.protobuf.Timestamp
-	21, // 28: lienthong.engine.v1.Dossier.due_at:type_name -> google.protobuf.Timestamp
-	21, // 29: lienthong.engine.v1.Dossier.appointment_at:type_name -> google.protobuf.Timestamp
-	21, // 30: lienthong.engine.v1.Dossier.completed_at:type_name -> google.protobuf.Timestamp
-	17, // 31: lienthong.engine.v1.Dossier.steps:type_name -> lienthong.engine.v1.Step
-	21, // 32: lienthong.engine.v1.Dossier.synced_at:type_name -> google.protobuf.Timestamp
-	21, // 33: lienthong.engine.v1.Dossier.portal_synced_at:type_name -> google.protobuf.Timestamp
-	12, // 34: lienthong.engine.v1.Dossier.birth:type_name -> lienthong.engine.v1.BirthForm
-	16, // 35: lienthong.engine.v1.Dossier.death:type_name -> lienthong.engine.v1.DeathForm
-	21, // 36: lienthong.engine.v1.CertificateExtract.issued_at:type_name -> google.protobuf.Timestamp
-	37, // [37:37] is the sub-list for method output_type
-	37, // [37:37] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	21, // 25: lienthong.engine.v1.Step.status_since:type_name -> google.protobuf.Timestamp
+	0,  // 26: lienthong.engine.v1.Dossier.group:type_name -> lienthong.engine.v1.Group
+	1,  // 27: lienthong.engine.v1.Dossier.status:type_name -> lienthong.engine.v1.DossierStatus
+	21, // 28: lienthong.engine.v1.Dossier.received_at:type_name -> google.protobuf.Timestamp
+	21, // 29: lienthong.engine.v1.Dossier.due_at:type_name -> google.protobuf.Timestamp
+	21, // 30: lienthong.engine.v1.Dossier.appointment_at:type_name -> google.protobuf.Timestamp
+	21, // 31: lienthong.engine.v1.Dossier.completed_at:type_name -> google.protobuf.Timestamp
+	17, // 32: lienthong.engine.v1.Dossier.steps:type_name -> lienthong.engine.v1.Step
+	21, // 33: lienthong.engine.v1.Dossier.synced_at:type_name -> google.protobuf.Timestamp
+	21, // 34: lienthong.engine.v1.Dossier.portal_synced_at:type_name -> google.protobuf.Timestamp
+	12, // 35: lienthong.engine.v1.Dossier.birth:type_name -> lienthong.engine.v1.BirthForm
+	16, // 36: lienthong.engine.v1.Dossier.death:type_name -> lienthong.engine.v1.DeathForm
+	21, // 37: lienthong.engine.v1.CertificateExtract.issued_at:type_name -> google.protobuf.Timestamp
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_dossier_proto_init() }
