@@ -24,7 +24,10 @@ type Config struct {
 	DataDir   string
 	Ephemeral bool
 	// Demo fills a dev stack with past and live dossiers (dev only).
-	Demo      bool
+	Demo bool
+	// DemoLive, with Demo, also submits live dossiers and steers the mock
+	// agencies; without it only the finished history is written.
+	DemoLive  bool
 	LogLevel  string
 	LogFormat string
 
@@ -134,6 +137,7 @@ func Defaults() Config {
 		AgencyMaxDelay:           2 * time.Second,
 		SeedPeople:               12000,
 		WorkerRate:               200,
+		DemoLive:                 true,
 	}
 }
 
@@ -143,6 +147,7 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.str("data-dir", "DATA_DIR", &cfg.DataDir, "directory for the embedded server, private PostgreSQL and dev keys", false)
 	l.boolean("ephemeral", "EPHEMERAL", &cfg.Ephemeral, "keep Temporal in memory and throw the data away on exit")
 	l.boolean("demo", "DEMO", &cfg.Demo, "fill the dev stack with four weeks of past dossiers and a few live ones, once per data directory (dev only)")
+	l.boolean("demo-live", "DEMO_LIVE", &cfg.DemoLive, "with --demo, also submit live dossiers and set the mock agencies' modes; false writes the finished history only")
 	l.str("log-level", "LOG_LEVEL", &cfg.LogLevel, "debug, info, warn or error", false)
 	l.str("log-format", "LOG_FORMAT", &cfg.LogFormat, "text or json", false)
 	l.str("database-url", "DATABASE_URL", &cfg.DatabaseURL, "PostgreSQL URL for lienthong's data (also read from DATABASE_URL)", true)

@@ -43,6 +43,9 @@ type Options struct {
 	// credential of their AdminService.
 	Agencies map[string]string
 	AdminKey string
+	// HistoryOnly writes the finished history and leaves the agencies and
+	// the live set alone (dev --demo-live=false).
+	HistoryOnly bool
 
 	Logger *slog.Logger
 }
@@ -96,7 +99,7 @@ func Run(ctx context.Context, o Options) {
 			"rejected", h.ByStatus["REJECTED"], "cancelled", h.ByStatus["CANCELLED"], "late", h.Late,
 			"took", time.Since(started).Round(time.Millisecond))
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || o.HistoryOnly {
 		return
 	}
 	if err := seedLive(ctx, o, people, log); err != nil && ctx.Err() == nil {

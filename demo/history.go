@@ -192,53 +192,6 @@ func setStatus(st *dossier.Step, s dossier.StepStatus, at time.Time) {
 	}
 }
 
-// derived is the dossier status a workflow derives from its steps.
-func derived(s *dossier.Snapshot) dossier.Status {
-	if s.Status.Terminal() {
-		return s.Status
-	}
-	started := false
-	for _, st := range s.Steps {
-		if st.Status == dossier.StepNeedsSupplement {
-			return dossier.StatusNeedsSupplement
-		}
-		if st.Status != dossier.StepPending {
-			started = true
-		}
-	}
-	if started {
-		return dossier.StatusInProgress
-	}
-	return dossier.StatusReceived
-}
-
-func current(s *dossier.Snapshot) (dossier.StepKind, string) {
-	for _, st := range s.Steps {
-		if st.Status != dossier.StepPending && !st.Status.Terminal() {
-			return st.Kind, st.Agency
-		}
-	}
-	return "", ""
-}
-
-// outcome settles a finished dossier as the workflows do.
-func outcome(s *dossier.Snapshot) (dossier.Status, string) {
-	first := s.Steps[0]
-	if first.Status != dossier.StepApproved {
-		return dossier.StatusRejected, fmt.Sprintf("%s %s: %s", first.Kind, strings.ToLower(string(first.Status)), first.Reason)
-	}
-	var failed []string
-	for _, st := range s.Steps {
-		if st.Status != dossier.StepApproved {
-			failed = append(failed, fmt.Sprintf("%s %s: %s", st.Kind, strings.ToLower(string(st.Status)), st.Reason))
-		}
-	}
-	if len(failed) == 0 {
-		return dossier.StatusCompleted, ""
-	}
-	return dossier.StatusPartiallyCompleted, strings.Join(failed, "; ")
-}
-
 // play applies the plan's changes in time order to d.snap, recording each
 // version and event.
 func (g *generator) play(d *past, p *plan) {
@@ -255,8 +208,8 @@ func (g *generator) play(d *past, p *plan) {
 		if c.step != "" {
 			s.Step(c.step).UpdatedAt = c.at
 		}
-		s.Status = derived(s)
-		s.CurrentStep, s.CurrentAgency = current(s)
+		s.Status = s.DerivedStatus()
+		s.CurrentStep, s.CurrentAgency = s.Current()
 		s.Version++
 		s.At = c.at
 		v := version{version: s.Version, status: s.Status, step: c.step, at: c.at, decided: c.decided,
@@ -713,7 +666,7 @@ func (g *generator) draw(i int, birth bool, idx int, commune civil.Commune, rece
 			}
 	} else {
 		p.add(end, "", nil, func(s *dossier.Snapshot) {
-			status, reason := outcome(s)
+			status, reason := s.Settle(s.Steps[0].Kind)
 			s.Status, s.OutcomeReason, s.CompletedAt = status, reason, &end
 		}).more = func(s *dossier.Snapshot) []dossier.Event {
 			return []dossier.Event{{Kind: dossier.EventCompleted, Outcome: string(s.Status), Detail: s.OutcomeReason}}

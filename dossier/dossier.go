@@ -7,6 +7,8 @@
 package dossier
 
 import (
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -167,6 +169,63 @@ type Snapshot struct {
 	// DecidedAt is when the agency decided, for versions an agency's decision made;
 	// the read model records the lag from it.
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
+}
+
+// DerivedStatus is the status an unfinished dossier has by its steps:
+// waiting for a supplement if any step is, in progress once any step has
+// started, received before that. A finished dossier keeps its status.
+func (s *Snapshot) DerivedStatus() Status {
+	if s.Status.Terminal() {
+		return s.Status
+	}
+	started := false
+	for _, st := range s.Steps {
+		if st.Status == StepNeedsSupplement {
+			return StatusNeedsSupplement
+		}
+		if st.Status != StepPending {
+			started = true
+		}
+	}
+	if started {
+		return StatusInProgress
+	}
+	return StatusReceived
+}
+
+// Current is the first step under way and its agency, or "" when none is.
+func (s *Snapshot) Current() (StepKind, string) {
+	for _, st := range s.Steps {
+		if st.Status != StepPending && !st.Status.Terminal() {
+			return st.Kind, st.Agency
+		}
+	}
+	return "", ""
+}
+
+// Settle is how a dossier whose steps have all ended comes out: rejected
+// when its first step (the registration) was not approved, completed when
+// every step was, partially completed otherwise, with the reasons.
+func (s *Snapshot) Settle(first StepKind) (Status, string) {
+	describe := func(st *Step) string {
+		return fmt.Sprintf("%s %s: %s", st.Kind, strings.ToLower(string(st.Status)), st.Reason)
+	}
+	if f := s.Step(first); f == nil || f.Status != StepApproved {
+		if f == nil {
+			return StatusRejected, string(first) + " missing"
+		}
+		return StatusRejected, describe(f)
+	}
+	var failed []string
+	for i := range s.Steps {
+		if s.Steps[i].Status != StepApproved {
+			failed = append(failed, describe(&s.Steps[i]))
+		}
+	}
+	if len(failed) == 0 {
+		return StatusCompleted, ""
+	}
+	return StatusPartiallyCompleted, strings.Join(failed, "; ")
 }
 
 // Step returns the step of kind k, or nil.

@@ -262,8 +262,8 @@ func (m *machine) commit(ctx workflow.Context, changed dossier.StepKind, decided
 	if changed != "" {
 		m.step(changed).UpdatedAt = now
 	}
-	m.snap.Status = m.derivedStatus()
-	m.snap.CurrentStep, m.snap.CurrentAgency = m.current()
+	m.snap.Status = m.snap.DerivedStatus()
+	m.snap.CurrentStep, m.snap.CurrentAgency = m.snap.Current()
 	m.snap.Version++
 	m.snap.At = now
 	m.snap.ChangedStep = changed
@@ -272,35 +272,6 @@ func (m *machine) commit(ctx workflow.Context, changed dossier.StepKind, decided
 	m.readModelQueue = append(m.readModelQueue, snap)
 	m.portalQueue = append(m.portalQueue, snap)
 	m.upsertSearchAttributes(ctx)
-}
-
-func (m *machine) derivedStatus() dossier.Status {
-	if m.snap.Status.Terminal() {
-		return m.snap.Status
-	}
-	started := false
-	for _, st := range m.snap.Steps {
-		if st.Status == dossier.StepNeedsSupplement {
-			return dossier.StatusNeedsSupplement
-		}
-		if st.Status != dossier.StepPending {
-			started = true
-		}
-	}
-	if started {
-		return dossier.StatusInProgress
-	}
-	return dossier.StatusReceived
-}
-
-// current is the first step still open, for supervisors' filters.
-func (m *machine) current() (dossier.StepKind, string) {
-	for _, st := range m.snap.Steps {
-		if st.Status != dossier.StepPending && !st.Status.Terminal() {
-			return st.Kind, st.Agency
-		}
-	}
-	return "", ""
 }
 
 func (m *machine) copySnapshot() dossier.Snapshot {
@@ -887,20 +858,7 @@ func (m *machine) outcome() (dossier.Status, string) {
 	if m.cancelled {
 		return dossier.StatusCancelled, m.cancelReason
 	}
-	first := m.step(m.order[0])
-	if first.Status != dossier.StepApproved {
-		return dossier.StatusRejected, fmt.Sprintf("%s %s: %s", first.Kind, strings.ToLower(string(first.Status)), first.Reason)
-	}
-	var failed []string
-	for _, st := range m.snap.Steps {
-		if st.Status != dossier.StepApproved {
-			failed = append(failed, fmt.Sprintf("%s %s: %s", st.Kind, strings.ToLower(string(st.Status)), st.Reason))
-		}
-	}
-	if len(failed) == 0 {
-		return dossier.StatusCompleted, ""
-	}
-	return dossier.StatusPartiallyCompleted, strings.Join(failed, "; ")
+	return m.snap.Settle(m.order[0])
 }
 
 func mergeResult(dst, src map[string]string) map[string]string {

@@ -207,7 +207,7 @@ func demoOptions(cfg config.Config, pool *pgxpool.Pool, a devAddrs, users []api.
 	}
 	return demo.Options{
 		Pool: pool, Seed: cfg.AgencySeed, People: cfg.SeedPeople, Calendar: calendar.Default(),
-		APIAddr: a.API, ClerkTokens: clerks, Agencies: a.Agencies, AdminKey: cfg.AgencyAdminKey,
+		APIAddr: a.API, ClerkTokens: clerks, Agencies: a.Agencies, AdminKey: cfg.AgencyAdminKey, HistoryOnly: !cfg.DemoLive,
 		Logger: logger.With("component", "demo"),
 	}
 }
