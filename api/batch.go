@@ -55,6 +55,17 @@ func (ss *supervisorService) RetryBatch(ctx context.Context, req *enginev1.Retry
 	if req.GetLimit() < 0 {
 		vs = append(vs, violation("limit", "must not be negative"))
 	}
+	only := map[string]bool{}
+	if len(req.GetCodes()) > maxBatch {
+		vs = append(vs, violation("codes", "must name at most %d dossiers", maxBatch))
+	}
+	for _, c := range req.GetCodes() {
+		if checkCode(c) != nil {
+			vs = append(vs, violation("codes", "is not a dossier code"))
+			break
+		}
+		only[c] = true
+	}
 	if len(vs) > 0 {
 		return nil, invalid(vs...)
 	}
@@ -76,7 +87,7 @@ func (ss *supervisorService) RetryBatch(ctx context.Context, req *enginev1.Retry
 	}
 	limit = min(limit, maxBatch)
 	f.Limit = limit
-	if step != "" || req.GetSince() != nil {
+	if step != "" || req.GetSince() != nil || len(only) > 0 {
 		// The step and since filters apply below, after the query, which
 		// lists the longest stuck first: read as many rows as a batch may
 		// hold so older steps of other kinds do not use up the limit.
@@ -98,6 +109,10 @@ func (ss *supervisorService) RetryBatch(ctx context.Context, req *enginev1.Retry
 		if t := req.GetSince(); t != nil && o.Step.StatusSince.Before(t.AsTime()) {
 			continue
 		}
+		if len(only) > 0 && !only[o.Code] {
+			continue
+		}
+		delete(only, o.Code)
 		r := &enginev1.RetryBatchResult{Code: o.Code, Step: o.Step.Kind.Proto(), Agency: o.Step.Agency}
 		resp.Results = append(resp.Results, r)
 		if req.GetDryRun() {
@@ -124,6 +139,17 @@ func (ss *supervisorService) RetryBatch(ctx context.Context, req *enginev1.Retry
 			resp.Failed++
 			s.log.Warn("batch retry failed", "dossier_id", o.Code, "step", string(o.Step.Kind), "error", err)
 		}
+	}
+	// The named dossiers that are no longer stuck moved on by themselves.
+	for _, c := range req.GetCodes() {
+		if !only[c] {
+			continue
+		}
+		delete(only, c)
+		resp.Results = append(resp.Results, &enginev1.RetryBatchResult{
+			Code: c, Outcome: enginev1.RetryOutcome_RETRY_OUTCOME_SKIPPED, Message: "no longer stuck: it moved on by itself",
+		})
+		resp.Skipped++
 	}
 	return resp, nil
 }

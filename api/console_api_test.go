@@ -1111,6 +1111,17 @@ func TestRetryBatch(t *testing.T) {
 		resp, err = sup.RetryBatch(as(t, supHN), &enginev1.RetryBatchRequest{Reason: "x", DryRun: true, Limit: 1, Step: enginev1.StepKind_STEP_KIND_DEATH_REGISTRATION})
 		require.NoError(t, err)
 		require.Equal(t, []string{failed.Code}, codesOf(resp))
+		// Named dossiers: the ones a dry run showed. One that is not stuck
+		// (here: of another province, out of scope) is reported as skipped.
+		resp, err = sup.RetryBatch(as(t, supHN), &enginev1.RetryBatchRequest{Reason: "x", DryRun: true, Codes: []string{skipped.Code, elsewhere.Code}})
+		require.NoError(t, err)
+		byCode := results(resp)
+		require.ElementsMatch(t, []string{skipped.Code, elsewhere.Code}, codesOf(resp))
+		require.Equal(t, enginev1.RetryOutcome_RETRY_OUTCOME_WOULD_RETRY, byCode[skipped.Code].GetOutcome())
+		require.Equal(t, enginev1.RetryOutcome_RETRY_OUTCOME_SKIPPED, byCode[elsewhere.Code].GetOutcome())
+		require.Contains(t, byCode[elsewhere.Code].GetMessage(), "no longer stuck")
+		_, err = sup.RetryBatch(as(t, supHN), &enginev1.RetryBatchRequest{Reason: "x", DryRun: true, Codes: []string{""}})
+		require.Contains(t, grpcViolations(t, err), "codes")
 	})
 
 	t.Run("a run retries each dossier and counts the outcomes", func(t *testing.T) {

@@ -80,6 +80,7 @@ var viFormats = map[string]string{
 	"must be justice, police or insurance":                  "phải là Tư pháp, Công an hoặc Bảo hiểm xã hội",
 	"must be justice, police, insurance or portal":          "phải là Tư pháp, Công an, Bảo hiểm xã hội hoặc Cổng dịch vụ công",
 	"must be printable ASCII without spaces":                "chỉ gồm ký tự ASCII in được, không có dấu cách",
+	"must name at most %d dossiers":                         "tối đa %d hồ sơ",
 	"must be valid UTF-8":                                   "phải là văn bản UTF-8 hợp lệ",
 	"must name at least one item the applicant must supply": "cần nêu ít nhất một giấy tờ người nộp phải bổ sung",
 	"must name case states":                                 "cần nêu trạng thái hồ sơ",

@@ -1478,7 +1478,11 @@ type RetryBatchRequest struct {
 	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
 	DryRun bool   `protobuf:"varint,7,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	// At most this many dossiers (default 200, at most 1000).
-	Limit         int32 `protobuf:"varint,8,opt,name=limit,proto3" json:"limit,omitempty"`
+	Limit int32 `protobuf:"varint,8,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Only these dossiers, e.g. the ones a dry run listed, so the retry acts
+	// on what the supervisor saw. One that is no longer stuck is reported as
+	// skipped.
+	Codes         []string `protobuf:"bytes,9,rep,name=codes,proto3" json:"codes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1567,6 +1571,13 @@ func (x *RetryBatchRequest) GetLimit() int32 {
 		return x.Limit
 	}
 	return 0
+}
+
+func (x *RetryBatchRequest) GetCodes() []string {
+	if x != nil {
+		return x.Codes
+	}
+	return nil
 }
 
 type RetryBatchResult struct {
@@ -1988,7 +1999,7 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\abacklog\x18\x04 \x03(\v2\".lienthong.engine.v1.BacklogBucketR\abacklog\x12;\n" +
 	"\aranking\x18\x05 \x03(\v2!.lienthong.engine.v1.ProvinceRankR\aranking\x12\x12\n" +
 	"\x04open\x18\x06 \x01(\x03R\x04open\x12!\n" +
-	"\fopen_overdue\x18\a \x01(\x03R\vopenOverdue\"\xb2\x02\n" +
+	"\fopen_overdue\x18\a \x01(\x03R\vopenOverdue\"\xc8\x02\n" +
 	"\x11RetryBatchRequest\x124\n" +
 	"\x05rules\x18\x01 \x03(\x0e2\x1e.lienthong.engine.v1.StuckRuleR\x05rules\x12\x16\n" +
 	"\x06agency\x18\x02 \x01(\tR\x06agency\x121\n" +
@@ -1997,7 +2008,8 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\x05since\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x17\n" +
 	"\adry_run\x18\a \x01(\bR\x06dryRun\x12\x14\n" +
-	"\x05limit\x18\b \x01(\x05R\x05limit\"\xc8\x01\n" +
+	"\x05limit\x18\b \x01(\x05R\x05limit\x12\x14\n" +
+	"\x05codes\x18\t \x03(\tR\x05codes\"\xc8\x01\n" +
 	"\x10RetryBatchResult\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x121\n" +
 	"\x04step\x18\x02 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04step\x12\x16\n" +
