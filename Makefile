@@ -25,8 +25,31 @@ build: ## build bin/lienthong
 	go build -o $(BIN)/lienthong ./cmd/lienthong
 
 .PHONY: test
-test: ## run every test against a real PostgreSQL (DATABASE_URL, default local trust auth)
+test: ## run every test: Go (real PostgreSQL, DATABASE_URL or local trust auth), then the console in Chromium
 	go test $(GO_TEST_FLAGS) ./...
+	$(MAKE) test-browser
+
+.PHONY: test-short
+test-short: ## the fast loop: every Go test but the chaos, cluster and long end-to-end runs; no browser
+	go test -short -count=1 -timeout 5m ./...
+
+CONSOLE := console/web
+CHROMIUM ?= /usr/bin/chromium
+
+$(CONSOLE)/node_modules/.package-lock.json: $(CONSOLE)/package-lock.json
+	cd $(CONSOLE) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+
+.PHONY: console-deps
+console-deps: $(CONSOLE)/node_modules/.package-lock.json
+
+.PHONY: console
+console: console-deps ## rebuild the console's embedded assets (console/static) from console/web
+	cd $(CONSOLE) && npm run gen && npm run build
+
+.PHONY: test-browser
+test-browser: console-deps ## drive the console in Chromium against a real dev stack (needs Debian's chromium)
+	@test -x $(CHROMIUM) || (echo "browser tests need Chromium at $(CHROMIUM): apt-get install chromium" && exit 1)
+	cd $(CONSOLE) && CHROMIUM_PATH=$(CHROMIUM) npx playwright test
 
 .PHONY: tools
 tools: ## build the pinned code generators into ./bin
@@ -45,8 +68,10 @@ generate: ## regenerate protobuf, gRPC, gateway and OpenAPI code
 	cp docs/openapi/lienthong.swagger.json api/openapi.json  # go:embed cannot reach docs/
 
 .PHONY: verify
-verify: generate ## fail when generated code is stale, or gofmt or vet complain
+verify: generate console ## fail when generated code or the console's assets are stale, or gofmt or vet complain
 	@git diff --exit-code -- proto docs/openapi api/openapi.json || (echo "generated code is stale: run make generate and commit" && exit 1)
+	@git diff --exit-code -- console/static $(CONSOLE)/src/api || (echo "the console's built assets are stale: run make console and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- console/static)" || (git status --porcelain -- console/static; echo "the console build made files that are not committed: run make console and commit" && exit 1)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1)
 	go vet ./...
 

@@ -1,0 +1,22 @@
+// Every page of the console. Each role's pages declare their routes and nav
+// items in their own folder (pages/<role>/routes.tsx); this file only joins them.
+import type { NavItem, RouteDef } from './route-types';
+import * as clerk from './pages/clerk/routes';
+import * as citizen from './pages/citizen/routes';
+import * as desk from './pages/desk/routes';
+import * as supervisor from './pages/supervisor/routes';
+import * as admin from './pages/admin/routes';
+import { SignIn } from './pages/SignIn';
+import { Home } from './pages/Home';
+
+export const routes: RouteDef[] = [
+  { pattern: '/', render: () => <Home /> },
+  { pattern: '/signin', render: (_p, loc) => <SignIn next={loc.query.get('next') ?? undefined} /> },
+  ...citizen.routes,
+  ...clerk.routes,
+  ...desk.routes,
+  ...supervisor.routes,
+  ...admin.routes,
+];
+
+export const nav: NavItem[] = [...clerk.nav, ...desk.nav, ...supervisor.nav, ...admin.nav];
