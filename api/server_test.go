@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lienthong/lienthong/auth"
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
@@ -702,4 +703,35 @@ func TestOpenAPICopyIsCurrent(t *testing.T) {
 	docs, err := os.ReadFile("../docs/openapi/lienthong.swagger.json")
 	require.NoError(t, err)
 	require.Equal(t, string(docs), string(openAPI), "copy docs/openapi/lienthong.swagger.json to api/openapi.json")
+}
+
+func TestStepTimingsCountWorkingTime(t *testing.T) {
+	t.Parallel()
+	tc := temporalClient(t)
+	e := newEnv(t, tc)
+	// Sent on Friday at 16:00 and decided on Monday at 09:00: 65 hours on the
+	// clock, two in the office.
+	started := time.Date(2026, 3, 6, 16, 0, 0, 0, civil.Zone)
+	decided := time.Date(2026, 3, 9, 9, 0, 0, 0, civil.Zone)
+	seedDossier(t, e.store, dossier.GroupBirth, "00004", "001", started, func(s *dossier.Snapshot) {
+		s.Status = dossier.StatusInProgress
+		st := s.Step(dossier.StepBirthRegistration)
+		st.Status, st.StartedAt, st.DecidedAt = dossier.StepApproved, &started, &decided
+	})
+	resp, err := e.supervisor().GetStatistics(as(t, supNational), &enginev1.GetStatisticsRequest{})
+	require.NoError(t, err)
+	require.Len(t, resp.GetStepTimings(), 1)
+	st := resp.GetStepTimings()[0]
+	require.InDelta(t, 65*3600, st.GetP50Seconds(), 1e-6)
+	require.InDelta(t, 2, st.GetP50WorkingHours(), 1e-9)
+	require.InDelta(t, 2, st.GetP90WorkingHours(), 1e-9)
+}
+
+func TestPercentile(t *testing.T) {
+	t.Parallel()
+	require.Zero(t, percentile(nil, 0.5))
+	require.InDelta(t, 3, percentile([]float64{3}, 0.9), 1e-9)
+	// As PostgreSQL's percentile_cont: 1, 2, 10 -> p50 2, p90 8.4.
+	require.InDelta(t, 2, percentile([]float64{10, 1, 2}, 0.5), 1e-9)
+	require.InDelta(t, 8.4, percentile([]float64{10, 1, 2}, 0.9), 1e-9)
 }

@@ -408,6 +408,11 @@ func (ss *supervisorService) GetStatistics(ctx context.Context, req *enginev1.Ge
 		return nil, err
 	}
 	resp := &enginev1.GetStatisticsResponse{}
+	working := map[spanKey][]float64{}
+	for _, sp := range stats.Spans {
+		k := spanKey{sp.Agency, sp.Step}
+		working[k] = append(working[k], s.cal.WorkingTime(sp.Started, sp.Decided).Hours())
+	}
 	for _, c := range stats.Counts {
 		resp.Counts = append(resp.Counts, &enginev1.CountRow{
 			ProvinceCode: c.ProvinceCode, CommuneCode: c.CommuneCode,
@@ -419,9 +424,11 @@ func (ss *supervisorService) GetStatistics(ctx context.Context, req *enginev1.Ge
 		if t.Decided > 0 {
 			rate = float64(t.OnTime) / float64(t.Decided)
 		}
+		wt := working[spanKey{t.Agency, t.Step}]
 		resp.StepTimings = append(resp.StepTimings, &enginev1.StepTiming{
 			Agency: t.Agency, Step: t.Step.Proto(), Decided: t.Decided, OnTime: t.OnTime,
 			OnTimeRate: rate, P50Seconds: t.P50, P90Seconds: t.P90,
+			P50WorkingHours: percentile(wt, 0.5), P90WorkingHours: percentile(wt, 0.9),
 		})
 	}
 	for _, v := range stats.Volume {
@@ -434,6 +441,27 @@ func (ss *supervisorService) GetStatistics(ctx context.Context, req *enginev1.Ge
 	}
 	resp.Ranking = rankProvinces(stats.Provinces)
 	return resp, nil
+}
+
+type spanKey struct {
+	agency string
+	step   dossier.StepKind
+}
+
+// percentile is the p-quantile of xs by linear interpolation between the
+// nearest ranks (as PostgreSQL's percentile_cont), 0 for none.
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	pos := p * float64(len(s)-1)
+	lo := int(pos)
+	if lo+1 >= len(s) {
+		return s[lo]
+	}
+	return s[lo] + (s[lo+1]-s[lo])*(pos-float64(lo))
 }
 
 // rankProvinces ranks provinces as supervisors publish it: by the share of

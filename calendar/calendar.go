@@ -199,3 +199,43 @@ func (c *Calendar) WorkingDaysBetween(from, to time.Time) int {
 	}
 	return n
 }
+
+// WorkingTime returns how much office time lies between from and to: the
+// parts of each working day between StartOfDay and EndOfDay (08:00 to
+// 17:00). Nights, weekends and holidays do not count, so a step decided
+// on Monday morning for a file sent on Friday afternoon took hours, not
+// days. It is 0 when to is not after from.
+func (c *Calendar) WorkingTime(from, to time.Time) time.Duration {
+	if !to.After(from) {
+		return 0
+	}
+	from, to = from.In(zone), to.In(zone)
+	var total time.Duration
+	last := dateOf(to)
+	for d := dateOf(from); ; d = d.next() {
+		if c.isWorking(d) {
+			open, shut := d.midnight().Add(c.startOfDay), d.midnight().Add(c.endOfDay)
+			start, end := maxTime(open, from), minTime(shut, to)
+			if end.After(start) {
+				total += end.Sub(start)
+			}
+		}
+		if d == last {
+			return total
+		}
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

@@ -296,3 +296,28 @@ func TestCustomConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestWorkingTime(t *testing.T) {
+	t.Parallel()
+	cal := Default()
+	tests := []struct {
+		name     string
+		from, to string
+		want     time.Duration
+	}{
+		{name: "within one morning", from: "2025-03-10 10:00", to: "2025-03-10 12:00", want: 2 * time.Hour},
+		{name: "before the office opens", from: "2025-03-10 06:00", to: "2025-03-10 09:00", want: time.Hour},
+		{name: "a whole day and more", from: "2025-03-10 07:00", to: "2025-03-10 18:00", want: 9 * time.Hour},
+		{name: "overnight", from: "2025-03-10 16:00", to: "2025-03-11 09:00", want: 2 * time.Hour},
+		{name: "over a weekend", from: "2025-03-14 16:00", to: "2025-03-17 09:00", want: 2 * time.Hour},
+		{name: "a weekend alone", from: "2025-03-15 09:00", to: "2025-03-16 17:00", want: 0},
+		{name: "over the Hùng Kings holiday 2026", from: "2026-04-24 10:00", to: "2026-04-29 12:00", want: 20 * time.Hour},
+		{name: "to before from", from: "2025-03-10 12:00", to: "2025-03-10 10:00", want: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, cal.WorkingTime(at(t, tt.from), at(t, tt.to)))
+		})
+	}
+}

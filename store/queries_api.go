@@ -309,7 +309,20 @@ type Statistics struct {
 	Volume    []DailyVolume
 	Backlog   []BacklogBucket
 	Provinces []ProvinceRow
+	// Spans are the newest decided steps (at most maxSpans), for the
+	// working-time percentiles the API counts with the calendar.
+	Spans []StepSpan
 }
+
+// StepSpan is one decided step: who, which, and from when to when.
+type StepSpan struct {
+	Agency           string
+	Step             dossier.StepKind
+	Started, Decided time.Time
+}
+
+// maxSpans bounds how many decided steps the working-time figures read.
+const maxSpans = 50000
 
 // backlogBuckets are the ages a supervisor reads a backlog by.
 var backlogBuckets = []BacklogBucket{
@@ -429,7 +442,25 @@ func (s *Store) Statistics(ctx context.Context, f StatsFilter) (Statistics, erro
 		err := row.Scan(&p.ProvinceCode, &p.Received, &p.Finished, &p.OnTime)
 		return p, err
 	})
-	return out, translate(err, "ranking provinces")
+	if err != nil {
+		return out, translate(err, "ranking provinces")
+	}
+
+	rows, err = s.pool.Query(ctx, `SELECT s.agency, s.step, s.started_at, s.decided_at
+		FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
+		WHERE s.decided_at IS NOT NULL AND s.started_at IS NOT NULL AND `+where+`
+		ORDER BY s.decided_at DESC LIMIT $4`, append(args, maxSpans)...)
+	if err != nil {
+		return out, translate(err, "reading step spans")
+	}
+	out.Spans, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (StepSpan, error) {
+		var sp StepSpan
+		var step string
+		err := row.Scan(&sp.Agency, &step, &sp.Started, &sp.Decided)
+		sp.Step = dossier.StepKind(step)
+		return sp, err
+	})
+	return out, translate(err, "reading step spans")
 }
 
 // Snapshots returns the read model of the named dossiers, by code; unknown

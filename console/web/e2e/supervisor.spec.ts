@@ -134,7 +134,7 @@ test('supervisor: dossiers stuck by a Police outage, batch-retried after it, com
       for await (const c of s) chunks.push(c as Buffer);
       return Buffer.concat(chunks).toString('utf8');
     });
-    expect(csv.replace(/^\uFEFF/, '').split('\r\n')[0]).toBe('Cơ quan,Bước,Đã giải quyết,Đúng hạn,Tỷ lệ đúng hạn,Trung vị (giờ),Phân vị 90 (giờ)');
+    expect(csv.replace(/^\uFEFF/, '').split('\r\n')[0]).toBe('Cơ quan,Bước,Đã giải quyết,Đúng hạn,Tỷ lệ đúng hạn,Trung vị (giờ làm việc),Phân vị 90 (giờ làm việc)');
   } finally {
     if (!ended) await outage(admin, 'police', 0, 'e2e: dọn dẹp');
     await admin.context().close();

@@ -1226,8 +1226,17 @@ export interface components {
             onTimeRate?: number;
             /** Format: double */
             p50Seconds?: number;
+            /**
+             * Format: double
+             * @description The median and 90th percentile of the office time each decision took:
+             *     working hours only (08:00 to 17:00 on working days), over the newest
+             *     50,000 decisions in scope.
+             */
+            p50WorkingHours?: number;
             /** Format: double */
             p90Seconds?: number;
+            /** Format: double */
+            p90WorkingHours?: number;
             step?: components["schemas"]["v1StepKind"];
         };
         v1StuckCase: {

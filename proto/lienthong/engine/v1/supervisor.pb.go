@@ -1058,16 +1058,21 @@ func (x *CountRow) GetCount() int64 {
 }
 
 type StepTiming struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Agency        string                 `protobuf:"bytes,1,opt,name=agency,proto3" json:"agency,omitempty"`
-	Step          StepKind               `protobuf:"varint,2,opt,name=step,proto3,enum=lienthong.engine.v1.StepKind" json:"step,omitempty"`
-	Decided       int64                  `protobuf:"varint,3,opt,name=decided,proto3" json:"decided,omitempty"`
-	OnTime        int64                  `protobuf:"varint,4,opt,name=on_time,json=onTime,proto3" json:"on_time,omitempty"`
-	OnTimeRate    float64                `protobuf:"fixed64,5,opt,name=on_time_rate,json=onTimeRate,proto3" json:"on_time_rate,omitempty"`
-	P50Seconds    float64                `protobuf:"fixed64,6,opt,name=p50_seconds,json=p50Seconds,proto3" json:"p50_seconds,omitempty"`
-	P90Seconds    float64                `protobuf:"fixed64,7,opt,name=p90_seconds,json=p90Seconds,proto3" json:"p90_seconds,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Agency     string                 `protobuf:"bytes,1,opt,name=agency,proto3" json:"agency,omitempty"`
+	Step       StepKind               `protobuf:"varint,2,opt,name=step,proto3,enum=lienthong.engine.v1.StepKind" json:"step,omitempty"`
+	Decided    int64                  `protobuf:"varint,3,opt,name=decided,proto3" json:"decided,omitempty"`
+	OnTime     int64                  `protobuf:"varint,4,opt,name=on_time,json=onTime,proto3" json:"on_time,omitempty"`
+	OnTimeRate float64                `protobuf:"fixed64,5,opt,name=on_time_rate,json=onTimeRate,proto3" json:"on_time_rate,omitempty"`
+	P50Seconds float64                `protobuf:"fixed64,6,opt,name=p50_seconds,json=p50Seconds,proto3" json:"p50_seconds,omitempty"`
+	P90Seconds float64                `protobuf:"fixed64,7,opt,name=p90_seconds,json=p90Seconds,proto3" json:"p90_seconds,omitempty"`
+	// The median and 90th percentile of the office time each decision took:
+	// working hours only (08:00 to 17:00 on working days), over the newest
+	// 50,000 decisions in scope.
+	P50WorkingHours float64 `protobuf:"fixed64,8,opt,name=p50_working_hours,json=p50WorkingHours,proto3" json:"p50_working_hours,omitempty"`
+	P90WorkingHours float64 `protobuf:"fixed64,9,opt,name=p90_working_hours,json=p90WorkingHours,proto3" json:"p90_working_hours,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *StepTiming) Reset() {
@@ -1145,6 +1150,20 @@ func (x *StepTiming) GetP50Seconds() float64 {
 func (x *StepTiming) GetP90Seconds() float64 {
 	if x != nil {
 		return x.P90Seconds
+	}
+	return 0
+}
+
+func (x *StepTiming) GetP50WorkingHours() float64 {
+	if x != nil {
+		return x.P50WorkingHours
+	}
+	return 0
+}
+
+func (x *StepTiming) GetP90WorkingHours() float64 {
+	if x != nil {
+		return x.P90WorkingHours
 	}
 	return 0
 }
@@ -1962,7 +1981,7 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\fcommune_code\x18\x02 \x01(\tR\vcommuneCode\x120\n" +
 	"\x05group\x18\x03 \x01(\x0e2\x1a.lienthong.engine.v1.GroupR\x05group\x12:\n" +
 	"\x06status\x18\x04 \x01(\x0e2\".lienthong.engine.v1.DossierStatusR\x06status\x12\x14\n" +
-	"\x05count\x18\x05 \x01(\x03R\x05count\"\xee\x01\n" +
+	"\x05count\x18\x05 \x01(\x03R\x05count\"\xc6\x02\n" +
 	"\n" +
 	"StepTiming\x12\x16\n" +
 	"\x06agency\x18\x01 \x01(\tR\x06agency\x121\n" +
@@ -1974,7 +1993,9 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\vp50_seconds\x18\x06 \x01(\x01R\n" +
 	"p50Seconds\x12\x1f\n" +
 	"\vp90_seconds\x18\a \x01(\x01R\n" +
-	"p90Seconds\"g\n" +
+	"p90Seconds\x12*\n" +
+	"\x11p50_working_hours\x18\b \x01(\x01R\x0fp50WorkingHours\x12*\n" +
+	"\x11p90_working_hours\x18\t \x01(\x01R\x0fp90WorkingHours\"g\n" +
 	"\vDailyVolume\x12\x10\n" +
 	"\x03day\x18\x01 \x01(\tR\x03day\x120\n" +
 	"\x05group\x18\x02 \x01(\x0e2\x1a.lienthong.engine.v1.GroupR\x05group\x12\x14\n" +

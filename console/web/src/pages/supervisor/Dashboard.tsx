@@ -79,7 +79,7 @@ export function Dashboard() {
 
   const num = useMemo(() => new Intl.NumberFormat(lang === 'en' ? 'en-GB' : 'vi-VN'), [lang]);
   const pct = (v: number) => `${(v * 100).toLocaleString(lang === 'en' ? 'en-GB' : 'vi-VN', { maximumFractionDigits: 1 })}%`;
-  const hrs = (sec: number) => Math.round((sec / 3600) * 10) / 10;
+  const hrs = (h: number) => Math.round(h * 10) / 10; // working hours, to one decimal
   const stepName = (agency: string | undefined, step: string | undefined) =>
     `${label(t, 'agency', agency)} · ${label(t, 'step', step)}`;
 
@@ -120,7 +120,7 @@ export function Dashboard() {
   const backlogTotal = backlog.reduce((a, b) => a + n(b.count), 0);
   const backlogOverdue = backlog.reduce((a, b) => a + n(b.overdue), 0);
   const lowest = [...d.timings].sort((a, b) => (a.onTimeRate ?? 0) - (b.onTimeRate ?? 0))[0];
-  const slowest = [...d.timings].sort((a, b) => (b.p90Seconds ?? 0) - (a.p90Seconds ?? 0))[0];
+  const slowest = [...d.timings].sort((a, b) => (b.p90WorkingHours ?? 0) - (a.p90WorkingHours ?? 0))[0];
 
   return (
     <section>
@@ -261,12 +261,12 @@ export function Dashboard() {
           summary={fmt(s.timingByStepSummary, {
             n: d.timings.length,
             slow: slowest ? stepName(slowest.agency, slowest.step) : t.none,
-            hours: slowest ? hrs(slowest.p90Seconds ?? 0) : 0,
+            hours: slowest ? hrs(slowest.p90WorkingHours ?? 0) : 0,
           })}
           labels={d.timings.map((x) => label(t, 'step', x.step))}
           series={[
-            { label: s.colP50s, data: d.timings.map((x) => hrs(x.p50Seconds ?? 0)) },
-            { label: s.colP90s, data: d.timings.map((x) => hrs(x.p90Seconds ?? 0)) },
+            { label: s.colP50s, data: d.timings.map((x) => hrs(x.p50WorkingHours ?? 0)) },
+            { label: s.colP90s, data: d.timings.map((x) => hrs(x.p90WorkingHours ?? 0)) },
           ]}
         />
         <ChartFigure
@@ -296,8 +296,8 @@ export function Dashboard() {
               n(x.decided),
               n(x.onTime),
               (x.onTimeRate ?? 0).toFixed(4),
-              hrs(x.p50Seconds ?? 0),
-              hrs(x.p90Seconds ?? 0),
+              hrs(x.p50WorkingHours ?? 0),
+              hrs(x.p90WorkingHours ?? 0),
             ])
           }
         />
@@ -323,8 +323,8 @@ export function Dashboard() {
                 <td class="num">{num.format(n(x.decided))}</td>
                 <td class="num">{num.format(n(x.onTime))}</td>
                 <td class="num">{pct(x.onTimeRate ?? 0)}</td>
-                <td class="num">{hrs(x.p50Seconds ?? 0)}</td>
-                <td class="num">{hrs(x.p90Seconds ?? 0)}</td>
+                <td class="num">{hrs(x.p50WorkingHours ?? 0)}</td>
+                <td class="num">{hrs(x.p90WorkingHours ?? 0)}</td>
               </tr>
             ))}
           </tbody>
