@@ -78,6 +78,16 @@ type Config struct {
 
 	// CodecKey encrypts Temporal payloads (AES-256-GCM): 32 bytes, base64.
 	CodecKey string
+	// CodecOldKeys are earlier codec keys, comma-separated base64, kept after
+	// a rotation so running dossiers' histories still decrypt. They never
+	// encrypt.
+	CodecOldKeys string
+	// CodecEndpoint serves Temporal's codec protocol on the API's HTTP
+	// address, so the Web UI shows histories decrypted to supervisors.
+	CodecEndpoint bool
+	// CodecCORSOrigins are the Web UI origins allowed to call the codec
+	// endpoint from a browser, comma-separated.
+	CodecCORSOrigins string
 	// TokenKey signs API tokens (HMAC-SHA256), at least 32 bytes.
 	TokenKey string
 
@@ -132,6 +142,7 @@ func Defaults() Config {
 		AgencyMaxDelay:           2 * time.Second,
 		SeedPeople:               12000,
 		WorkerRate:               200,
+		CodecEndpoint:            true,
 	}
 }
 
@@ -172,6 +183,9 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.duration("agency-max-delay", "AGENCY_MAX_DELAY", &cfg.AgencyMaxDelay, "longest auto decision delay")
 	l.integer("seed-people", "SEED_PEOPLE", &cfg.SeedPeople, "people in the seeded population (at least 10000)")
 	l.str("codec-key", "CODEC_KEY", &cfg.CodecKey, "base64 of 32 bytes: AES-256-GCM key for Temporal payloads", true)
+	l.str("codec-old-keys", "CODEC_OLD_KEYS", &cfg.CodecOldKeys, "comma-separated base64 keys retired by a rotation: they decrypt, never encrypt", true)
+	l.boolean("codec-endpoint", "CODEC_ENDPOINT", &cfg.CodecEndpoint, "serve the codec endpoint (/codec/decode, /codec/encode) on the API's HTTP address")
+	l.str("codec-cors-origins", "CODEC_CORS_ORIGINS", &cfg.CodecCORSOrigins, "comma-separated Web UI origins allowed to call the codec endpoint, e.g. https://temporal.example.gov.vn", false)
 	l.str("token-key", "TOKEN_KEY", &cfg.TokenKey, "base64 of at least 32 bytes: HMAC key signing API tokens", true)
 	l.float("worker-rate", "WORKER_RATE", &cfg.WorkerRate, "calls per second allowed to each agency's task queue")
 	return l
@@ -339,6 +353,19 @@ func (c *Config) Validate() error {
 			bad("codec-key", "expected base64 of exactly 32 bytes")
 		}
 	}
+	for i, k := range splitList(c.CodecOldKeys) {
+		if b, err := base64.StdEncoding.DecodeString(k); err != nil || len(b) != 32 {
+			bad("codec-old-keys", "key %d: expected base64 of exactly 32 bytes", i+1)
+		}
+	}
+	if c.CodecOldKeys != "" && c.CodecKey == "" {
+		bad("codec-old-keys", "needs --codec-key, the key that encrypts")
+	}
+	for _, o := range splitList(c.CodecCORSOrigins) {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("codec-cors-origins", "got %q, expected an origin such as https://temporal.example.gov.vn", o)
+		}
+	}
 	if c.TokenKey != "" {
 		if k, err := base64.StdEncoding.DecodeString(c.TokenKey); err != nil || len(k) < 32 {
 			bad("token-key", "expected base64 of at least 32 bytes")
@@ -374,6 +401,36 @@ func (c *Config) RequireSecrets() error {
 func (c *Config) CodecKeyBytes() []byte {
 	k, _ := base64.StdEncoding.DecodeString(c.CodecKey)
 	return k
+}
+
+// CodecKeys decodes the validated codec keys, the encrypting one first.
+func (c *Config) CodecKeys() [][]byte {
+	keys := [][]byte{c.CodecKeyBytes()}
+	for _, k := range splitList(c.CodecOldKeys) {
+		b, _ := base64.StdEncoding.DecodeString(k)
+		keys = append(keys, b)
+	}
+	return keys
+}
+
+// CORSOrigins lists the validated codec endpoint origins.
+func (c *Config) CORSOrigins() []string {
+	out := splitList(c.CodecCORSOrigins)
+	for i, o := range out {
+		out[i] = strings.TrimSuffix(o, "/")
+	}
+	return out
+}
+
+// splitList splits a comma-separated setting, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // TokenKeyBytes decodes the validated token key.

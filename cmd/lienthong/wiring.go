@@ -30,9 +30,9 @@ import (
 // newTemporalClient dials Temporal with the payload codec, retrying while the
 // frontend comes up.
 func newTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
-	codec, err := payloadcodec.New(cfg.CodecKeyBytes())
+	codec, err := newCodec(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("--codec-key: %w", err)
+		return nil, err
 	}
 	opts := client.Options{
 		HostPort:      cfg.TemporalAddress,
@@ -51,6 +51,16 @@ func newTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logg
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// newCodec is the payload codec of the configured keys: --codec-key
+// encrypts, --codec-old-keys still decrypt.
+func newCodec(cfg config.Config) (*payloadcodec.Codec, error) {
+	codec, err := payloadcodec.New(cfg.CodecKeys()...)
+	if err != nil {
+		return nil, fmt.Errorf("--codec-key, --codec-old-keys: %w", err)
+	}
+	return codec, nil
 }
 
 // apiKey sends the engine's credential on every agency call.
