@@ -78,6 +78,8 @@ type Options struct {
 	// Agencies are the agencies' services, for the desk, extracts and
 	// operations; a dev stack may give them later with UseAgencies.
 	Agencies *AgencyClients
+	// Codec, when set, serves the codec endpoint at CodecPath.
+	Codec *CodecOptions
 }
 
 // Intervals of the background loops.
@@ -224,6 +226,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
+	if opts.Codec != nil {
+		mux.Handle(CodecPath+"/", s.codecHandler(*opts.Codec))
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

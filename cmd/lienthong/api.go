@@ -41,7 +41,16 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeDesk()
+	var codec *api.CodecOptions
+	if cfg.CodecEndpoint {
+		c, err := newCodec(cfg)
+		if err != nil {
+			return err
+		}
+		codec = &api.CodecOptions{Codec: c, Namespace: cfg.TemporalNamespace, Origins: cfg.CORSOrigins()}
+	}
 	srv, err := api.New(ctx, api.Options{
+		Codec:         codec,
 		Agencies:      &desk,
 		SecureCookies: true,
 		Store:         store.New(pool),

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,6 +89,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	ts, err := temporalserver.Start(temporalserver.Options{
 		IP: cfg.ListenIP, Port: cfg.TemporalPort, UIPort: cfg.TemporalUIPort,
 		SQLiteFile: sqliteFile, Logger: quietLogger(cfg).With("component", "temporal"),
+		UICodecEndpoint: devCodecEndpoint(cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("%w (is another lienthong or Temporal already using port %d? set --temporal-port)", err, cfg.TemporalPort)
@@ -113,12 +115,16 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	if err != nil {
 		return err
 	}
+	codec, err := devCodec(cfg, ts.UIAddress())
+	if err != nil {
+		return err
+	}
 	reg := newRegistry()
 	st := store.New(pool)
 	apiSrv, err := api.New(ctx, api.Options{
 		Store: st, Temporal: tc, Calendar: calendar.Default(), TokenKey: cfg.TokenKeyBytes(),
 		GRPCAddr: cfg.APIGRPCAddr, HTTPAddr: cfg.APIHTTPAddr, Logger: logger.With("component", "api"),
-		Registry: reg, DevSamples: samples, DemoUsers: users,
+		Registry: reg, DevSamples: samples, DemoUsers: users, Codec: codec,
 	})
 	if err != nil {
 		return err
@@ -185,6 +191,39 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 		return nil
 	}
 	return err
+}
+
+// devCodecEndpoint is the codec endpoint the embedded Web UI's browser
+// calls: the API's HTTP address, known before the API listens unless its
+// port is chosen at random (tests), when the UI goes without.
+func devCodecEndpoint(cfg config.Config) string {
+	host, port, err := net.SplitHostPort(cfg.APIHTTPAddr)
+	if !cfg.CodecEndpoint || err != nil || port == "0" {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + api.CodecPath
+}
+
+// devCodec serves the codec endpoint under dev. The embedded UI has no
+// sign-in, so it cannot send a token: the endpoint lets the UI's own origin
+// decode without one, and only while everything listens on loopback, where
+// only this machine's user reaches it. Each such decode is still audited.
+func devCodec(cfg config.Config, uiOrigin string) (*api.CodecOptions, error) {
+	if !cfg.CodecEndpoint {
+		return nil, nil
+	}
+	codec, err := newCodec(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts := &api.CodecOptions{Codec: codec, Namespace: cfg.TemporalNamespace, Origins: cfg.CORSOrigins()}
+	if ip := net.ParseIP(cfg.ListenIP); uiOrigin != "" && ip != nil && ip.IsLoopback() {
+		opts.DevUIOrigin = uiOrigin
+	}
+	return opts, nil
 }
 
 // devAddrs are where a running dev stack answers.
@@ -326,6 +365,9 @@ func printReady(w io.Writer, cfg config.Config, a devAddrs) {
 		line("Agency "+n, a.Agencies[n]+"   (API key "+cfg.AgencyAPIKey+", admin key "+cfg.AgencyAdminKey+")")
 	}
 	line("PostgreSQL", a.Database+"   ("+a.DatabaseNote+")")
+	if cfg.CodecEndpoint {
+		line("Codec endpoint", "http://"+a.HTTP+api.CodecPath+"/decode   (admin or supervisor token; the Web UI uses it)")
+	}
 	line("Health / metrics", "http://"+a.HTTP+"/readyz   http://"+a.HTTP+"/metrics")
 	line("Data directory", cfg.DataDir)
 	b.WriteString("\nDemo tokens (24 h):\n")
