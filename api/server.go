@@ -382,6 +382,36 @@ func (s *Server) refreshGauges(ctx context.Context) {
 	} else if ctx.Err() == nil {
 		s.log.Warn("refreshing stuck gauge", "error", err)
 	}
+	for _, r := range stuckRuleLabels {
+		f := defaultStuckFilter(now)
+		f.Rules = r.rules
+		if n, err := s.store.CountStuckSteps(ctx, f); err == nil {
+			s.metrics.stuckBy.WithLabelValues(r.label).Set(float64(n))
+		} else if ctx.Err() == nil {
+			s.log.Warn("refreshing stuck gauge", "rule", r.label, "error", err)
+		}
+	}
+	if counts, err := s.store.CountByGroupStatus(ctx); err == nil {
+		// Reset first, so a status no dossier holds any more reads 0, not its last count.
+		s.metrics.dossiers.Reset()
+		for _, c := range counts {
+			s.metrics.dossiers.WithLabelValues(string(c.Group), string(c.Status)).Set(float64(c.Count))
+		}
+	} else if ctx.Err() == nil {
+		s.log.Warn("refreshing dossier gauge", "error", err)
+	}
+}
+
+// stuckRuleLabels are the stuck rules, one gauge series each.
+var stuckRuleLabels = []struct {
+	label string
+	rules store.StuckRules
+}{
+	{"overdue", store.StuckRules{Overdue: true}},
+	{"idle", store.StuckRules{Idle: true}},
+	{"retries_failing", store.StuckRules{RetriesFailing: true}},
+	{"late_id_number", store.StuckRules{LateIDNumber: true}},
+	{"awaiting_supplement", store.StuckRules{AwaitingSupplement: true}},
 }
 
 // workerSeen is how recently a worker must have polled for the API to be ready.

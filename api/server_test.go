@@ -703,3 +703,17 @@ func TestOpenAPICopyIsCurrent(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(docs), string(openAPI), "copy docs/openapi/lienthong.swagger.json to api/openapi.json")
 }
+
+func TestReadModelGauges(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, temporalClient(t))
+	_, err := e.clerk().SubmitBirth(as(t, clerkA), validBirth(time.Now(), "gauges-1"))
+	require.NoError(t, err)
+	e.srv.refreshGauges(context.Background())
+
+	metrics := httpGet(t, e.base+"/metrics")
+	require.Regexp(t, `(?m)^lienthong_dossiers\{group="birth",status="[A-Z_]+"\} 1$`, metrics)
+	for _, r := range stuckRuleLabels {
+		require.Regexp(t, `(?m)^lienthong_steps_stuck_by_rule\{rule="`+r.label+`"\} \d+$`, metrics)
+	}
+}

@@ -199,3 +199,27 @@ func (c *Calendar) WorkingDaysBetween(from, to time.Time) int {
 	}
 	return n
 }
+
+// WorkingTime is how much of [from, to) falls in office hours (StartOfDay to
+// EndOfDay, 08:00 to 17:00 by default) of working days: how long a step
+// really took an agency, not counting nights, weekends and holidays. It is 0
+// when to is not after from.
+func (c *Calendar) WorkingTime(from, to time.Time) time.Duration {
+	var total time.Duration
+	for d := dateOf(from); !d.midnight().After(to); d = d.next() {
+		if !c.isWorking(d) {
+			continue
+		}
+		open, shut := d.midnight().Add(c.startOfDay), d.midnight().Add(c.endOfDay)
+		if from.After(open) {
+			open = from
+		}
+		if to.Before(shut) {
+			shut = to
+		}
+		if shut.After(open) {
+			total += shut.Sub(open)
+		}
+	}
+	return total
+}

@@ -296,3 +296,26 @@ func TestCustomConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestWorkingTime(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	for _, tc := range []struct {
+		name     string
+		from, to string
+		want     time.Duration
+	}{
+		{"within one morning", "2025-03-04 09:00", "2025-03-04 11:30", 150 * time.Minute},
+		{"before opening counts from 08:00", "2025-03-04 06:00", "2025-03-04 09:00", time.Hour},
+		{"the night does not count", "2025-03-04 16:00", "2025-03-05 09:00", 2 * time.Hour},
+		{"a weekend does not count", "2025-03-07 16:00", "2025-03-10 09:00", 2 * time.Hour},
+		{"a whole working day is nine hours", "2025-03-04 00:00", "2025-03-05 00:00", 9 * time.Hour},
+		{"Reunification and Labour Day are holidays", "2025-04-29 17:00", "2025-05-05 08:00", 0},
+		{"backwards is zero", "2025-03-04 11:00", "2025-03-04 09:00", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, c.WorkingTime(at(t, tc.from), at(t, tc.to)))
+		})
+	}
+}
