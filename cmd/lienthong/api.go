@@ -26,7 +26,8 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	tc, err := newTemporalClient(ctx, cfg, logger)
+	reg := newRegistry()
+	tc, err := newTemporalClient(ctx, cfg, logger, reg)
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func runAPI(ctx context.Context, args []string) error {
 		GRPCAddr:      cfg.APIGRPCAddr,
 		HTTPAddr:      cfg.APIHTTPAddr,
 		Logger:        logger.With("component", "api"),
-		Registry:      newRegistry(),
+		Registry:      reg,
 	})
 	if err != nil {
 		return err

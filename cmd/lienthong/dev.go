@@ -101,7 +101,10 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	}
 
 	// The API listens first, so agencies have somewhere to push to.
-	tc, err := newTemporalClient(ctx, cfg, logger)
+	// One registry for the whole process: the SDK's series and lienthong's
+	// come out of the API's /metrics together.
+	reg := newRegistry()
+	tc, err := newTemporalClient(ctx, cfg, logger, reg)
 	if err != nil {
 		return err
 	}
@@ -119,7 +122,6 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	if err != nil {
 		return err
 	}
-	reg := newRegistry()
 	st := store.New(pool)
 	apiSrv, err := api.New(ctx, api.Options{
 		Store: st, Temporal: tc, Calendar: calendar.Default(), TokenKey: cfg.TokenKeyBytes(),

@@ -120,7 +120,7 @@ func startStack(t *testing.T, opts devOptions) *stack {
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	s.pool = pool
-	s.temporal, err = newTemporalClient(context.Background(), s.cfg, newLogger(s.cfg))
+	s.temporal, err = newTemporalClient(context.Background(), s.cfg, newLogger(s.cfg), nil)
 	require.NoError(t, err)
 	t.Cleanup(s.temporal.Close)
 	conn, err := grpc.NewClient(addrs.API, grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -214,12 +214,14 @@ func TestEndToEnd(t *testing.T) {
 	s := startStack(t, devOptions{})
 	ctx := context.Background()
 	now := time.Now()
+	var birthCode string
 
 	t.Run("birth", func(t *testing.T) {
 		req := s.forms.Birth(3, now, "e2e-birth-1")
 		sub, err := s.clerk.SubmitBirth(ctx, req)
 		require.NoError(t, err)
 		require.NotEmpty(t, sub.GetCode())
+		birthCode = sub.GetCode()
 		d := s.waitTerminal(t, sub.GetCode(), 90*time.Second)
 		require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_COMPLETED, d.GetStatus(), d.GetOutcomeReason())
 		results := map[enginev1.StepKind]map[string]string{}
@@ -260,6 +262,9 @@ func TestEndToEnd(t *testing.T) {
 		s.checkConsistent(t, sub.GetCode())
 		s.record(t, "death-three-procedures", sub.GetCode())
 	})
+
+	t.Run("metrics after the work", func(t *testing.T) { s.checkMetrics(t) })
+	t.Run("the codec endpoint decodes the birth's history", func(t *testing.T) { s.checkCodec(t, birthCode) })
 }
 
 // TestWorkerKilledMidDossier stops the worker while dossiers are in flight,

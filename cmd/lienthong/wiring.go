@@ -28,8 +28,10 @@ import (
 )
 
 // newTemporalClient dials Temporal with the payload codec, retrying while the
-// frontend comes up.
-func newTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
+// frontend comes up. With a registry, the SDK's metrics (its own requests,
+// and those of every worker built on this client) are exported there, beside
+// lienthong's.
+func newTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logger, reg prometheus.Registerer) (client.Client, error) {
 	codec, err := newCodec(cfg)
 	if err != nil {
 		return nil, err
@@ -39,6 +41,11 @@ func newTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logg
 		Namespace:     cfg.TemporalNamespace,
 		DataConverter: codec.DataConverter(),
 		Logger:        sdklog.NewStructuredLogger(logger.With("component", "temporal-client")),
+	}
+	if reg != nil {
+		if opts.MetricsHandler, err = sdkMetrics(reg, logger); err != nil {
+			return nil, err
+		}
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {

@@ -34,7 +34,8 @@ func runWorker(ctx context.Context, args []string) error {
 	if err := temporalserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
 		return err
 	}
-	tc, err := newTemporalClient(ctx, cfg, logger)
+	reg := newRegistry()
+	tc, err := newTemporalClient(ctx, cfg, logger, reg)
 	if err != nil {
 		return err
 	}
@@ -45,7 +46,6 @@ func runWorker(ctx context.Context, args []string) error {
 	}
 	defer closeAgencies()
 
-	reg := newRegistry()
 	acts := &activities.Activities{Store: store.New(pool), Agencies: agencies, Logger: logger, Metrics: activities.NewMetrics(reg)}
 	ws := newWorkers(tc, acts, cfg.WorkerRate)
 	if err := startWorkers(ws); err != nil {
