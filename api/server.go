@@ -37,6 +37,7 @@ import (
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/calendar"
 	"github.com/lienthong/lienthong/console"
+	"github.com/lienthong/lienthong/dossier"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/workflows"
@@ -392,14 +393,24 @@ func (s *Server) refreshGauges(ctx context.Context) {
 		}
 	}
 	if counts, err := s.store.CountByGroupStatus(ctx); err == nil {
-		// Reset first, so a status no dossier holds any more reads 0, not its last count.
-		s.metrics.dossiers.Reset()
+		// Every group and status reads 0 until counted, so a status no
+		// dossier holds any more drops to 0 and dashboards always have a series.
+		for _, g := range []dossier.Group{dossier.GroupBirth, dossier.GroupDeath} {
+			for _, st := range allStatuses {
+				s.metrics.dossiers.WithLabelValues(string(g), string(st)).Set(0)
+			}
+		}
 		for _, c := range counts {
 			s.metrics.dossiers.WithLabelValues(string(c.Group), string(c.Status)).Set(float64(c.Count))
 		}
 	} else if ctx.Err() == nil {
 		s.log.Warn("refreshing dossier gauge", "error", err)
 	}
+}
+
+var allStatuses = []dossier.Status{
+	dossier.StatusReceived, dossier.StatusInProgress, dossier.StatusNeedsSupplement, dossier.StatusCompleted,
+	dossier.StatusPartiallyCompleted, dossier.StatusRejected, dossier.StatusCancelled,
 }
 
 // stuckRuleLabels are the stuck rules, one gauge series each.

@@ -712,7 +712,8 @@ func TestReadModelGauges(t *testing.T) {
 	e.srv.refreshGauges(context.Background())
 
 	metrics := httpGet(t, e.base+"/metrics")
-	require.Regexp(t, `(?m)^lienthong_dossiers\{group="birth",status="[A-Z_]+"\} 1$`, metrics)
+	require.Regexp(t, `(?m)^lienthong_dossiers\{group="birth",status="RECEIVED"\} 1$`, metrics)
+	require.Regexp(t, `(?m)^lienthong_dossiers\{group="death",status="COMPLETED"\} 0$`, metrics, "every status has a series")
 	for _, r := range stuckRuleLabels {
 		require.Regexp(t, `(?m)^lienthong_steps_stuck_by_rule\{rule="`+r.label+`"\} \d+$`, metrics)
 	}
