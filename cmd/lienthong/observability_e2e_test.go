@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/lienthong/lienthong/api"
+	"github.com/lienthong/lienthong/deploy/monitoring"
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/workflows"
 )
@@ -91,9 +92,15 @@ func (s *stack) checkMetrics(t *testing.T) {
 	require.Positive(t, n, "Justice's decisions are timed")
 	calls, _ := total(m["lienthong_api_requests_total"], nil)
 	require.Positive(t, calls)
-	// The read-model gauges refresh every 30 s; at start-up they hold the
-	// empty read model (api's TestReadModelGauges checks their values).
 	require.Contains(t, m, "lienthong_steps_stuck_by_rule")
+	require.Contains(t, m, "lienthong_dossiers")
+
+	// Every metric the dashboard and the alerts name is one this process exports.
+	names, err := monitoring.MetricNames()
+	require.NoError(t, err)
+	for _, name := range names {
+		require.Contains(t, m, name, "deploy/monitoring names %s, which /metrics does not export", name)
+	}
 }
 
 // checkCodec reads the birth workflow's first event as Temporal stores it
