@@ -74,8 +74,9 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startStack runs devStack on free ports against a fresh database.
-func startStack(t *testing.T, opts devOptions) *stack {
+// startStack runs devStack on free ports against a fresh database; tweaks
+// change the configuration before it starts.
+func startStack(t *testing.T, opts devOptions, tweaks ...func(*config.Config)) *stack {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.DataDir = t.TempDir()
@@ -91,6 +92,9 @@ func startStack(t *testing.T, opts devOptions) *stack {
 	cfg.SeedPeople = 10000
 	// Recorded histories must be readable by the replay test.
 	cfg.CodecKey = base64.StdEncoding.EncodeToString(payloadcodec.ReplayFixtureKey)
+	for _, tweak := range tweaks {
+		tweak(&cfg)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan devAddrs, 1)

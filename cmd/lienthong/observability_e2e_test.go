@@ -3,8 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"html"
 	"net/http"
+	"os/exec"
+	"regexp"
+	"strconv"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -14,7 +20,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/lienthong/lienthong/api"
+	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/deploy/monitoring"
+	"github.com/lienthong/lienthong/payloadcodec"
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/workflows"
 )
@@ -143,4 +151,46 @@ func (s *stack) checkCodec(t *testing.T, code string) {
 	require.NotEmpty(t, rows)
 	require.Equal(t, "decode payloads", rows[len(rows)-1].Action)
 	require.Equal(t, "admin:admin", rows[len(rows)-1].Actor)
+}
+
+// TestWebUIShowsDecodedHistory opens a real dossier's history in the
+// embedded Temporal Web UI with headless Chromium (Debian's package) and
+// finds its workflow input in plaintext: the UI fetched the codec endpoint
+// from the browser, as an operator's would.
+func TestWebUIShowsDecodedHistory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole stack and a browser")
+	}
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("needs chromium (apt-get install chromium)")
+	}
+	s := startStack(t, devOptions{}, func(cfg *config.Config) {
+		// The UI is told the codec endpoint before the API listens, so both
+		// need known ports.
+		cfg.TemporalUIPort = freePort(t)
+		cfg.APIHTTPAddr = "127.0.0.1:" + strconv.Itoa(freePort(t))
+	})
+	require.NotEmpty(t, s.addrs.UI)
+	sub, err := s.clerk.SubmitBirth(context.Background(), s.forms.Birth(4, time.Now(), "ui-birth-1"))
+	require.NoError(t, err)
+	s.waitTerminal(t, sub.GetCode(), 90*time.Second)
+	desc, err := s.temporal.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(sub.GetCode()), "")
+	require.NoError(t, err)
+	page := fmt.Sprintf("%s/namespaces/%s/workflows/%s/%s/history", s.addrs.UI, s.cfg.TemporalNamespace,
+		workflows.WorkflowID(sub.GetCode()), desc.GetWorkflowExecutionInfo().GetExecution().GetRunId())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, browser, "--headless=new", "--no-sandbox", "--disable-gpu",
+		"--virtual-time-budget=20000", "--dump-dom", page).Output()
+	require.NoError(t, err)
+	text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(string(out), ""))
+	require.Contains(t, text, `"Code": "`+sub.GetCode()+`"`, "the UI shows the decoded workflow input")
+	require.NotContains(t, string(out), payloadcodec.Encoding, "no payload is left encrypted")
+
+	rows, err := store.New(s.pool).AuditOf(context.Background(), "")
+	require.NoError(t, err)
+	require.NotEmpty(t, rows)
+	require.Equal(t, "admin:dev-temporal-web-ui", rows[len(rows)-1].Actor, "the UI's decodes are audited")
 }
