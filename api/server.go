@@ -6,7 +6,7 @@
 // signals and updates the dossier workflows; the workflows do the rest.
 //
 // It may import store, workflows (names and inputs), auth, console,
-// civil, calendar and dossier; nothing imports it but cmd.
+// civil, calendar, dossier and telemetry; nothing imports it but cmd.
 package api
 
 import (
@@ -40,6 +40,7 @@ import (
 	"github.com/lienthong/lienthong/dossier"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/telemetry"
 	"github.com/lienthong/lienthong/workflows"
 )
 
@@ -81,6 +82,8 @@ type Options struct {
 	Agencies *AgencyClients
 	// Codec, when set, serves the codec endpoint at CodecPath.
 	Codec *CodecOptions
+	// Tracing traces the gRPC services and the REST gateway; nil is off.
+	Tracing *telemetry.Tracing
 }
 
 // Intervals of the background loops.
@@ -175,14 +178,14 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("api: listening for HTTP on %s: %w", opts.HTTPAddr, err)
 	}
 
-	s.grpc = grpc.NewServer(
+	s.grpc = grpc.NewServer(append(opts.Tracing.ServerOptions(),
 		grpc.MaxRecvMsgSize(maxRequestBody),
 		grpc.ChainUnaryInterceptor(
 			s.metrics.interceptor(),
 			recoveryInterceptor(s.log),
 			errorInterceptor(s.log),
 			auth.UnaryInterceptor(s.key, auth.EnginePolicy()),
-		),
+		))...,
 	)
 	enginev1.RegisterClerkServiceServer(s.grpc, &clerkService{s: s})
 	enginev1.RegisterAgencyCallbackServiceServer(s.grpc, &callbackService{s: s})
@@ -198,7 +201,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 
 	// The gateway calls the gRPC server like any client, so REST requests
 	// pass the same interceptors: authentication, errors, metrics.
-	s.gwConn, err = grpc.NewClient(dialTarget(s.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	s.gwConn, err = grpc.NewClient(dialTarget(s.grpcLis.Addr()),
+		append(opts.Tracing.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	if err != nil {
 		s.closeListeners()
 		return nil, fmt.Errorf("api: connecting the gateway: %w", err)
@@ -222,7 +226,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", http.MaxBytesHandler(s.withSession(gw), maxRequestBody))
+	mux.Handle("/v1/", http.MaxBytesHandler(s.withSession(opts.Tracing.HTTP(gw, "rest")), maxRequestBody))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})

@@ -26,18 +26,23 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
+	tracing, stopTracing, err := startTracing(ctx, "lienthong-api", logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	reg := newRegistry()
-	tc, err := newTemporalClient(ctx, cfg, logger, reg)
+	tc, err := newTemporalClient(ctx, cfg, logger, reg, tracing)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-	agencies, closeAgencies, err := dialAgencies(cfg)
+	agencies, closeAgencies, err := dialAgencies(cfg, tracing)
 	if err != nil {
 		return err
 	}
 	defer closeAgencies()
-	desk, closeDesk, err := apiAgencies(cfg, agencies)
+	desk, closeDesk, err := apiAgencies(cfg, agencies, tracing)
 	if err != nil {
 		return err
 	}
@@ -52,6 +57,7 @@ func runAPI(ctx context.Context, args []string) error {
 	}
 	srv, err := api.New(ctx, api.Options{
 		Codec:         codec,
+		Tracing:       tracing,
 		Agencies:      &desk,
 		SecureCookies: true,
 		Store:         store.New(pool),

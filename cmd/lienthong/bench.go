@@ -249,13 +249,13 @@ func bench(ctx context.Context, base config.Config, f benchFlags) (benchResult, 
 	res.Machine = readMachine(ctx, pool)
 	// The real worker, exactly as `lienthong worker` builds it, metrics included.
 	reg := newRegistry()
-	tc, err := newTemporalClient(ctx, scfg, logger, reg)
+	tc, err := newTemporalClient(ctx, scfg, logger, reg, nil)
 	if err != nil {
 		return res, err
 	}
 	defer tc.Close()
 
-	agencies, closeAgencies, err := dialAgencies(scfg)
+	agencies, closeAgencies, err := dialAgencies(scfg, nil)
 	if err != nil {
 		return res, err
 	}

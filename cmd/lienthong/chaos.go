@@ -602,7 +602,7 @@ func runOnce(ctx context.Context, bin string, env []string, logPath string, args
 // lienthong's search attributes: `lienthong temporal` registers both.
 func waitTemporal(ctx context.Context, keys config.Config, logger *slog.Logger, p *proc) (client.Client, error) {
 	deadline := time.Now().Add(3 * time.Minute)
-	tc, err := newTemporalClient(ctx, keys, logger, nil)
+	tc, err := newTemporalClient(ctx, keys, logger, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("temporal (see %s): %w", p.logPath, err)
 	}

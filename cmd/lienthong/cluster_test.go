@@ -151,7 +151,7 @@ func TestCluster(t *testing.T) {
 		}
 		require.NoError(t, p.waitReady(ctx, 2*time.Minute), p.name)
 	}
-	tc, err := newTemporalClient(ctx, keys, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	tc, err := newTemporalClient(ctx, keys, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil)
 	require.NoError(t, err)
 	t.Cleanup(tc.Close)
 

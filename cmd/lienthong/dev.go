@@ -28,6 +28,7 @@ import (
 	"github.com/lienthong/lienthong/loadgen"
 	"github.com/lienthong/lienthong/pgserver"
 	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/telemetry"
 	"github.com/lienthong/lienthong/temporalserver"
 	"github.com/lienthong/lienthong/workflows"
 )
@@ -49,6 +50,8 @@ type devOptions struct {
 	Ready func(devAddrs)
 	// NoWorker leaves the worker out, for tests that start and kill their own.
 	NoWorker bool
+	// Tracing replaces tracing from the environment, e.g. with an in-memory exporter.
+	Tracing *telemetry.Tracing
 }
 
 // devStack runs the stack until ctx is done.
@@ -101,10 +104,18 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	}
 
 	// The API listens first, so agencies have somewhere to push to.
+	tracing := opts.Tracing
+	if tracing == nil {
+		var stopTracing func()
+		if tracing, stopTracing, err = startTracing(ctx, "lienthong-dev", logger); err != nil {
+			return err
+		}
+		defer stopTracing()
+	}
 	// One registry for the whole process: the SDK's series and lienthong's
 	// come out of the API's /metrics together.
 	reg := newRegistry()
-	tc, err := newTemporalClient(ctx, cfg, logger, reg)
+	tc, err := newTemporalClient(ctx, cfg, logger, reg, tracing)
 	if err != nil {
 		return err
 	}
@@ -126,7 +137,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	apiSrv, err := api.New(ctx, api.Options{
 		Store: st, Temporal: tc, Calendar: calendar.Default(), TokenKey: cfg.TokenKeyBytes(),
 		GRPCAddr: cfg.APIGRPCAddr, HTTPAddr: cfg.APIHTTPAddr, Logger: logger.With("component", "api"),
-		Registry: reg, DevSamples: samples, DemoUsers: users, Codec: codec,
+		Registry: reg, DevSamples: samples, DemoUsers: users, Codec: codec, Tracing: tracing,
 	})
 	if err != nil {
 		return err
@@ -136,7 +147,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	// The four agencies, each on its own port with its own schema.
 	agencyAddrs := map[string]string{}
 	for _, name := range agency.Names() {
-		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name))
+		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name), tracing)
 		if err != nil {
 			return err
 		}
@@ -147,12 +158,12 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	cfg.InsuranceAddr, cfg.PortalAddr = agencyAddrs["insurance"], agencyAddrs["portal"]
 
 	// The worker.
-	agencies, closeAgencies, err := dialAgencies(cfg)
+	agencies, closeAgencies, err := dialAgencies(cfg, tracing)
 	if err != nil {
 		return err
 	}
 	defer closeAgencies()
-	desk, closeDesk, err := apiAgencies(cfg, agencies)
+	desk, closeDesk, err := apiAgencies(cfg, agencies, tracing)
 	if err != nil {
 		return err
 	}

@@ -124,7 +124,7 @@ func startStack(t *testing.T, opts devOptions, tweaks ...func(*config.Config)) *
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	s.pool = pool
-	s.temporal, err = newTemporalClient(context.Background(), s.cfg, newLogger(s.cfg), nil)
+	s.temporal, err = newTemporalClient(context.Background(), s.cfg, newLogger(s.cfg), nil, nil)
 	require.NoError(t, err)
 	t.Cleanup(s.temporal.Close)
 	conn, err := grpc.NewClient(addrs.API, grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -281,7 +281,7 @@ func TestWorkerKilledMidDossier(t *testing.T) {
 	s := startStack(t, devOptions{NoWorker: true})
 	ctx := context.Background()
 	startWorker := func() func() {
-		agencies, closeAgencies, err := dialAgencies(s.cfg)
+		agencies, closeAgencies, err := dialAgencies(s.cfg, nil)
 		require.NoError(t, err)
 		acts := &activities.Activities{Store: store.New(s.pool), Agencies: agencies}
 		ws := newWorkers(s.temporal, acts, s.cfg.WorkerRate)

@@ -34,13 +34,18 @@ func runWorker(ctx context.Context, args []string) error {
 	if err := temporalserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
 		return err
 	}
+	tracing, stopTracing, err := startTracing(ctx, "lienthong-worker", logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	reg := newRegistry()
-	tc, err := newTemporalClient(ctx, cfg, logger, reg)
+	tc, err := newTemporalClient(ctx, cfg, logger, reg, tracing)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-	agencies, closeAgencies, err := dialAgencies(cfg)
+	agencies, closeAgencies, err := dialAgencies(cfg, tracing)
 	if err != nil {
 		return err
 	}
