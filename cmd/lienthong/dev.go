@@ -222,8 +222,8 @@ func devCodecEndpoint(cfg config.Config) string {
 
 // devCodec serves the codec endpoint under dev. The embedded UI has no
 // sign-in, so it cannot send a token: the endpoint lets the UI's own origin
-// decode without one, and only while everything listens on loopback, where
-// only this machine's user reaches it. Each such decode is still audited.
+// decode without one, and only while the UI and the API listen on loopback,
+// where only this machine's users reach them. Each such decode is audited.
 func devCodec(cfg config.Config, uiOrigin string) (*api.CodecOptions, error) {
 	if !cfg.CodecEndpoint {
 		return nil, nil
@@ -233,10 +233,20 @@ func devCodec(cfg config.Config, uiOrigin string) (*api.CodecOptions, error) {
 		return nil, err
 	}
 	opts := &api.CodecOptions{Codec: codec, Namespace: cfg.TemporalNamespace, Origins: cfg.CORSOrigins()}
-	if ip := net.ParseIP(cfg.ListenIP); uiOrigin != "" && ip != nil && ip.IsLoopback() {
+	if uiOrigin != "" && loopback(cfg.ListenIP) && loopback(hostOf(cfg.APIHTTPAddr)) {
 		opts.DevUIOrigin = uiOrigin
 	}
 	return opts, nil
+}
+
+func loopback(ip string) bool {
+	parsed := net.ParseIP(ip)
+	return parsed != nil && parsed.IsLoopback()
+}
+
+func hostOf(addr string) string {
+	host, _, _ := net.SplitHostPort(addr)
+	return host
 }
 
 // devAddrs are where a running dev stack answers.

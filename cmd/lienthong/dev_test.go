@@ -62,6 +62,11 @@ func TestDevCodec(t *testing.T) {
 		opts, err = devCodec(wide, "http://0.0.0.0:8233")
 		require.NoError(t, err)
 		require.Empty(t, opts.DevUIOrigin, "a stack others can reach needs tokens")
+		wideAPI := cfg
+		wideAPI.APIHTTPAddr = "0.0.0.0:7480"
+		opts, err = devCodec(wideAPI, "http://127.0.0.1:8233")
+		require.NoError(t, err)
+		require.Empty(t, opts.DevUIOrigin, "an API others can reach needs tokens")
 		off := cfg
 		off.CodecEndpoint = false
 		opts, err = devCodec(off, "http://127.0.0.1:8233")
