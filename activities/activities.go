@@ -66,7 +66,7 @@ func (a *Activities) caseCall(ctx context.Context, in StepInput, call func(ctx c
 	a.Metrics.observeCall(in.Step.Agency(), string(in.Step), latency, err)
 	if err != nil {
 		err = classify(err)
-		a.log(in).Warn("agency call failed", "error", err, "latency_ms", latency.Milliseconds())
+		a.log(in).WarnContext(ctx, "agency call failed", "error", err, "latency_ms", latency.Milliseconds())
 		return StepResult{}, err
 	}
 	return StepResult{Case: dossier.CaseFromProto(c), LatencyMs: latency.Milliseconds()}, nil

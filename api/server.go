@@ -352,11 +352,11 @@ func (s *Server) sweep(ctx context.Context) {
 			err = s.ensureWorkflow(ctx, snap)
 		}
 		if err != nil {
-			s.log.Warn("sweeper: starting workflow", "dossier_id", code, "error", err)
+			s.log.WarnContext(ctx, "sweeper: starting workflow", "dossier_id", code, "error", err)
 			continue
 		}
 		s.metrics.swept.Inc()
-		s.log.Info("sweeper: started workflow", "dossier_id", code)
+		s.log.InfoContext(ctx, "sweeper: started workflow", "dossier_id", code)
 	}
 }
 

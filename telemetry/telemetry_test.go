@@ -1,7 +1,9 @@
 package telemetry_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"testing"
 
@@ -46,4 +48,20 @@ func TestOTLPWhenAnEndpointIsSet(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, tracing)
 	require.NoError(t, tracing.Shutdown(context.Background()))
+}
+
+func TestLogLinesCarryTheTraceID(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	log := slog.New(telemetry.LogHandler(slog.NewTextHandler(&buf, nil))).With("dossier_id", "00004-261202-0001")
+	tp := sdktrace.NewTracerProvider()
+	ctx, span := tp.Tracer("test").Start(context.Background(), "submit")
+	log.InfoContext(ctx, "dossier received")
+	span.End()
+	require.Contains(t, buf.String(), "trace_id="+span.SpanContext().TraceID().String())
+	require.Contains(t, buf.String(), "dossier_id=00004-261202-0001")
+
+	buf.Reset()
+	log.InfoContext(context.Background(), "no span")
+	require.NotContains(t, buf.String(), "trace_id")
 }
