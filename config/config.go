@@ -34,6 +34,8 @@ type Config struct {
 	// Embedded server (dev, temporal).
 	TemporalPort   int
 	TemporalUIPort int
+	// TemporalMetricsPort serves the `temporal` subcommand's server metrics.
+	TemporalMetricsPort int
 	// TemporalDB is sqlite, memory or postgres.
 	TemporalDB     string
 	TemporalDBURL  string
@@ -119,6 +121,7 @@ func Defaults() Config {
 		TemporalNamespace:        "lienthong",
 		TemporalPort:             7233,
 		TemporalUIPort:           8233,
+		TemporalMetricsPort:      7497,
 		TemporalDB:               "sqlite",
 		TemporalShards:           4,
 		TemporalDBName:           "temporal",
@@ -158,6 +161,7 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.str("temporal-namespace", "TEMPORAL_NAMESPACE", &cfg.TemporalNamespace, "Temporal namespace", false)
 	l.integer("temporal-port", "TEMPORAL_PORT", &cfg.TemporalPort, "embedded Temporal frontend port")
 	l.integer("temporal-ui-port", "TEMPORAL_UI_PORT", &cfg.TemporalUIPort, "embedded Temporal Web UI port, 0 for none")
+	l.integer("temporal-metrics-port", "TEMPORAL_METRICS_PORT", &cfg.TemporalMetricsPort, "port of the temporal subcommand's server metrics (/metrics), 0 for none")
 	l.str("db", "TEMPORAL_DB", &cfg.TemporalDB, "embedded Temporal persistence: sqlite, memory or postgres", false)
 	l.str("temporal-db-url", "TEMPORAL_DB_URL", &cfg.TemporalDBURL, "PostgreSQL URL for Temporal's own databases (with --db postgres); defaults to --database-url", true)
 	l.str("temporal-db-name", "TEMPORAL_DB_NAME", &cfg.TemporalDBName, "Temporal's main database (with --db postgres)", false)
@@ -313,6 +317,7 @@ func (c *Config) Validate() error {
 	}
 	portNum("temporal-port", c.TemporalPort, false)
 	portNum("temporal-ui-port", c.TemporalUIPort, true)
+	portNum("temporal-metrics-port", c.TemporalMetricsPort, true)
 	oneOf("db", c.TemporalDB, "sqlite", "memory", "postgres")
 	for _, d := range []struct{ name, v string }{{"temporal-db-name", c.TemporalDBName}, {"temporal-visibility-db-name", c.TemporalVisibilityDBName}} {
 		if !dbName.MatchString(d.v) {

@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
 	"go.temporal.io/server/common/membership/static"
+	"go.temporal.io/server/common/metrics"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/primitives"
 	"go.temporal.io/server/temporal"
@@ -48,6 +49,9 @@ type Options struct {
 	// payloads through (lienthong's /codec), so histories read as plaintext.
 	// The browser calls it, so it must be reachable from where the UI is opened.
 	UICodecEndpoint string
+	// MetricsPort, when non-zero, serves the server's own Prometheus metrics
+	// (task queue backlogs, persistence latency, …) at IP:MetricsPort/metrics.
+	MetricsPort int
 	// HistoryShards is fixed for the life of a PostgreSQL-backed cluster.
 	HistoryShards int32
 	Logger        *slog.Logger
@@ -173,6 +177,13 @@ func buildConfig(opts Options) (*config.Config, error) {
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = opts.IP
 	conf.Persistence.NumHistoryShards = opts.HistoryShards
+	if opts.MetricsPort != 0 {
+		conf.Global.Metrics = &metrics.Config{Prometheus: &metrics.PrometheusConfig{
+			Framework:     metrics.FrameworkOpentelemetry,
+			ListenAddress: net.JoinHostPort(opts.IP, strconv.Itoa(opts.MetricsPort)),
+			HandlerPath:   "/metrics",
+		}}
+	}
 
 	if opts.Postgres != nil {
 		stores, err := opts.Postgres.dataStores()
