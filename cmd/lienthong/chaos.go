@@ -257,7 +257,8 @@ func chaos(ctx context.Context, o chaosOptions, out io.Writer) (chaosOutcome, er
 	env := chaosEnv(map[string]string{
 		"DATABASE_URL": dbURL, "CODEC_KEY": keys.CodecKey, "TOKEN_KEY": keys.TokenKey,
 		"AGENCY_API_KEY": keys.AgencyAPIKey, "AGENCY_ADMIN_KEY": keys.AgencyAdminKey,
-		"TEMPORAL_ADDRESS": addrs.temporal, "TEMPORAL_PORT": strconv.Itoa(addrs.temporalPort), "TEMPORAL_UI_PORT": "0",
+		// No UI, and no server metrics on a fixed port that anything else on the machine may hold.
+		"TEMPORAL_ADDRESS": addrs.temporal, "TEMPORAL_PORT": strconv.Itoa(addrs.temporalPort), "TEMPORAL_UI_PORT": "0", "TEMPORAL_METRICS_PORT": "0",
 		"DATA_DIR": tmp, "LISTEN_IP": "127.0.0.1",
 		"API_GRPC_ADDR": addrs.apiGRPC, "API_HTTP_ADDR": addrs.apiHTTP, "CALLBACK_ADDR": addrs.apiGRPC,
 		"WORKER_HTTP_ADDR": addrs.workerHTTP, "AGENCY_HTTP_ADDR": addrs.agencyHTTP,
