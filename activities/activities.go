@@ -66,7 +66,7 @@ func (a *Activities) caseCall(ctx context.Context, in StepInput, call func(ctx c
 	a.Metrics.observeCall(in.Step.Agency(), string(in.Step), latency, err)
 	if err != nil {
 		err = classify(err)
-		a.log(in).Warn("agency call failed", "error", err, "latency_ms", latency.Milliseconds())
+		a.log(in).WarnContext(ctx, "agency call failed", "error", err, "latency_ms", latency.Milliseconds())
 		return StepResult{}, err
 	}
 	return StepResult{Case: dossier.CaseFromProto(c), LatencyMs: latency.Milliseconds()}, nil
@@ -205,8 +205,12 @@ func (a *Activities) SyncReadModel(ctx context.Context, in SyncInput) (SyncResul
 			a.Metrics.observeSyncLag("read_model", now.Sub(*s.DecidedAt))
 		}
 	}
+	a.Metrics.observeDecisions(in.Snapshots, res.Versions)
 	return SyncResult{Version: res.Version, Applied: res.Applied}, nil
 }
+
+// portalStep labels the portal's calls in the agency metrics.
+const portalStep = "publish_status"
 
 // PublishPortal pushes snapshots, oldest first, to the national portal, which
 // keeps the newest and ignores any older version that arrives late.
@@ -225,8 +229,10 @@ func (a *Activities) PublishPortal(ctx context.Context, in PortalInput) (PortalR
 		// is progress the server can see, so a dead worker is noticed quickly.
 		activity.RecordHeartbeat(ctx, s.Version)
 		cctx, cancel := callContext(ctx, 10*time.Second)
+		start := time.Now()
 		resp, err := a.Agencies.Portal.PublishStatus(cctx, &agencyv1.PublishStatusRequest{Status: PortalStatus(s), PhoneHash: phoneHash})
 		cancel()
+		a.Metrics.observeCall(dossier.AgencyPortal, portalStep, time.Since(start), err)
 		if err != nil {
 			return out, classify(err)
 		}

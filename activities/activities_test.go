@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
@@ -77,4 +78,86 @@ func TestPublishPortalDeliversInOrderAndHeartbeats(t *testing.T) {
 	for _, h := range history {
 		require.NotNil(t, h.PortalSyncedAt, "version %d marked as at the portal", h.Version)
 	}
+}
+
+// sample finds one series in reg by name and labels: a counter's value, or
+// a histogram's count and sum.
+func sample(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (value float64, count uint64) {
+	t.Helper()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
+					continue metrics
+				}
+			}
+			if h := m.GetHistogram(); h != nil {
+				return h.GetSampleSum(), h.GetSampleCount()
+			}
+			return m.GetCounter().GetValue(), 0
+		}
+	}
+	return 0, 0
+}
+
+func TestMetricsOfSyncAndCalls(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	_, err := store.Migrate(ctx, pool)
+	require.NoError(t, err)
+	st := store.New(pool)
+	// Monday 2 March 2026, 09:00 in Hà Nội; Justice decides at 16:00 the next day.
+	hanoi := time.FixedZone("ICT", 7*3600)
+	sent := time.Date(2026, 3, 2, 9, 0, 0, 0, hanoi)
+	decided := time.Date(2026, 3, 3, 16, 0, 0, 0, hanoi)
+	created, err := st.CreateDossier(ctx, store.NewDossier{
+		RequestID: "r1", RequestHash: []byte{1}, Group: dossier.GroupDeath, CommuneCode: "00004", ProvinceCode: "001",
+		ReceivedAt: sent, DueAt: sent, AppointmentAt: sent, PhoneHash: "phone-hash", Form: []byte("f"), CreatedBy: "clerk:1",
+		Steps: []dossier.StepKind{dossier.StepDeathRegistration},
+	})
+	require.NoError(t, err)
+	version := func(v int64, status dossier.StepStatus, decidedAt *time.Time) dossier.Snapshot {
+		s := created.Snapshot
+		s.Version, s.At, s.ChangedStep, s.DecidedAt = v, sent.Add(time.Duration(v)*time.Second), dossier.StepDeathRegistration, decidedAt
+		s.Steps = []dossier.Step{{Kind: dossier.StepDeathRegistration, Agency: dossier.AgencyJustice, Status: status,
+			StatusSince: s.At, UpdatedAt: s.At, StartedAt: &sent, DecidedAt: decidedAt}}
+		return s
+	}
+	snaps := []dossier.Snapshot{version(1, dossier.StepAwaitingAgency, nil), version(2, dossier.StepApproved, &decided)}
+
+	reg := prometheus.NewRegistry()
+	acts := &activities.Activities{Store: st, Agencies: activities.Agencies{Portal: &fakePortal{}}, Metrics: activities.NewMetrics(reg)}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	var a *activities.Activities
+
+	t.Run("a decision's working time is observed once, however often the sync is retried", func(t *testing.T) {
+		for range 2 {
+			_, err := env.ExecuteActivity(a.SyncReadModel, activities.SyncInput{Snapshots: snaps})
+			require.NoError(t, err)
+		}
+		sum, count := sample(t, reg, "lienthong_step_working_seconds", map[string]string{"agency": "justice", "step": string(dossier.StepDeathRegistration)})
+		require.EqualValues(t, 1, count)
+		// 09:00-17:00 on Monday and 08:00-16:00 on Tuesday: 16 hours, not 31.
+		require.InDelta(t, (16 * time.Hour).Seconds(), sum, 0.001)
+		_, lags := sample(t, reg, "lienthong_status_sync_lag_seconds", map[string]string{"target": "read_model"})
+		require.Positive(t, lags)
+	})
+
+	t.Run("portal calls count as ok outcomes and feed the portal lag", func(t *testing.T) {
+		_, err := env.ExecuteActivity(a.PublishPortal, activities.PortalInput{Snapshots: snaps})
+		require.NoError(t, err)
+		ok, _ := sample(t, reg, "lienthong_agency_calls_total", map[string]string{"agency": "portal", "outcome": activities.OutcomeOK})
+		require.EqualValues(t, 2, ok)
+		_, lags := sample(t, reg, "lienthong_status_sync_lag_seconds", map[string]string{"target": "portal"})
+		require.EqualValues(t, 1, lags, "only the decided version has a decision to lag behind")
+	})
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+	"github.com/lienthong/lienthong/telemetry"
 )
 
 // Options configure one agency server.
@@ -56,6 +57,8 @@ type Options struct {
 	// SeedPeople is the seeded population's size (police, insurance); 0 seeds nobody.
 	SeedPeople int
 	Logger     *slog.Logger
+	// Tracing traces the agency's gRPC calls, served and pushed; nil is off.
+	Tracing *telemetry.Tracing
 }
 
 // AdminClient is the client name allowed to call AdminService.
@@ -130,7 +133,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 
-	s.grpc = grpc.NewServer(grpc.ChainUnaryInterceptor(s.recoverPanics, s.logCalls, s.authenticate, s.injectFaults, translateErrors))
+	s.grpc = grpc.NewServer(append(opts.Tracing.ServerOptions(),
+		grpc.ChainUnaryInterceptor(s.recoverPanics, s.logCalls, s.authenticate, s.injectFaults, translateErrors))...)
 	admin := &adminService{s: s}
 	agencyv1.RegisterAdminServiceServer(s.grpc, admin)
 	services := []string{agencyv1.AdminService_ServiceDesc.ServiceName}
@@ -174,7 +178,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	var pushes *pusher
 	if s.desk != nil && opts.CallbackAddr != "" {
-		conn, err := grpc.NewClient(opts.CallbackAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(opts.CallbackAddr, append(opts.Tracing.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 		if err != nil {
 			return nil, fmt.Errorf("starting %s: callback address %q: %w", opts.Name, opts.CallbackAddr, err)
 		}

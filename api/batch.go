@@ -130,14 +130,14 @@ func (ss *supervisorService) RetryBatch(ctx context.Context, req *enginev1.Retry
 		case err == nil:
 			r.Outcome, r.Message = enginev1.RetryOutcome_RETRY_OUTCOME_RETRIED, "retried now"
 			resp.Retried++
-			s.log.Info("step retried in a batch", "dossier_id", o.Code, "step", string(o.Step.Kind), "actor", actor)
+			s.log.InfoContext(ctx, "step retried in a batch", "dossier_id", o.Code, "step", string(o.Step.Kind), "actor", actor)
 		case dossier.KindOf(err) == dossier.KindFailedPrecondition:
 			r.Outcome, r.Message = enginev1.RetryOutcome_RETRY_OUTCOME_SKIPPED, publicMessage(err)
 			resp.Skipped++
 		default:
 			r.Outcome, r.Message = enginev1.RetryOutcome_RETRY_OUTCOME_FAILED, publicMessage(err)
 			resp.Failed++
-			s.log.Warn("batch retry failed", "dossier_id", o.Code, "step", string(o.Step.Kind), "error", err)
+			s.log.WarnContext(ctx, "batch retry failed", "dossier_id", o.Code, "step", string(o.Step.Kind), "error", err)
 		}
 	}
 	// The named dossiers that are no longer stuck moved on by themselves.

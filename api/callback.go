@@ -64,7 +64,7 @@ func (cb *callbackService) ReportCase(ctx context.Context, req *enginev1.ReportC
 	case err == nil:
 		return &enginev1.ReportCaseResponse{Applied: true}, nil
 	case errors.As(err, &notFound):
-		s.log.Info("case report for a closed or unknown dossier", "dossier_id", c.GetDossierCode(), "step", string(step), "agency", c.GetAgency())
+		s.log.InfoContext(ctx, "case report for a closed or unknown dossier", "dossier_id", c.GetDossierCode(), "step", string(step), "agency", c.GetAgency())
 		return &enginev1.ReportCaseResponse{Applied: false}, nil
 	default:
 		return nil, &dossier.Error{Kind: dossier.KindUnavailable, Message: "passing the report to the dossier's workflow", Err: err}

@@ -179,18 +179,18 @@ func (s *Server) submit(ctx context.Context, nd store.NewDossier, note *dossier.
 		return dossier.Snapshot{}, err
 	}
 	if created.New {
-		log.Info("dossier received", "group", snap.Group, "commune", snap.CommuneCode)
+		log.InfoContext(ctx, "dossier received", "group", snap.Group, "commune", snap.CommuneCode)
 		if note != nil {
 			note.Code = snap.Code
 			note.Key = snap.Code + "/" + note.Kind
 			if err := s.store.AppendEvent(ctx, *note); err != nil {
-				log.Warn("recording submission note", "error", err)
+				log.WarnContext(ctx, "recording submission note", "error", err)
 			}
 		}
 	}
 	if !created.WorkflowStarted {
 		if err := s.ensureWorkflow(ctx, snap); err != nil {
-			log.Warn("starting workflow", "error", err)
+			log.WarnContext(ctx, "starting workflow", "error", err)
 			return dossier.Snapshot{}, err
 		}
 	}
@@ -387,6 +387,6 @@ func (s *Server) cancel(ctx context.Context, code, reason string) (*enginev1.Dos
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("dossier cancelled", "dossier_id", snap.Code, "actor", caller(ctx).Actor())
+	s.log.InfoContext(ctx, "dossier cancelled", "dossier_id", snap.Code, "actor", caller(ctx).Actor())
 	return dossierProto(out, s.now()), nil
 }

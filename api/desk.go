@@ -288,7 +288,7 @@ func (ds *deskService) DecideCase(ctx context.Context, req *enginev1.DecideCaseR
 	if err := s.audit(ctx, "decide", c.GetDossierCode(), fmt.Sprintf("%s %s", c.GetCaseId(), req.GetDecision())); err != nil {
 		return nil, err
 	}
-	s.log.Info("case decided at the desk", "dossier_id", c.GetDossierCode(), "step", c.GetStep(), "case_id", c.GetCaseId(),
+	s.log.InfoContext(ctx, "case decided at the desk", "dossier_id", c.GetDossierCode(), "step", c.GetStep(), "case_id", c.GetCaseId(),
 		"decision", req.GetDecision().String(), "officer", officer)
 	return &enginev1.DecideCaseResponse{Case: s.deskCaseOf(ctx, c)}, nil
 }

@@ -17,6 +17,8 @@ type metrics struct {
 	overdue  prometheus.Gauge
 	stuck    prometheus.Gauge
 	swept    prometheus.Counter
+	dossiers *prometheus.GaugeVec
+	stuckBy  *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -37,6 +39,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		swept: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "lienthong_api_workflows_swept_total", Help: "Workflows the sweeper started for dossiers stored without one.",
 		}),
+		dossiers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "lienthong_dossiers", Help: "Dossiers by procedure group and status, from the read model.",
+		}, []string{"group", "status"}),
+		stuckBy: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "lienthong_steps_stuck_by_rule", Help: "Open steps meeting each stuck rule at the default thresholds, from the read model; a step meeting several rules counts under each.",
+		}, []string{"rule"}),
 	}
 	var err error
 	if m.requests, err = register(reg, m.requests); err != nil {
@@ -52,6 +60,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.swept, err = register(reg, m.swept); err != nil {
+		return nil, err
+	}
+	if m.dossiers, err = register(reg, m.dossiers); err != nil {
+		return nil, err
+	}
+	if m.stuckBy, err = register(reg, m.stuckBy); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -6,7 +6,7 @@
 // signals and updates the dossier workflows; the workflows do the rest.
 //
 // It may import store, workflows (names and inputs), auth, console,
-// civil, calendar and dossier; nothing imports it but cmd.
+// civil, calendar, dossier and telemetry; nothing imports it but cmd.
 package api
 
 import (
@@ -37,8 +37,10 @@ import (
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/calendar"
 	"github.com/lienthong/lienthong/console"
+	"github.com/lienthong/lienthong/dossier"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/telemetry"
 	"github.com/lienthong/lienthong/workflows"
 )
 
@@ -78,6 +80,10 @@ type Options struct {
 	// Agencies are the agencies' services, for the desk, extracts and
 	// operations; a dev stack may give them later with UseAgencies.
 	Agencies *AgencyClients
+	// Codec, when set, serves the codec endpoint at CodecPath.
+	Codec *CodecOptions
+	// Tracing traces the gRPC services and the REST gateway; nil is off.
+	Tracing *telemetry.Tracing
 }
 
 // Intervals of the background loops.
@@ -172,14 +178,14 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("api: listening for HTTP on %s: %w", opts.HTTPAddr, err)
 	}
 
-	s.grpc = grpc.NewServer(
+	s.grpc = grpc.NewServer(append(opts.Tracing.ServerOptions(),
 		grpc.MaxRecvMsgSize(maxRequestBody),
 		grpc.ChainUnaryInterceptor(
 			s.metrics.interceptor(),
 			recoveryInterceptor(s.log),
 			errorInterceptor(s.log),
 			auth.UnaryInterceptor(s.key, auth.EnginePolicy()),
-		),
+		))...,
 	)
 	enginev1.RegisterClerkServiceServer(s.grpc, &clerkService{s: s})
 	enginev1.RegisterAgencyCallbackServiceServer(s.grpc, &callbackService{s: s})
@@ -195,7 +201,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 
 	// The gateway calls the gRPC server like any client, so REST requests
 	// pass the same interceptors: authentication, errors, metrics.
-	s.gwConn, err = grpc.NewClient(dialTarget(s.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	s.gwConn, err = grpc.NewClient(dialTarget(s.grpcLis.Addr()),
+		append(opts.Tracing.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	if err != nil {
 		s.closeListeners()
 		return nil, fmt.Errorf("api: connecting the gateway: %w", err)
@@ -219,11 +226,14 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", http.MaxBytesHandler(s.withSession(gw), maxRequestBody))
+	mux.Handle("/v1/", http.MaxBytesHandler(s.withSession(opts.Tracing.HTTP(gw, "rest")), maxRequestBody))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
+	if opts.Codec != nil {
+		mux.Handle(CodecPath+"/", s.codecHandler(*opts.Codec))
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -342,11 +352,11 @@ func (s *Server) sweep(ctx context.Context) {
 			err = s.ensureWorkflow(ctx, snap)
 		}
 		if err != nil {
-			s.log.Warn("sweeper: starting workflow", "dossier_id", code, "error", err)
+			s.log.WarnContext(ctx, "sweeper: starting workflow", "dossier_id", code, "error", err)
 			continue
 		}
 		s.metrics.swept.Inc()
-		s.log.Info("sweeper: started workflow", "dossier_id", code)
+		s.log.InfoContext(ctx, "sweeper: started workflow", "dossier_id", code)
 	}
 }
 
@@ -377,6 +387,46 @@ func (s *Server) refreshGauges(ctx context.Context) {
 	} else if ctx.Err() == nil {
 		s.log.Warn("refreshing stuck gauge", "error", err)
 	}
+	for _, r := range stuckRuleLabels {
+		f := defaultStuckFilter(now)
+		f.Rules = r.rules
+		if n, err := s.store.CountStuckSteps(ctx, f); err == nil {
+			s.metrics.stuckBy.WithLabelValues(r.label).Set(float64(n))
+		} else if ctx.Err() == nil {
+			s.log.Warn("refreshing stuck gauge", "rule", r.label, "error", err)
+		}
+	}
+	if counts, err := s.store.CountByGroupStatus(ctx); err == nil {
+		// Every group and status reads 0 until counted, so a status no
+		// dossier holds any more drops to 0 and dashboards always have a series.
+		for _, g := range []dossier.Group{dossier.GroupBirth, dossier.GroupDeath} {
+			for _, st := range allStatuses {
+				s.metrics.dossiers.WithLabelValues(string(g), string(st)).Set(0)
+			}
+		}
+		for _, c := range counts {
+			s.metrics.dossiers.WithLabelValues(string(c.Group), string(c.Status)).Set(float64(c.Count))
+		}
+	} else if ctx.Err() == nil {
+		s.log.Warn("refreshing dossier gauge", "error", err)
+	}
+}
+
+var allStatuses = []dossier.Status{
+	dossier.StatusReceived, dossier.StatusInProgress, dossier.StatusNeedsSupplement, dossier.StatusCompleted,
+	dossier.StatusPartiallyCompleted, dossier.StatusRejected, dossier.StatusCancelled,
+}
+
+// stuckRuleLabels are the stuck rules, one gauge series each.
+var stuckRuleLabels = []struct {
+	label string
+	rules store.StuckRules
+}{
+	{"overdue", store.StuckRules{Overdue: true}},
+	{"idle", store.StuckRules{Idle: true}},
+	{"retries_failing", store.StuckRules{RetriesFailing: true}},
+	{"late_id_number", store.StuckRules{LateIDNumber: true}},
+	{"awaiting_supplement", store.StuckRules{AwaitingSupplement: true}},
 }
 
 // workerSeen is how recently a worker must have polled for the API to be ready.

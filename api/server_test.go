@@ -735,3 +735,18 @@ func TestPercentile(t *testing.T) {
 	require.InDelta(t, 2, percentile([]float64{10, 1, 2}, 0.5), 1e-9)
 	require.InDelta(t, 8.4, percentile([]float64{10, 1, 2}, 0.9), 1e-9)
 }
+
+func TestReadModelGauges(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, temporalClient(t))
+	_, err := e.clerk().SubmitBirth(as(t, clerkA), validBirth(time.Now(), "gauges-1"))
+	require.NoError(t, err)
+	e.srv.refreshGauges(context.Background())
+
+	metrics := httpGet(t, e.base+"/metrics")
+	require.Regexp(t, `(?m)^lienthong_dossiers\{group="birth",status="RECEIVED"\} 1$`, metrics)
+	require.Regexp(t, `(?m)^lienthong_dossiers\{group="death",status="COMPLETED"\} 0$`, metrics, "every status has a series")
+	for _, r := range stuckRuleLabels {
+		require.Regexp(t, `(?m)^lienthong_steps_stuck_by_rule\{rule="`+r.label+`"\} \d+$`, metrics)
+	}
+}

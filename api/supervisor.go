@@ -354,7 +354,7 @@ func (ss *supervisorService) RetryStep(ctx context.Context, req *enginev1.RetryS
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("step retried", "dossier_id", snap.Code, "step", string(step), "actor", caller(ctx).Actor())
+	s.log.InfoContext(ctx, "step retried", "dossier_id", snap.Code, "step", string(step), "actor", caller(ctx).Actor())
 	return &enginev1.RetryStepResponse{Dossier: dossierProto(out, s.now())}, nil
 }
 
@@ -375,7 +375,7 @@ func (ss *supervisorService) EscalateStep(ctx context.Context, req *enginev1.Esc
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("step escalated", "dossier_id", snap.Code, "step", string(step), "actor", caller(ctx).Actor())
+	s.log.InfoContext(ctx, "step escalated", "dossier_id", snap.Code, "step", string(step), "actor", caller(ctx).Actor())
 	return &enginev1.EscalateStepResponse{Dossier: dossierProto(out, s.now())}, nil
 }
 

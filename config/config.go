@@ -39,6 +39,8 @@ type Config struct {
 	// Embedded server (dev, temporal).
 	TemporalPort   int
 	TemporalUIPort int
+	// TemporalMetricsPort serves the `temporal` subcommand's server metrics.
+	TemporalMetricsPort int
 	// TemporalDB is sqlite, memory or postgres.
 	TemporalDB     string
 	TemporalDBURL  string
@@ -83,6 +85,16 @@ type Config struct {
 
 	// CodecKey encrypts Temporal payloads (AES-256-GCM): 32 bytes, base64.
 	CodecKey string
+	// CodecOldKeys are earlier codec keys, comma-separated base64, kept after
+	// a rotation so running dossiers' histories still decrypt. They never
+	// encrypt.
+	CodecOldKeys string
+	// CodecEndpoint serves Temporal's codec protocol on the API's HTTP
+	// address, so the Web UI shows histories decrypted to supervisors.
+	CodecEndpoint bool
+	// CodecCORSOrigins are the Web UI origins allowed to call the codec
+	// endpoint from a browser, comma-separated.
+	CodecCORSOrigins string
 	// TokenKey signs API tokens (HMAC-SHA256), at least 32 bytes.
 	TokenKey string
 
@@ -114,6 +126,7 @@ func Defaults() Config {
 		TemporalNamespace:        "lienthong",
 		TemporalPort:             7233,
 		TemporalUIPort:           8233,
+		TemporalMetricsPort:      7497,
 		TemporalDB:               "sqlite",
 		TemporalShards:           4,
 		TemporalDBName:           "temporal",
@@ -138,6 +151,7 @@ func Defaults() Config {
 		SeedPeople:               12000,
 		WorkerRate:               200,
 		DemoLive:                 true,
+		CodecEndpoint:            true,
 	}
 }
 
@@ -155,6 +169,7 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.str("temporal-namespace", "TEMPORAL_NAMESPACE", &cfg.TemporalNamespace, "Temporal namespace", false)
 	l.integer("temporal-port", "TEMPORAL_PORT", &cfg.TemporalPort, "embedded Temporal frontend port")
 	l.integer("temporal-ui-port", "TEMPORAL_UI_PORT", &cfg.TemporalUIPort, "embedded Temporal Web UI port, 0 for none")
+	l.integer("temporal-metrics-port", "TEMPORAL_METRICS_PORT", &cfg.TemporalMetricsPort, "port of the temporal subcommand's server metrics (/metrics), 0 for none")
 	l.str("db", "TEMPORAL_DB", &cfg.TemporalDB, "embedded Temporal persistence: sqlite, memory or postgres", false)
 	l.str("temporal-db-url", "TEMPORAL_DB_URL", &cfg.TemporalDBURL, "PostgreSQL URL for Temporal's own databases (with --db postgres); defaults to --database-url", true)
 	l.str("temporal-db-name", "TEMPORAL_DB_NAME", &cfg.TemporalDBName, "Temporal's main database (with --db postgres)", false)
@@ -180,6 +195,9 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.duration("agency-max-delay", "AGENCY_MAX_DELAY", &cfg.AgencyMaxDelay, "longest auto decision delay")
 	l.integer("seed-people", "SEED_PEOPLE", &cfg.SeedPeople, "people in the seeded population (at least 10000)")
 	l.str("codec-key", "CODEC_KEY", &cfg.CodecKey, "base64 of 32 bytes: AES-256-GCM key for Temporal payloads", true)
+	l.str("codec-old-keys", "CODEC_OLD_KEYS", &cfg.CodecOldKeys, "comma-separated base64 keys retired by a rotation: they decrypt, never encrypt", true)
+	l.boolean("codec-endpoint", "CODEC_ENDPOINT", &cfg.CodecEndpoint, "serve the codec endpoint (/codec/decode, /codec/encode) on the API's HTTP address")
+	l.str("codec-cors-origins", "CODEC_CORS_ORIGINS", &cfg.CodecCORSOrigins, "comma-separated Web UI origins allowed to call the codec endpoint, e.g. https://temporal.example.gov.vn", false)
 	l.str("token-key", "TOKEN_KEY", &cfg.TokenKey, "base64 of at least 32 bytes: HMAC key signing API tokens", true)
 	l.float("worker-rate", "WORKER_RATE", &cfg.WorkerRate, "calls per second allowed to each agency's task queue")
 	return l
@@ -307,6 +325,7 @@ func (c *Config) Validate() error {
 	}
 	portNum("temporal-port", c.TemporalPort, false)
 	portNum("temporal-ui-port", c.TemporalUIPort, true)
+	portNum("temporal-metrics-port", c.TemporalMetricsPort, true)
 	oneOf("db", c.TemporalDB, "sqlite", "memory", "postgres")
 	for _, d := range []struct{ name, v string }{{"temporal-db-name", c.TemporalDBName}, {"temporal-visibility-db-name", c.TemporalVisibilityDBName}} {
 		if !dbName.MatchString(d.v) {
@@ -347,6 +366,19 @@ func (c *Config) Validate() error {
 			bad("codec-key", "expected base64 of exactly 32 bytes")
 		}
 	}
+	for i, k := range splitList(c.CodecOldKeys) {
+		if b, err := base64.StdEncoding.DecodeString(k); err != nil || len(b) != 32 {
+			bad("codec-old-keys", "key %d: expected base64 of exactly 32 bytes", i+1)
+		}
+	}
+	if c.CodecOldKeys != "" && c.CodecKey == "" {
+		bad("codec-old-keys", "needs --codec-key, the key that encrypts")
+	}
+	for _, o := range splitList(c.CodecCORSOrigins) {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("codec-cors-origins", "got %q, expected an origin such as https://temporal.example.gov.vn", o)
+		}
+	}
 	if c.TokenKey != "" {
 		if k, err := base64.StdEncoding.DecodeString(c.TokenKey); err != nil || len(k) < 32 {
 			bad("token-key", "expected base64 of at least 32 bytes")
@@ -382,6 +414,36 @@ func (c *Config) RequireSecrets() error {
 func (c *Config) CodecKeyBytes() []byte {
 	k, _ := base64.StdEncoding.DecodeString(c.CodecKey)
 	return k
+}
+
+// CodecKeys decodes the validated codec keys, the encrypting one first.
+func (c *Config) CodecKeys() [][]byte {
+	keys := [][]byte{c.CodecKeyBytes()}
+	for _, k := range splitList(c.CodecOldKeys) {
+		b, _ := base64.StdEncoding.DecodeString(k)
+		keys = append(keys, b)
+	}
+	return keys
+}
+
+// CORSOrigins lists the validated codec endpoint origins.
+func (c *Config) CORSOrigins() []string {
+	out := splitList(c.CodecCORSOrigins)
+	for i, o := range out {
+		out[i] = strings.TrimSuffix(o, "/")
+	}
+	return out
+}
+
+// splitList splits a comma-separated setting, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // TokenKeyBytes decodes the validated token key.

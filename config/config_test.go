@@ -50,6 +50,9 @@ func TestBadValuesNameTheFlag(t *testing.T) {
 		{"duration syntax", []string{"--agency-min-delay", "soon"}, nil, "expected a duration such as 500ms or 2s"},
 		{"population", []string{"--seed-people", "50"}, nil, "--seed-people: got 50, expected 10000 to 5000000"},
 		{"codec key", []string{"--codec-key", "c2hvcnQ="}, nil, "--codec-key: expected base64 of exactly 32 bytes"},
+		{"old codec key", []string{"--codec-key", strings.Repeat("A", 43) + "=", "--codec-old-keys", strings.Repeat("B", 43) + "=,c2hvcnQ="}, nil, "--codec-old-keys: key 2: expected base64 of exactly 32 bytes"},
+		{"old codec keys alone", []string{"--codec-old-keys", strings.Repeat("B", 43) + "="}, nil, "--codec-old-keys: needs --codec-key"},
+		{"codec origin", []string{"--codec-cors-origins", "https://ui.example,ui.example"}, nil, "--codec-cors-origins: got \"ui.example\""},
 		{"token key", []string{"--token-key", "!!"}, nil, "--token-key"},
 		{"worker rate", []string{"--worker-rate", "0"}, nil, "--worker-rate: got 0, expected more than 0"},
 		{"from the environment", nil, map[string]string{"LIENTHONG_TEMPORAL_PORT": "x"}, "--temporal-port (from LIENTHONG_TEMPORAL_PORT): got \"x\""},
@@ -87,6 +90,28 @@ func TestEnvironmentAndPrecedence(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, key, cfg.CodecKey)
 		require.Len(t, cfg.CodecKeyBytes(), 32)
+	})
+	t.Run("old codec keys from a file follow the current key", func(t *testing.T) {
+		t.Parallel()
+		path := t.TempDir() + "/old"
+		cur, old1, old2 := strings.Repeat("A", 43)+"=", strings.Repeat("B", 43)+"=", strings.Repeat("C", 43)+"="
+		require.NoError(t, writeFile(path, old1+", "+old2+"\n"))
+		cfg, err := load(t, []string{"--codec-key", cur}, map[string]string{"LIENTHONG_CODEC_OLD_KEYS_FILE": path})
+		require.NoError(t, err)
+		keys := cfg.CodecKeys()
+		require.Len(t, keys, 3)
+		require.Equal(t, cfg.CodecKeyBytes(), keys[0])
+		require.NotEqual(t, keys[1], keys[2])
+	})
+	t.Run("the codec endpoint is on unless turned off", func(t *testing.T) {
+		t.Parallel()
+		cfg, err := load(t, nil, nil)
+		require.NoError(t, err)
+		require.True(t, cfg.CodecEndpoint)
+		cfg, err = load(t, nil, map[string]string{"LIENTHONG_CODEC_ENDPOINT": "false", "LIENTHONG_CODEC_CORS_ORIGINS": "https://ui.example/, http://127.0.0.1:8233"})
+		require.NoError(t, err)
+		require.False(t, cfg.CodecEndpoint)
+		require.Equal(t, []string{"https://ui.example", "http://127.0.0.1:8233"}, cfg.CORSOrigins())
 	})
 	t.Run("several bad values are all reported", func(t *testing.T) {
 		t.Parallel()

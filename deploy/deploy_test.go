@@ -328,7 +328,7 @@ func (c *checker) checkContainer(ct container, r *report) *process {
 		if ip := eff["LIENTHONG_LISTEN_IP"]; !wildcard(ip) {
 			r.add(ct.where, "temporal binds %s (LIENTHONG_LISTEN_IP / --listen-ip): unreachable from outside the container; use 0.0.0.0", ip)
 		}
-		for _, s := range []string{"LIENTHONG_TEMPORAL_PORT", "LIENTHONG_TEMPORAL_UI_PORT"} {
+		for _, s := range []string{"LIENTHONG_TEMPORAL_PORT", "LIENTHONG_TEMPORAL_UI_PORT", "LIENTHONG_TEMPORAL_METRICS_PORT"} {
 			if n, err := strconv.Atoi(eff[s]); err == nil && n > 0 {
 				p.listening[n] = true
 			}

@@ -236,6 +236,29 @@ func (s *Store) CountStuckSteps(ctx context.Context, f StuckFilter) (int64, erro
 	return n, translate(err, "counting stuck steps")
 }
 
+// GroupStatusCount is how many dossiers of a group are in a status.
+type GroupStatusCount struct {
+	Group  dossier.Group
+	Status dossier.Status
+	Count  int64
+}
+
+// CountByGroupStatus counts every dossier by procedure group and status.
+func (s *Store) CountByGroupStatus(ctx context.Context) ([]GroupStatusCount, error) {
+	rows, err := s.pool.Query(ctx, `SELECT grp, status, count(*) FROM engine.dossiers GROUP BY 1, 2 ORDER BY 1, 2`)
+	if err != nil {
+		return nil, translate(err, "counting dossiers by status")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (GroupStatusCount, error) {
+		var c GroupStatusCount
+		var g, st string
+		err := row.Scan(&g, &st, &c.Count)
+		c.Group, c.Status = dossier.Group(g), dossier.Status(st)
+		return c, err
+	})
+	return out, translate(err, "counting dossiers by status")
+}
+
 // CountOverdue counts open dossiers past their legal deadline.
 func (s *Store) CountOverdue(ctx context.Context, now time.Time) (int64, error) {
 	var n int64

@@ -246,6 +246,10 @@ type Applied struct {
 	Version int64
 	// Applied is false when the read model already held this version or a newer one.
 	Applied bool
+	// Versions are the snapshots' versions this call wrote, oldest first;
+	// a retried write reports none, so what is counted once per version
+	// (step durations) is counted once.
+	Versions []int64
 }
 
 // ApplySnapshots writes a workflow's snapshots, oldest first, and its new
@@ -282,6 +286,7 @@ func (s *Store) ApplySnapshots(ctx context.Context, snaps []dossier.Snapshot, ev
 			}
 			out.Applied = true
 			out.Version = snap.Version
+			out.Versions = append(out.Versions, snap.Version)
 			for _, st := range snap.Steps {
 				result, err := json.Marshal(nonNil(st.Result))
 				if err != nil {

@@ -86,12 +86,20 @@ func TestApplySnapshotsNeverGoesBack(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, res.Applied)
 	require.EqualValues(t, 3, res.Version)
+	require.Equal(t, int64(3), res.Versions[len(res.Versions)-1])
+
+	t.Run("the dossier is counted by its group and status", func(t *testing.T) {
+		counts, err := s.CountByGroupStatus(ctx)
+		require.NoError(t, err)
+		require.Equal(t, []store.GroupStatusCount{{Group: created.Snapshot.Group, Status: dossier.StatusInProgress, Count: 1}}, counts)
+	})
 
 	t.Run("a late, older write changes nothing", func(t *testing.T) {
 		res, err := s.ApplySnapshots(ctx, []dossier.Snapshot{snap(2, dossier.StatusInProgress, dossier.StepAwaitingAgency)}, []dossier.Event{ev})
 		require.NoError(t, err)
 		require.False(t, res.Applied)
 		require.EqualValues(t, 3, res.Version)
+		require.Empty(t, res.Versions, "nothing written, nothing to count")
 		got, err := s.Dossier(ctx, code)
 		require.NoError(t, err)
 		require.EqualValues(t, 3, got.Version)

@@ -2,7 +2,10 @@ package temporalserver_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -49,7 +52,12 @@ func TestEmbeddedServerRunsAWorkflowThatWritesToPostgres(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	require.NoError(t, l.Close())
 
-	srv, err := temporalserver.Start(temporalserver.Options{Port: port})
+	l, err = net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	metricsPort := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+
+	srv, err := temporalserver.Start(temporalserver.Options{Port: port, MetricsPort: metricsPort})
 	require.NoError(t, err)
 	defer srv.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -83,4 +91,13 @@ func TestEmbeddedServerRunsAWorkflowThatWritesToPostgres(t *testing.T) {
 	var note string
 	require.NoError(t, pool.QueryRow(ctx, `SELECT note FROM notes WHERE id = $1`, id).Scan(&note))
 	require.Equal(t, "Phường Ba Đình", note)
+
+	// The server's own metrics: the task queue the workflow ran on is there.
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(body), `taskqueue="embedded-test"`)
 }

@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
 	"go.temporal.io/server/common/membership/static"
+	"go.temporal.io/server/common/metrics"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/primitives"
 	"go.temporal.io/server/temporal"
@@ -44,6 +45,13 @@ type Options struct {
 	SQLiteFile string
 	// Postgres, when set, persists to PostgreSQL instead of SQLite.
 	Postgres *PostgresOptions
+	// UICodecEndpoint, when set, is the codec endpoint the Web UI decodes
+	// payloads through (lienthong's /codec), so histories read as plaintext.
+	// The browser calls it, so it must be reachable from where the UI is opened.
+	UICodecEndpoint string
+	// MetricsPort, when non-zero, serves the server's own Prometheus metrics
+	// (task queue backlogs, persistence latency, …) at IP:MetricsPort/metrics.
+	MetricsPort int
 	// HistoryShards is fixed for the life of a PostgreSQL-backed cluster.
 	HistoryShards int32
 	Logger        *slog.Logger
@@ -112,15 +120,7 @@ func Start(opts Options) (*Server, error) {
 	}
 	s := &Server{server: srv, opts: opts}
 	if opts.UIPort != 0 {
-		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
-			Host:                opts.IP,
-			Port:                opts.UIPort,
-			TemporalGRPCAddress: s.Address(),
-			EnableUI:            true,
-			CORS:                uiconfig.CORS{CookieInsecure: true},
-			HideLogs:            true,
-			DisableNewsFetch:    true,
-		}))
+		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(uiConfig(opts, s.Address())))
 		go func() {
 			// The UI is a convenience: its failure must not take the engine down.
 			if err := s.ui.Start(); err != nil {
@@ -131,12 +131,30 @@ func Start(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// uiConfig is the embedded Web UI's configuration. The UI has no sign-in
+// here, so it has no access token to pass to the codec endpoint; the
+// endpoint instead trusts the UI's own origin under dev (see api.CodecOptions).
+func uiConfig(opts Options, frontend string) *uiconfig.Config {
+	c := &uiconfig.Config{
+		Host:                opts.IP,
+		Port:                opts.UIPort,
+		TemporalGRPCAddress: frontend,
+		EnableUI:            true,
+		CORS:                uiconfig.CORS{CookieInsecure: true},
+		HideLogs:            true,
+		DisableNewsFetch:    true,
+	}
+	c.Codec.Endpoint = opts.UICodecEndpoint
+	return c
+}
+
 // Address is the frontend's host:port.
 func (s *Server) Address() string {
 	return net.JoinHostPort(s.opts.IP, strconv.Itoa(s.opts.Port))
 }
 
-// UIAddress is the Web UI's URL, or empty when the UI is off.
+// UIAddress is the Web UI's URL, or empty when the UI is off. It is also the
+// origin the UI's requests to the codec endpoint carry.
 func (s *Server) UIAddress() string {
 	if s.ui == nil {
 		return ""
@@ -159,6 +177,13 @@ func buildConfig(opts Options) (*config.Config, error) {
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = opts.IP
 	conf.Persistence.NumHistoryShards = opts.HistoryShards
+	if opts.MetricsPort != 0 {
+		conf.Global.Metrics = &metrics.Config{Prometheus: &metrics.PrometheusConfig{
+			Framework:     metrics.FrameworkOpentelemetry,
+			ListenAddress: net.JoinHostPort(opts.IP, strconv.Itoa(opts.MetricsPort)),
+			HandlerPath:   "/metrics",
+		}}
+	}
 
 	if opts.Postgres != nil {
 		stores, err := opts.Postgres.dataStores()

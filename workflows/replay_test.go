@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"bytes"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -21,8 +22,23 @@ func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files, "no recorded histories in testdata/histories")
-	codec, err := payloadcodec.New(payloadcodec.ReplayFixtureKey)
+	fixture, err := payloadcodec.New(payloadcodec.ReplayFixtureKey)
 	require.NoError(t, err)
+	// The histories were sealed with the fixture key. A worker whose newest
+	// key is another one, the fixture key kept as an old key, is what a
+	// running dossier meets after a key rotation.
+	rotated, err := payloadcodec.New(bytes.Repeat([]byte{0x5a}, 32), payloadcodec.ReplayFixtureKey)
+	require.NoError(t, err)
+	for name, codec := range map[string]*payloadcodec.Codec{"fixture key": fixture, "after a key rotation": rotated} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			replayAll(t, files, codec)
+		})
+	}
+}
+
+func replayAll(t *testing.T, files []string, codec *payloadcodec.Codec) {
+	t.Helper()
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			t.Parallel()

@@ -15,6 +15,7 @@ import (
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/config"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+	"github.com/lienthong/lienthong/telemetry"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -36,6 +37,11 @@ func runAgency(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
+	tracing, stopTracing, err := startTracing(ctx, "lienthong-agency", logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	names := agency.Names()
 	if cfg.AgencyName != "all" {
 		names = []string{cfg.AgencyName}
@@ -47,7 +53,7 @@ func runAgency(ctx context.Context, args []string) error {
 		}
 	}()
 	for _, name := range names {
-		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name))
+		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name), tracing)
 		if err != nil {
 			return err
 		}
@@ -64,7 +70,7 @@ func runAgency(ctx context.Context, args []string) error {
 
 // startAgency starts one agency with the configured credentials, mode and
 // the token it presents when pushing to the engine.
-func startAgency(ctx context.Context, cfg config.Config, name string, pool *pgxpool.Pool, addr string) (*agency.Server, error) {
+func startAgency(ctx context.Context, cfg config.Config, name string, pool *pgxpool.Pool, addr string, tracing *telemetry.Tracing) (*agency.Server, error) {
 	token := cfg.CallbackToken
 	if token == "" {
 		var err error
@@ -92,6 +98,7 @@ func startAgency(ctx context.Context, cfg config.Config, name string, pool *pgxp
 		Seed:       cfg.AgencySeed,
 		SeedPeople: cfg.SeedPeople,
 		Logger:     newLogger(cfg).With("component", "agency"),
+		Tracing:    tracing,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting agency %s on %s: %w", name, addr, err)

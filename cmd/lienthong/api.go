@@ -26,22 +26,38 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	tc, err := newTemporalClient(ctx, cfg, logger)
+	tracing, stopTracing, err := startTracing(ctx, "lienthong-api", logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	reg := newRegistry()
+	tc, err := newTemporalClient(ctx, cfg, logger, reg, tracing)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-	agencies, closeAgencies, err := dialAgencies(cfg)
+	agencies, closeAgencies, err := dialAgencies(cfg, tracing)
 	if err != nil {
 		return err
 	}
 	defer closeAgencies()
-	desk, closeDesk, err := apiAgencies(cfg, agencies)
+	desk, closeDesk, err := apiAgencies(cfg, agencies, tracing)
 	if err != nil {
 		return err
 	}
 	defer closeDesk()
+	var codec *api.CodecOptions
+	if cfg.CodecEndpoint {
+		c, err := newCodec(cfg)
+		if err != nil {
+			return err
+		}
+		codec = &api.CodecOptions{Codec: c, Namespace: cfg.TemporalNamespace, Origins: cfg.CORSOrigins()}
+	}
 	srv, err := api.New(ctx, api.Options{
+		Codec:         codec,
+		Tracing:       tracing,
 		Agencies:      &desk,
 		SecureCookies: true,
 		Store:         store.New(pool),
@@ -51,7 +67,7 @@ func runAPI(ctx context.Context, args []string) error {
 		GRPCAddr:      cfg.APIGRPCAddr,
 		HTTPAddr:      cfg.APIHTTPAddr,
 		Logger:        logger.With("component", "api"),
-		Registry:      newRegistry(),
+		Registry:      reg,
 	})
 	if err != nil {
 		return err

@@ -247,20 +247,21 @@ func bench(ctx context.Context, base config.Config, f benchFlags) (benchResult, 
 	}
 	defer pool.Close()
 	res.Machine = readMachine(ctx, pool)
-	tc, err := newTemporalClient(ctx, scfg, logger)
+	// The real worker, exactly as `lienthong worker` builds it, metrics included.
+	reg := newRegistry()
+	tc, err := newTemporalClient(ctx, scfg, logger, reg, nil)
 	if err != nil {
 		return res, err
 	}
 	defer tc.Close()
 
-	// The real worker, exactly as `lienthong worker` builds it.
-	agencies, closeAgencies, err := dialAgencies(scfg)
+	agencies, closeAgencies, err := dialAgencies(scfg, nil)
 	if err != nil {
 		return res, err
 	}
 	defer closeAgencies()
 	acts := &activities.Activities{Store: store.New(pool), Agencies: agencies, Logger: logger.With("component", "worker"),
-		Metrics: activities.NewMetrics(newRegistry())}
+		Metrics: activities.NewMetrics(reg)}
 	ws := newWorkers(tc, acts, scfg.WorkerRate)
 	if err := startWorkers(ws); err != nil {
 		return res, err

@@ -257,7 +257,8 @@ func chaos(ctx context.Context, o chaosOptions, out io.Writer) (chaosOutcome, er
 	env := chaosEnv(map[string]string{
 		"DATABASE_URL": dbURL, "CODEC_KEY": keys.CodecKey, "TOKEN_KEY": keys.TokenKey,
 		"AGENCY_API_KEY": keys.AgencyAPIKey, "AGENCY_ADMIN_KEY": keys.AgencyAdminKey,
-		"TEMPORAL_ADDRESS": addrs.temporal, "TEMPORAL_PORT": strconv.Itoa(addrs.temporalPort), "TEMPORAL_UI_PORT": "0",
+		// No UI, and no server metrics on a fixed port that anything else on the machine may hold.
+		"TEMPORAL_ADDRESS": addrs.temporal, "TEMPORAL_PORT": strconv.Itoa(addrs.temporalPort), "TEMPORAL_UI_PORT": "0", "TEMPORAL_METRICS_PORT": "0",
 		"DATA_DIR": tmp, "LISTEN_IP": "127.0.0.1",
 		"API_GRPC_ADDR": addrs.apiGRPC, "API_HTTP_ADDR": addrs.apiHTTP, "CALLBACK_ADDR": addrs.apiGRPC,
 		"WORKER_HTTP_ADDR": addrs.workerHTTP, "AGENCY_HTTP_ADDR": addrs.agencyHTTP,
@@ -602,7 +603,7 @@ func runOnce(ctx context.Context, bin string, env []string, logPath string, args
 // lienthong's search attributes: `lienthong temporal` registers both.
 func waitTemporal(ctx context.Context, keys config.Config, logger *slog.Logger, p *proc) (client.Client, error) {
 	deadline := time.Now().Add(3 * time.Minute)
-	tc, err := newTemporalClient(ctx, keys, logger)
+	tc, err := newTemporalClient(ctx, keys, logger, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("temporal (see %s): %w", p.logPath, err)
 	}

@@ -97,7 +97,7 @@ func TestCluster(t *testing.T) {
 	agencies := map[string]string{"JUSTICE_ADDR": freeAddr(t), "POLICE_ADDR": freeAddr(t), "INSURANCE_ADDR": freeAddr(t), "PORTAL_ADDR": freeAddr(t)}
 	settings := map[string]string{
 		"DATABASE_URL": dbURL, "CODEC_KEY": keys.CodecKey, "TOKEN_KEY": keys.TokenKey,
-		"TEMPORAL_ADDRESS": keys.TemporalAddress, "DATA_DIR": tmp, "LOG_LEVEL": "info",
+		"TEMPORAL_ADDRESS": keys.TemporalAddress, "DATA_DIR": tmp, "LOG_LEVEL": "info", "TEMPORAL_METRICS_PORT": "0",
 		"CALLBACK_ADDR": api1, "AGENCY_MIN_DELAY": "10ms", "AGENCY_MAX_DELAY": "200ms",
 	}
 	for k, v := range agencies {
@@ -151,7 +151,7 @@ func TestCluster(t *testing.T) {
 		}
 		require.NoError(t, p.waitReady(ctx, 2*time.Minute), p.name)
 	}
-	tc, err := newTemporalClient(ctx, keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tc, err := newTemporalClient(ctx, keys, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil)
 	require.NoError(t, err)
 	t.Cleanup(tc.Close)
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,7 @@ import (
 	"github.com/lienthong/lienthong/loadgen"
 	"github.com/lienthong/lienthong/pgserver"
 	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/telemetry"
 	"github.com/lienthong/lienthong/temporalserver"
 	"github.com/lienthong/lienthong/workflows"
 )
@@ -51,6 +53,8 @@ type devOptions struct {
 	Ready func(devAddrs)
 	// NoWorker leaves the worker out, for tests that start and kill their own.
 	NoWorker bool
+	// Tracing replaces tracing from the environment, e.g. with an in-memory exporter.
+	Tracing *telemetry.Tracing
 }
 
 // devStack runs the stack until ctx is done.
@@ -91,6 +95,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	ts, err := temporalserver.Start(temporalserver.Options{
 		IP: cfg.ListenIP, Port: cfg.TemporalPort, UIPort: cfg.TemporalUIPort,
 		SQLiteFile: sqliteFile, Logger: quietLogger(cfg).With("component", "temporal"),
+		UICodecEndpoint: devCodecEndpoint(cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("%w (is another lienthong or Temporal already using port %d? set --temporal-port)", err, cfg.TemporalPort)
@@ -102,7 +107,18 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	}
 
 	// The API listens first, so agencies have somewhere to push to.
-	tc, err := newTemporalClient(ctx, cfg, logger)
+	tracing := opts.Tracing
+	if tracing == nil {
+		var stopTracing func()
+		if tracing, stopTracing, err = startTracing(ctx, "lienthong-dev", logger); err != nil {
+			return err
+		}
+		defer stopTracing()
+	}
+	// One registry for the whole process: the SDK's series and lienthong's
+	// come out of the API's /metrics together.
+	reg := newRegistry()
+	tc, err := newTemporalClient(ctx, cfg, logger, reg, tracing)
 	if err != nil {
 		return err
 	}
@@ -116,12 +132,15 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	if err != nil {
 		return err
 	}
-	reg := newRegistry()
+	codec, err := devCodec(cfg, ts.UIAddress())
+	if err != nil {
+		return err
+	}
 	st := store.New(pool)
 	apiSrv, err := api.New(ctx, api.Options{
 		Store: st, Temporal: tc, Calendar: calendar.Default(), TokenKey: cfg.TokenKeyBytes(),
 		GRPCAddr: cfg.APIGRPCAddr, HTTPAddr: cfg.APIHTTPAddr, Logger: logger.With("component", "api"),
-		Registry: reg, DevSamples: samples, DemoUsers: users,
+		Registry: reg, DevSamples: samples, DemoUsers: users, Codec: codec, Tracing: tracing,
 	})
 	if err != nil {
 		return err
@@ -131,7 +150,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	// The four agencies, each on its own port with its own schema.
 	agencyAddrs := map[string]string{}
 	for _, name := range agency.Names() {
-		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name))
+		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name), tracing)
 		if err != nil {
 			return err
 		}
@@ -142,12 +161,12 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	cfg.InsuranceAddr, cfg.PortalAddr = agencyAddrs["insurance"], agencyAddrs["portal"]
 
 	// The worker.
-	agencies, closeAgencies, err := dialAgencies(cfg)
+	agencies, closeAgencies, err := dialAgencies(cfg, tracing)
 	if err != nil {
 		return err
 	}
 	defer closeAgencies()
-	desk, closeDesk, err := apiAgencies(cfg, agencies)
+	desk, closeDesk, err := apiAgencies(cfg, agencies, tracing)
 	if err != nil {
 		return err
 	}
@@ -210,6 +229,49 @@ func demoOptions(cfg config.Config, pool *pgxpool.Pool, a devAddrs, users []api.
 		APIAddr: a.API, ClerkTokens: clerks, Agencies: a.Agencies, AdminKey: cfg.AgencyAdminKey, HistoryOnly: !cfg.DemoLive,
 		Logger: logger.With("component", "demo"),
 	}
+}
+
+// devCodecEndpoint is the codec endpoint the embedded Web UI's browser
+// calls: the API's HTTP address, known before the API listens unless its
+// port is chosen at random (tests), when the UI goes without.
+func devCodecEndpoint(cfg config.Config) string {
+	host, port, err := net.SplitHostPort(cfg.APIHTTPAddr)
+	if !cfg.CodecEndpoint || err != nil || port == "0" {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + api.CodecPath
+}
+
+// devCodec serves the codec endpoint under dev. The embedded UI has no
+// sign-in, so it cannot send a token: the endpoint lets the UI's own origin
+// decode without one, and only while the UI and the API listen on loopback,
+// where only this machine's users reach them. Each such decode is audited.
+func devCodec(cfg config.Config, uiOrigin string) (*api.CodecOptions, error) {
+	if !cfg.CodecEndpoint {
+		return nil, nil
+	}
+	codec, err := newCodec(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts := &api.CodecOptions{Codec: codec, Namespace: cfg.TemporalNamespace, Origins: cfg.CORSOrigins()}
+	if uiOrigin != "" && loopback(cfg.ListenIP) && loopback(hostOf(cfg.APIHTTPAddr)) {
+		opts.DevUIOrigin = uiOrigin
+	}
+	return opts, nil
+}
+
+func loopback(ip string) bool {
+	parsed := net.ParseIP(ip)
+	return parsed != nil && parsed.IsLoopback()
+}
+
+func hostOf(addr string) string {
+	host, _, _ := net.SplitHostPort(addr)
+	return host
 }
 
 // devAddrs are where a running dev stack answers.
@@ -351,6 +413,9 @@ func printReady(w io.Writer, cfg config.Config, a devAddrs) {
 		line("Agency "+n, a.Agencies[n]+"   (API key "+cfg.AgencyAPIKey+", admin key "+cfg.AgencyAdminKey+")")
 	}
 	line("PostgreSQL", a.Database+"   ("+a.DatabaseNote+")")
+	if cfg.CodecEndpoint {
+		line("Codec endpoint", "http://"+a.HTTP+api.CodecPath+"/decode   (admin or supervisor token; the Web UI uses it)")
+	}
 	line("Health / metrics", "http://"+a.HTTP+"/readyz   http://"+a.HTTP+"/metrics")
 	line("Data directory", cfg.DataDir)
 	b.WriteString("\nDemo tokens (24 h):\n")

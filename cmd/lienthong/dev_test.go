@@ -37,3 +37,40 @@ func TestRedactURL(t *testing.T) {
 	require.Equal(t, "postgres://u:***@h:5432/db", redactURL("postgres://u:secret@h:5432/db"))
 	require.Equal(t, "postgres://u@h/db", redactURL("postgres://u@h/db"))
 }
+
+func TestDevCodec(t *testing.T) {
+	t.Parallel()
+	cfg := config.Defaults()
+	cfg.CodecKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	t.Run("the embedded UI is pointed at the API's codec endpoint", func(t *testing.T) {
+		t.Parallel()
+		require.Equal(t, "http://127.0.0.1:7480/codec", devCodecEndpoint(cfg))
+		c := cfg
+		c.APIHTTPAddr = "127.0.0.1:0"
+		require.Empty(t, devCodecEndpoint(c), "a random port is not known before the API listens")
+		c = cfg
+		c.CodecEndpoint = false
+		require.Empty(t, devCodecEndpoint(c))
+	})
+	t.Run("the UI's origin is trusted only on loopback", func(t *testing.T) {
+		t.Parallel()
+		opts, err := devCodec(cfg, "http://127.0.0.1:8233")
+		require.NoError(t, err)
+		require.Equal(t, "http://127.0.0.1:8233", opts.DevUIOrigin)
+		wide := cfg
+		wide.ListenIP = "0.0.0.0"
+		opts, err = devCodec(wide, "http://0.0.0.0:8233")
+		require.NoError(t, err)
+		require.Empty(t, opts.DevUIOrigin, "a stack others can reach needs tokens")
+		wideAPI := cfg
+		wideAPI.APIHTTPAddr = "0.0.0.0:7480"
+		opts, err = devCodec(wideAPI, "http://127.0.0.1:8233")
+		require.NoError(t, err)
+		require.Empty(t, opts.DevUIOrigin, "an API others can reach needs tokens")
+		off := cfg
+		off.CodecEndpoint = false
+		opts, err = devCodec(off, "http://127.0.0.1:8233")
+		require.NoError(t, err)
+		require.Nil(t, opts)
+	})
+}

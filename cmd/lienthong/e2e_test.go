@@ -74,8 +74,9 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startStack runs devStack on free ports against a fresh database.
-func startStack(t *testing.T, opts devOptions) *stack {
+// startStack runs devStack on free ports against a fresh database; tweaks
+// change the configuration before it starts.
+func startStack(t *testing.T, opts devOptions, tweaks ...func(*config.Config)) *stack {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.DataDir = t.TempDir()
@@ -91,6 +92,9 @@ func startStack(t *testing.T, opts devOptions) *stack {
 	cfg.SeedPeople = 10000
 	// Recorded histories must be readable by the replay test.
 	cfg.CodecKey = base64.StdEncoding.EncodeToString(payloadcodec.ReplayFixtureKey)
+	for _, tweak := range tweaks {
+		tweak(&cfg)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan devAddrs, 1)
@@ -120,7 +124,7 @@ func startStack(t *testing.T, opts devOptions) *stack {
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	s.pool = pool
-	s.temporal, err = newTemporalClient(context.Background(), s.cfg, newLogger(s.cfg))
+	s.temporal, err = newTemporalClient(context.Background(), s.cfg, newLogger(s.cfg), nil, nil)
 	require.NoError(t, err)
 	t.Cleanup(s.temporal.Close)
 	conn, err := grpc.NewClient(addrs.API, grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -214,12 +218,14 @@ func TestEndToEnd(t *testing.T) {
 	s := startStack(t, devOptions{})
 	ctx := context.Background()
 	now := time.Now()
+	var birthCode string
 
 	t.Run("birth", func(t *testing.T) {
 		req := s.forms.Birth(3, now, "e2e-birth-1")
 		sub, err := s.clerk.SubmitBirth(ctx, req)
 		require.NoError(t, err)
 		require.NotEmpty(t, sub.GetCode())
+		birthCode = sub.GetCode()
 		d := s.waitTerminal(t, sub.GetCode(), 90*time.Second)
 		require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_COMPLETED, d.GetStatus(), d.GetOutcomeReason())
 		results := map[enginev1.StepKind]map[string]string{}
@@ -260,6 +266,9 @@ func TestEndToEnd(t *testing.T) {
 		s.checkConsistent(t, sub.GetCode())
 		s.record(t, "death-three-procedures", sub.GetCode())
 	})
+
+	t.Run("metrics after the work", func(t *testing.T) { s.checkMetrics(t) })
+	t.Run("the codec endpoint decodes the birth's history", func(t *testing.T) { s.checkCodec(t, birthCode) })
 }
 
 // TestWorkerKilledMidDossier stops the worker while dossiers are in flight,
@@ -272,7 +281,7 @@ func TestWorkerKilledMidDossier(t *testing.T) {
 	s := startStack(t, devOptions{NoWorker: true})
 	ctx := context.Background()
 	startWorker := func() func() {
-		agencies, closeAgencies, err := dialAgencies(s.cfg)
+		agencies, closeAgencies, err := dialAgencies(s.cfg, nil)
 		require.NoError(t, err)
 		acts := &activities.Activities{Store: store.New(s.pool), Agencies: agencies}
 		ws := newWorkers(s.temporal, acts, s.cfg.WorkerRate)

@@ -29,6 +29,7 @@ func runTemporal(ctx context.Context, args []string) error {
 		IP:            cfg.ListenIP,
 		Port:          cfg.TemporalPort,
 		UIPort:        cfg.TemporalUIPort,
+		MetricsPort:   cfg.TemporalMetricsPort,
 		HistoryShards: int32(cfg.TemporalShards),
 		Logger:        logger,
 	}
@@ -72,6 +73,9 @@ func runTemporal(ctx context.Context, args []string) error {
 	fmt.Printf("temporal server (%s persistence) listening on %s, namespace %s\n", db, srv.Address(), cfg.TemporalNamespace)
 	if ui := srv.UIAddress(); ui != "" {
 		fmt.Printf("temporal web ui on %s\n", ui)
+	}
+	if cfg.TemporalMetricsPort != 0 {
+		fmt.Printf("temporal server metrics on http://%s/metrics\n", dialAddress(cfg.ListenIP, cfg.TemporalMetricsPort))
 	}
 	<-ctx.Done()
 	logger.Info("stopping temporal server", "component", "temporal")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,21 +25,33 @@ import (
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/payloadcodec"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+	"github.com/lienthong/lienthong/telemetry"
 	"github.com/lienthong/lienthong/workflows"
 )
 
 // newTemporalClient dials Temporal with the payload codec, retrying while the
-// frontend comes up.
-func newTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
-	codec, err := payloadcodec.New(cfg.CodecKeyBytes())
+// frontend comes up. With a registry, the SDK's metrics (its own requests,
+// and those of every worker built on this client) are exported there, beside
+// lienthong's; with tracing, starting a workflow, the workflow and its
+// activities join the caller's trace.
+func newTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logger, reg prometheus.Registerer, tracing *telemetry.Tracing) (client.Client, error) {
+	codec, err := newCodec(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("--codec-key: %w", err)
+		return nil, err
 	}
 	opts := client.Options{
 		HostPort:      cfg.TemporalAddress,
 		Namespace:     cfg.TemporalNamespace,
 		DataConverter: codec.DataConverter(),
 		Logger:        sdklog.NewStructuredLogger(logger.With("component", "temporal-client")),
+	}
+	if reg != nil {
+		if opts.MetricsHandler, err = sdkMetrics(reg, logger); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Interceptors, err = tracing.TemporalInterceptors(); err != nil {
+		return nil, err
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -53,6 +66,36 @@ func newTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logg
 	}
 }
 
+// startTracing exports this process's traces over OTLP when the standard
+// OTEL_EXPORTER_OTLP_* variables name an endpoint; otherwise tracing is off
+// (nil) and costs nothing. stop flushes what is still buffered.
+func startTracing(ctx context.Context, service string, logger *slog.Logger) (tracing *telemetry.Tracing, stop func(), err error) {
+	tracing, err = telemetry.FromEnv(ctx, service, os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tracing != nil {
+		logger.Info("exporting traces over OTLP", "service", service)
+	}
+	return tracing, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(sctx); err != nil {
+			logger.Warn("flushing traces", "error", err)
+		}
+	}, nil
+}
+
+// newCodec is the payload codec of the configured keys: --codec-key
+// encrypts, --codec-old-keys still decrypt.
+func newCodec(cfg config.Config) (*payloadcodec.Codec, error) {
+	codec, err := payloadcodec.New(cfg.CodecKeys()...)
+	if err != nil {
+		return nil, fmt.Errorf("--codec-key, --codec-old-keys: %w", err)
+	}
+	return codec, nil
+}
+
 // apiKey sends the engine's credential on every agency call.
 type apiKey string
 
@@ -65,7 +108,7 @@ func (k apiKey) GetRequestMetadata(context.Context, ...string) (map[string]strin
 func (apiKey) RequireTransportSecurity() bool { return false }
 
 // dialAgencies makes the gRPC clients of the four agencies.
-func dialAgencies(cfg config.Config) (activities.Agencies, func(), error) {
+func dialAgencies(cfg config.Config, tracing *telemetry.Tracing) (activities.Agencies, func(), error) {
 	var conns []*grpc.ClientConn
 	closeAll := func() {
 		for _, c := range conns {
@@ -73,8 +116,8 @@ func dialAgencies(cfg config.Config) (activities.Agencies, func(), error) {
 		}
 	}
 	dial := func(addr string) (*grpc.ClientConn, error) {
-		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithPerRPCCredentials(apiKey(cfg.AgencyAPIKey)))
+		c, err := grpc.NewClient(addr, append(tracing.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithPerRPCCredentials(apiKey(cfg.AgencyAPIKey)))...)
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +153,7 @@ func dialAgencies(cfg config.Config) (activities.Agencies, func(), error) {
 // apiAgencies are the agency services the API's desk, extract and
 // operations pages call: the engine's case and civil-status clients, and
 // each agency's admin service with the admin credential.
-func apiAgencies(cfg config.Config, a activities.Agencies) (api.AgencyClients, func(), error) {
+func apiAgencies(cfg config.Config, a activities.Agencies, tracing *telemetry.Tracing) (api.AgencyClients, func(), error) {
 	out := api.AgencyClients{Cases: a.Cases, Justice: a.Justice, Admin: map[string]agencyv1.AdminServiceClient{}}
 	var conns []*grpc.ClientConn
 	closeAll := func() {
@@ -122,8 +165,8 @@ func apiAgencies(cfg config.Config, a activities.Agencies) (api.AgencyClients, f
 		dossier.AgencyJustice: cfg.JusticeAddr, dossier.AgencyPolice: cfg.PoliceAddr,
 		dossier.AgencyInsurance: cfg.InsuranceAddr, dossier.AgencyPortal: cfg.PortalAddr,
 	} {
-		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithPerRPCCredentials(apiKey(cfg.AgencyAdminKey)))
+		c, err := grpc.NewClient(addr, append(tracing.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithPerRPCCredentials(apiKey(cfg.AgencyAdminKey)))...)
 		if err != nil {
 			closeAll()
 			return out, nil, fmt.Errorf("--%s-addr: %w", name, err)

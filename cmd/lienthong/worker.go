@@ -34,18 +34,23 @@ func runWorker(ctx context.Context, args []string) error {
 	if err := temporalserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
 		return err
 	}
-	tc, err := newTemporalClient(ctx, cfg, logger)
+	tracing, stopTracing, err := startTracing(ctx, "lienthong-worker", logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	reg := newRegistry()
+	tc, err := newTemporalClient(ctx, cfg, logger, reg, tracing)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-	agencies, closeAgencies, err := dialAgencies(cfg)
+	agencies, closeAgencies, err := dialAgencies(cfg, tracing)
 	if err != nil {
 		return err
 	}
 	defer closeAgencies()
 
-	reg := newRegistry()
 	acts := &activities.Activities{Store: store.New(pool), Agencies: agencies, Logger: logger, Metrics: activities.NewMetrics(reg)}
 	ws := newWorkers(tc, acts, cfg.WorkerRate)
 	if err := startWorkers(ws); err != nil {

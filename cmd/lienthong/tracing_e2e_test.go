@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/lienthong/lienthong/telemetry"
+	"github.com/lienthong/lienthong/workflows"
+)
+
+// TestOneSubmissionIsOneTrace submits a birth and follows it in the spans an
+// in-memory exporter received: the API call, StartWorkflow, the workflow, an
+// activity and the agency call it makes, on both sides of the wire, are one
+// trace.
+func TestOneSubmissionIsOneTrace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole stack")
+	}
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	s := startStack(t, devOptions{Tracing: telemetry.New(tp)})
+
+	sub, err := s.clerk.SubmitBirth(context.Background(), s.forms.Birth(6, time.Now(), "trace-birth-1"))
+	require.NoError(t, err)
+	s.waitTerminal(t, sub.GetCode(), 90*time.Second)
+
+	var submit tracetest.SpanStub
+	require.Eventually(t, func() bool {
+		for _, sp := range spans.GetSpans() {
+			if sp.Name == "lienthong.engine.v1.ClerkService/SubmitBirth" && sp.SpanKind == trace.SpanKindServer {
+				submit = sp
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 100*time.Millisecond, "the API's server span")
+
+	// name and kind: a gRPC call has a client and a server span of one name.
+	inTrace := map[string]bool{}
+	var names []string
+	for _, sp := range spans.GetSpans() {
+		if sp.Name == "RunActivity:RegisterBirth" {
+			require.Contains(t, sp.Attributes, attribute.String("temporalWorkflowID", workflows.WorkflowID(sub.GetCode())),
+				"an operator finds the dossier from the activity's span")
+		}
+		if sp.SpanContext.TraceID() == submit.SpanContext.TraceID() {
+			key := sp.Name + " " + sp.SpanKind.String()
+			inTrace[key] = true
+			names = append(names, key)
+		}
+	}
+	sort.Strings(names)
+	t.Logf("the trace of %s: %v", sub.GetCode(), names)
+	for _, want := range []string{
+		"StartWorkflow:Birth client",
+		"RunWorkflow:Birth server",
+		"StartActivity:RegisterBirth client",
+		"RunActivity:RegisterBirth server",
+		"lienthong.agency.v1.JusticeService/RegisterBirth client", // the worker's call
+		"lienthong.agency.v1.JusticeService/RegisterBirth server", // the agency's side
+	} {
+		require.True(t, inTrace[want], "%q is not in the submission's trace: %v", want, names)
+	}
+}
