@@ -161,10 +161,10 @@ func TestWebUIShowsDecodedHistory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole stack and a browser")
 	}
+	// The full suite installs Chromium (.ci/run); a missing browser is a
+	// failure here, never a skip.
 	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("needs chromium (apt-get install chromium)")
-	}
+	require.NoError(t, err, "needs Debian's chromium (apt-get install chromium)")
 	s := startStack(t, devOptions{}, func(cfg *config.Config) {
 		// The UI is told the codec endpoint before the API listens, so both
 		// need known ports.
