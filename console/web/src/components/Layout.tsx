@@ -18,7 +18,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
     .map((n) => n.path)
     .filter((p) => loc.path === p || loc.path.startsWith(`${p}/`))
     .sort((a, b) => b.length - a.length)[0];
-  const place = session?.communeCode || session?.provinceCode || session?.agency || '';
+  const place = session?.communeCode || session?.provinceCode || (session?.agency ? label(t, 'agency', session.agency) : '');
 
   return (
     <>
