@@ -38,11 +38,7 @@ func (ss *supervisorService) RetryBatch(ctx context.Context, req *enginev1.Retry
 	if reason == "" {
 		vs = append(vs, violation("reason", "is required: say why, for the trace and the audit"))
 	}
-	for _, r := range req.GetRules() {
-		if !slices.Contains(rulePriority, r) {
-			vs = append(vs, violation("rules", "%s is not a stuck rule", r))
-		}
-	}
+	vs = append(vs, checkRules(req.GetRules())...)
 	if a := req.GetAgency(); a != "" && !slices.Contains([]string{dossier.AgencyJustice, dossier.AgencyPolice, dossier.AgencyInsurance}, a) {
 		vs = append(vs, violation("agency", "must be justice, police or insurance"))
 	}

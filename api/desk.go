@@ -63,6 +63,17 @@ func caseArg(ctx context.Context, id string) (string, error) {
 	return agency, nil
 }
 
+// caseService checks a case id, and that the caller may work it, and
+// returns its agency and that agency's case service.
+func (ds *deskService) caseService(ctx context.Context, id string) (string, agencyv1.CaseServiceClient, error) {
+	agency, err := caseArg(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	cs, err := ds.cases(agency)
+	return agency, cs, err
+}
+
 func (ds *deskService) cases(agency string) (agencyv1.CaseServiceClient, error) {
 	a, err := ds.s.agencyClients()
 	if err != nil {
@@ -186,11 +197,7 @@ func (s *Server) workingDaysLeft(now, due time.Time) int32 {
 
 func (ds *deskService) GetCase(ctx context.Context, req *enginev1.GetCaseRequest) (*enginev1.GetCaseResponse, error) {
 	s := ds.s
-	agency, err := caseArg(ctx, req.GetCaseId())
-	if err != nil {
-		return nil, err
-	}
-	cs, err := ds.cases(agency)
+	agency, cs, err := ds.caseService(ctx, req.GetCaseId())
 	if err != nil {
 		return nil, err
 	}
@@ -221,11 +228,7 @@ func (ds *deskService) GetCase(ctx context.Context, req *enginev1.GetCaseRequest
 
 func (ds *deskService) ClaimCase(ctx context.Context, req *enginev1.ClaimCaseRequest) (*enginev1.ClaimCaseResponse, error) {
 	s := ds.s
-	agency, err := caseArg(ctx, req.GetCaseId())
-	if err != nil {
-		return nil, err
-	}
-	cs, err := ds.cases(agency)
+	agency, cs, err := ds.caseService(ctx, req.GetCaseId())
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +241,7 @@ func (ds *deskService) ClaimCase(ctx context.Context, req *enginev1.ClaimCaseReq
 
 func (ds *deskService) DecideCase(ctx context.Context, req *enginev1.DecideCaseRequest) (*enginev1.DecideCaseResponse, error) {
 	s := ds.s
-	agency, err := caseArg(ctx, req.GetCaseId())
+	agency, cs, err := ds.caseService(ctx, req.GetCaseId())
 	if err != nil {
 		return nil, err
 	}
@@ -271,10 +274,6 @@ func (ds *deskService) DecideCase(ctx context.Context, req *enginev1.DecideCaseR
 	}
 	if len(vs) > 0 {
 		return nil, invalid(vs...)
-	}
-	cs, err := ds.cases(agency)
-	if err != nil {
-		return nil, err
 	}
 	officer := officerID(caller(ctx))
 	got, err := cs.DecideCase(ctx, &agencyv1.DecideCaseRequest{

@@ -79,11 +79,7 @@ func (ss *supervisorService) ListStuck(ctx context.Context, req *enginev1.ListSt
 	if req.GetPageSize() < 0 {
 		vs = append(vs, violation("page_size", "must not be negative"))
 	}
-	for _, r := range req.GetRules() {
-		if !slices.Contains(rulePriority, r) {
-			vs = append(vs, violation("rules", "%s is not a stuck rule", r))
-		}
-	}
+	vs = append(vs, checkRules(req.GetRules())...)
 	if len(vs) > 0 {
 		return nil, invalid(vs...)
 	}
@@ -120,6 +116,17 @@ func (ss *supervisorService) ListStuck(ctx context.Context, req *enginev1.ListSt
 		}
 	}
 	return resp, nil
+}
+
+// checkRules refuses rule names that are not stuck rules.
+func checkRules(rules []enginev1.StuckRule) []dossier.FieldViolation {
+	var vs []dossier.FieldViolation
+	for _, r := range rules {
+		if !slices.Contains(rulePriority, r) {
+			vs = append(vs, violation("rules", "%s is not a stuck rule", r))
+		}
+	}
+	return vs
 }
 
 // stuckRules turns the rules a request names on, and the others off.
