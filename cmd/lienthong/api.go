@@ -37,16 +37,11 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	defer tc.Close()
-	agencies, closeAgencies, err := dialAgencies(cfg, tracing)
+	_, desk, closeAgencies, err := dialAllAgencies(cfg, tracing)
 	if err != nil {
 		return err
 	}
 	defer closeAgencies()
-	desk, closeDesk, err := apiAgencies(cfg, agencies, tracing)
-	if err != nil {
-		return err
-	}
-	defer closeDesk()
 	var codec *api.CodecOptions
 	if cfg.CodecEndpoint {
 		c, err := newCodec(cfg)

@@ -161,16 +161,11 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	cfg.InsuranceAddr, cfg.PortalAddr = agencyAddrs["insurance"], agencyAddrs["portal"]
 
 	// The worker.
-	agencies, closeAgencies, err := dialAgencies(cfg, tracing)
+	agencies, desk, closeAgencies, err := dialAllAgencies(cfg, tracing)
 	if err != nil {
 		return err
 	}
 	defer closeAgencies()
-	desk, closeDesk, err := apiAgencies(cfg, agencies, tracing)
-	if err != nil {
-		return err
-	}
-	defer closeDesk()
 	apiSrv.UseAgencies(desk)
 	acts := &activities.Activities{Store: st, Agencies: agencies, Logger: logger.With("component", "worker"), Metrics: activities.NewMetrics(reg)}
 	if !opts.NoWorker {

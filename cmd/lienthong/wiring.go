@@ -150,6 +150,21 @@ func dialAgencies(cfg config.Config, tracing *telemetry.Tracing) (activities.Age
 	return out, closeAll, nil
 }
 
+// dialAllAgencies makes both sets of agency clients: the worker's and the
+// API's. Closing closes both.
+func dialAllAgencies(cfg config.Config, tracing *telemetry.Tracing) (activities.Agencies, api.AgencyClients, func(), error) {
+	agencies, closeAgencies, err := dialAgencies(cfg, tracing)
+	if err != nil {
+		return agencies, api.AgencyClients{}, nil, err
+	}
+	desk, closeDesk, err := apiAgencies(cfg, agencies, tracing)
+	if err != nil {
+		closeAgencies()
+		return agencies, desk, nil, err
+	}
+	return agencies, desk, func() { closeDesk(); closeAgencies() }, nil
+}
+
 // apiAgencies are the agency services the API's desk, extract and
 // operations pages call: the engine's case and civil-status clients, and
 // each agency's admin service with the admin credential.
