@@ -181,6 +181,22 @@ func (a *Activities) WithdrawCase(ctx context.Context, in WithdrawInput) (CaseRe
 	return CaseResult{Case: dossier.CaseFromProto(resp.GetCase())}, nil
 }
 
+// RequestApology asks a late agency, through its case desk, to apologise
+// and set a new appointment date. Asking twice changes nothing.
+func (a *Activities) RequestApology(ctx context.Context, in ApologyInput) (CaseResult, error) {
+	desk, err := a.caseDesk(in.Agency)
+	if err != nil {
+		return CaseResult{}, err
+	}
+	cctx, cancel := callContext(ctx, in.CallTimeout)
+	defer cancel()
+	resp, err := desk.RequestApology(cctx, &agencyv1.RequestApologyRequest{CaseId: in.CaseID, MissedDueAt: timestamppb.New(in.MissedDueAt)})
+	if err != nil {
+		return CaseResult{}, classify(err)
+	}
+	return CaseResult{Case: dossier.CaseFromProto(resp.GetCase())}, nil
+}
+
 // AttachIDNumber adds a late ID number to a birth record.
 func (a *Activities) AttachIDNumber(ctx context.Context, in AttachIDInput) (CaseResult, error) {
 	cctx, cancel := callContext(ctx, in.CallTimeout)

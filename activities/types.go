@@ -69,6 +69,14 @@ type WithdrawInput struct {
 	CallTimeout time.Duration
 }
 
+// ApologyInput asks a late agency to apologise and set a new date.
+type ApologyInput struct {
+	Agency      string
+	CaseID      string
+	MissedDueAt time.Time
+	CallTimeout time.Duration
+}
+
 // AttachIDInput adds a late ID number to a birth record.
 type AttachIDInput struct {
 	CaseID      string

@@ -184,11 +184,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		s.callback = conn
 		pushes = &pusher{
-			d:      s.desk,
-			client: enginev1.NewAgencyCallbackServiceClient(conn),
-			token:  opts.CallbackToken,
-			faults: fs,
-			log:    log,
+			d:       s.desk,
+			client:  enginev1.NewAgencyCallbackServiceClient(conn),
+			token:   opts.CallbackToken,
+			faults:  fs,
+			log:     log,
+			tracing: opts.Tracing,
 		}
 	}
 

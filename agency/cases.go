@@ -19,6 +19,7 @@ import (
 
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+	"github.com/lienthong/lienthong/telemetry"
 )
 
 // desk is an agency's case desk: idempotent intake, every change versioned
@@ -109,18 +110,27 @@ type caseRecord struct {
 	DecidedAt        *time.Time
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+	// Apology is set once the engine found the case late.
+	Apology *agencyv1.Apology
 }
 
 const caseColumns = `case_id, kind, idempotency_key, request_hash, request, dossier_code, step, status, version, reason,
-	missing, claimed_by, result, supplements, due_at, new_appointment_at, decided_at, created_at, updated_at`
+	missing, claimed_by, result, supplements, due_at, new_appointment_at, decided_at, created_at, updated_at, apology`
 
 func scanCase(row pgx.Row) (*caseRecord, error) {
 	var c caseRecord
 	var st string
+	var apology []byte
 	err := row.Scan(&c.ID, &c.Kind, &c.Key, &c.Hash, &c.Request, &c.DossierCode, &c.Step, &st, &c.Version, &c.Reason,
-		&c.Missing, &c.ClaimedBy, &c.Result, &c.Supplements, &c.DueAt, &c.NewAppointmentAt, &c.DecidedAt, &c.CreatedAt, &c.UpdatedAt)
+		&c.Missing, &c.ClaimedBy, &c.Result, &c.Supplements, &c.DueAt, &c.NewAppointmentAt, &c.DecidedAt, &c.CreatedAt, &c.UpdatedAt, &apology)
 	if err != nil {
 		return nil, err
+	}
+	if apology != nil {
+		c.Apology = &agencyv1.Apology{}
+		if err := protojson.Unmarshal(apology, c.Apology); err != nil {
+			return nil, &dossier.Error{Kind: dossier.KindInternal, Message: "reading the apology of case " + c.ID, Err: err}
+		}
 	}
 	c.Status = parseStatus(st)
 	if c.Result == nil {
@@ -169,7 +179,22 @@ func (c *caseRecord) proto(agency string) *agencyv1.Case {
 	if c.NewAppointmentAt != nil {
 		out.NewAppointmentAt = timestamppb.New(*c.NewAppointmentAt)
 	}
+	if c.Apology != nil {
+		out.Apology = proto.CloneOf(c.Apology)
+	}
 	return out
+}
+
+// apologyJSON is how the apology column stores c.Apology; nil is NULL.
+func (c *caseRecord) apologyJSON() ([]byte, error) {
+	if c.Apology == nil {
+		return nil, nil
+	}
+	b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(c.Apology)
+	if err != nil {
+		return nil, &dossier.Error{Kind: dossier.KindInternal, Message: "storing the apology of case " + c.ID, Err: err}
+	}
+	return b, nil
 }
 
 // decode reads the stored request into m.
@@ -258,7 +283,7 @@ func (d *desk) open(ctx context.Context, in intake) (*caseRecord, error) {
 	created := false
 	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, d.sql(`INSERT INTO ${schema}.cases (`+caseColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, NULL)
 			ON CONFLICT (idempotency_key) DO NOTHING`),
 			c.ID, c.Kind, c.Key, c.Hash, c.Request, c.DossierCode, c.Step, statusText(c.Status), c.Version, c.Reason,
 			nonNilSlice(c.Missing), c.ClaimedBy, c.Result, c.Supplements, c.DueAt, c.NewAppointmentAt, c.DecidedAt, c.CreatedAt, c.UpdatedAt)
@@ -277,6 +302,11 @@ func (d *desk) open(ctx context.Context, in intake) (*caseRecord, error) {
 			return nil
 		}
 		created = true
+		if tp := telemetry.TraceParent(ctx); tp != "" {
+			if _, err := tx.Exec(ctx, d.sql(`UPDATE ${schema}.cases SET trace_parent = $2 WHERE case_id = $1`), c.ID, tp); err != nil {
+				return err
+			}
+		}
 		if in.admit != nil {
 			if err := in.admit(ctx, tx, c, now); err != nil {
 				return err
@@ -319,11 +349,15 @@ func (d *desk) get(ctx context.Context, q querier, by, value string, lock bool) 
 
 // write stores every mutable column of c.
 func (d *desk) write(ctx context.Context, tx pgx.Tx, c *caseRecord) error {
-	_, err := tx.Exec(ctx, d.sql(`UPDATE ${schema}.cases SET request = $2, status = $3, version = $4, reason = $5,
+	apology, err := c.apologyJSON()
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, d.sql(`UPDATE ${schema}.cases SET request = $2, status = $3, version = $4, reason = $5,
 		missing = $6, claimed_by = $7, result = $8, supplements = $9, due_at = $10, new_appointment_at = $11,
-		decided_at = $12, updated_at = $13 WHERE case_id = $1`),
+		decided_at = $12, updated_at = $13, apology = $14 WHERE case_id = $1`),
 		c.ID, c.Request, statusText(c.Status), c.Version, c.Reason, nonNilSlice(c.Missing), c.ClaimedBy, nonNilMap(c.Result),
-		c.Supplements, c.DueAt, c.NewAppointmentAt, c.DecidedAt, c.UpdatedAt)
+		c.Supplements, c.DueAt, c.NewAppointmentAt, c.DecidedAt, c.UpdatedAt, apology)
 	return err
 }
 

@@ -6,10 +6,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/lienthong/lienthong/calendar"
+	"github.com/lienthong/lienthong/civil"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 )
 
@@ -287,4 +291,102 @@ func (s *caseService) WithdrawCase(ctx context.Context, req *agencyv1.WithdrawCa
 		return nil, err
 	}
 	return &agencyv1.WithdrawCaseResponse{Case: c.proto(s.d.agency)}, nil
+}
+
+// RequestApology marks a late case: the engine found its legal deadline
+// passed. The officer's queue then shows the apology as owed. An agency in
+// auto mode issues it at once, as its officers would by routine. Asking
+// again changes nothing; a closed case owes nothing.
+func (s *caseService) RequestApology(ctx context.Context, req *agencyv1.RequestApologyRequest) (*agencyv1.RequestApologyResponse, error) {
+	var v violations
+	v.require("case_id", req.GetCaseId())
+	if req.GetMissedDueAt() == nil {
+		v.add("missed_due_at", "is required: the deadline the case missed")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	c, err := s.d.change(ctx, req.GetCaseId(), func(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.Time) (outcome, error) {
+		if c.Apology != nil || !open(c.Status) {
+			return unchanged, nil
+		}
+		c.Apology = &agencyv1.Apology{RequestedAt: timestamppb.New(now), MissedDueAt: req.GetMissedDueAt()}
+		if s.d.settings.isAuto() {
+			next := calendar.Default().AddWorkingDays(now, autoApologyDays)
+			if err := s.d.issueApology(ctx, tx, c, "auto", autoApologyReason, next, now); err != nil {
+				return unchanged, err
+			}
+		}
+		return changed, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &agencyv1.RequestApologyResponse{Case: c.proto(s.d.agency)}, nil
+}
+
+// What the auto decider writes on an apology: its officers' routine answer.
+const (
+	autoApologyReason = "Số lượng hồ sơ tăng cao, cơ quan chưa kịp giải quyết đúng hạn."
+	autoApologyDays   = 1
+)
+
+// IssueApology issues the apology a late case owes, with the reason and the
+// new appointment date. Issuing the same apology again is a no-op; another
+// one is refused, since the applicant already holds the first.
+func (s *caseService) IssueApology(ctx context.Context, req *agencyv1.IssueApologyRequest) (*agencyv1.IssueApologyResponse, error) {
+	var v violations
+	v.require("case_id", req.GetCaseId())
+	v.require("officer", req.GetOfficer())
+	v.require("reason", req.GetReason())
+	if req.GetNewAppointmentAt() == nil {
+		v.add("new_appointment_at", "is required: the date the applicant will get the result")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	at := req.GetNewAppointmentAt().AsTime().Truncate(time.Microsecond)
+	c, err := s.d.change(ctx, req.GetCaseId(), func(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.Time) (outcome, error) {
+		switch {
+		case c.Apology == nil:
+			return unchanged, failedPrecondition("case %s is not late: no apology was asked for", c.ID)
+		case c.Apology.GetIssuedAt() != nil:
+			if c.Apology.GetReason() == req.GetReason() && c.Apology.GetNewAppointmentAt().AsTime().Equal(at) {
+				return unchanged, nil
+			}
+			return unchanged, failedPrecondition("case %s: apology %s was already issued", c.ID, c.Apology.GetNumber())
+		case !open(c.Status):
+			return unchanged, failedPrecondition("case %s is already %s", c.ID, statusText(c.Status))
+		case !at.After(now):
+			var v violations
+			v.add("new_appointment_at", "must be in the future")
+			return unchanged, v.err()
+		}
+		if err := s.d.issueApology(ctx, tx, c, req.GetOfficer(), req.GetReason(), at, now); err != nil {
+			return unchanged, err
+		}
+		return changed, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &agencyv1.IssueApologyResponse{Case: c.proto(s.d.agency)}, nil
+}
+
+// issueApology numbers the slip in the agency's register for the year and
+// moves the case's appointment to the new date.
+func (d *desk) issueApology(ctx context.Context, tx pgx.Tx, c *caseRecord, officer, reason string, at, now time.Time) error {
+	year := now.In(civil.Zone).Year()
+	var n int
+	if err := tx.QueryRow(ctx, d.sql(`INSERT INTO ${schema}.apology_register (year, last) VALUES ($1, 1)
+		ON CONFLICT (year) DO UPDATE SET last = ${schema}.apology_register.last + 1 RETURNING last`), year).Scan(&n); err != nil {
+		return err
+	}
+	c.Apology.IssuedAt = timestamppb.New(now)
+	c.Apology.Number = fmt.Sprintf("%s-%d-%06d/PXL", d.prefix, year, n)
+	c.Apology.Reason = reason
+	c.Apology.NewAppointmentAt = timestamppb.New(at)
+	c.Apology.IssuedBy = officer
+	c.NewAppointmentAt = &at
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -13,6 +14,7 @@ import (
 
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+	"github.com/lienthong/lienthong/telemetry"
 )
 
 // Push pacing: a failed push waits pushBackoff, doubling per attempt up to
@@ -37,6 +39,9 @@ type pusher struct {
 	token  string
 	faults *faults
 	log    *slog.Logger
+	// tracing starts each push's trace, linked to the call that opened the
+	// case; nil is off.
+	tracing *telemetry.Tracing
 }
 
 // outboxRow is the oldest undelivered version of one case.
@@ -46,6 +51,8 @@ type outboxRow struct {
 	version  int64
 	payload  []byte
 	attempts int
+	// traceParent is the trace of the call that opened the case.
+	traceParent string
 }
 
 func (p *pusher) run(ctx context.Context) {
@@ -86,17 +93,18 @@ func (p *pusher) run(ctx context.Context) {
 // whether anything was delivered (then there may be a next version to push)
 // and, if not, when the next retry is due.
 func (p *pusher) pass(ctx context.Context) (bool, time.Time, error) {
-	rows, err := p.d.pool.Query(ctx, p.d.sql(`SELECT id, case_id, version, payload, attempts FROM (
+	rows, err := p.d.pool.Query(ctx, p.d.sql(`SELECT heads.id, heads.case_id, heads.version, heads.payload, heads.attempts, c.trace_parent FROM (
 			SELECT DISTINCT ON (case_id) id, case_id, version, payload, attempts, next_attempt_at
 			FROM ${schema}.outbox WHERE sent_at IS NULL ORDER BY case_id, version) AS heads
-		WHERE next_attempt_at <= $1 ORDER BY id LIMIT $2`), time.Now(), pushBatch)
+		JOIN ${schema}.cases c ON c.case_id = heads.case_id
+		WHERE heads.next_attempt_at <= $1 ORDER BY heads.id LIMIT $2`), time.Now(), pushBatch)
 	if err != nil {
 		return false, time.Time{}, err
 	}
 	var due []outboxRow
 	for rows.Next() {
 		var r outboxRow
-		if err := rows.Scan(&r.id, &r.caseID, &r.version, &r.payload, &r.attempts); err != nil {
+		if err := rows.Scan(&r.id, &r.caseID, &r.version, &r.payload, &r.attempts, &r.traceParent); err != nil {
 			rows.Close()
 			return false, time.Time{}, err
 		}
@@ -153,8 +161,11 @@ func (p *pusher) deliver(ctx context.Context, r outboxRow) (bool, error) {
 	}
 
 	callCtx, cancel := context.WithTimeout(ctx, pushTimeout)
+	callCtx, endSpan := p.tracing.StartLinked(callCtx, "push "+p.d.agency+" case", r.traceParent,
+		attribute.String("dossier_id", c.DossierCode), attribute.String("step", c.Step), attribute.Int64("version", c.Version))
 	callCtx = metadata.AppendToOutgoingContext(callCtx, "authorization", "Bearer "+p.token)
 	_, pushErr := p.client.ReportCase(callCtx, &enginev1.ReportCaseRequest{Case: &c})
+	endSpan(pushErr)
 	cancel()
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -171,7 +182,7 @@ func (p *pusher) deliver(ctx context.Context, r outboxRow) (bool, error) {
 	attempts := r.attempts + 1
 	wait := backoff(attempts)
 	st := status.Convert(pushErr)
-	log.Warn("case push failed; will retry", "attempt", attempts, "code", st.Code().String(), "retry_in", wait.String())
+	log.WarnContext(callCtx, "case push failed; will retry", "attempt", attempts, "code", st.Code().String(), "retry_in", wait.String())
 	_, err := p.d.pool.Exec(ctx, p.d.sql(`UPDATE ${schema}.outbox SET attempts = $2, next_attempt_at = $3, last_error = $4
 		WHERE id = $1`), r.id, attempts, now.Add(wait), st.Code().String()+": "+st.Message())
 	return false, err

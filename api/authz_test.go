@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/dossier"
@@ -202,6 +203,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, err := e.supervisor().RetryBatch(ctx, &enginev1.RetryBatchRequest{Reason: "matrix", DryRun: true})
 			return err
 		}, supervisorOnly},
+		{"ListApologies", func(ctx context.Context) error {
+			_, err := e.supervisor().ListApologies(ctx, &enginev1.ListApologiesRequest{})
+			return err
+		}, supervisorOnly},
 		{"ListAudit", func(ctx context.Context) error {
 			_, err := e.supervisor().ListAudit(ctx, &enginev1.ListAuditRequest{Code: open})
 			return err
@@ -246,6 +251,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, desk},
 		{"DecideCase", func(ctx context.Context) error {
 			_, err := enginev1.NewDeskServiceClient(e.conn).DecideCase(ctx, &enginev1.DecideCaseRequest{CaseId: "JUS-1", Decision: enginev1.CaseDecision_CASE_DECISION_APPROVE})
+			return err
+		}, desk},
+		{"IssueApology", func(ctx context.Context) error {
+			_, err := enginev1.NewDeskServiceClient(e.conn).IssueApology(ctx, &enginev1.IssueApologyRequest{CaseId: "JUS-1", Reason: "matrix",
+				NewAppointmentAt: timestamppb.New(time.Now().AddDate(0, 0, 7))})
 			return err
 		}, desk},
 		{"ListAgencies", func(ctx context.Context) error {

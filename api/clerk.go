@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -160,6 +161,9 @@ func (s *Server) submit(ctx context.Context, nd store.NewDossier, note *dossier.
 	c := caller(ctx)
 	nd.AppointmentAt = nd.DueAt
 	nd.CreatedBy = c.Actor()
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		nd.TraceID = sc.TraceID().String()
+	}
 	created, err := s.store.CreateDossier(ctx, nd)
 	if dossier.KindOf(err) == dossier.KindConflict {
 		// The stored dossier may be another commune's: do not name it.

@@ -104,15 +104,24 @@ func (s *Server) codecHandler(opts CodecOptions) http.Handler {
 }
 
 // codecCaller authenticates a codec request: a valid admin or supervisor
-// token, or no token from the dev UI's own origin. A non-zero status refuses it.
+// token, or no token from the dev UI's own origin. A browser on an allowed
+// origin may instead send the console's session cookie (the Web UI's
+// "include credentials"): a supervisor signed in to the console then reads
+// histories in the UI. The origin check above stands in for a CSRF token,
+// which the UI cannot send. A non-zero status refuses it.
 func (s *Server) codecCaller(r *http.Request, opts CodecOptions) (auth.Claims, int, string) {
 	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	tok = strings.TrimSpace(tok)
 	if !strings.EqualFold(scheme, "bearer") || tok == "" {
-		if opts.DevUIOrigin != "" && r.Header.Get("Origin") == opts.DevUIOrigin {
+		origin := r.Header.Get("Origin")
+		if opts.DevUIOrigin != "" && origin == opts.DevUIOrigin {
 			return auth.Claims{Subject: "dev-temporal-web-ui", Role: auth.RoleAdmin}, 0, ""
 		}
-		return auth.Claims{}, http.StatusUnauthorized, "a bearer token is required: send `Authorization: Bearer <token>` of an admin or supervisor"
+		ck, err := r.Cookie(SessionCookie)
+		if err != nil || ck.Value == "" || !slices.Contains(opts.Origins, origin) {
+			return auth.Claims{}, http.StatusUnauthorized, "a bearer token is required: send `Authorization: Bearer <token>` of an admin or supervisor, or sign in to the console as one and call from an allowed Web UI origin"
+		}
+		tok = ck.Value
 	}
 	c, err := auth.Verify(s.key, tok)
 	if err != nil {

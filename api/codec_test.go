@@ -132,6 +132,29 @@ func TestCodecEndpoint(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, post(t, "/codec/decode", uiOrigin, "").StatusCode)
 	})
 
+	t.Run("the console's session cookie works from an allowed origin only", func(t *testing.T) {
+		withCookie := func(origin, tok string) int {
+			req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.base+"/codec/decode", bytes.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			if origin != "" {
+				req.Header.Set("Origin", origin)
+			}
+			req.AddCookie(&http.Cookie{Name: SessionCookie, Value: tok})
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			_ = resp.Body.Close()
+			return resp.StatusCode
+		}
+		before := decodes(t)
+		require.Equal(t, http.StatusOK, withCookie(uiOrigin, token(t, supNational)))
+		require.Equal(t, before+1, decodes(t))
+		require.Equal(t, http.StatusUnauthorized, withCookie("", token(t, supNational)), "no origin: not a browser on the UI")
+		require.Equal(t, http.StatusForbidden, withCookie("https://evil.example", token(t, supNational)))
+		require.Equal(t, http.StatusForbidden, withCookie(uiOrigin, token(t, clerkA)), "a clerk's session reads no payloads")
+		require.Equal(t, http.StatusUnauthorized, withCookie(uiOrigin, "forged"))
+	})
+
 	t.Run("another namespace is refused", func(t *testing.T) {
 		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.base+"/codec/decode", bytes.NewReader(body))
 		require.NoError(t, err)

@@ -130,6 +130,25 @@ func (f *fakeCases) WithdrawCase(context.Context, *agencyv1.WithdrawCaseRequest,
 	return nil, status.Error(codes.Unimplemented, "not in this fake")
 }
 
+func (f *fakeCases) RequestApology(context.Context, *agencyv1.RequestApologyRequest, ...grpc.CallOption) (*agencyv1.RequestApologyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "not in this fake")
+}
+
+func (f *fakeCases) IssueApology(_ context.Context, in *agencyv1.IssueApologyRequest, _ ...grpc.CallOption) (*agencyv1.IssueApologyResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.find(in.GetCaseId())
+	if err != nil {
+		return nil, err
+	}
+	if c.Apology == nil {
+		return nil, status.Error(codes.FailedPrecondition, "no apology was asked for")
+	}
+	c.Apology.IssuedAt, c.Apology.Number, c.Apology.Reason = timestamppb.Now(), "POL-2026-000001/PXL", in.GetReason()
+	c.Apology.NewAppointmentAt, c.Apology.IssuedBy, c.NewAppointmentAt = in.GetNewAppointmentAt(), in.GetOfficer(), in.GetNewAppointmentAt()
+	return &agencyv1.IssueApologyResponse{Case: proto.CloneOf(c)}, nil
+}
+
 func (f *fakeCases) calls() (lists []*agencyv1.ListCasesRequest, gets []string, claims []*agencyv1.ClaimCaseRequest, decides []*agencyv1.DecideCaseRequest) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

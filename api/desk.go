@@ -161,6 +161,7 @@ func (s *Server) deskCase(c *agencyv1.Case, snap dossier.Snapshot, now time.Time
 		CreatedAt: c.GetCreatedAt(), UpdatedAt: c.GetUpdatedAt(), DecidedAt: c.GetDecidedAt(),
 		Reason: c.GetReason(), Missing: c.GetMissing(), Supplements: c.GetSupplements(),
 		NewAppointmentAt: c.GetNewAppointmentAt(), Result: c.GetResult(),
+		Apology: dossier.ApologyFromProto(c.GetApology()).Proto(),
 	}
 	if c.GetStatus() == agencyv1.CaseStatus_CASE_STATUS_APPROVED_PENDING_ID {
 		out.WaitingIdSince = c.GetDecidedAt()
@@ -290,6 +291,46 @@ func (ds *deskService) DecideCase(ctx context.Context, req *enginev1.DecideCaseR
 	s.log.InfoContext(ctx, "case decided at the desk", "dossier_id", c.GetDossierCode(), "step", c.GetStep(), "case_id", c.GetCaseId(),
 		"decision", req.GetDecision().String(), "officer", officer)
 	return &enginev1.DecideCaseResponse{Case: s.deskCaseOf(ctx, c)}, nil
+}
+
+// IssueApology answers a late case with the apology and the new appointment
+// date. The agency issues and numbers the slip; the engine learns of it by
+// the agency's push, moves the appointment and tells the applicant.
+func (ds *deskService) IssueApology(ctx context.Context, req *enginev1.IssueApologyRequest) (*enginev1.IssueApologyResponse, error) {
+	s := ds.s
+	agency, cs, err := ds.caseService(ctx, req.GetCaseId())
+	if err != nil {
+		return nil, err
+	}
+	var vs []dossier.FieldViolation
+	reason := strings.TrimSpace(req.GetReason())
+	if reason == "" {
+		vs = append(vs, violation("reason", "is required: the applicant is told why the agency is late"))
+	}
+	at := req.GetNewAppointmentAt()
+	switch {
+	case at == nil:
+		vs = append(vs, violation("new_appointment_at", "is required: the date the applicant will get the result"))
+	case !at.AsTime().After(s.now()):
+		vs = append(vs, violation("new_appointment_at", "must be in the future"))
+	case !s.cal.IsWorkingDay(at.AsTime()):
+		vs = append(vs, violation("new_appointment_at", "must be a working day"))
+	}
+	if len(vs) > 0 {
+		return nil, invalid(vs...)
+	}
+	officer := officerID(caller(ctx))
+	got, err := cs.IssueApology(ctx, &agencyv1.IssueApologyRequest{CaseId: req.GetCaseId(), Officer: officer, Reason: reason, NewAppointmentAt: at})
+	if err != nil {
+		return nil, agencyError(agency, err)
+	}
+	c := got.GetCase()
+	if err := s.audit(ctx, "apologise", c.GetDossierCode(), c.GetCaseId()+" "+c.GetApology().GetNumber()); err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "apology issued at the desk", "dossier_id", c.GetDossierCode(), "step", c.GetStep(), "case_id", c.GetCaseId(),
+		"officer", officer)
+	return &enginev1.IssueApologyResponse{Case: s.deskCaseOf(ctx, c)}, nil
 }
 
 // deskCaseOf joins one case with its dossier; a read-model miss only loses

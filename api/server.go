@@ -84,6 +84,12 @@ type Options struct {
 	Codec *CodecOptions
 	// Tracing traces the gRPC services and the REST gateway; nil is off.
 	Tracing *telemetry.Tracing
+	// TraceURL links a dossier's trace in the tracing UI, with {trace_id}
+	// standing for its id; empty shows the id alone.
+	TraceURL string
+	// DrillStepDeadline, set only by dev, makes every step of new dossiers
+	// due this long after it is sent (workflows.Limits.DrillStepDeadline).
+	DrillStepDeadline time.Duration
 }
 
 // Intervals of the background loops.
@@ -111,6 +117,8 @@ type Server struct {
 
 	demoUsers           []DemoUser
 	identityProviderURL string
+	traceURL            string
+	drillStepDeadline   time.Duration
 	// Intervals and timeouts; tests shorten or stretch them.
 	sweepEvery, refreshEvery, startTimeout time.Duration
 
@@ -153,6 +161,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 
 		demoUsers:           opts.DemoUsers,
 		identityProviderURL: opts.IdentityProviderURL,
+		traceURL:            opts.TraceURL,
+		drillStepDeadline:   opts.DrillStepDeadline,
 
 		sweepEvery:   sweepEvery,
 		refreshEvery: refreshEvery,

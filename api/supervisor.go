@@ -301,7 +301,14 @@ func (ss *supervisorService) TraceDossier(ctx context.Context, req *enginev1.Tra
 	if err != nil {
 		return nil, err
 	}
-	resp := &enginev1.TraceDossierResponse{Dossier: dossierProto(snap, s.now())}
+	traceID, err := s.store.TraceID(ctx, snap.Code)
+	if err != nil {
+		return nil, err
+	}
+	resp := &enginev1.TraceDossierResponse{Dossier: dossierProto(snap, s.now()), TraceId: traceID}
+	if traceID != "" && s.traceURL != "" {
+		resp.TraceUrl = strings.ReplaceAll(s.traceURL, "{trace_id}", traceID)
+	}
 	for _, ev := range events {
 		resp.Events = append(resp.Events, &enginev1.TraceEvent{
 			At:        timestamppb.New(ev.At),
@@ -506,4 +513,59 @@ func rankProvinces(rows []store.ProvinceRow) []*enginev1.ProvinceRank {
 		}
 	}
 	return out
+}
+
+// Bounds of ListApologies.
+const (
+	defaultApologies = 200
+	maxApologies     = 1000
+)
+
+// ListApologies lists the apologies late agencies were asked for, owed and
+// issued, with counts per agency, within the supervisor's province.
+func (ss *supervisorService) ListApologies(ctx context.Context, req *enginev1.ListApologiesRequest) (*enginev1.ListApologiesResponse, error) {
+	s := ss.s
+	var vs []dossier.FieldViolation
+	switch req.GetAgency() {
+	case "", dossier.AgencyJustice, dossier.AgencyPolice, dossier.AgencyInsurance:
+	default:
+		vs = append(vs, violation("agency", "must be justice, police or insurance"))
+	}
+	if req.GetPageSize() < 0 {
+		vs = append(vs, violation("page_size", "must not be negative"))
+	}
+	if len(vs) > 0 {
+		return nil, invalid(vs...)
+	}
+	province, err := provinceScope(caller(ctx), "")
+	if err != nil {
+		return nil, err
+	}
+	limit := int(req.GetPageSize())
+	if limit == 0 {
+		limit = defaultApologies
+	}
+	f := store.ApologyFilter{ProvinceCode: province, Agency: req.GetAgency(), Limit: min(limit, maxApologies)}
+	if t := req.GetSince(); t != nil {
+		f.Since = t.AsTime()
+	}
+	rows, err := s.store.Apologies(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := s.store.ApologyCounts(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	resp := &enginev1.ListApologiesResponse{}
+	for _, r := range rows {
+		resp.Apologies = append(resp.Apologies, &enginev1.ApologyEntry{
+			DossierCode: r.Code, ProvinceCode: r.ProvinceCode, CommuneCode: r.CommuneCode,
+			Step: r.Step.Proto(), Agency: r.Agency, Apology: r.Apology.Proto(),
+		})
+	}
+	for _, c := range counts {
+		resp.ByAgency = append(resp.ByAgency, &enginev1.AgencyApologies{Agency: c.Agency, Requested: int32(c.Requested), Issued: int32(c.Issued)})
+	}
+	return resp, nil
 }

@@ -39,6 +39,7 @@ func (s *Server) ensureWorkflow(ctx context.Context, snap dossier.Snapshot) erro
 		AppointmentAt: snap.AppointmentAt,
 		Limits:        workflows.DefaultLimits(),
 	}
+	in.Limits.DrillStepDeadline = s.drillStepDeadline
 	opts := client.StartWorkflowOptions{
 		ID:                       workflows.WorkflowID(snap.Code),
 		TaskQueue:                workflows.TaskQueueDossiers,

@@ -60,6 +60,8 @@ func EnginePolicy() Policy {
 		enginev1.ClerkService_GetExtract_FullMethodName:      clerkRead,
 		enginev1.SupervisorService_RetryBatch_FullMethodName: supervisor,
 		enginev1.SupervisorService_ListAudit_FullMethodName:  supervisor,
+		// Apologies carry no personal data: codes, agencies, dates, reasons.
+		enginev1.SupervisorService_ListApologies_FullMethodName: supervisor,
 
 		enginev1.CitizenService_LookupDossier_FullMethodName: {Roles: []Role{RoleCitizen, RoleAdmin}, Anonymous: true},
 		// Anyone holding an extract may check it; it is the holder's own document.
@@ -73,10 +75,11 @@ func EnginePolicy() Policy {
 		enginev1.SessionService_GetSession_FullMethodName:        {Roles: people},
 		enginev1.SessionService_SignOut_FullMethodName:           {Anonymous: true},
 
-		enginev1.DeskService_ListCases_FullMethodName:  desk,
-		enginev1.DeskService_GetCase_FullMethodName:    desk,
-		enginev1.DeskService_ClaimCase_FullMethodName:  desk,
-		enginev1.DeskService_DecideCase_FullMethodName: desk,
+		enginev1.DeskService_ListCases_FullMethodName:    desk,
+		enginev1.DeskService_GetCase_FullMethodName:      desk,
+		enginev1.DeskService_ClaimCase_FullMethodName:    desk,
+		enginev1.DeskService_DecideCase_FullMethodName:   desk,
+		enginev1.DeskService_IssueApology_FullMethodName: desk,
 
 		enginev1.OperationsService_ListAgencies_FullMethodName:    admin,
 		enginev1.OperationsService_SetAgencyMode_FullMethodName:   admin,

@@ -98,8 +98,21 @@ type Config struct {
 	// TokenKey signs API tokens (HMAC-SHA256), at least 32 bytes.
 	TokenKey string
 
+	// OTLPEndpoint is the OpenTelemetry collector that traces go to, as a
+	// URL. Empty leaves it to the standard OTEL_EXPORTER_OTLP_* variables;
+	// with neither, tracing is off.
+	OTLPEndpoint string
+	// TraceURL is where the console links a dossier's trace, with {trace_id}
+	// standing for its id, e.g. a Jaeger or Grafana Tempo page.
+	TraceURL string
+
 	// WorkerRate caps calls per second to each agency task queue.
 	WorkerRate float64
+
+	// DrillStepDeadline, under dev only, makes every step due this long
+	// after it is sent, so lateness (the apology, the new date) can be
+	// practised in minutes.
+	DrillStepDeadline time.Duration
 }
 
 type field struct {
@@ -199,6 +212,9 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.boolean("codec-endpoint", "CODEC_ENDPOINT", &cfg.CodecEndpoint, "serve the codec endpoint (/codec/decode, /codec/encode) on the API's HTTP address")
 	l.str("codec-cors-origins", "CODEC_CORS_ORIGINS", &cfg.CodecCORSOrigins, "comma-separated Web UI origins allowed to call the codec endpoint, e.g. https://temporal.example.gov.vn", false)
 	l.str("token-key", "TOKEN_KEY", &cfg.TokenKey, "base64 of at least 32 bytes: HMAC key signing API tokens", true)
+	l.str("otlp-endpoint", "OTLP_ENDPOINT", &cfg.OTLPEndpoint, "OpenTelemetry collector for traces, e.g. http://otel-collector:4317 (default: the OTEL_EXPORTER_OTLP_* variables; neither: tracing off)", false)
+	l.str("trace-url", "TRACE_URL", &cfg.TraceURL, "the console's link to a dossier's trace, with {trace_id}, e.g. http://jaeger:16686/trace/{trace_id}", false)
+	l.duration("drill-step-deadline", "DRILL_STEP_DEADLINE", &cfg.DrillStepDeadline, "dev only: every step is due this long after it is sent, for lateness drills (0: the legal limits)")
 	l.float("worker-rate", "WORKER_RATE", &cfg.WorkerRate, "calls per second allowed to each agency's task queue")
 	return l
 }
@@ -373,6 +389,16 @@ func (c *Config) Validate() error {
 	}
 	if c.CodecOldKeys != "" && c.CodecKey == "" {
 		bad("codec-old-keys", "needs --codec-key, the key that encrypts")
+	}
+	if c.OTLPEndpoint != "" {
+		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("otlp-endpoint", "got %q, expected a URL such as http://otel-collector:4317", c.OTLPEndpoint)
+		}
+	}
+	if c.TraceURL != "" {
+		if u, err := url.Parse(strings.ReplaceAll(c.TraceURL, "{trace_id}", "0")); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !strings.Contains(c.TraceURL, "{trace_id}") {
+			bad("trace-url", "got %q, expected an http(s) URL with {trace_id} in it, e.g. http://jaeger:16686/trace/{trace_id}", c.TraceURL)
+		}
 	}
 	for _, o := range splitList(c.CodecCORSOrigins) {
 		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {

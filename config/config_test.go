@@ -53,6 +53,8 @@ func TestBadValuesNameTheFlag(t *testing.T) {
 		{"old codec key", []string{"--codec-key", strings.Repeat("A", 43) + "=", "--codec-old-keys", strings.Repeat("B", 43) + "=,c2hvcnQ="}, nil, "--codec-old-keys: key 2: expected base64 of exactly 32 bytes"},
 		{"old codec keys alone", []string{"--codec-old-keys", strings.Repeat("B", 43) + "="}, nil, "--codec-old-keys: needs --codec-key"},
 		{"codec origin", []string{"--codec-cors-origins", "https://ui.example,ui.example"}, nil, "--codec-cors-origins: got \"ui.example\""},
+		{"otlp endpoint", []string{"--otlp-endpoint", "collector:4317"}, nil, "--otlp-endpoint: got \"collector:4317\""},
+		{"trace url", []string{"--trace-url", "http://jaeger:16686/trace/"}, nil, "--trace-url: got"},
 		{"token key", []string{"--token-key", "!!"}, nil, "--token-key"},
 		{"worker rate", []string{"--worker-rate", "0"}, nil, "--worker-rate: got 0, expected more than 0"},
 		{"from the environment", nil, map[string]string{"LIENTHONG_TEMPORAL_PORT": "x"}, "--temporal-port (from LIENTHONG_TEMPORAL_PORT): got \"x\""},

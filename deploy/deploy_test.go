@@ -1222,3 +1222,38 @@ func readHelmValues(t *testing.T, file string) map[string]any {
 	require.NoError(t, yaml.Unmarshal(b, &v))
 	return v
 }
+
+// TestComposeWebUIDecodes checks that the compose Web UI decodes histories:
+// it names the API's codec endpoint on the port compose publishes, sends
+// the console's session cookie, and the API grants CORS to exactly the
+// origin compose publishes the UI on.
+func TestComposeWebUIDecodes(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("compose", "docker-compose.yaml"))
+	require.NoError(t, err)
+	var doc struct {
+		Services map[string]struct {
+			Environment map[string]string `yaml:"environment"`
+			Ports       []string          `yaml:"ports"`
+		} `yaml:"services"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	ui, apiSvc := doc.Services["temporal-ui"], doc.Services["api"]
+	published := func(ports []string, container string) string {
+		for _, p := range ports {
+			if i := strings.LastIndex(p, ":"); i > 0 && p[i+1:] == container {
+				return p[:i]
+			}
+		}
+		return ""
+	}
+	uiHost := published(ui.Ports, "8080")
+	require.NotEmpty(t, uiHost, "the UI's published port")
+	require.Equal(t, "http://"+uiHost, apiSvc.Environment["LIENTHONG_CODEC_CORS_ORIGINS"], "the API allows the UI's origin")
+	endpoint := ui.Environment["TEMPORAL_CODEC_ENDPOINT"]
+	require.True(t, strings.HasSuffix(endpoint, "/codec"), endpoint)
+	apiHTTP := strings.Split(published(apiSvc.Ports, "7480"), "-")[0]
+	require.NotEmpty(t, apiHTTP)
+	require.Equal(t, "http://"+apiHTTP+"/codec", endpoint, "the codec endpoint is the API's published HTTP port")
+	require.Equal(t, "true", ui.Environment["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"], "the console's session cookie goes along")
+}

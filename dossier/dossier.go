@@ -142,7 +142,25 @@ type Step struct {
 	Result           map[string]string `json:"result,omitempty"`
 	NewAppointmentAt *time.Time        `json:"new_appointment_at,omitempty"`
 	UpdatedAt        time.Time         `json:"updated_at"`
+	// Apology is set once the step was late and its agency was asked to
+	// apologise (docs/domain.md, "Lateness").
+	Apology *Apology `json:"apology,omitempty"`
 }
+
+// Apology is a late agency's apology and new appointment date for a step.
+type Apology struct {
+	RequestedAt time.Time `json:"requested_at"`
+	MissedDueAt time.Time `json:"missed_due_at"`
+	// IssuedAt is nil while the apology is owed.
+	IssuedAt         *time.Time `json:"issued_at,omitempty"`
+	Number           string     `json:"number,omitempty"`
+	Reason           string     `json:"reason,omitempty"`
+	NewAppointmentAt *time.Time `json:"new_appointment_at,omitempty"`
+	IssuedBy         string     `json:"issued_by,omitempty"`
+}
+
+// Issued says the agency has issued the apology.
+func (a *Apology) Issued() bool { return a != nil && a.IssuedAt != nil }
 
 // Snapshot is a dossier's state at one version, as the workflow publishes it
 // to the read model and the portal.
@@ -269,6 +287,8 @@ const (
 	EventEscalated        = "escalated"
 	EventCancelled        = "cancelled"
 	EventNewAppointment   = "new_appointment"
+	EventApologyRequested = "apology_requested"
+	EventApologyIssued    = "apology_issued"
 	EventIDNumberLate     = "id_number_late"
 	EventIDNumberAttached = "id_number_attached"
 	EventCompleted        = "completed"
@@ -289,6 +309,7 @@ type Case struct {
 	DecidedAt        *time.Time        `json:"decided_at,omitempty"`
 	UpdatedAt        time.Time         `json:"updated_at"`
 	NewAppointmentAt *time.Time        `json:"new_appointment_at,omitempty"`
+	Apology          *Apology          `json:"apology,omitempty"`
 }
 
 // CaseStatus mirrors the agencies' case status.

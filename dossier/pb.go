@@ -27,7 +27,40 @@ func CaseFromProto(c *agencyv1.Case) Case {
 		UpdatedAt:   c.GetUpdatedAt().AsTime(),
 	}
 	out.NewAppointmentAt = timePtr(c.GetNewAppointmentAt())
+	out.Apology = ApologyFromProto(c.GetApology())
 	return out
+}
+
+// ApologyFromProto converts an agency's apology; nil stays nil.
+func ApologyFromProto(a *agencyv1.Apology) *Apology {
+	if a == nil {
+		return nil
+	}
+	return &Apology{
+		RequestedAt:      a.GetRequestedAt().AsTime(),
+		MissedDueAt:      a.GetMissedDueAt().AsTime(),
+		IssuedAt:         timePtr(a.GetIssuedAt()),
+		Number:           a.GetNumber(),
+		Reason:           a.GetReason(),
+		NewAppointmentAt: timePtr(a.GetNewAppointmentAt()),
+		IssuedBy:         a.GetIssuedBy(),
+	}
+}
+
+// Proto converts an apology; nil stays nil.
+func (a *Apology) Proto() *enginev1.Apology {
+	if a == nil {
+		return nil
+	}
+	return &enginev1.Apology{
+		RequestedAt:      timestamppb.New(a.RequestedAt),
+		MissedDueAt:      timestamppb.New(a.MissedDueAt),
+		IssuedAt:         tsPtr(a.IssuedAt),
+		Number:           a.Number,
+		Reason:           a.Reason,
+		NewAppointmentAt: tsPtr(a.NewAppointmentAt),
+		IssuedBy:         a.IssuedBy,
+	}
 }
 
 func timePtr(ts *timestamppb.Timestamp) *time.Time {
@@ -117,6 +150,7 @@ func (st Step) Proto() *enginev1.Step {
 		NewAppointmentAt: tsPtr(st.NewAppointmentAt),
 		UpdatedAt:        timestamppb.New(st.UpdatedAt),
 		StatusSince:      tsOrNil(st.StatusSince),
+		Apology:          st.Apology.Proto(),
 	}
 }
 

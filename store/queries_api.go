@@ -549,3 +549,77 @@ func (s *Store) FreshnessOf(ctx context.Context, codes []string) (map[string]Fre
 	}
 	return out, translate(rows.Err(), "reading freshness")
 }
+
+// ApologyFilter narrows the apologies late agencies were asked for.
+type ApologyFilter struct {
+	// ProvinceCode and Agency are optional.
+	ProvinceCode string
+	Agency       string
+	// Since, when set, keeps apologies asked for at or after it.
+	Since time.Time
+	Limit int
+}
+
+// ApologyRow is one late step's apology, owed or issued.
+type ApologyRow struct {
+	Code         string
+	ProvinceCode string
+	CommuneCode  string
+	Step         dossier.StepKind
+	Agency       string
+	Apology      dossier.Apology
+}
+
+// Apologies lists late steps' apologies, the most recently asked first.
+func (s *Store) Apologies(ctx context.Context, f ApologyFilter) ([]ApologyRow, error) {
+	var since *time.Time
+	if !f.Since.IsZero() {
+		since = &f.Since
+	}
+	rows, err := s.pool.Query(ctx, `SELECT s.code, d.province_code, d.commune_code, s.step, s.agency, s.apology
+		FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
+		WHERE s.apology IS NOT NULL AND ($1 = '' OR d.province_code = $1) AND ($2 = '' OR s.agency = $2)
+		  AND ($3::timestamptz IS NULL OR (s.apology->>'requested_at')::timestamptz >= $3)
+		ORDER BY (s.apology->>'requested_at')::timestamptz DESC, s.code, s.step
+		LIMIT $4`, f.ProvinceCode, f.Agency, since, f.Limit)
+	if err != nil {
+		return nil, translate(err, "listing apologies")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ApologyRow, error) {
+		var r ApologyRow
+		var kind string
+		err := row.Scan(&r.Code, &r.ProvinceCode, &r.CommuneCode, &kind, &r.Agency, &r.Apology)
+		r.Step = dossier.StepKind(kind)
+		return r, err
+	})
+	return out, translate(err, "listing apologies")
+}
+
+// ApologyCount is how many apologies an agency was asked for, and issued.
+type ApologyCount struct {
+	Agency    string
+	Requested int
+	Issued    int
+}
+
+// ApologyCounts counts apologies per agency under f, ignoring its Limit.
+func (s *Store) ApologyCounts(ctx context.Context, f ApologyFilter) ([]ApologyCount, error) {
+	var since *time.Time
+	if !f.Since.IsZero() {
+		since = &f.Since
+	}
+	rows, err := s.pool.Query(ctx, `SELECT s.agency, count(*), count(*) FILTER (WHERE s.apology ? 'issued_at')
+		FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
+		WHERE s.apology IS NOT NULL AND ($1 = '' OR d.province_code = $1) AND ($2 = '' OR s.agency = $2)
+		  AND ($3::timestamptz IS NULL OR (s.apology->>'requested_at')::timestamptz >= $3)
+		GROUP BY s.agency ORDER BY s.agency`, f.ProvinceCode, f.Agency, since)
+	if err != nil {
+		return nil, translate(err, "counting apologies")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ApologyCount, error) {
+		var c ApologyCount
+		err := row.Scan(&c.Agency, &c.Requested, &c.Issued)
+		return c, err
+	})
+	return out, translate(err, "counting apologies")
+}

@@ -62,6 +62,8 @@ type NewDossier struct {
 	Form          []byte
 	CreatedBy     string
 	Steps         []dossier.StepKind
+	// TraceID names the submission's trace; empty when tracing is off.
+	TraceID string
 }
 
 // Created is what CreateDossier stored or found.
@@ -103,10 +105,10 @@ func (s *Store) CreateDossier(ctx context.Context, nd NewDossier) (Created, erro
 		code = fmt.Sprintf("%s-%s-%04d", nd.CommuneCode, day.Format("060102"), seq)
 		if _, err := tx.Exec(ctx, `INSERT INTO engine.dossiers
 			(code, request_id, request_hash, grp, commune_code, province_code, status, version,
-			 received_at, due_at, appointment_at, phone_hash, form, created_by, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9,$10,$11,$12,$13,$8)`,
+			 received_at, due_at, appointment_at, phone_hash, form, created_by, updated_at, trace_id)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9,$10,$11,$12,$13,$8,$14)`,
 			code, nd.RequestID, nd.RequestHash, string(nd.Group), nd.CommuneCode, nd.ProvinceCode,
-			string(dossier.StatusReceived), nd.ReceivedAt, nd.DueAt, nd.AppointmentAt, nd.PhoneHash, nd.Form, nd.CreatedBy); err != nil {
+			string(dossier.StatusReceived), nd.ReceivedAt, nd.DueAt, nd.AppointmentAt, nd.PhoneHash, nd.Form, nd.CreatedBy, nd.TraceID); err != nil {
 			return err
 		}
 		for _, k := range nd.Steps {
@@ -166,6 +168,13 @@ func (s *Store) PhoneHash(ctx context.Context, code string) (string, error) {
 	return h, translate(err, "reading dossier")
 }
 
+// TraceID is the submission's trace id, empty when it was not traced.
+func (s *Store) TraceID(ctx context.Context, code string) (string, error) {
+	var id string
+	err := s.pool.QueryRow(ctx, `SELECT trace_id FROM engine.dossiers WHERE code = $1`, code).Scan(&id)
+	return id, translate(err, "reading the dossier's trace")
+}
+
 // Dossier returns the read model of one dossier.
 func (s *Store) Dossier(ctx context.Context, code string) (dossier.Snapshot, error) {
 	snap, err := getSnapshot(ctx, s.pool, code)
@@ -204,7 +213,7 @@ func getSnapshot(ctx context.Context, q querier, code string) (dossier.Snapshot,
 
 func loadSteps(ctx context.Context, q querier, codes []string) (map[string][]dossier.Step, error) {
 	rows, err := q.Query(ctx, `SELECT code, step, agency, status, status_since, started_at, due_at, decided_at, overdue,
-		attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at
+		attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at, apology
 		FROM engine.steps WHERE code = ANY($1) ORDER BY code, array_position($2::text[], step)`, codes, stepOrder)
 	if err != nil {
 		return nil, err
@@ -216,7 +225,8 @@ func loadSteps(ctx context.Context, q querier, codes []string) (map[string][]dos
 		var st dossier.Step
 		var result []byte
 		if err := rows.Scan(&code, &kind, &st.Agency, &status, &st.StatusSince, &st.StartedAt, &st.DueAt, &st.DecidedAt,
-			&st.Overdue, &st.Attempts, &st.LastError, &st.Reason, &st.Missing, &st.CaseID, &result, &st.NewAppointmentAt, &st.UpdatedAt); err != nil {
+			&st.Overdue, &st.Attempts, &st.LastError, &st.Reason, &st.Missing, &st.CaseID, &result, &st.NewAppointmentAt, &st.UpdatedAt,
+			&st.Apology); err != nil {
 			return nil, err
 		}
 		st.Kind, st.Status = dossier.StepKind(kind), dossier.StepStatus(status)
@@ -297,17 +307,19 @@ func (s *Store) ApplySnapshots(ctx context.Context, snaps []dossier.Snapshot, ev
 					missing = []string{}
 				}
 				if _, err := tx.Exec(ctx, `INSERT INTO engine.steps (code, step, agency, status, status_since, started_at, due_at,
-					decided_at, overdue, attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at)
-					VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+					decided_at, overdue, attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at,
+					apology)
+					VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
 					ON CONFLICT (code, step) DO UPDATE SET agency = EXCLUDED.agency, status = EXCLUDED.status,
 					status_since = EXCLUDED.status_since, started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at,
 					decided_at = EXCLUDED.decided_at, overdue = EXCLUDED.overdue, attempts = EXCLUDED.attempts,
 					last_error = EXCLUDED.last_error, reason = EXCLUDED.reason, missing = EXCLUDED.missing,
 					agency_case_id = EXCLUDED.agency_case_id, result = EXCLUDED.result,
-					new_appointment_at = EXCLUDED.new_appointment_at, updated_at = EXCLUDED.updated_at`,
+					new_appointment_at = EXCLUDED.new_appointment_at, updated_at = EXCLUDED.updated_at,
+					apology = EXCLUDED.apology`,
 					snap.Code, string(st.Kind), st.Agency, string(st.Status), st.StatusSince, st.StartedAt, st.DueAt,
 					st.DecidedAt, st.Overdue, st.Attempts, st.LastError, st.Reason, missing, st.CaseID, result,
-					st.NewAppointmentAt, st.UpdatedAt); err != nil {
+					st.NewAppointmentAt, st.UpdatedAt, st.Apology); err != nil {
 					return err
 				}
 			}

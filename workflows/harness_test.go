@@ -37,6 +37,10 @@ type agencyScript struct {
 	result   map[string]string
 	// lostPush decides without pushing: only a poll finds it.
 	lostPush bool
+	// apologyAt, when set, pushes the agency's issued apology at this offset,
+	// with newAppointment as the new date.
+	apologyAt      time.Duration
+	newAppointment time.Time
 }
 
 // harness runs a workflow against scripted agencies and records what the
@@ -54,6 +58,7 @@ type harness struct {
 	withdrawn   []string
 	supplements []activities.SupplementInput
 	attached    []activities.AttachIDInput
+	apologies   []activities.ApologyInput
 	polls       int
 	code        string
 }
@@ -112,6 +117,15 @@ func newHarness(t *testing.T, start time.Time, scripts map[dossier.StepKind]*age
 			c.Result = map[string]string{"registration_number": "RB-1", "id_number": in.IDNumber}
 			return activities.CaseResult{Case: c}, nil
 		}).Maybe()
+	h.env.OnActivity(a.RequestApology, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ApologyInput) (activities.CaseResult, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.apologies = append(h.apologies, in)
+			c := h.caseOf(stepOfCase(in.CaseID), dossier.CaseReceived, 5)
+			c.Apology = &dossier.Apology{RequestedAt: in.MissedDueAt.Add(time.Minute), MissedDueAt: in.MissedDueAt}
+			return activities.CaseResult{Case: c}, nil
+		}).Maybe()
 	h.env.OnActivity(a.SyncReadModel, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SyncInput) (activities.SyncResult, error) {
 			h.mu.Lock()
@@ -129,6 +143,27 @@ func newHarness(t *testing.T, start time.Time, scripts map[dossier.StepKind]*age
 		}).Maybe()
 
 	for k, s := range scripts {
+		if s.apologyAt > 0 {
+			k, s := k, s
+			h.env.RegisterDelayedCallback(func() {
+				h.mu.Lock()
+				asked := len(h.apologies) > 0
+				var missed time.Time
+				if asked {
+					missed = h.apologies[0].MissedDueAt
+				}
+				h.mu.Unlock()
+				if !asked {
+					return
+				}
+				c := h.caseOf(k, dossier.CaseInReview, 6)
+				issued, at := missed.Add(time.Hour), s.newAppointment
+				c.NewAppointmentAt = &at
+				c.Apology = &dossier.Apology{RequestedAt: missed.Add(time.Minute), MissedDueAt: missed, IssuedAt: &issued,
+					Number: "POL-2026-000001/PXL", Reason: "Số lượng hồ sơ tăng cao", NewAppointmentAt: &at, IssuedBy: "congan-1"}
+				h.env.SignalWorkflow(workflows.SignalCaseUpdate, c)
+			}, s.apologyAt)
+		}
 		if s.decideAt > 0 && !s.lostPush {
 			k, s := k, s
 			h.env.RegisterDelayedCallback(func() {

@@ -455,7 +455,41 @@ func (m *machine) watchStepDeadline(ctx workflow.Context, k dossier.StepKind, du
 		m.event(gctx, dossier.Event{Kind: dossier.EventEscalated, Step: k, Outcome: "escalated to " + k.Agency(),
 			Detail: "overdue since " + due.In(civil.Zone).Format(time.RFC3339)})
 		m.commit(gctx, k, nil)
+		if workflow.GetVersion(gctx, changeLateAgencyApologises, workflow.DefaultVersion, 1) == 1 {
+			m.requestApology(gctx, k, due)
+		}
 	})
+}
+
+// changeLateAgencyApologises: a step past its legal deadline asks its agency,
+// through the agency's queue, for an apology and a new appointment date.
+const changeLateAgencyApologises = "late-agency-apologises"
+
+// requestApology asks the agency of a late step to apologise, once it holds
+// the case and while the step waits on it: time spent waiting for the
+// applicant's supplement is not the agency's lateness.
+func (m *machine) requestApology(ctx workflow.Context, k dossier.StepKind, due time.Time) {
+	owes := func() bool {
+		st := m.step(k)
+		return st.CaseID != "" && !st.Status.Terminal() && st.Status != dossier.StepNeedsSupplement
+	}
+	if err := workflow.Await(ctx, func() bool { return m.step(k).Status.Terminal() || owes() }); err != nil || !owes() {
+		return
+	}
+	step := m.step(k)
+	var res activities.CaseResult
+	err := workflow.ExecuteActivity(m.persistentContext(ctx, k.Agency()), a.RequestApology, activities.ApologyInput{
+		Agency: k.Agency(), CaseID: step.CaseID, MissedDueAt: due, CallTimeout: m.timing.CallTimeout,
+	}).Get(ctx, &res)
+	if err != nil {
+		_, msg := classify(err)
+		m.event(ctx, dossier.Event{Kind: dossier.EventApologyRequested, Step: k, Outcome: "not delivered", Error: msg})
+		return
+	}
+	m.event(ctx, dossier.Event{Kind: dossier.EventApologyRequested, Step: k, Actor: "system",
+		Outcome: "apology asked of " + k.Agency(), Detail: "missed " + due.In(civil.Zone).Format("2006-01-02 15:04")})
+	m.offer(res.Case)
+	m.applyLatest(ctx, k, "apology")
 }
 
 // ---- the step machine ----------------------------------------------------
@@ -469,7 +503,12 @@ func (m *machine) run(ctx workflow.Context, k dossier.StepKind, send any, prepar
 		return m.step(k).Status
 	}
 	now := workflow.Now(ctx)
-	due := m.dueAfter(ctx, now, m.in.Limits.Steps[k])
+	var due time.Time
+	if d := m.in.Limits.DrillStepDeadline; d > 0 {
+		due = now.Add(d)
+	} else {
+		due = m.dueAfter(ctx, now, m.in.Limits.Steps[k])
+	}
 	step := m.step(k)
 	step.StartedAt, step.DueAt = &now, &due
 	m.setStatus(ctx, k, dossier.StepSending)
@@ -681,6 +720,19 @@ func (m *machine) applyLatest(ctx workflow.Context, k dossier.StepKind, via stri
 		m.event(ctx, dossier.Event{Kind: dossier.EventNewAppointment, Step: k, Actor: "agency:" + k.Agency(),
 			Outcome: "apology and new appointment", Detail: t.In(civil.Zone).Format("2006-01-02 15:04")})
 	}
+	if c.Apology != nil && !apologiesEqual(step.Apology, c.Apology) {
+		issuedNow := c.Apology.Issued() && !step.Apology.Issued()
+		ap := *c.Apology
+		step.Apology = &ap
+		if issuedNow {
+			detail := ap.Number
+			if ap.NewAppointmentAt != nil {
+				detail += ", new appointment " + ap.NewAppointmentAt.In(civil.Zone).Format("2006-01-02 15:04")
+			}
+			m.event(ctx, dossier.Event{Kind: dossier.EventApologyIssued, Step: k, Actor: "agency:" + k.Agency(),
+				Outcome: "apology issued", Detail: detail + ": " + ap.Reason})
+		}
+	}
 	var decided *time.Time
 	switch c.Status {
 	case dossier.CaseReceived, dossier.CaseInReview:
@@ -712,7 +764,8 @@ func (m *machine) applyLatest(ctx workflow.Context, k dossier.StepKind, via stri
 		t := c.UpdatedAt
 		decided = &t
 	}
-	if step.Status != before.Status || !mapsEqual(step.Result, before.Result) || step.NewAppointmentAt != before.NewAppointmentAt {
+	if step.Status != before.Status || !mapsEqual(step.Result, before.Result) || step.NewAppointmentAt != before.NewAppointmentAt ||
+		step.Apology != before.Apology {
 		if step.Status != before.Status && step.Status != dossier.StepAwaitingAgency {
 			m.event(ctx, dossier.Event{Kind: dossier.EventDecision, Step: k, Actor: "agency:" + k.Agency(),
 				Outcome: string(c.Status), Detail: strings.TrimSpace(c.Reason + " (via " + via + ")")})
@@ -872,6 +925,22 @@ func mergeResult(dst, src map[string]string) map[string]string {
 		dst[k] = v
 	}
 	return dst
+}
+
+// apologiesEqual says two apologies hold the same facts.
+func apologiesEqual(x, y *dossier.Apology) bool {
+	if x == nil || y == nil {
+		return x == y
+	}
+	return x.RequestedAt.Equal(y.RequestedAt) && x.MissedDueAt.Equal(y.MissedDueAt) && timesEqual(x.IssuedAt, y.IssuedAt) &&
+		x.Number == y.Number && x.Reason == y.Reason && timesEqual(x.NewAppointmentAt, y.NewAppointmentAt) && x.IssuedBy == y.IssuedBy
+}
+
+func timesEqual(x, y *time.Time) bool {
+	if x == nil || y == nil {
+		return x == y
+	}
+	return x.Equal(*y)
 }
 
 func mapsEqual(x, y map[string]string) bool {

@@ -49,6 +49,10 @@ type Limits struct {
 	Steps map[dossier.StepKind]int
 	// SupplementDays is how long the applicant has to supply a supplement.
 	SupplementDays int
+	// DrillStepDeadline, when set, makes every step due this long after it is
+	// sent instead of its legal limit: for lateness drills and tests on a
+	// real stack (`dev --drill-step-deadline`), never in production.
+	DrillStepDeadline time.Duration `json:",omitempty"`
 }
 
 // DefaultLimits are the limits of Decree 63/2024 and the assumptions recorded in

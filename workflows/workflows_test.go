@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -321,6 +322,58 @@ func TestOverdueEscalation(t *testing.T) {
 		}
 	}
 	require.True(t, escalated)
+}
+
+// A late agency is asked, through its queue, for an apology and a new date;
+// its answer moves the dossier's appointment and is kept on the step. An
+// agency on time is asked for nothing.
+func TestLateAgencyApologises(t *testing.T) {
+	t.Parallel()
+	s := deathScripts()
+	newDate := time.Date(2026, 3, 11, 17, 0, 0, 0, ict)
+	// Residence cancellation has 2 working days; Police apologises on day 4
+	// and answers on day 6.
+	s[dossier.StepResidenceCancellation] = &agencyScript{decideAt: 6 * 24 * time.Hour, decision: dossier.CaseApproved,
+		apologyAt: 4 * 24 * time.Hour, newAppointment: newDate}
+	h := newHarness(t, monday, s)
+	final := h.runDeath(h.input(monday), true)
+
+	require.Equal(t, dossier.StatusCompleted, final.Status)
+	h.mu.Lock()
+	asked := slices.Clone(h.apologies)
+	h.mu.Unlock()
+	require.Len(t, asked, 1, "one apology, from the late agency only")
+	require.Equal(t, dossier.AgencyPolice, asked[0].Agency)
+	require.Equal(t, caseID(dossier.StepResidenceCancellation), asked[0].CaseID)
+	step := final.Step(dossier.StepResidenceCancellation)
+	require.Equal(t, *step.DueAt, asked[0].MissedDueAt, "the missed deadline is the step's own")
+
+	require.True(t, step.Overdue)
+	require.NotNil(t, step.Apology)
+	require.True(t, step.Apology.Issued())
+	require.Equal(t, "POL-2026-000001/PXL", step.Apology.Number)
+	require.True(t, newDate.Equal(*step.Apology.NewAppointmentAt))
+	require.True(t, newDate.Equal(final.AppointmentAt), "the dossier's appointment moved to the new date")
+	require.Nil(t, final.Step(dossier.StepFuneralAllowance).Apology)
+
+	require.Len(t, h.eventKinds(dossier.EventApologyRequested), 1)
+	require.Len(t, h.eventKinds(dossier.EventApologyIssued), 1)
+	require.Len(t, h.eventKinds(dossier.EventNewAppointment), 1)
+}
+
+// A step waiting for the applicant's supplement when its deadline passes is
+// not the agency's lateness: the apology is asked for once the step is back
+// with the agency, and never when it closes first.
+func TestNoApologyForTheApplicantsWait(t *testing.T) {
+	t.Parallel()
+	s := deathScripts()
+	s[dossier.StepResidenceCancellation] = &agencyScript{initial: dossier.CaseNeedsSupplement, reason: "thiếu giấy báo tử", missing: []string{"death_notice"}}
+	h := newHarness(t, monday, s)
+	final := h.runDeath(h.input(monday), true)
+	require.Equal(t, dossier.StepRejected, stepStatus(final, dossier.StepResidenceCancellation), "no supplement came")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	require.Empty(t, h.apologies)
 }
 
 func TestRetryNowCutsTheBackoff(t *testing.T) {

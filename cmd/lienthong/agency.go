@@ -37,7 +37,7 @@ func runAgency(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	tracing, stopTracing, err := startTracing(ctx, "lienthong-agency", logger)
+	tracing, stopTracing, err := startTracing(ctx, cfg, "lienthong-agency", logger)
 	if err != nil {
 		return err
 	}

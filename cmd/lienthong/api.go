@@ -26,7 +26,10 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	tracing, stopTracing, err := startTracing(ctx, "lienthong-api", logger)
+	if cfg.DrillStepDeadline != 0 {
+		return errors.New("--drill-step-deadline: only under dev; the api command keeps the legal time limits")
+	}
+	tracing, stopTracing, err := startTracing(ctx, cfg, "lienthong-api", logger)
 	if err != nil {
 		return err
 	}
@@ -53,6 +56,7 @@ func runAPI(ctx context.Context, args []string) error {
 	srv, err := api.New(ctx, api.Options{
 		Codec:         codec,
 		Tracing:       tracing,
+		TraceURL:      cfg.TraceURL,
 		Agencies:      &desk,
 		SecureCookies: true,
 		Store:         store.New(pool),

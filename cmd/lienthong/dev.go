@@ -110,7 +110,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	tracing := opts.Tracing
 	if tracing == nil {
 		var stopTracing func()
-		if tracing, stopTracing, err = startTracing(ctx, "lienthong-dev", logger); err != nil {
+		if tracing, stopTracing, err = startTracing(ctx, cfg, "lienthong-dev", logger); err != nil {
 			return err
 		}
 		defer stopTracing()
@@ -141,6 +141,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 		Store: st, Temporal: tc, Calendar: calendar.Default(), TokenKey: cfg.TokenKeyBytes(),
 		GRPCAddr: cfg.APIGRPCAddr, HTTPAddr: cfg.APIHTTPAddr, Logger: logger.With("component", "api"),
 		Registry: reg, DevSamples: samples, DemoUsers: users, Codec: codec, Tracing: tracing,
+		TraceURL: cfg.TraceURL, DrillStepDeadline: cfg.DrillStepDeadline,
 	})
 	if err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/lienthong/lienthong/config"
+	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/telemetry"
 	"github.com/lienthong/lienthong/workflows"
 )
@@ -27,7 +29,7 @@ func TestOneSubmissionIsOneTrace(t *testing.T) {
 	spans := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	s := startStack(t, devOptions{Tracing: telemetry.New(tp)})
+	s := startStack(t, devOptions{Tracing: telemetry.New(tp)}, func(c *config.Config) { c.TraceURL = "http://jaeger.test/trace/{trace_id}" })
 
 	sub, err := s.clerk.SubmitBirth(context.Background(), s.forms.Birth(6, time.Now(), "trace-birth-1"))
 	require.NoError(t, err)
@@ -70,4 +72,37 @@ func TestOneSubmissionIsOneTrace(t *testing.T) {
 	} {
 		require.True(t, inTrace[want], "%q is not in the submission's trace: %v", want, names)
 	}
+
+	// Justice decides later, on its own schedule: its push is a trace of its
+	// own that links back to the submission, and the engine's side of the
+	// push is in that trace.
+	var push tracetest.SpanStub
+	require.Eventually(t, func() bool {
+		for _, sp := range spans.GetSpans() {
+			for _, l := range sp.Links {
+				if sp.Name == "push justice case" && l.SpanContext.TraceID() == submit.SpanContext.TraceID() {
+					push = sp
+					return true
+				}
+			}
+		}
+		return false
+	}, 10*time.Second, 100*time.Millisecond, "a push of Justice's case linked to the submission")
+	require.NotEqual(t, submit.SpanContext.TraceID(), push.SpanContext.TraceID())
+	require.Contains(t, push.Attributes, attribute.String("dossier_id", sub.GetCode()))
+	var engineSide bool
+	for _, sp := range spans.GetSpans() {
+		if sp.SpanContext.TraceID() == push.SpanContext.TraceID() &&
+			sp.Name == "lienthong.engine.v1.AgencyCallbackService/ReportCase" && sp.SpanKind == trace.SpanKindServer {
+			engineSide = true
+		}
+	}
+	require.True(t, engineSide, "the engine's ReportCase is in the push's trace")
+
+	// The supervisor's trace view names the submission's trace and links it.
+	supervisor := enginev1.NewSupervisorServiceClient(s.conn(t, s.addrs.API, s.addrs.Tokens["supervisor supervisor-national"]))
+	tr, err := supervisor.TraceDossier(context.Background(), &enginev1.TraceDossierRequest{Code: sub.GetCode()})
+	require.NoError(t, err)
+	require.Equal(t, submit.SpanContext.TraceID().String(), tr.GetTraceId())
+	require.Equal(t, "http://jaeger.test/trace/"+tr.GetTraceId(), tr.GetTraceUrl())
 }

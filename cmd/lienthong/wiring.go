@@ -66,11 +66,11 @@ func newTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logg
 	}
 }
 
-// startTracing exports this process's traces over OTLP when the standard
-// OTEL_EXPORTER_OTLP_* variables name an endpoint; otherwise tracing is off
+// startTracing exports this process's traces over OTLP when --otlp-endpoint
+// or the standard OTEL_EXPORTER_OTLP_* variables name an endpoint; otherwise tracing is off
 // (nil) and costs nothing. stop flushes what is still buffered.
-func startTracing(ctx context.Context, service string, logger *slog.Logger) (tracing *telemetry.Tracing, stop func(), err error) {
-	tracing, err = telemetry.FromEnv(ctx, service, os.Getenv)
+func startTracing(ctx context.Context, cfg config.Config, service string, logger *slog.Logger) (tracing *telemetry.Tracing, stop func(), err error) {
+	tracing, err = telemetry.FromEnv(ctx, service, cfg.OTLPEndpoint, os.Getenv)
 	if err != nil {
 		return nil, nil, err
 	}

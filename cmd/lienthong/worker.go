@@ -34,7 +34,7 @@ func runWorker(ctx context.Context, args []string) error {
 	if err := temporalserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
 		return err
 	}
-	tracing, stopTracing, err := startTracing(ctx, "lienthong-worker", logger)
+	tracing, stopTracing, err := startTracing(ctx, cfg, "lienthong-worker", logger)
 	if err != nil {
 		return err
 	}

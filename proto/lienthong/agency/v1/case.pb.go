@@ -173,7 +173,9 @@ type Case struct {
 	// A late agency's new appointment date, when it set one.
 	NewAppointmentAt *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=new_appointment_at,json=newAppointmentAt,proto3" json:"new_appointment_at,omitempty"`
 	// How many supplements the case has received.
-	Supplements   int32 `protobuf:"varint,17,opt,name=supplements,proto3" json:"supplements,omitempty"`
+	Supplements int32 `protobuf:"varint,17,opt,name=supplements,proto3" json:"supplements,omitempty"`
+	// Set once the engine found the case late and asked for an apology.
+	Apology       *Apology `protobuf:"bytes,18,opt,name=apology,proto3" json:"apology,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -327,6 +329,323 @@ func (x *Case) GetSupplements() int32 {
 	return 0
 }
 
+func (x *Case) GetApology() *Apology {
+	if x != nil {
+		return x.Apology
+	}
+	return nil
+}
+
+// Apology is a late agency's written apology with a new appointment date
+// (the apology and new-appointment slip). The engine asks for it when the
+// step's legal deadline passes; an officer, or the auto decider, issues it.
+type Apology struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the engine asked, and the legal deadline that was missed.
+	RequestedAt *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	MissedDueAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=missed_due_at,json=missedDueAt,proto3" json:"missed_due_at,omitempty"`
+	// The rest is set when the agency issues it; issued_at is unset until then.
+	IssuedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	// The slip's number in the agency's register, e.g. "POL-2026-000012/PXL".
+	Number string `protobuf:"bytes,4,opt,name=number,proto3" json:"number,omitempty"`
+	// Why the agency is late, in words the applicant reads.
+	Reason           string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	NewAppointmentAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=new_appointment_at,json=newAppointmentAt,proto3" json:"new_appointment_at,omitempty"`
+	// The officer who signed it ("auto" for the auto decider).
+	IssuedBy      string `protobuf:"bytes,7,opt,name=issued_by,json=issuedBy,proto3" json:"issued_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Apology) Reset() {
+	*x = Apology{}
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Apology) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Apology) ProtoMessage() {}
+
+func (x *Apology) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Apology.ProtoReflect.Descriptor instead.
+func (*Apology) Descriptor() ([]byte, []int) {
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Apology) GetRequestedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestedAt
+	}
+	return nil
+}
+
+func (x *Apology) GetMissedDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MissedDueAt
+	}
+	return nil
+}
+
+func (x *Apology) GetIssuedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.IssuedAt
+	}
+	return nil
+}
+
+func (x *Apology) GetNumber() string {
+	if x != nil {
+		return x.Number
+	}
+	return ""
+}
+
+func (x *Apology) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Apology) GetNewAppointmentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NewAppointmentAt
+	}
+	return nil
+}
+
+func (x *Apology) GetIssuedBy() string {
+	if x != nil {
+		return x.IssuedBy
+	}
+	return ""
+}
+
+type RequestApologyRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	CaseId string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// The legal deadline the case missed.
+	MissedDueAt   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=missed_due_at,json=missedDueAt,proto3" json:"missed_due_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestApologyRequest) Reset() {
+	*x = RequestApologyRequest{}
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestApologyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestApologyRequest) ProtoMessage() {}
+
+func (x *RequestApologyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestApologyRequest.ProtoReflect.Descriptor instead.
+func (*RequestApologyRequest) Descriptor() ([]byte, []int) {
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RequestApologyRequest) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *RequestApologyRequest) GetMissedDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MissedDueAt
+	}
+	return nil
+}
+
+type RequestApologyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestApologyResponse) Reset() {
+	*x = RequestApologyResponse{}
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestApologyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestApologyResponse) ProtoMessage() {}
+
+func (x *RequestApologyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestApologyResponse.ProtoReflect.Descriptor instead.
+func (*RequestApologyResponse) Descriptor() ([]byte, []int) {
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RequestApologyResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+type IssueApologyRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	CaseId  string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	Officer string                 `protobuf:"bytes,2,opt,name=officer,proto3" json:"officer,omitempty"`
+	Reason  string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Must be in the future and after the missed deadline.
+	NewAppointmentAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=new_appointment_at,json=newAppointmentAt,proto3" json:"new_appointment_at,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *IssueApologyRequest) Reset() {
+	*x = IssueApologyRequest{}
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueApologyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueApologyRequest) ProtoMessage() {}
+
+func (x *IssueApologyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueApologyRequest.ProtoReflect.Descriptor instead.
+func (*IssueApologyRequest) Descriptor() ([]byte, []int) {
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *IssueApologyRequest) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *IssueApologyRequest) GetOfficer() string {
+	if x != nil {
+		return x.Officer
+	}
+	return ""
+}
+
+func (x *IssueApologyRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *IssueApologyRequest) GetNewAppointmentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NewAppointmentAt
+	}
+	return nil
+}
+
+type IssueApologyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueApologyResponse) Reset() {
+	*x = IssueApologyResponse{}
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueApologyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueApologyResponse) ProtoMessage() {}
+
+func (x *IssueApologyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueApologyResponse.ProtoReflect.Descriptor instead.
+func (*IssueApologyResponse) Descriptor() ([]byte, []int) {
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *IssueApologyResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
 type GetCaseRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	CaseId         string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
@@ -337,7 +656,7 @@ type GetCaseRequest struct {
 
 func (x *GetCaseRequest) Reset() {
 	*x = GetCaseRequest{}
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[1]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -349,7 +668,7 @@ func (x *GetCaseRequest) String() string {
 func (*GetCaseRequest) ProtoMessage() {}
 
 func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[1]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -362,7 +681,7 @@ func (x *GetCaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseRequest.ProtoReflect.Descriptor instead.
 func (*GetCaseRequest) Descriptor() ([]byte, []int) {
-	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{1}
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetCaseRequest) GetCaseId() string {
@@ -388,7 +707,7 @@ type GetCaseResponse struct {
 
 func (x *GetCaseResponse) Reset() {
 	*x = GetCaseResponse{}
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[2]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -400,7 +719,7 @@ func (x *GetCaseResponse) String() string {
 func (*GetCaseResponse) ProtoMessage() {}
 
 func (x *GetCaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[2]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -413,7 +732,7 @@ func (x *GetCaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCaseResponse.ProtoReflect.Descriptor instead.
 func (*GetCaseResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{2}
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetCaseResponse) GetCase() *Case {
@@ -435,7 +754,7 @@ type ListCasesRequest struct {
 
 func (x *ListCasesRequest) Reset() {
 	*x = ListCasesRequest{}
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[3]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -447,7 +766,7 @@ func (x *ListCasesRequest) String() string {
 func (*ListCasesRequest) ProtoMessage() {}
 
 func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[3]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -460,7 +779,7 @@ func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCasesRequest) Descriptor() ([]byte, []int) {
-	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{3}
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListCasesRequest) GetStatuses() []CaseStatus {
@@ -501,7 +820,7 @@ type ListCasesResponse struct {
 
 func (x *ListCasesResponse) Reset() {
 	*x = ListCasesResponse{}
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[4]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -513,7 +832,7 @@ func (x *ListCasesResponse) String() string {
 func (*ListCasesResponse) ProtoMessage() {}
 
 func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[4]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -526,7 +845,7 @@ func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCasesResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{4}
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListCasesResponse) GetCases() []*Case {
@@ -553,7 +872,7 @@ type ClaimCaseRequest struct {
 
 func (x *ClaimCaseRequest) Reset() {
 	*x = ClaimCaseRequest{}
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[5]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -565,7 +884,7 @@ func (x *ClaimCaseRequest) String() string {
 func (*ClaimCaseRequest) ProtoMessage() {}
 
 func (x *ClaimCaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[5]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -578,7 +897,7 @@ func (x *ClaimCaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimCaseRequest.ProtoReflect.Descriptor instead.
 func (*ClaimCaseRequest) Descriptor() ([]byte, []int) {
-	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{5}
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ClaimCaseRequest) GetCaseId() string {
@@ -604,7 +923,7 @@ type ClaimCaseResponse struct {
 
 func (x *ClaimCaseResponse) Reset() {
 	*x = ClaimCaseResponse{}
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[6]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +935,7 @@ func (x *ClaimCaseResponse) String() string {
 func (*ClaimCaseResponse) ProtoMessage() {}
 
 func (x *ClaimCaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[6]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,7 +948,7 @@ func (x *ClaimCaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimCaseResponse.ProtoReflect.Descriptor instead.
 func (*ClaimCaseResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{6}
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ClaimCaseResponse) GetCase() *Case {
@@ -653,7 +972,7 @@ type DecideCaseRequest struct {
 
 func (x *DecideCaseRequest) Reset() {
 	*x = DecideCaseRequest{}
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[7]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -665,7 +984,7 @@ func (x *DecideCaseRequest) String() string {
 func (*DecideCaseRequest) ProtoMessage() {}
 
 func (x *DecideCaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[7]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -678,7 +997,7 @@ func (x *DecideCaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideCaseRequest.ProtoReflect.Descriptor instead.
 func (*DecideCaseRequest) Descriptor() ([]byte, []int) {
-	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{7}
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DecideCaseRequest) GetCaseId() string {
@@ -732,7 +1051,7 @@ type DecideCaseResponse struct {
 
 func (x *DecideCaseResponse) Reset() {
 	*x = DecideCaseResponse{}
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[8]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -744,7 +1063,7 @@ func (x *DecideCaseResponse) String() string {
 func (*DecideCaseResponse) ProtoMessage() {}
 
 func (x *DecideCaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[8]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -757,7 +1076,7 @@ func (x *DecideCaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideCaseResponse.ProtoReflect.Descriptor instead.
 func (*DecideCaseResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{8}
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DecideCaseResponse) GetCase() *Case {
@@ -780,7 +1099,7 @@ type SupplementCaseRequest struct {
 
 func (x *SupplementCaseRequest) Reset() {
 	*x = SupplementCaseRequest{}
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[9]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -792,7 +1111,7 @@ func (x *SupplementCaseRequest) String() string {
 func (*SupplementCaseRequest) ProtoMessage() {}
 
 func (x *SupplementCaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[9]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -805,7 +1124,7 @@ func (x *SupplementCaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplementCaseRequest.ProtoReflect.Descriptor instead.
 func (*SupplementCaseRequest) Descriptor() ([]byte, []int) {
-	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{9}
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SupplementCaseRequest) GetCaseId() string {
@@ -845,7 +1164,7 @@ type SupplementCaseResponse struct {
 
 func (x *SupplementCaseResponse) Reset() {
 	*x = SupplementCaseResponse{}
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[10]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -857,7 +1176,7 @@ func (x *SupplementCaseResponse) String() string {
 func (*SupplementCaseResponse) ProtoMessage() {}
 
 func (x *SupplementCaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[10]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -870,7 +1189,7 @@ func (x *SupplementCaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplementCaseResponse.ProtoReflect.Descriptor instead.
 func (*SupplementCaseResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{10}
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SupplementCaseResponse) GetCase() *Case {
@@ -890,7 +1209,7 @@ type WithdrawCaseRequest struct {
 
 func (x *WithdrawCaseRequest) Reset() {
 	*x = WithdrawCaseRequest{}
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[11]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -902,7 +1221,7 @@ func (x *WithdrawCaseRequest) String() string {
 func (*WithdrawCaseRequest) ProtoMessage() {}
 
 func (x *WithdrawCaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[11]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -915,7 +1234,7 @@ func (x *WithdrawCaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawCaseRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawCaseRequest) Descriptor() ([]byte, []int) {
-	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{11}
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WithdrawCaseRequest) GetCaseId() string {
@@ -941,7 +1260,7 @@ type WithdrawCaseResponse struct {
 
 func (x *WithdrawCaseResponse) Reset() {
 	*x = WithdrawCaseResponse{}
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[12]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +1272,7 @@ func (x *WithdrawCaseResponse) String() string {
 func (*WithdrawCaseResponse) ProtoMessage() {}
 
 func (x *WithdrawCaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_agency_v1_case_proto_msgTypes[12]
+	mi := &file_lienthong_agency_v1_case_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +1285,7 @@ func (x *WithdrawCaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawCaseResponse.ProtoReflect.Descriptor instead.
 func (*WithdrawCaseResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{12}
+	return file_lienthong_agency_v1_case_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WithdrawCaseResponse) GetCase() *Case {
@@ -980,7 +1299,7 @@ var File_lienthong_agency_v1_case_proto protoreflect.FileDescriptor
 
 const file_lienthong_agency_v1_case_proto_rawDesc = "" +
 	"\n" +
-	"\x1elienthong/agency/v1/case.proto\x12\x13lienthong.agency.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x05\n" +
+	"\x1elienthong/agency/v1/case.proto\x12\x13lienthong.agency.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x06\n" +
 	"\x04Case\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x16\n" +
 	"\x06agency\x18\x02 \x01(\tR\x06agency\x12\x12\n" +
@@ -1003,10 +1322,31 @@ const file_lienthong_agency_v1_case_proto_rawDesc = "" +
 	"decided_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\x12=\n" +
 	"\x06result\x18\x0f \x03(\v2%.lienthong.agency.v1.Case.ResultEntryR\x06result\x12H\n" +
 	"\x12new_appointment_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x10newAppointmentAt\x12 \n" +
-	"\vsupplements\x18\x11 \x01(\x05R\vsupplements\x1a9\n" +
+	"\vsupplements\x18\x11 \x01(\x05R\vsupplements\x126\n" +
+	"\aapology\x18\x12 \x01(\v2\x1c.lienthong.agency.v1.ApologyR\aapology\x1a9\n" +
 	"\vResultEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"R\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd8\x02\n" +
+	"\aApology\x12=\n" +
+	"\frequested_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\x12>\n" +
+	"\rmissed_due_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vmissedDueAt\x127\n" +
+	"\tissued_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\x12\x16\n" +
+	"\x06number\x18\x04 \x01(\tR\x06number\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12H\n" +
+	"\x12new_appointment_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x10newAppointmentAt\x12\x1b\n" +
+	"\tissued_by\x18\a \x01(\tR\bissuedBy\"p\n" +
+	"\x15RequestApologyRequest\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12>\n" +
+	"\rmissed_due_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vmissedDueAt\"G\n" +
+	"\x16RequestApologyResponse\x12-\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.lienthong.agency.v1.CaseR\x04case\"\xaa\x01\n" +
+	"\x13IssueApologyRequest\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x18\n" +
+	"\aofficer\x18\x02 \x01(\tR\aofficer\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12H\n" +
+	"\x12new_appointment_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10newAppointmentAt\"E\n" +
+	"\x14IssueApologyResponse\x12-\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.lienthong.agency.v1.CaseR\x04case\"R\n" +
 	"\x0eGetCaseRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\"@\n" +
@@ -1064,7 +1404,7 @@ const file_lienthong_agency_v1_case_proto_rawDesc = "" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10DECISION_APPROVE\x10\x01\x12\x13\n" +
 	"\x0fDECISION_REJECT\x10\x02\x12\x1f\n" +
-	"\x1bDECISION_REQUEST_SUPPLEMENT\x10\x032\xca\x04\n" +
+	"\x1bDECISION_REQUEST_SUPPLEMENT\x10\x032\x9a\x06\n" +
 	"\vCaseService\x12T\n" +
 	"\aGetCase\x12#.lienthong.agency.v1.GetCaseRequest\x1a$.lienthong.agency.v1.GetCaseResponse\x12Z\n" +
 	"\tListCases\x12%.lienthong.agency.v1.ListCasesRequest\x1a&.lienthong.agency.v1.ListCasesResponse\x12Z\n" +
@@ -1072,7 +1412,9 @@ const file_lienthong_agency_v1_case_proto_rawDesc = "" +
 	"\n" +
 	"DecideCase\x12&.lienthong.agency.v1.DecideCaseRequest\x1a'.lienthong.agency.v1.DecideCaseResponse\x12i\n" +
 	"\x0eSupplementCase\x12*.lienthong.agency.v1.SupplementCaseRequest\x1a+.lienthong.agency.v1.SupplementCaseResponse\x12c\n" +
-	"\fWithdrawCase\x12(.lienthong.agency.v1.WithdrawCaseRequest\x1a).lienthong.agency.v1.WithdrawCaseResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/agency/v1;agencyv1b\x06proto3"
+	"\fWithdrawCase\x12(.lienthong.agency.v1.WithdrawCaseRequest\x1a).lienthong.agency.v1.WithdrawCaseResponse\x12i\n" +
+	"\x0eRequestApology\x12*.lienthong.agency.v1.RequestApologyRequest\x1a+.lienthong.agency.v1.RequestApologyResponse\x12c\n" +
+	"\fIssueApology\x12(.lienthong.agency.v1.IssueApologyRequest\x1a).lienthong.agency.v1.IssueApologyResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/agency/v1;agencyv1b\x06proto3"
 
 var (
 	file_lienthong_agency_v1_case_proto_rawDescOnce sync.Once
@@ -1087,61 +1429,79 @@ func file_lienthong_agency_v1_case_proto_rawDescGZIP() []byte {
 }
 
 var file_lienthong_agency_v1_case_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_lienthong_agency_v1_case_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_lienthong_agency_v1_case_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_lienthong_agency_v1_case_proto_goTypes = []any{
 	(CaseStatus)(0),                // 0: lienthong.agency.v1.CaseStatus
 	(Decision)(0),                  // 1: lienthong.agency.v1.Decision
 	(*Case)(nil),                   // 2: lienthong.agency.v1.Case
-	(*GetCaseRequest)(nil),         // 3: lienthong.agency.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),        // 4: lienthong.agency.v1.GetCaseResponse
-	(*ListCasesRequest)(nil),       // 5: lienthong.agency.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),      // 6: lienthong.agency.v1.ListCasesResponse
-	(*ClaimCaseRequest)(nil),       // 7: lienthong.agency.v1.ClaimCaseRequest
-	(*ClaimCaseResponse)(nil),      // 8: lienthong.agency.v1.ClaimCaseResponse
-	(*DecideCaseRequest)(nil),      // 9: lienthong.agency.v1.DecideCaseRequest
-	(*DecideCaseResponse)(nil),     // 10: lienthong.agency.v1.DecideCaseResponse
-	(*SupplementCaseRequest)(nil),  // 11: lienthong.agency.v1.SupplementCaseRequest
-	(*SupplementCaseResponse)(nil), // 12: lienthong.agency.v1.SupplementCaseResponse
-	(*WithdrawCaseRequest)(nil),    // 13: lienthong.agency.v1.WithdrawCaseRequest
-	(*WithdrawCaseResponse)(nil),   // 14: lienthong.agency.v1.WithdrawCaseResponse
-	nil,                            // 15: lienthong.agency.v1.Case.ResultEntry
-	nil,                            // 16: lienthong.agency.v1.SupplementCaseRequest.FieldsEntry
-	(*timestamppb.Timestamp)(nil),  // 17: google.protobuf.Timestamp
+	(*Apology)(nil),                // 3: lienthong.agency.v1.Apology
+	(*RequestApologyRequest)(nil),  // 4: lienthong.agency.v1.RequestApologyRequest
+	(*RequestApologyResponse)(nil), // 5: lienthong.agency.v1.RequestApologyResponse
+	(*IssueApologyRequest)(nil),    // 6: lienthong.agency.v1.IssueApologyRequest
+	(*IssueApologyResponse)(nil),   // 7: lienthong.agency.v1.IssueApologyResponse
+	(*GetCaseRequest)(nil),         // 8: lienthong.agency.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),        // 9: lienthong.agency.v1.GetCaseResponse
+	(*ListCasesRequest)(nil),       // 10: lienthong.agency.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),      // 11: lienthong.agency.v1.ListCasesResponse
+	(*ClaimCaseRequest)(nil),       // 12: lienthong.agency.v1.ClaimCaseRequest
+	(*ClaimCaseResponse)(nil),      // 13: lienthong.agency.v1.ClaimCaseResponse
+	(*DecideCaseRequest)(nil),      // 14: lienthong.agency.v1.DecideCaseRequest
+	(*DecideCaseResponse)(nil),     // 15: lienthong.agency.v1.DecideCaseResponse
+	(*SupplementCaseRequest)(nil),  // 16: lienthong.agency.v1.SupplementCaseRequest
+	(*SupplementCaseResponse)(nil), // 17: lienthong.agency.v1.SupplementCaseResponse
+	(*WithdrawCaseRequest)(nil),    // 18: lienthong.agency.v1.WithdrawCaseRequest
+	(*WithdrawCaseResponse)(nil),   // 19: lienthong.agency.v1.WithdrawCaseResponse
+	nil,                            // 20: lienthong.agency.v1.Case.ResultEntry
+	nil,                            // 21: lienthong.agency.v1.SupplementCaseRequest.FieldsEntry
+	(*timestamppb.Timestamp)(nil),  // 22: google.protobuf.Timestamp
 }
 var file_lienthong_agency_v1_case_proto_depIdxs = []int32{
 	0,  // 0: lienthong.agency.v1.Case.status:type_name -> lienthong.agency.v1.CaseStatus
-	17, // 1: lienthong.agency.v1.Case.created_at:type_name -> google.protobuf.Timestamp
-	17, // 2: lienthong.agency.v1.Case.updated_at:type_name -> google.protobuf.Timestamp
-	17, // 3: lienthong.agency.v1.Case.decided_at:type_name -> google.protobuf.Timestamp
-	15, // 4: lienthong.agency.v1.Case.result:type_name -> lienthong.agency.v1.Case.ResultEntry
-	17, // 5: lienthong.agency.v1.Case.new_appointment_at:type_name -> google.protobuf.Timestamp
-	2,  // 6: lienthong.agency.v1.GetCaseResponse.case:type_name -> lienthong.agency.v1.Case
-	0,  // 7: lienthong.agency.v1.ListCasesRequest.statuses:type_name -> lienthong.agency.v1.CaseStatus
-	2,  // 8: lienthong.agency.v1.ListCasesResponse.cases:type_name -> lienthong.agency.v1.Case
-	2,  // 9: lienthong.agency.v1.ClaimCaseResponse.case:type_name -> lienthong.agency.v1.Case
-	1,  // 10: lienthong.agency.v1.DecideCaseRequest.decision:type_name -> lienthong.agency.v1.Decision
-	17, // 11: lienthong.agency.v1.DecideCaseRequest.new_appointment_at:type_name -> google.protobuf.Timestamp
-	2,  // 12: lienthong.agency.v1.DecideCaseResponse.case:type_name -> lienthong.agency.v1.Case
-	16, // 13: lienthong.agency.v1.SupplementCaseRequest.fields:type_name -> lienthong.agency.v1.SupplementCaseRequest.FieldsEntry
-	2,  // 14: lienthong.agency.v1.SupplementCaseResponse.case:type_name -> lienthong.agency.v1.Case
-	2,  // 15: lienthong.agency.v1.WithdrawCaseResponse.case:type_name -> lienthong.agency.v1.Case
-	3,  // 16: lienthong.agency.v1.CaseService.GetCase:input_type -> lienthong.agency.v1.GetCaseRequest
-	5,  // 17: lienthong.agency.v1.CaseService.ListCases:input_type -> lienthong.agency.v1.ListCasesRequest
-	7,  // 18: lienthong.agency.v1.CaseService.ClaimCase:input_type -> lienthong.agency.v1.ClaimCaseRequest
-	9,  // 19: lienthong.agency.v1.CaseService.DecideCase:input_type -> lienthong.agency.v1.DecideCaseRequest
-	11, // 20: lienthong.agency.v1.CaseService.SupplementCase:input_type -> lienthong.agency.v1.SupplementCaseRequest
-	13, // 21: lienthong.agency.v1.CaseService.WithdrawCase:input_type -> lienthong.agency.v1.WithdrawCaseRequest
-	4,  // 22: lienthong.agency.v1.CaseService.GetCase:output_type -> lienthong.agency.v1.GetCaseResponse
-	6,  // 23: lienthong.agency.v1.CaseService.ListCases:output_type -> lienthong.agency.v1.ListCasesResponse
-	8,  // 24: lienthong.agency.v1.CaseService.ClaimCase:output_type -> lienthong.agency.v1.ClaimCaseResponse
-	10, // 25: lienthong.agency.v1.CaseService.DecideCase:output_type -> lienthong.agency.v1.DecideCaseResponse
-	12, // 26: lienthong.agency.v1.CaseService.SupplementCase:output_type -> lienthong.agency.v1.SupplementCaseResponse
-	14, // 27: lienthong.agency.v1.CaseService.WithdrawCase:output_type -> lienthong.agency.v1.WithdrawCaseResponse
-	22, // [22:28] is the sub-list for method output_type
-	16, // [16:22] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	22, // 1: lienthong.agency.v1.Case.created_at:type_name -> google.protobuf.Timestamp
+	22, // 2: lienthong.agency.v1.Case.updated_at:type_name -> google.protobuf.Timestamp
+	22, // 3: lienthong.agency.v1.Case.decided_at:type_name -> google.protobuf.Timestamp
+	20, // 4: lienthong.agency.v1.Case.result:type_name -> lienthong.agency.v1.Case.ResultEntry
+	22, // 5: lienthong.agency.v1.Case.new_appointment_at:type_name -> google.protobuf.Timestamp
+	3,  // 6: lienthong.agency.v1.Case.apology:type_name -> lienthong.agency.v1.Apology
+	22, // 7: lienthong.agency.v1.Apology.requested_at:type_name -> google.protobuf.Timestamp
+	22, // 8: lienthong.agency.v1.Apology.missed_due_at:type_name -> google.protobuf.Timestamp
+	22, // 9: lienthong.agency.v1.Apology.issued_at:type_name -> google.protobuf.Timestamp
+	22, // 10: lienthong.agency.v1.Apology.new_appointment_at:type_name -> google.protobuf.Timestamp
+	22, // 11: lienthong.agency.v1.RequestApologyRequest.missed_due_at:type_name -> google.protobuf.Timestamp
+	2,  // 12: lienthong.agency.v1.RequestApologyResponse.case:type_name -> lienthong.agency.v1.Case
+	22, // 13: lienthong.agency.v1.IssueApologyRequest.new_appointment_at:type_name -> google.protobuf.Timestamp
+	2,  // 14: lienthong.agency.v1.IssueApologyResponse.case:type_name -> lienthong.agency.v1.Case
+	2,  // 15: lienthong.agency.v1.GetCaseResponse.case:type_name -> lienthong.agency.v1.Case
+	0,  // 16: lienthong.agency.v1.ListCasesRequest.statuses:type_name -> lienthong.agency.v1.CaseStatus
+	2,  // 17: lienthong.agency.v1.ListCasesResponse.cases:type_name -> lienthong.agency.v1.Case
+	2,  // 18: lienthong.agency.v1.ClaimCaseResponse.case:type_name -> lienthong.agency.v1.Case
+	1,  // 19: lienthong.agency.v1.DecideCaseRequest.decision:type_name -> lienthong.agency.v1.Decision
+	22, // 20: lienthong.agency.v1.DecideCaseRequest.new_appointment_at:type_name -> google.protobuf.Timestamp
+	2,  // 21: lienthong.agency.v1.DecideCaseResponse.case:type_name -> lienthong.agency.v1.Case
+	21, // 22: lienthong.agency.v1.SupplementCaseRequest.fields:type_name -> lienthong.agency.v1.SupplementCaseRequest.FieldsEntry
+	2,  // 23: lienthong.agency.v1.SupplementCaseResponse.case:type_name -> lienthong.agency.v1.Case
+	2,  // 24: lienthong.agency.v1.WithdrawCaseResponse.case:type_name -> lienthong.agency.v1.Case
+	8,  // 25: lienthong.agency.v1.CaseService.GetCase:input_type -> lienthong.agency.v1.GetCaseRequest
+	10, // 26: lienthong.agency.v1.CaseService.ListCases:input_type -> lienthong.agency.v1.ListCasesRequest
+	12, // 27: lienthong.agency.v1.CaseService.ClaimCase:input_type -> lienthong.agency.v1.ClaimCaseRequest
+	14, // 28: lienthong.agency.v1.CaseService.DecideCase:input_type -> lienthong.agency.v1.DecideCaseRequest
+	16, // 29: lienthong.agency.v1.CaseService.SupplementCase:input_type -> lienthong.agency.v1.SupplementCaseRequest
+	18, // 30: lienthong.agency.v1.CaseService.WithdrawCase:input_type -> lienthong.agency.v1.WithdrawCaseRequest
+	4,  // 31: lienthong.agency.v1.CaseService.RequestApology:input_type -> lienthong.agency.v1.RequestApologyRequest
+	6,  // 32: lienthong.agency.v1.CaseService.IssueApology:input_type -> lienthong.agency.v1.IssueApologyRequest
+	9,  // 33: lienthong.agency.v1.CaseService.GetCase:output_type -> lienthong.agency.v1.GetCaseResponse
+	11, // 34: lienthong.agency.v1.CaseService.ListCases:output_type -> lienthong.agency.v1.ListCasesResponse
+	13, // 35: lienthong.agency.v1.CaseService.ClaimCase:output_type -> lienthong.agency.v1.ClaimCaseResponse
+	15, // 36: lienthong.agency.v1.CaseService.DecideCase:output_type -> lienthong.agency.v1.DecideCaseResponse
+	17, // 37: lienthong.agency.v1.CaseService.SupplementCase:output_type -> lienthong.agency.v1.SupplementCaseResponse
+	19, // 38: lienthong.agency.v1.CaseService.WithdrawCase:output_type -> lienthong.agency.v1.WithdrawCaseResponse
+	5,  // 39: lienthong.agency.v1.CaseService.RequestApology:output_type -> lienthong.agency.v1.RequestApologyResponse
+	7,  // 40: lienthong.agency.v1.CaseService.IssueApology:output_type -> lienthong.agency.v1.IssueApologyResponse
+	33, // [33:41] is the sub-list for method output_type
+	25, // [25:33] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_agency_v1_case_proto_init() }
@@ -1155,7 +1515,7 @@ func file_lienthong_agency_v1_case_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_agency_v1_case_proto_rawDesc), len(file_lienthong_agency_v1_case_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   15,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

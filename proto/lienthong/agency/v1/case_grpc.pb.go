@@ -25,6 +25,8 @@ const (
 	CaseService_DecideCase_FullMethodName     = "/lienthong.agency.v1.CaseService/DecideCase"
 	CaseService_SupplementCase_FullMethodName = "/lienthong.agency.v1.CaseService/SupplementCase"
 	CaseService_WithdrawCase_FullMethodName   = "/lienthong.agency.v1.CaseService/WithdrawCase"
+	CaseService_RequestApology_FullMethodName = "/lienthong.agency.v1.CaseService/RequestApology"
+	CaseService_IssueApology_FullMethodName   = "/lienthong.agency.v1.CaseService/IssueApology"
 )
 
 // CaseServiceClient is the client API for CaseService service.
@@ -45,6 +47,11 @@ type CaseServiceClient interface {
 	SupplementCase(ctx context.Context, in *SupplementCaseRequest, opts ...grpc.CallOption) (*SupplementCaseResponse, error)
 	// WithdrawCase stops a case that the dossier no longer needs.
 	WithdrawCase(ctx context.Context, in *WithdrawCaseRequest, opts ...grpc.CallOption) (*WithdrawCaseResponse, error)
+	// RequestApology marks a late case: its officer must apologise and set a
+	// new appointment date. Asking again changes nothing.
+	RequestApology(ctx context.Context, in *RequestApologyRequest, opts ...grpc.CallOption) (*RequestApologyResponse, error)
+	// IssueApology issues the apology of a late case, with the new date.
+	IssueApology(ctx context.Context, in *IssueApologyRequest, opts ...grpc.CallOption) (*IssueApologyResponse, error)
 }
 
 type caseServiceClient struct {
@@ -115,6 +122,26 @@ func (c *caseServiceClient) WithdrawCase(ctx context.Context, in *WithdrawCaseRe
 	return out, nil
 }
 
+func (c *caseServiceClient) RequestApology(ctx context.Context, in *RequestApologyRequest, opts ...grpc.CallOption) (*RequestApologyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RequestApologyResponse)
+	err := c.cc.Invoke(ctx, CaseService_RequestApology_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseServiceClient) IssueApology(ctx context.Context, in *IssueApologyRequest, opts ...grpc.CallOption) (*IssueApologyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(IssueApologyResponse)
+	err := c.cc.Invoke(ctx, CaseService_IssueApology_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CaseServiceServer is the server API for CaseService service.
 // All implementations must embed UnimplementedCaseServiceServer
 // for forward compatibility.
@@ -133,6 +160,11 @@ type CaseServiceServer interface {
 	SupplementCase(context.Context, *SupplementCaseRequest) (*SupplementCaseResponse, error)
 	// WithdrawCase stops a case that the dossier no longer needs.
 	WithdrawCase(context.Context, *WithdrawCaseRequest) (*WithdrawCaseResponse, error)
+	// RequestApology marks a late case: its officer must apologise and set a
+	// new appointment date. Asking again changes nothing.
+	RequestApology(context.Context, *RequestApologyRequest) (*RequestApologyResponse, error)
+	// IssueApology issues the apology of a late case, with the new date.
+	IssueApology(context.Context, *IssueApologyRequest) (*IssueApologyResponse, error)
 	mustEmbedUnimplementedCaseServiceServer()
 }
 
@@ -160,6 +192,12 @@ func (UnimplementedCaseServiceServer) SupplementCase(context.Context, *Supplemen
 }
 func (UnimplementedCaseServiceServer) WithdrawCase(context.Context, *WithdrawCaseRequest) (*WithdrawCaseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method WithdrawCase not implemented")
+}
+func (UnimplementedCaseServiceServer) RequestApology(context.Context, *RequestApologyRequest) (*RequestApologyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequestApology not implemented")
+}
+func (UnimplementedCaseServiceServer) IssueApology(context.Context, *IssueApologyRequest) (*IssueApologyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method IssueApology not implemented")
 }
 func (UnimplementedCaseServiceServer) mustEmbedUnimplementedCaseServiceServer() {}
 func (UnimplementedCaseServiceServer) testEmbeddedByValue()                     {}
@@ -290,6 +328,42 @@ func _CaseService_WithdrawCase_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseService_RequestApology_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequestApologyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseServiceServer).RequestApology(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseService_RequestApology_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseServiceServer).RequestApology(ctx, req.(*RequestApologyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseService_IssueApology_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IssueApologyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseServiceServer).IssueApology(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseService_IssueApology_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseServiceServer).IssueApology(ctx, req.(*IssueApologyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CaseService_ServiceDesc is the grpc.ServiceDesc for CaseService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -320,6 +394,14 @@ var CaseService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "WithdrawCase",
 			Handler:    _CaseService_WithdrawCase_Handler,
+		},
+		{
+			MethodName: "RequestApology",
+			Handler:    _CaseService_RequestApology_Handler,
+		},
+		{
+			MethodName: "IssueApology",
+			Handler:    _CaseService_IssueApology_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -164,8 +164,11 @@ type DeskCase struct {
 	Result           map[string]string      `protobuf:"bytes,19,rep,name=result,proto3" json:"result,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Set while the case waits for the child's ID number: since when.
 	WaitingIdSince *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=waiting_id_since,json=waitingIdSince,proto3" json:"waiting_id_since,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Set once the case was late and the engine asked for an apology; issued_at
+	// is unset while the apology is owed.
+	Apology       *Apology `protobuf:"bytes,21,opt,name=apology,proto3" json:"apology,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeskCase) Reset() {
@@ -334,6 +337,13 @@ func (x *DeskCase) GetResult() map[string]string {
 func (x *DeskCase) GetWaitingIdSince() *timestamppb.Timestamp {
 	if x != nil {
 		return x.WaitingIdSince
+	}
+	return nil
+}
+
+func (x *DeskCase) GetApology() *Apology {
+	if x != nil {
+		return x.Apology
 	}
 	return nil
 }
@@ -758,11 +768,117 @@ func (x *DecideCaseResponse) GetCase() *DeskCase {
 	return nil
 }
 
+type IssueApologyRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	CaseId string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// Why the agency is late, as the applicant will read it. Required.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The new appointment date: a working day after today. Required.
+	NewAppointmentAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=new_appointment_at,json=newAppointmentAt,proto3" json:"new_appointment_at,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *IssueApologyRequest) Reset() {
+	*x = IssueApologyRequest{}
+	mi := &file_lienthong_engine_v1_desk_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueApologyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueApologyRequest) ProtoMessage() {}
+
+func (x *IssueApologyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_desk_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueApologyRequest.ProtoReflect.Descriptor instead.
+func (*IssueApologyRequest) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_desk_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *IssueApologyRequest) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *IssueApologyRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *IssueApologyRequest) GetNewAppointmentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NewAppointmentAt
+	}
+	return nil
+}
+
+type IssueApologyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *DeskCase              `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueApologyResponse) Reset() {
+	*x = IssueApologyResponse{}
+	mi := &file_lienthong_engine_v1_desk_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueApologyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueApologyResponse) ProtoMessage() {}
+
+func (x *IssueApologyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_desk_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueApologyResponse.ProtoReflect.Descriptor instead.
+func (*IssueApologyResponse) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_desk_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *IssueApologyResponse) GetCase() *DeskCase {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
 var File_lienthong_engine_v1_desk_proto protoreflect.FileDescriptor
 
 const file_lienthong_engine_v1_desk_proto_rawDesc = "" +
 	"\n" +
-	"\x1elienthong/engine/v1/desk.proto\x12\x13lienthong.engine.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!lienthong/engine/v1/dossier.proto\"\xc7\a\n" +
+	"\x1elienthong/engine/v1/desk.proto\x12\x13lienthong.engine.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!lienthong/engine/v1/dossier.proto\"\xff\a\n" +
 	"\bDeskCase\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x16\n" +
 	"\x06agency\x18\x02 \x01(\tR\x06agency\x121\n" +
@@ -788,7 +904,8 @@ const file_lienthong_engine_v1_desk_proto_rawDesc = "" +
 	"\vsupplements\x18\x11 \x01(\x05R\vsupplements\x12H\n" +
 	"\x12new_appointment_at\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\x10newAppointmentAt\x12A\n" +
 	"\x06result\x18\x13 \x03(\v2).lienthong.engine.v1.DeskCase.ResultEntryR\x06result\x12D\n" +
-	"\x10waiting_id_since\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\x0ewaitingIdSince\x1a9\n" +
+	"\x10waiting_id_since\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\x0ewaitingIdSince\x126\n" +
+	"\aapology\x18\x15 \x01(\v2\x1c.lienthong.engine.v1.ApologyR\aapology\x1a9\n" +
 	"\vResultEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb2\x01\n" +
@@ -815,6 +932,12 @@ const file_lienthong_engine_v1_desk_proto_rawDesc = "" +
 	"\amissing\x18\x04 \x03(\tR\amissing\x12H\n" +
 	"\x12new_appointment_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x10newAppointmentAt\"G\n" +
 	"\x12DecideCaseResponse\x121\n" +
+	"\x04case\x18\x01 \x01(\v2\x1d.lienthong.engine.v1.DeskCaseR\x04case\"\x90\x01\n" +
+	"\x13IssueApologyRequest\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12H\n" +
+	"\x12new_appointment_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x10newAppointmentAt\"I\n" +
+	"\x14IssueApologyResponse\x121\n" +
 	"\x04case\x18\x01 \x01(\v2\x1d.lienthong.engine.v1.DeskCaseR\x04case*\xeb\x01\n" +
 	"\tCaseState\x12\x1a\n" +
 	"\x16CASE_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -829,13 +952,14 @@ const file_lienthong_engine_v1_desk_proto_rawDesc = "" +
 	"\x19CASE_DECISION_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15CASE_DECISION_APPROVE\x10\x01\x12\x18\n" +
 	"\x14CASE_DECISION_REJECT\x10\x02\x12$\n" +
-	" CASE_DECISION_REQUEST_SUPPLEMENT\x10\x032\xfa\x02\n" +
+	" CASE_DECISION_REQUEST_SUPPLEMENT\x10\x032\xdf\x03\n" +
 	"\vDeskService\x12Z\n" +
 	"\tListCases\x12%.lienthong.engine.v1.ListCasesRequest\x1a&.lienthong.engine.v1.ListCasesResponse\x12T\n" +
 	"\aGetCase\x12#.lienthong.engine.v1.GetCaseRequest\x1a$.lienthong.engine.v1.GetCaseResponse\x12Z\n" +
 	"\tClaimCase\x12%.lienthong.engine.v1.ClaimCaseRequest\x1a&.lienthong.engine.v1.ClaimCaseResponse\x12]\n" +
 	"\n" +
-	"DecideCase\x12&.lienthong.engine.v1.DecideCaseRequest\x1a'.lienthong.engine.v1.DecideCaseResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
+	"DecideCase\x12&.lienthong.engine.v1.DecideCaseRequest\x1a'.lienthong.engine.v1.DecideCaseResponse\x12c\n" +
+	"\fIssueApology\x12(.lienthong.engine.v1.IssueApologyRequest\x1a).lienthong.engine.v1.IssueApologyResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
 
 var (
 	file_lienthong_engine_v1_desk_proto_rawDescOnce sync.Once
@@ -850,7 +974,7 @@ func file_lienthong_engine_v1_desk_proto_rawDescGZIP() []byte {
 }
 
 var file_lienthong_engine_v1_desk_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_lienthong_engine_v1_desk_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_lienthong_engine_v1_desk_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_lienthong_engine_v1_desk_proto_goTypes = []any{
 	(CaseState)(0),                // 0: lienthong.engine.v1.CaseState
 	(CaseDecision)(0),             // 1: lienthong.engine.v1.CaseDecision
@@ -863,45 +987,53 @@ var file_lienthong_engine_v1_desk_proto_goTypes = []any{
 	(*ClaimCaseResponse)(nil),     // 8: lienthong.engine.v1.ClaimCaseResponse
 	(*DecideCaseRequest)(nil),     // 9: lienthong.engine.v1.DecideCaseRequest
 	(*DecideCaseResponse)(nil),    // 10: lienthong.engine.v1.DecideCaseResponse
-	nil,                           // 11: lienthong.engine.v1.DeskCase.ResultEntry
-	(StepKind)(0),                 // 12: lienthong.engine.v1.StepKind
-	(Group)(0),                    // 13: lienthong.engine.v1.Group
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*Dossier)(nil),               // 15: lienthong.engine.v1.Dossier
+	(*IssueApologyRequest)(nil),   // 11: lienthong.engine.v1.IssueApologyRequest
+	(*IssueApologyResponse)(nil),  // 12: lienthong.engine.v1.IssueApologyResponse
+	nil,                           // 13: lienthong.engine.v1.DeskCase.ResultEntry
+	(StepKind)(0),                 // 14: lienthong.engine.v1.StepKind
+	(Group)(0),                    // 15: lienthong.engine.v1.Group
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(*Apology)(nil),               // 17: lienthong.engine.v1.Apology
+	(*Dossier)(nil),               // 18: lienthong.engine.v1.Dossier
 }
 var file_lienthong_engine_v1_desk_proto_depIdxs = []int32{
-	12, // 0: lienthong.engine.v1.DeskCase.step:type_name -> lienthong.engine.v1.StepKind
+	14, // 0: lienthong.engine.v1.DeskCase.step:type_name -> lienthong.engine.v1.StepKind
 	0,  // 1: lienthong.engine.v1.DeskCase.state:type_name -> lienthong.engine.v1.CaseState
-	13, // 2: lienthong.engine.v1.DeskCase.group:type_name -> lienthong.engine.v1.Group
-	14, // 3: lienthong.engine.v1.DeskCase.created_at:type_name -> google.protobuf.Timestamp
-	14, // 4: lienthong.engine.v1.DeskCase.updated_at:type_name -> google.protobuf.Timestamp
-	14, // 5: lienthong.engine.v1.DeskCase.decided_at:type_name -> google.protobuf.Timestamp
-	14, // 6: lienthong.engine.v1.DeskCase.due_at:type_name -> google.protobuf.Timestamp
-	14, // 7: lienthong.engine.v1.DeskCase.new_appointment_at:type_name -> google.protobuf.Timestamp
-	11, // 8: lienthong.engine.v1.DeskCase.result:type_name -> lienthong.engine.v1.DeskCase.ResultEntry
-	14, // 9: lienthong.engine.v1.DeskCase.waiting_id_since:type_name -> google.protobuf.Timestamp
-	0,  // 10: lienthong.engine.v1.ListCasesRequest.states:type_name -> lienthong.engine.v1.CaseState
-	12, // 11: lienthong.engine.v1.ListCasesRequest.step:type_name -> lienthong.engine.v1.StepKind
-	2,  // 12: lienthong.engine.v1.ListCasesResponse.cases:type_name -> lienthong.engine.v1.DeskCase
-	2,  // 13: lienthong.engine.v1.GetCaseResponse.case:type_name -> lienthong.engine.v1.DeskCase
-	15, // 14: lienthong.engine.v1.GetCaseResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	2,  // 15: lienthong.engine.v1.ClaimCaseResponse.case:type_name -> lienthong.engine.v1.DeskCase
-	1,  // 16: lienthong.engine.v1.DecideCaseRequest.decision:type_name -> lienthong.engine.v1.CaseDecision
-	14, // 17: lienthong.engine.v1.DecideCaseRequest.new_appointment_at:type_name -> google.protobuf.Timestamp
-	2,  // 18: lienthong.engine.v1.DecideCaseResponse.case:type_name -> lienthong.engine.v1.DeskCase
-	3,  // 19: lienthong.engine.v1.DeskService.ListCases:input_type -> lienthong.engine.v1.ListCasesRequest
-	5,  // 20: lienthong.engine.v1.DeskService.GetCase:input_type -> lienthong.engine.v1.GetCaseRequest
-	7,  // 21: lienthong.engine.v1.DeskService.ClaimCase:input_type -> lienthong.engine.v1.ClaimCaseRequest
-	9,  // 22: lienthong.engine.v1.DeskService.DecideCase:input_type -> lienthong.engine.v1.DecideCaseRequest
-	4,  // 23: lienthong.engine.v1.DeskService.ListCases:output_type -> lienthong.engine.v1.ListCasesResponse
-	6,  // 24: lienthong.engine.v1.DeskService.GetCase:output_type -> lienthong.engine.v1.GetCaseResponse
-	8,  // 25: lienthong.engine.v1.DeskService.ClaimCase:output_type -> lienthong.engine.v1.ClaimCaseResponse
-	10, // 26: lienthong.engine.v1.DeskService.DecideCase:output_type -> lienthong.engine.v1.DecideCaseResponse
-	23, // [23:27] is the sub-list for method output_type
-	19, // [19:23] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	15, // 2: lienthong.engine.v1.DeskCase.group:type_name -> lienthong.engine.v1.Group
+	16, // 3: lienthong.engine.v1.DeskCase.created_at:type_name -> google.protobuf.Timestamp
+	16, // 4: lienthong.engine.v1.DeskCase.updated_at:type_name -> google.protobuf.Timestamp
+	16, // 5: lienthong.engine.v1.DeskCase.decided_at:type_name -> google.protobuf.Timestamp
+	16, // 6: lienthong.engine.v1.DeskCase.due_at:type_name -> google.protobuf.Timestamp
+	16, // 7: lienthong.engine.v1.DeskCase.new_appointment_at:type_name -> google.protobuf.Timestamp
+	13, // 8: lienthong.engine.v1.DeskCase.result:type_name -> lienthong.engine.v1.DeskCase.ResultEntry
+	16, // 9: lienthong.engine.v1.DeskCase.waiting_id_since:type_name -> google.protobuf.Timestamp
+	17, // 10: lienthong.engine.v1.DeskCase.apology:type_name -> lienthong.engine.v1.Apology
+	0,  // 11: lienthong.engine.v1.ListCasesRequest.states:type_name -> lienthong.engine.v1.CaseState
+	14, // 12: lienthong.engine.v1.ListCasesRequest.step:type_name -> lienthong.engine.v1.StepKind
+	2,  // 13: lienthong.engine.v1.ListCasesResponse.cases:type_name -> lienthong.engine.v1.DeskCase
+	2,  // 14: lienthong.engine.v1.GetCaseResponse.case:type_name -> lienthong.engine.v1.DeskCase
+	18, // 15: lienthong.engine.v1.GetCaseResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	2,  // 16: lienthong.engine.v1.ClaimCaseResponse.case:type_name -> lienthong.engine.v1.DeskCase
+	1,  // 17: lienthong.engine.v1.DecideCaseRequest.decision:type_name -> lienthong.engine.v1.CaseDecision
+	16, // 18: lienthong.engine.v1.DecideCaseRequest.new_appointment_at:type_name -> google.protobuf.Timestamp
+	2,  // 19: lienthong.engine.v1.DecideCaseResponse.case:type_name -> lienthong.engine.v1.DeskCase
+	16, // 20: lienthong.engine.v1.IssueApologyRequest.new_appointment_at:type_name -> google.protobuf.Timestamp
+	2,  // 21: lienthong.engine.v1.IssueApologyResponse.case:type_name -> lienthong.engine.v1.DeskCase
+	3,  // 22: lienthong.engine.v1.DeskService.ListCases:input_type -> lienthong.engine.v1.ListCasesRequest
+	5,  // 23: lienthong.engine.v1.DeskService.GetCase:input_type -> lienthong.engine.v1.GetCaseRequest
+	7,  // 24: lienthong.engine.v1.DeskService.ClaimCase:input_type -> lienthong.engine.v1.ClaimCaseRequest
+	9,  // 25: lienthong.engine.v1.DeskService.DecideCase:input_type -> lienthong.engine.v1.DecideCaseRequest
+	11, // 26: lienthong.engine.v1.DeskService.IssueApology:input_type -> lienthong.engine.v1.IssueApologyRequest
+	4,  // 27: lienthong.engine.v1.DeskService.ListCases:output_type -> lienthong.engine.v1.ListCasesResponse
+	6,  // 28: lienthong.engine.v1.DeskService.GetCase:output_type -> lienthong.engine.v1.GetCaseResponse
+	8,  // 29: lienthong.engine.v1.DeskService.ClaimCase:output_type -> lienthong.engine.v1.ClaimCaseResponse
+	10, // 30: lienthong.engine.v1.DeskService.DecideCase:output_type -> lienthong.engine.v1.DecideCaseResponse
+	12, // 31: lienthong.engine.v1.DeskService.IssueApology:output_type -> lienthong.engine.v1.IssueApologyResponse
+	27, // [27:32] is the sub-list for method output_type
+	22, // [22:27] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_desk_proto_init() }
@@ -916,7 +1048,7 @@ func file_lienthong_engine_v1_desk_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_engine_v1_desk_proto_rawDesc), len(file_lienthong_engine_v1_desk_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,10 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	DeskService_ListCases_FullMethodName  = "/lienthong.engine.v1.DeskService/ListCases"
-	DeskService_GetCase_FullMethodName    = "/lienthong.engine.v1.DeskService/GetCase"
-	DeskService_ClaimCase_FullMethodName  = "/lienthong.engine.v1.DeskService/ClaimCase"
-	DeskService_DecideCase_FullMethodName = "/lienthong.engine.v1.DeskService/DecideCase"
+	DeskService_ListCases_FullMethodName    = "/lienthong.engine.v1.DeskService/ListCases"
+	DeskService_GetCase_FullMethodName      = "/lienthong.engine.v1.DeskService/GetCase"
+	DeskService_ClaimCase_FullMethodName    = "/lienthong.engine.v1.DeskService/ClaimCase"
+	DeskService_DecideCase_FullMethodName   = "/lienthong.engine.v1.DeskService/DecideCase"
+	DeskService_IssueApology_FullMethodName = "/lienthong.engine.v1.DeskService/IssueApology"
 )
 
 // DeskServiceClient is the client API for DeskService service.
@@ -42,6 +43,8 @@ type DeskServiceClient interface {
 	ClaimCase(ctx context.Context, in *ClaimCaseRequest, opts ...grpc.CallOption) (*ClaimCaseResponse, error)
 	// DecideCase approves, rejects or asks for a supplement, as the calling officer.
 	DecideCase(ctx context.Context, in *DecideCaseRequest, opts ...grpc.CallOption) (*DecideCaseResponse, error)
+	// IssueApology answers a late case: the apology, why, and the new appointment date.
+	IssueApology(ctx context.Context, in *IssueApologyRequest, opts ...grpc.CallOption) (*IssueApologyResponse, error)
 }
 
 type deskServiceClient struct {
@@ -92,6 +95,16 @@ func (c *deskServiceClient) DecideCase(ctx context.Context, in *DecideCaseReques
 	return out, nil
 }
 
+func (c *deskServiceClient) IssueApology(ctx context.Context, in *IssueApologyRequest, opts ...grpc.CallOption) (*IssueApologyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(IssueApologyResponse)
+	err := c.cc.Invoke(ctx, DeskService_IssueApology_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DeskServiceServer is the server API for DeskService service.
 // All implementations must embed UnimplementedDeskServiceServer
 // for forward compatibility.
@@ -109,6 +122,8 @@ type DeskServiceServer interface {
 	ClaimCase(context.Context, *ClaimCaseRequest) (*ClaimCaseResponse, error)
 	// DecideCase approves, rejects or asks for a supplement, as the calling officer.
 	DecideCase(context.Context, *DecideCaseRequest) (*DecideCaseResponse, error)
+	// IssueApology answers a late case: the apology, why, and the new appointment date.
+	IssueApology(context.Context, *IssueApologyRequest) (*IssueApologyResponse, error)
 	mustEmbedUnimplementedDeskServiceServer()
 }
 
@@ -130,6 +145,9 @@ func (UnimplementedDeskServiceServer) ClaimCase(context.Context, *ClaimCaseReque
 }
 func (UnimplementedDeskServiceServer) DecideCase(context.Context, *DecideCaseRequest) (*DecideCaseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DecideCase not implemented")
+}
+func (UnimplementedDeskServiceServer) IssueApology(context.Context, *IssueApologyRequest) (*IssueApologyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method IssueApology not implemented")
 }
 func (UnimplementedDeskServiceServer) mustEmbedUnimplementedDeskServiceServer() {}
 func (UnimplementedDeskServiceServer) testEmbeddedByValue()                     {}
@@ -224,6 +242,24 @@ func _DeskService_DecideCase_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DeskService_IssueApology_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IssueApologyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DeskServiceServer).IssueApology(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DeskService_IssueApology_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DeskServiceServer).IssueApology(ctx, req.(*IssueApologyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DeskService_ServiceDesc is the grpc.ServiceDesc for DeskService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -246,6 +282,10 @@ var DeskService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DecideCase",
 			Handler:    _DeskService_DecideCase_Handler,
+		},
+		{
+			MethodName: "IssueApology",
+			Handler:    _DeskService_IssueApology_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

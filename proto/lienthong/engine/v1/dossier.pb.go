@@ -1317,7 +1317,9 @@ type Step struct {
 	NewAppointmentAt *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=new_appointment_at,json=newAppointmentAt,proto3" json:"new_appointment_at,omitempty"`
 	UpdatedAt        *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
 	// Since when the step has had its current status, e.g. how long it has waited for the ID number.
-	StatusSince   *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=status_since,json=statusSince,proto3" json:"status_since,omitempty"`
+	StatusSince *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=status_since,json=statusSince,proto3" json:"status_since,omitempty"`
+	// Set once the step was late and its agency was asked to apologise.
+	Apology       *Apology `protobuf:"bytes,17,opt,name=apology,proto3" json:"apology,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1464,6 +1466,112 @@ func (x *Step) GetStatusSince() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Step) GetApology() *Apology {
+	if x != nil {
+		return x.Apology
+	}
+	return nil
+}
+
+// Apology is a late agency's apology and new appointment date for one step:
+// the fields of the apology and new-appointment slip (docs/domain.md, "Lateness").
+type Apology struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the engine asked the agency, and the legal deadline it missed.
+	RequestedAt *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	MissedDueAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=missed_due_at,json=missedDueAt,proto3" json:"missed_due_at,omitempty"`
+	// Unset until the agency issues the slip.
+	IssuedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	// The slip's number in the agency's register.
+	Number string `protobuf:"bytes,4,opt,name=number,proto3" json:"number,omitempty"`
+	// Why the agency is late.
+	Reason           string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	NewAppointmentAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=new_appointment_at,json=newAppointmentAt,proto3" json:"new_appointment_at,omitempty"`
+	// The officer who signed it ("auto" for an agency deciding automatically).
+	IssuedBy      string `protobuf:"bytes,7,opt,name=issued_by,json=issuedBy,proto3" json:"issued_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Apology) Reset() {
+	*x = Apology{}
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Apology) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Apology) ProtoMessage() {}
+
+func (x *Apology) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Apology.ProtoReflect.Descriptor instead.
+func (*Apology) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Apology) GetRequestedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestedAt
+	}
+	return nil
+}
+
+func (x *Apology) GetMissedDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MissedDueAt
+	}
+	return nil
+}
+
+func (x *Apology) GetIssuedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.IssuedAt
+	}
+	return nil
+}
+
+func (x *Apology) GetNumber() string {
+	if x != nil {
+		return x.Number
+	}
+	return ""
+}
+
+func (x *Apology) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Apology) GetNewAppointmentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NewAppointmentAt
+	}
+	return nil
+}
+
+func (x *Apology) GetIssuedBy() string {
+	if x != nil {
+		return x.IssuedBy
+	}
+	return ""
+}
+
 // Dossier is a linked dossier.
 type Dossier struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1503,7 +1611,7 @@ type Dossier struct {
 
 func (x *Dossier) Reset() {
 	*x = Dossier{}
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[10]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1623,7 @@ func (x *Dossier) String() string {
 func (*Dossier) ProtoMessage() {}
 
 func (x *Dossier) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[10]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1636,7 @@ func (x *Dossier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Dossier.ProtoReflect.Descriptor instead.
 func (*Dossier) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{10}
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Dossier) GetCode() string {
@@ -1712,7 +1820,7 @@ type CertificateExtract struct {
 
 func (x *CertificateExtract) Reset() {
 	*x = CertificateExtract{}
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[11]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1724,7 +1832,7 @@ func (x *CertificateExtract) String() string {
 func (*CertificateExtract) ProtoMessage() {}
 
 func (x *CertificateExtract) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[11]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1737,7 +1845,7 @@ func (x *CertificateExtract) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateExtract.ProtoReflect.Descriptor instead.
 func (*CertificateExtract) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{11}
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CertificateExtract) GetCaseId() string {
@@ -1872,7 +1980,7 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\trecipient\x18\x04 \x01(\v2'.lienthong.engine.v1.AllowanceRecipientR\trecipient\x128\n" +
 	"\x06bundle\x18\x05 \x01(\x0e2 .lienthong.engine.v1.DeathBundleR\x06bundle\x129\n" +
 	"\bdelivery\x18\x06 \x01(\x0e2\x1d.lienthong.engine.v1.DeliveryR\bdelivery\x12#\n" +
-	"\rprovince_code\x18\a \x01(\tR\fprovinceCode\"\x9e\x06\n" +
+	"\rprovince_code\x18\a \x01(\tR\fprovinceCode\"\xd6\x06\n" +
 	"\x04Step\x121\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04kind\x12\x16\n" +
 	"\x06agency\x18\x02 \x01(\tR\x06agency\x127\n" +
@@ -1894,10 +2002,19 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\x12new_appointment_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x10newAppointmentAt\x129\n" +
 	"\n" +
 	"updated_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12=\n" +
-	"\fstatus_since\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\vstatusSince\x1a9\n" +
+	"\fstatus_since\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\vstatusSince\x126\n" +
+	"\aapology\x18\x11 \x01(\v2\x1c.lienthong.engine.v1.ApologyR\aapology\x1a9\n" +
 	"\vResultEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x92\a\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd8\x02\n" +
+	"\aApology\x12=\n" +
+	"\frequested_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\x12>\n" +
+	"\rmissed_due_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vmissedDueAt\x127\n" +
+	"\tissued_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\x12\x16\n" +
+	"\x06number\x18\x04 \x01(\tR\x06number\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12H\n" +
+	"\x12new_appointment_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x10newAppointmentAt\x12\x1b\n" +
+	"\tissued_by\x18\a \x01(\tR\bissuedBy\"\x92\a\n" +
 	"\aDossier\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x120\n" +
 	"\x05group\x18\x02 \x01(\x0e2\x1a.lienthong.engine.v1.GroupR\x05group\x12:\n" +
@@ -1997,7 +2114,7 @@ func file_lienthong_engine_v1_dossier_proto_rawDescGZIP() []byte {
 }
 
 var file_lienthong_engine_v1_dossier_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_lienthong_engine_v1_dossier_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_lienthong_engine_v1_dossier_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_lienthong_engine_v1_dossier_proto_goTypes = []any{
 	(Group)(0),                    // 0: lienthong.engine.v1.Group
 	(DossierStatus)(0),            // 1: lienthong.engine.v1.DossierStatus
@@ -2017,14 +2134,15 @@ var file_lienthong_engine_v1_dossier_proto_goTypes = []any{
 	(*AllowanceRecipient)(nil),    // 15: lienthong.engine.v1.AllowanceRecipient
 	(*DeathForm)(nil),             // 16: lienthong.engine.v1.DeathForm
 	(*Step)(nil),                  // 17: lienthong.engine.v1.Step
-	(*Dossier)(nil),               // 18: lienthong.engine.v1.Dossier
-	(*CertificateExtract)(nil),    // 19: lienthong.engine.v1.CertificateExtract
-	nil,                           // 20: lienthong.engine.v1.Step.ResultEntry
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*Apology)(nil),               // 18: lienthong.engine.v1.Apology
+	(*Dossier)(nil),               // 19: lienthong.engine.v1.Dossier
+	(*CertificateExtract)(nil),    // 20: lienthong.engine.v1.CertificateExtract
+	nil,                           // 21: lienthong.engine.v1.Step.ResultEntry
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
 }
 var file_lienthong_engine_v1_dossier_proto_depIdxs = []int32{
 	4,  // 0: lienthong.engine.v1.Child.sex:type_name -> lienthong.engine.v1.Sex
-	21, // 1: lienthong.engine.v1.Child.birth_time:type_name -> google.protobuf.Timestamp
+	22, // 1: lienthong.engine.v1.Child.birth_time:type_name -> google.protobuf.Timestamp
 	4,  // 2: lienthong.engine.v1.Parent.sex:type_name -> lienthong.engine.v1.Sex
 	8,  // 3: lienthong.engine.v1.BirthForm.child:type_name -> lienthong.engine.v1.Child
 	9,  // 4: lienthong.engine.v1.BirthForm.father:type_name -> lienthong.engine.v1.Parent
@@ -2033,7 +2151,7 @@ var file_lienthong_engine_v1_dossier_proto_depIdxs = []int32{
 	11, // 7: lienthong.engine.v1.BirthForm.requester:type_name -> lienthong.engine.v1.Requester
 	5,  // 8: lienthong.engine.v1.BirthForm.delivery:type_name -> lienthong.engine.v1.Delivery
 	4,  // 9: lienthong.engine.v1.Deceased.sex:type_name -> lienthong.engine.v1.Sex
-	21, // 10: lienthong.engine.v1.Deceased.death_time:type_name -> google.protobuf.Timestamp
+	22, // 10: lienthong.engine.v1.Deceased.death_time:type_name -> google.protobuf.Timestamp
 	6,  // 11: lienthong.engine.v1.AllowanceRecipient.payment_method:type_name -> lienthong.engine.v1.PaymentMethod
 	13, // 12: lienthong.engine.v1.DeathForm.deceased:type_name -> lienthong.engine.v1.Deceased
 	14, // 13: lienthong.engine.v1.DeathForm.declarant:type_name -> lienthong.engine.v1.Declarant
@@ -2042,30 +2160,35 @@ var file_lienthong_engine_v1_dossier_proto_depIdxs = []int32{
 	5,  // 16: lienthong.engine.v1.DeathForm.delivery:type_name -> lienthong.engine.v1.Delivery
 	2,  // 17: lienthong.engine.v1.Step.kind:type_name -> lienthong.engine.v1.StepKind
 	3,  // 18: lienthong.engine.v1.Step.status:type_name -> lienthong.engine.v1.StepStatus
-	21, // 19: lienthong.engine.v1.Step.started_at:type_name -> google.protobuf.Timestamp
-	21, // 20: lienthong.engine.v1.Step.due_at:type_name -> google.protobuf.Timestamp
-	21, // 21: lienthong.engine.v1.Step.decided_at:type_name -> google.protobuf.Timestamp
-	20, // 22: lienthong.engine.v1.Step.result:type_name -> lienthong.engine.v1.Step.ResultEntry
-	21, // 23: lienthong.engine.v1.Step.new_appointment_at:type_name -> google.protobuf.Timestamp
-	21, // 24: lienthong.engine.v1.Step.updated_at:type_name -> google.protobuf.Timestamp
-	21, // 25: lienthong.engine.v1.Step.status_since:type_name -> google.protobuf.Timestamp
-	0,  // 26: lienthong.engine.v1.Dossier.group:type_name -> lienthong.engine.v1.Group
-	1,  // 27: lienthong.engine.v1.Dossier.status:type_name -> lienthong.engine.v1.DossierStatus
-	21, // 28: lienthong.engine.v1.Dossier.received_at:type_name -> google.protobuf.Timestamp
-	21, // 29: lienthong.engine.v1.Dossier.due_at:type_name -> google.protobuf.Timestamp
-	21, // 30: lienthong.engine.v1.Dossier.appointment_at:type_name -> google.protobuf.Timestamp
-	21, // 31: lienthong.engine.v1.Dossier.completed_at:type_name -> google.protobuf.Timestamp
-	17, // 32: lienthong.engine.v1.Dossier.steps:type_name -> lienthong.engine.v1.Step
-	21, // 33: lienthong.engine.v1.Dossier.synced_at:type_name -> google.protobuf.Timestamp
-	21, // 34: lienthong.engine.v1.Dossier.portal_synced_at:type_name -> google.protobuf.Timestamp
-	12, // 35: lienthong.engine.v1.Dossier.birth:type_name -> lienthong.engine.v1.BirthForm
-	16, // 36: lienthong.engine.v1.Dossier.death:type_name -> lienthong.engine.v1.DeathForm
-	21, // 37: lienthong.engine.v1.CertificateExtract.issued_at:type_name -> google.protobuf.Timestamp
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	22, // 19: lienthong.engine.v1.Step.started_at:type_name -> google.protobuf.Timestamp
+	22, // 20: lienthong.engine.v1.Step.due_at:type_name -> google.protobuf.Timestamp
+	22, // 21: lienthong.engine.v1.Step.decided_at:type_name -> google.protobuf.Timestamp
+	21, // 22: lienthong.engine.v1.Step.result:type_name -> lienthong.engine.v1.Step.ResultEntry
+	22, // 23: lienthong.engine.v1.Step.new_appointment_at:type_name -> google.protobuf.Timestamp
+	22, // 24: lienthong.engine.v1.Step.updated_at:type_name -> google.protobuf.Timestamp
+	22, // 25: lienthong.engine.v1.Step.status_since:type_name -> google.protobuf.Timestamp
+	18, // 26: lienthong.engine.v1.Step.apology:type_name -> lienthong.engine.v1.Apology
+	22, // 27: lienthong.engine.v1.Apology.requested_at:type_name -> google.protobuf.Timestamp
+	22, // 28: lienthong.engine.v1.Apology.missed_due_at:type_name -> google.protobuf.Timestamp
+	22, // 29: lienthong.engine.v1.Apology.issued_at:type_name -> google.protobuf.Timestamp
+	22, // 30: lienthong.engine.v1.Apology.new_appointment_at:type_name -> google.protobuf.Timestamp
+	0,  // 31: lienthong.engine.v1.Dossier.group:type_name -> lienthong.engine.v1.Group
+	1,  // 32: lienthong.engine.v1.Dossier.status:type_name -> lienthong.engine.v1.DossierStatus
+	22, // 33: lienthong.engine.v1.Dossier.received_at:type_name -> google.protobuf.Timestamp
+	22, // 34: lienthong.engine.v1.Dossier.due_at:type_name -> google.protobuf.Timestamp
+	22, // 35: lienthong.engine.v1.Dossier.appointment_at:type_name -> google.protobuf.Timestamp
+	22, // 36: lienthong.engine.v1.Dossier.completed_at:type_name -> google.protobuf.Timestamp
+	17, // 37: lienthong.engine.v1.Dossier.steps:type_name -> lienthong.engine.v1.Step
+	22, // 38: lienthong.engine.v1.Dossier.synced_at:type_name -> google.protobuf.Timestamp
+	22, // 39: lienthong.engine.v1.Dossier.portal_synced_at:type_name -> google.protobuf.Timestamp
+	12, // 40: lienthong.engine.v1.Dossier.birth:type_name -> lienthong.engine.v1.BirthForm
+	16, // 41: lienthong.engine.v1.Dossier.death:type_name -> lienthong.engine.v1.DeathForm
+	22, // 42: lienthong.engine.v1.CertificateExtract.issued_at:type_name -> google.protobuf.Timestamp
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_dossier_proto_init() }
@@ -2073,7 +2196,7 @@ func file_lienthong_engine_v1_dossier_proto_init() {
 	if File_lienthong_engine_v1_dossier_proto != nil {
 		return
 	}
-	file_lienthong_engine_v1_dossier_proto_msgTypes[10].OneofWrappers = []any{
+	file_lienthong_engine_v1_dossier_proto_msgTypes[11].OneofWrappers = []any{
 		(*Dossier_Birth)(nil),
 		(*Dossier_Death)(nil),
 	}
@@ -2083,7 +2206,7 @@ func file_lienthong_engine_v1_dossier_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_engine_v1_dossier_proto_rawDesc), len(file_lienthong_engine_v1_dossier_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

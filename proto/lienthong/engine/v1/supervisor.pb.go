@@ -566,9 +566,16 @@ func (x *TraceDossierRequest) GetCode() string {
 }
 
 type TraceDossierResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Dossier       *Dossier               `protobuf:"bytes,1,opt,name=dossier,proto3" json:"dossier,omitempty"`
-	Events        []*TraceEvent          `protobuf:"bytes,2,rep,name=events,proto3" json:"events,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Dossier *Dossier               `protobuf:"bytes,1,opt,name=dossier,proto3" json:"dossier,omitempty"`
+	Events  []*TraceEvent          `protobuf:"bytes,2,rep,name=events,proto3" json:"events,omitempty"`
+	// The OpenTelemetry trace of the submission (32 hex digits): the API call,
+	// the workflow, each agency call. Agencies' later pushes are traces of
+	// their own that link to it. Empty when tracing was off.
+	TraceId string `protobuf:"bytes,3,opt,name=trace_id,json=traceId,proto3" json:"trace_id,omitempty"`
+	// trace_id's page in the tracing UI, from --trace-url. Empty when either
+	// is unset.
+	TraceUrl      string `protobuf:"bytes,4,opt,name=trace_url,json=traceUrl,proto3" json:"trace_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -615,6 +622,20 @@ func (x *TraceDossierResponse) GetEvents() []*TraceEvent {
 		return x.Events
 	}
 	return nil
+}
+
+func (x *TraceDossierResponse) GetTraceId() string {
+	if x != nil {
+		return x.TraceId
+	}
+	return ""
+}
+
+func (x *TraceDossierResponse) GetTraceUrl() string {
+	if x != nil {
+		return x.TraceUrl
+	}
+	return ""
 }
 
 type RetryStepRequest struct {
@@ -1908,6 +1929,266 @@ func (x *ListAuditResponse) GetEntries() []*AuditEntry {
 	return nil
 }
 
+type ListApologiesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Optional: one agency (justice, police, insurance).
+	Agency string `protobuf:"bytes,1,opt,name=agency,proto3" json:"agency,omitempty"`
+	// Optional: asked for at or after this time.
+	Since *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=since,proto3" json:"since,omitempty"`
+	// At most this many (default 200, at most 1000).
+	PageSize      int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApologiesRequest) Reset() {
+	*x = ListApologiesRequest{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApologiesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApologiesRequest) ProtoMessage() {}
+
+func (x *ListApologiesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApologiesRequest.ProtoReflect.Descriptor instead.
+func (*ListApologiesRequest) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListApologiesRequest) GetAgency() string {
+	if x != nil {
+		return x.Agency
+	}
+	return ""
+}
+
+func (x *ListApologiesRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *ListApologiesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+type ApologyEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DossierCode   string                 `protobuf:"bytes,1,opt,name=dossier_code,json=dossierCode,proto3" json:"dossier_code,omitempty"`
+	ProvinceCode  string                 `protobuf:"bytes,2,opt,name=province_code,json=provinceCode,proto3" json:"province_code,omitempty"`
+	CommuneCode   string                 `protobuf:"bytes,3,opt,name=commune_code,json=communeCode,proto3" json:"commune_code,omitempty"`
+	Step          StepKind               `protobuf:"varint,4,opt,name=step,proto3,enum=lienthong.engine.v1.StepKind" json:"step,omitempty"`
+	Agency        string                 `protobuf:"bytes,5,opt,name=agency,proto3" json:"agency,omitempty"`
+	Apology       *Apology               `protobuf:"bytes,6,opt,name=apology,proto3" json:"apology,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApologyEntry) Reset() {
+	*x = ApologyEntry{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApologyEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApologyEntry) ProtoMessage() {}
+
+func (x *ApologyEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApologyEntry.ProtoReflect.Descriptor instead.
+func (*ApologyEntry) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ApologyEntry) GetDossierCode() string {
+	if x != nil {
+		return x.DossierCode
+	}
+	return ""
+}
+
+func (x *ApologyEntry) GetProvinceCode() string {
+	if x != nil {
+		return x.ProvinceCode
+	}
+	return ""
+}
+
+func (x *ApologyEntry) GetCommuneCode() string {
+	if x != nil {
+		return x.CommuneCode
+	}
+	return ""
+}
+
+func (x *ApologyEntry) GetStep() StepKind {
+	if x != nil {
+		return x.Step
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
+}
+
+func (x *ApologyEntry) GetAgency() string {
+	if x != nil {
+		return x.Agency
+	}
+	return ""
+}
+
+func (x *ApologyEntry) GetApology() *Apology {
+	if x != nil {
+		return x.Apology
+	}
+	return nil
+}
+
+type AgencyApologies struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Agency string                 `protobuf:"bytes,1,opt,name=agency,proto3" json:"agency,omitempty"`
+	// Asked for, and of those issued; the rest are still owed.
+	Requested     int32 `protobuf:"varint,2,opt,name=requested,proto3" json:"requested,omitempty"`
+	Issued        int32 `protobuf:"varint,3,opt,name=issued,proto3" json:"issued,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgencyApologies) Reset() {
+	*x = AgencyApologies{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgencyApologies) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgencyApologies) ProtoMessage() {}
+
+func (x *AgencyApologies) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgencyApologies.ProtoReflect.Descriptor instead.
+func (*AgencyApologies) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *AgencyApologies) GetAgency() string {
+	if x != nil {
+		return x.Agency
+	}
+	return ""
+}
+
+func (x *AgencyApologies) GetRequested() int32 {
+	if x != nil {
+		return x.Requested
+	}
+	return 0
+}
+
+func (x *AgencyApologies) GetIssued() int32 {
+	if x != nil {
+		return x.Issued
+	}
+	return 0
+}
+
+type ListApologiesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Apologies     []*ApologyEntry        `protobuf:"bytes,1,rep,name=apologies,proto3" json:"apologies,omitempty"`
+	ByAgency      []*AgencyApologies     `protobuf:"bytes,2,rep,name=by_agency,json=byAgency,proto3" json:"by_agency,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApologiesResponse) Reset() {
+	*x = ListApologiesResponse{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApologiesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApologiesResponse) ProtoMessage() {}
+
+func (x *ListApologiesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApologiesResponse.ProtoReflect.Descriptor instead.
+func (*ListApologiesResponse) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListApologiesResponse) GetApologies() []*ApologyEntry {
+	if x != nil {
+		return x.Apologies
+	}
+	return nil
+}
+
+func (x *ListApologiesResponse) GetByAgency() []*AgencyApologies {
+	if x != nil {
+		return x.ByAgency
+	}
+	return nil
+}
+
 var File_lienthong_engine_v1_supervisor_proto protoreflect.FileDescriptor
 
 const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
@@ -1951,10 +2232,12 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\aattempt\x18\b \x01(\x05R\aattempt\x12\x16\n" +
 	"\x06detail\x18\t \x01(\tR\x06detail\")\n" +
 	"\x13TraceDossierRequest\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\"\x87\x01\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"\xbf\x01\n" +
 	"\x14TraceDossierResponse\x126\n" +
 	"\adossier\x18\x01 \x01(\v2\x1c.lienthong.engine.v1.DossierR\adossier\x127\n" +
-	"\x06events\x18\x02 \x03(\v2\x1f.lienthong.engine.v1.TraceEventR\x06events\"q\n" +
+	"\x06events\x18\x02 \x03(\v2\x1f.lienthong.engine.v1.TraceEventR\x06events\x12\x19\n" +
+	"\btrace_id\x18\x03 \x01(\tR\atraceId\x12\x1b\n" +
+	"\ttrace_url\x18\x04 \x01(\tR\btraceUrl\"q\n" +
 	"\x10RetryStepRequest\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x121\n" +
 	"\x04step\x18\x02 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04step\x12\x16\n" +
@@ -2052,7 +2335,25 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\x06action\x18\x04 \x01(\tR\x06action\x12\x18\n" +
 	"\apurpose\x18\x05 \x01(\tR\apurpose\"N\n" +
 	"\x11ListAuditResponse\x129\n" +
-	"\aentries\x18\x01 \x03(\v2\x1f.lienthong.engine.v1.AuditEntryR\aentries*\xb7\x01\n" +
+	"\aentries\x18\x01 \x03(\v2\x1f.lienthong.engine.v1.AuditEntryR\aentries\"}\n" +
+	"\x14ListApologiesRequest\x12\x16\n" +
+	"\x06agency\x18\x01 \x01(\tR\x06agency\x120\n" +
+	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\"\xfc\x01\n" +
+	"\fApologyEntry\x12!\n" +
+	"\fdossier_code\x18\x01 \x01(\tR\vdossierCode\x12#\n" +
+	"\rprovince_code\x18\x02 \x01(\tR\fprovinceCode\x12!\n" +
+	"\fcommune_code\x18\x03 \x01(\tR\vcommuneCode\x121\n" +
+	"\x04step\x18\x04 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04step\x12\x16\n" +
+	"\x06agency\x18\x05 \x01(\tR\x06agency\x126\n" +
+	"\aapology\x18\x06 \x01(\v2\x1c.lienthong.engine.v1.ApologyR\aapology\"_\n" +
+	"\x0fAgencyApologies\x12\x16\n" +
+	"\x06agency\x18\x01 \x01(\tR\x06agency\x12\x1c\n" +
+	"\trequested\x18\x02 \x01(\x05R\trequested\x12\x16\n" +
+	"\x06issued\x18\x03 \x01(\x05R\x06issued\"\x9b\x01\n" +
+	"\x15ListApologiesResponse\x12?\n" +
+	"\tapologies\x18\x01 \x03(\v2!.lienthong.engine.v1.ApologyEntryR\tapologies\x12A\n" +
+	"\tby_agency\x18\x02 \x03(\v2$.lienthong.engine.v1.AgencyApologiesR\bbyAgency*\xb7\x01\n" +
 	"\tStuckRule\x12\x1a\n" +
 	"\x16STUCK_RULE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STUCK_RULE_OVERDUE\x10\x01\x12\x13\n" +
@@ -2065,7 +2366,7 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\x15RETRY_OUTCOME_RETRIED\x10\x01\x12\x1d\n" +
 	"\x19RETRY_OUTCOME_WOULD_RETRY\x10\x02\x12\x19\n" +
 	"\x15RETRY_OUTCOME_SKIPPED\x10\x03\x12\x18\n" +
-	"\x14RETRY_OUTCOME_FAILED\x10\x042\xc3\x06\n" +
+	"\x14RETRY_OUTCOME_FAILED\x10\x042\xab\a\n" +
 	"\x11SupervisorService\x12Z\n" +
 	"\tListStuck\x12%.lienthong.engine.v1.ListStuckRequest\x1a&.lienthong.engine.v1.ListStuckResponse\x12c\n" +
 	"\fTraceDossier\x12(.lienthong.engine.v1.TraceDossierRequest\x1a).lienthong.engine.v1.TraceDossierResponse\x12Z\n" +
@@ -2075,7 +2376,8 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\rGetStatistics\x12).lienthong.engine.v1.GetStatisticsRequest\x1a*.lienthong.engine.v1.GetStatisticsResponse\x12]\n" +
 	"\n" +
 	"RetryBatch\x12&.lienthong.engine.v1.RetryBatchRequest\x1a'.lienthong.engine.v1.RetryBatchResponse\x12Z\n" +
-	"\tListAudit\x12%.lienthong.engine.v1.ListAuditRequest\x1a&.lienthong.engine.v1.ListAuditResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
+	"\tListAudit\x12%.lienthong.engine.v1.ListAuditRequest\x1a&.lienthong.engine.v1.ListAuditResponse\x12f\n" +
+	"\rListApologies\x12).lienthong.engine.v1.ListApologiesRequest\x1a*.lienthong.engine.v1.ListApologiesResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
 
 var (
 	file_lienthong_engine_v1_supervisor_proto_rawDescOnce sync.Once
@@ -2090,7 +2392,7 @@ func file_lienthong_engine_v1_supervisor_proto_rawDescGZIP() []byte {
 }
 
 var file_lienthong_engine_v1_supervisor_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_lienthong_engine_v1_supervisor_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_lienthong_engine_v1_supervisor_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_lienthong_engine_v1_supervisor_proto_goTypes = []any{
 	(StuckRule)(0),                                 // 0: lienthong.engine.v1.StuckRule
 	(RetryOutcome)(0),                              // 1: lienthong.engine.v1.RetryOutcome
@@ -2119,69 +2421,81 @@ var file_lienthong_engine_v1_supervisor_proto_goTypes = []any{
 	(*ListAuditRequest)(nil),                       // 24: lienthong.engine.v1.ListAuditRequest
 	(*AuditEntry)(nil),                             // 25: lienthong.engine.v1.AuditEntry
 	(*ListAuditResponse)(nil),                      // 26: lienthong.engine.v1.ListAuditResponse
-	(Group)(0),                                     // 27: lienthong.engine.v1.Group
-	(StepKind)(0),                                  // 28: lienthong.engine.v1.StepKind
-	(*timestamppb.Timestamp)(nil),                  // 29: google.protobuf.Timestamp
-	(*Dossier)(nil),                                // 30: lienthong.engine.v1.Dossier
-	(DossierStatus)(0),                             // 31: lienthong.engine.v1.DossierStatus
+	(*ListApologiesRequest)(nil),                   // 27: lienthong.engine.v1.ListApologiesRequest
+	(*ApologyEntry)(nil),                           // 28: lienthong.engine.v1.ApologyEntry
+	(*AgencyApologies)(nil),                        // 29: lienthong.engine.v1.AgencyApologies
+	(*ListApologiesResponse)(nil),                  // 30: lienthong.engine.v1.ListApologiesResponse
+	(Group)(0),                                     // 31: lienthong.engine.v1.Group
+	(StepKind)(0),                                  // 32: lienthong.engine.v1.StepKind
+	(*timestamppb.Timestamp)(nil),                  // 33: google.protobuf.Timestamp
+	(*Dossier)(nil),                                // 34: lienthong.engine.v1.Dossier
+	(DossierStatus)(0),                             // 35: lienthong.engine.v1.DossierStatus
+	(*Apology)(nil),                                // 36: lienthong.engine.v1.Apology
 }
 var file_lienthong_engine_v1_supervisor_proto_depIdxs = []int32{
-	27, // 0: lienthong.engine.v1.StuckCase.group:type_name -> lienthong.engine.v1.Group
-	28, // 1: lienthong.engine.v1.StuckCase.step:type_name -> lienthong.engine.v1.StepKind
+	31, // 0: lienthong.engine.v1.StuckCase.group:type_name -> lienthong.engine.v1.Group
+	32, // 1: lienthong.engine.v1.StuckCase.step:type_name -> lienthong.engine.v1.StepKind
 	0,  // 2: lienthong.engine.v1.StuckCase.rule:type_name -> lienthong.engine.v1.StuckRule
-	29, // 3: lienthong.engine.v1.StuckCase.since:type_name -> google.protobuf.Timestamp
-	29, // 4: lienthong.engine.v1.StuckCase.due_at:type_name -> google.protobuf.Timestamp
+	33, // 3: lienthong.engine.v1.StuckCase.since:type_name -> google.protobuf.Timestamp
+	33, // 4: lienthong.engine.v1.StuckCase.due_at:type_name -> google.protobuf.Timestamp
 	0,  // 5: lienthong.engine.v1.ListStuckRequest.rules:type_name -> lienthong.engine.v1.StuckRule
 	2,  // 6: lienthong.engine.v1.ListStuckResponse.cases:type_name -> lienthong.engine.v1.StuckCase
-	29, // 7: lienthong.engine.v1.TraceEvent.at:type_name -> google.protobuf.Timestamp
-	28, // 8: lienthong.engine.v1.TraceEvent.step:type_name -> lienthong.engine.v1.StepKind
-	30, // 9: lienthong.engine.v1.TraceDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	33, // 7: lienthong.engine.v1.TraceEvent.at:type_name -> google.protobuf.Timestamp
+	32, // 8: lienthong.engine.v1.TraceEvent.step:type_name -> lienthong.engine.v1.StepKind
+	34, // 9: lienthong.engine.v1.TraceDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
 	5,  // 10: lienthong.engine.v1.TraceDossierResponse.events:type_name -> lienthong.engine.v1.TraceEvent
-	28, // 11: lienthong.engine.v1.RetryStepRequest.step:type_name -> lienthong.engine.v1.StepKind
-	30, // 12: lienthong.engine.v1.RetryStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	28, // 13: lienthong.engine.v1.EscalateStepRequest.step:type_name -> lienthong.engine.v1.StepKind
-	30, // 14: lienthong.engine.v1.EscalateStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	30, // 15: lienthong.engine.v1.SupervisorServiceCancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	29, // 16: lienthong.engine.v1.GetStatisticsRequest.from:type_name -> google.protobuf.Timestamp
-	29, // 17: lienthong.engine.v1.GetStatisticsRequest.until:type_name -> google.protobuf.Timestamp
-	27, // 18: lienthong.engine.v1.CountRow.group:type_name -> lienthong.engine.v1.Group
-	31, // 19: lienthong.engine.v1.CountRow.status:type_name -> lienthong.engine.v1.DossierStatus
-	28, // 20: lienthong.engine.v1.StepTiming.step:type_name -> lienthong.engine.v1.StepKind
-	27, // 21: lienthong.engine.v1.DailyVolume.group:type_name -> lienthong.engine.v1.Group
+	32, // 11: lienthong.engine.v1.RetryStepRequest.step:type_name -> lienthong.engine.v1.StepKind
+	34, // 12: lienthong.engine.v1.RetryStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	32, // 13: lienthong.engine.v1.EscalateStepRequest.step:type_name -> lienthong.engine.v1.StepKind
+	34, // 14: lienthong.engine.v1.EscalateStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	34, // 15: lienthong.engine.v1.SupervisorServiceCancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	33, // 16: lienthong.engine.v1.GetStatisticsRequest.from:type_name -> google.protobuf.Timestamp
+	33, // 17: lienthong.engine.v1.GetStatisticsRequest.until:type_name -> google.protobuf.Timestamp
+	31, // 18: lienthong.engine.v1.CountRow.group:type_name -> lienthong.engine.v1.Group
+	35, // 19: lienthong.engine.v1.CountRow.status:type_name -> lienthong.engine.v1.DossierStatus
+	32, // 20: lienthong.engine.v1.StepTiming.step:type_name -> lienthong.engine.v1.StepKind
+	31, // 21: lienthong.engine.v1.DailyVolume.group:type_name -> lienthong.engine.v1.Group
 	15, // 22: lienthong.engine.v1.GetStatisticsResponse.counts:type_name -> lienthong.engine.v1.CountRow
 	16, // 23: lienthong.engine.v1.GetStatisticsResponse.step_timings:type_name -> lienthong.engine.v1.StepTiming
 	17, // 24: lienthong.engine.v1.GetStatisticsResponse.volume:type_name -> lienthong.engine.v1.DailyVolume
 	18, // 25: lienthong.engine.v1.GetStatisticsResponse.backlog:type_name -> lienthong.engine.v1.BacklogBucket
 	19, // 26: lienthong.engine.v1.GetStatisticsResponse.ranking:type_name -> lienthong.engine.v1.ProvinceRank
 	0,  // 27: lienthong.engine.v1.RetryBatchRequest.rules:type_name -> lienthong.engine.v1.StuckRule
-	28, // 28: lienthong.engine.v1.RetryBatchRequest.step:type_name -> lienthong.engine.v1.StepKind
-	29, // 29: lienthong.engine.v1.RetryBatchRequest.since:type_name -> google.protobuf.Timestamp
-	28, // 30: lienthong.engine.v1.RetryBatchResult.step:type_name -> lienthong.engine.v1.StepKind
+	32, // 28: lienthong.engine.v1.RetryBatchRequest.step:type_name -> lienthong.engine.v1.StepKind
+	33, // 29: lienthong.engine.v1.RetryBatchRequest.since:type_name -> google.protobuf.Timestamp
+	32, // 30: lienthong.engine.v1.RetryBatchResult.step:type_name -> lienthong.engine.v1.StepKind
 	1,  // 31: lienthong.engine.v1.RetryBatchResult.outcome:type_name -> lienthong.engine.v1.RetryOutcome
 	22, // 32: lienthong.engine.v1.RetryBatchResponse.results:type_name -> lienthong.engine.v1.RetryBatchResult
-	29, // 33: lienthong.engine.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	33, // 33: lienthong.engine.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
 	25, // 34: lienthong.engine.v1.ListAuditResponse.entries:type_name -> lienthong.engine.v1.AuditEntry
-	3,  // 35: lienthong.engine.v1.SupervisorService.ListStuck:input_type -> lienthong.engine.v1.ListStuckRequest
-	6,  // 36: lienthong.engine.v1.SupervisorService.TraceDossier:input_type -> lienthong.engine.v1.TraceDossierRequest
-	8,  // 37: lienthong.engine.v1.SupervisorService.RetryStep:input_type -> lienthong.engine.v1.RetryStepRequest
-	10, // 38: lienthong.engine.v1.SupervisorService.EscalateStep:input_type -> lienthong.engine.v1.EscalateStepRequest
-	12, // 39: lienthong.engine.v1.SupervisorService.CancelDossier:input_type -> lienthong.engine.v1.SupervisorServiceCancelDossierRequest
-	14, // 40: lienthong.engine.v1.SupervisorService.GetStatistics:input_type -> lienthong.engine.v1.GetStatisticsRequest
-	21, // 41: lienthong.engine.v1.SupervisorService.RetryBatch:input_type -> lienthong.engine.v1.RetryBatchRequest
-	24, // 42: lienthong.engine.v1.SupervisorService.ListAudit:input_type -> lienthong.engine.v1.ListAuditRequest
-	4,  // 43: lienthong.engine.v1.SupervisorService.ListStuck:output_type -> lienthong.engine.v1.ListStuckResponse
-	7,  // 44: lienthong.engine.v1.SupervisorService.TraceDossier:output_type -> lienthong.engine.v1.TraceDossierResponse
-	9,  // 45: lienthong.engine.v1.SupervisorService.RetryStep:output_type -> lienthong.engine.v1.RetryStepResponse
-	11, // 46: lienthong.engine.v1.SupervisorService.EscalateStep:output_type -> lienthong.engine.v1.EscalateStepResponse
-	13, // 47: lienthong.engine.v1.SupervisorService.CancelDossier:output_type -> lienthong.engine.v1.SupervisorServiceCancelDossierResponse
-	20, // 48: lienthong.engine.v1.SupervisorService.GetStatistics:output_type -> lienthong.engine.v1.GetStatisticsResponse
-	23, // 49: lienthong.engine.v1.SupervisorService.RetryBatch:output_type -> lienthong.engine.v1.RetryBatchResponse
-	26, // 50: lienthong.engine.v1.SupervisorService.ListAudit:output_type -> lienthong.engine.v1.ListAuditResponse
-	43, // [43:51] is the sub-list for method output_type
-	35, // [35:43] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	33, // 35: lienthong.engine.v1.ListApologiesRequest.since:type_name -> google.protobuf.Timestamp
+	32, // 36: lienthong.engine.v1.ApologyEntry.step:type_name -> lienthong.engine.v1.StepKind
+	36, // 37: lienthong.engine.v1.ApologyEntry.apology:type_name -> lienthong.engine.v1.Apology
+	28, // 38: lienthong.engine.v1.ListApologiesResponse.apologies:type_name -> lienthong.engine.v1.ApologyEntry
+	29, // 39: lienthong.engine.v1.ListApologiesResponse.by_agency:type_name -> lienthong.engine.v1.AgencyApologies
+	3,  // 40: lienthong.engine.v1.SupervisorService.ListStuck:input_type -> lienthong.engine.v1.ListStuckRequest
+	6,  // 41: lienthong.engine.v1.SupervisorService.TraceDossier:input_type -> lienthong.engine.v1.TraceDossierRequest
+	8,  // 42: lienthong.engine.v1.SupervisorService.RetryStep:input_type -> lienthong.engine.v1.RetryStepRequest
+	10, // 43: lienthong.engine.v1.SupervisorService.EscalateStep:input_type -> lienthong.engine.v1.EscalateStepRequest
+	12, // 44: lienthong.engine.v1.SupervisorService.CancelDossier:input_type -> lienthong.engine.v1.SupervisorServiceCancelDossierRequest
+	14, // 45: lienthong.engine.v1.SupervisorService.GetStatistics:input_type -> lienthong.engine.v1.GetStatisticsRequest
+	21, // 46: lienthong.engine.v1.SupervisorService.RetryBatch:input_type -> lienthong.engine.v1.RetryBatchRequest
+	24, // 47: lienthong.engine.v1.SupervisorService.ListAudit:input_type -> lienthong.engine.v1.ListAuditRequest
+	27, // 48: lienthong.engine.v1.SupervisorService.ListApologies:input_type -> lienthong.engine.v1.ListApologiesRequest
+	4,  // 49: lienthong.engine.v1.SupervisorService.ListStuck:output_type -> lienthong.engine.v1.ListStuckResponse
+	7,  // 50: lienthong.engine.v1.SupervisorService.TraceDossier:output_type -> lienthong.engine.v1.TraceDossierResponse
+	9,  // 51: lienthong.engine.v1.SupervisorService.RetryStep:output_type -> lienthong.engine.v1.RetryStepResponse
+	11, // 52: lienthong.engine.v1.SupervisorService.EscalateStep:output_type -> lienthong.engine.v1.EscalateStepResponse
+	13, // 53: lienthong.engine.v1.SupervisorService.CancelDossier:output_type -> lienthong.engine.v1.SupervisorServiceCancelDossierResponse
+	20, // 54: lienthong.engine.v1.SupervisorService.GetStatistics:output_type -> lienthong.engine.v1.GetStatisticsResponse
+	23, // 55: lienthong.engine.v1.SupervisorService.RetryBatch:output_type -> lienthong.engine.v1.RetryBatchResponse
+	26, // 56: lienthong.engine.v1.SupervisorService.ListAudit:output_type -> lienthong.engine.v1.ListAuditResponse
+	30, // 57: lienthong.engine.v1.SupervisorService.ListApologies:output_type -> lienthong.engine.v1.ListApologiesResponse
+	49, // [49:58] is the sub-list for method output_type
+	40, // [40:49] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_supervisor_proto_init() }
@@ -2196,7 +2510,7 @@ func file_lienthong_engine_v1_supervisor_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_engine_v1_supervisor_proto_rawDesc), len(file_lienthong_engine_v1_supervisor_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   25,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

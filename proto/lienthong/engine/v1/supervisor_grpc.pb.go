@@ -27,6 +27,7 @@ const (
 	SupervisorService_GetStatistics_FullMethodName = "/lienthong.engine.v1.SupervisorService/GetStatistics"
 	SupervisorService_RetryBatch_FullMethodName    = "/lienthong.engine.v1.SupervisorService/RetryBatch"
 	SupervisorService_ListAudit_FullMethodName     = "/lienthong.engine.v1.SupervisorService/ListAudit"
+	SupervisorService_ListApologies_FullMethodName = "/lienthong.engine.v1.SupervisorService/ListApologies"
 )
 
 // SupervisorServiceClient is the client API for SupervisorService service.
@@ -48,6 +49,9 @@ type SupervisorServiceClient interface {
 	RetryBatch(ctx context.Context, in *RetryBatchRequest, opts ...grpc.CallOption) (*RetryBatchResponse, error)
 	// ListAudit lists who read or changed a dossier's personal data.
 	ListAudit(ctx context.Context, in *ListAuditRequest, opts ...grpc.CallOption) (*ListAuditResponse, error)
+	// ListApologies lists the apologies late agencies were asked for and
+	// issued, newest first, with counts per agency.
+	ListApologies(ctx context.Context, in *ListApologiesRequest, opts ...grpc.CallOption) (*ListApologiesResponse, error)
 }
 
 type supervisorServiceClient struct {
@@ -138,6 +142,16 @@ func (c *supervisorServiceClient) ListAudit(ctx context.Context, in *ListAuditRe
 	return out, nil
 }
 
+func (c *supervisorServiceClient) ListApologies(ctx context.Context, in *ListApologiesRequest, opts ...grpc.CallOption) (*ListApologiesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListApologiesResponse)
+	err := c.cc.Invoke(ctx, SupervisorService_ListApologies_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SupervisorServiceServer is the server API for SupervisorService service.
 // All implementations must embed UnimplementedSupervisorServiceServer
 // for forward compatibility.
@@ -157,6 +171,9 @@ type SupervisorServiceServer interface {
 	RetryBatch(context.Context, *RetryBatchRequest) (*RetryBatchResponse, error)
 	// ListAudit lists who read or changed a dossier's personal data.
 	ListAudit(context.Context, *ListAuditRequest) (*ListAuditResponse, error)
+	// ListApologies lists the apologies late agencies were asked for and
+	// issued, newest first, with counts per agency.
+	ListApologies(context.Context, *ListApologiesRequest) (*ListApologiesResponse, error)
 	mustEmbedUnimplementedSupervisorServiceServer()
 }
 
@@ -190,6 +207,9 @@ func (UnimplementedSupervisorServiceServer) RetryBatch(context.Context, *RetryBa
 }
 func (UnimplementedSupervisorServiceServer) ListAudit(context.Context, *ListAuditRequest) (*ListAuditResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAudit not implemented")
+}
+func (UnimplementedSupervisorServiceServer) ListApologies(context.Context, *ListApologiesRequest) (*ListApologiesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListApologies not implemented")
 }
 func (UnimplementedSupervisorServiceServer) mustEmbedUnimplementedSupervisorServiceServer() {}
 func (UnimplementedSupervisorServiceServer) testEmbeddedByValue()                           {}
@@ -356,6 +376,24 @@ func _SupervisorService_ListAudit_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SupervisorService_ListApologies_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListApologiesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SupervisorServiceServer).ListApologies(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SupervisorService_ListApologies_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SupervisorServiceServer).ListApologies(ctx, req.(*ListApologiesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SupervisorService_ServiceDesc is the grpc.ServiceDesc for SupervisorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -394,6 +432,10 @@ var SupervisorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAudit",
 			Handler:    _SupervisorService_ListAudit_Handler,
+		},
+		{
+			MethodName: "ListApologies",
+			Handler:    _SupervisorService_ListApologies_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -29,6 +29,7 @@ export function Trace({ code }: { code: string }) {
   const places = usePlaces();
   const [dossier, setDossier] = useState<Dossier | null>(null);
   const [events, setEvents] = useState<TraceEvent[]>([]);
+  const [traceRef, setTraceRef] = useState<{ id?: string; url?: string }>({});
   const [audit, setAudit] = useState<AuditEntry[] | null>(null);
   const [loadedAt, setLoadedAt] = useState<string | undefined>();
   const [error, setError] = useState('');
@@ -50,6 +51,7 @@ export function Trace({ code }: { code: string }) {
         ]);
         setDossier((tr.dossier as Dossier | undefined) ?? null);
         setEvents(tr.events ?? []);
+        setTraceRef({ id: tr.traceId, url: tr.traceUrl });
         setAudit(au.entries ?? []);
         setLoadedAt(new Date().toISOString());
         setError('');
@@ -145,6 +147,16 @@ export function Trace({ code }: { code: string }) {
               <dt>{s.version}</dt>
               <dd>
                 {dossier.version} · <Ago at={loadedAt} />
+              </dd>
+              <dt>{s.traceId}</dt>
+              <dd data-testid="trace-id">
+                {!traceRef.id && <span class="muted">{s.traceOff}</span>}
+                {traceRef.id && traceRef.url && (
+                  <a class="mono" href={traceRef.url} target="_blank" rel="noopener noreferrer">
+                    {traceRef.id}
+                  </a>
+                )}
+                {traceRef.id && !traceRef.url && <span class="mono">{traceRef.id}</span>}
               </dd>
             </dl>
             {!ended && (
