@@ -93,6 +93,8 @@ func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.Looku
 			StartedAt:        tsOrNil(st.StartedAt),
 			DueAt:            tsOrNil(st.DueAt),
 			DecidedAt:        tsOrNil(st.DecidedAt),
+			// The apology is addressed to the applicant: its reason and new date are theirs to read.
+			Apology: st.Apology.Proto(),
 		}
 		resp.Steps = append(resp.Steps, p)
 	}

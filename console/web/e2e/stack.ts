@@ -14,30 +14,45 @@ export const webDir = path.resolve(here, '..');
 export const repoDir = process.env.LIENTHONG_REPO ?? path.resolve(webDir, '../..');
 
 const BASE = Number(process.env.E2E_PORT_BASE ?? 18400);
-export const ports = {
-  apiGrpc: BASE,
-  justice: BASE + 1,
-  police: BASE + 2,
-  insurance: BASE + 3,
-  portal: BASE + 4,
-  apiHttp: BASE + 80,
-  workerHttp: BASE + 90,
-  agencyHttp: BASE + 95,
-  temporal: BASE - 167, // 18233
-};
+
+/** A stack's ports, all counted from its base. */
+export function portsAt(base: number) {
+  return {
+    apiGrpc: base,
+    justice: base + 1,
+    police: base + 2,
+    insurance: base + 3,
+    portal: base + 4,
+    apiHttp: base + 80,
+    workerHttp: base + 90,
+    agencyHttp: base + 95,
+    temporal: base - 167, // 18233 for the shared stack
+  };
+}
+export const ports = portsAt(BASE);
 
 /** Where the tests point the browser: E2E_BASE_URL, or the stack started here. */
 export function stackBaseUrl(): string {
   return process.env.E2E_BASE_URL ?? `http://127.0.0.1:${ports.apiHttp}`;
 }
 
-/** The file global-setup leaves for global-teardown. */
-const stateFile = path.join(tmpdir(), `lienthong-e2e-${BASE}.json`);
+/** The file a stack's starter leaves for whoever stops it. */
+const stateFileAt = (base: number) => path.join(tmpdir(), `lienthong-e2e-${base}.json`);
 
-interface State {
+export interface State {
   pid: number;
   dataDir: string;
   log: string;
+  baseUrl: string;
+}
+
+export interface StackOptions {
+  /** The port base (default E2E_PORT_BASE or 18400). */
+  base?: number;
+  /** Four weeks of finished dossiers (default true). */
+  demo?: boolean;
+  /** More `dev` flags, e.g. --drill-step-deadline. */
+  extraArgs?: string[];
 }
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): void {
@@ -89,8 +104,11 @@ function tail(file: string): string {
  * short (a global timeout skips the teardown), the stack is told to stop as
  * the test runner exits.
  */
-export async function startStack(bin: string): Promise<State> {
-  await stopStack();
+export async function startStack(bin: string, opts: StackOptions = {}): Promise<State> {
+  const base = opts.base ?? BASE;
+  const ports = portsAt(base);
+  const stateFile = stateFileAt(base);
+  await stopStack(base);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'lienthong-e2e-data-'));
   const log = path.join(dataDir, 'stack.log');
   const out = openSync(log, 'a');
@@ -114,14 +132,14 @@ export async function startStack(bin: string): Promise<State> {
     '--agency-http-addr', a(ports.agencyHttp),
     // Four weeks of finished dossiers, so the pages (and their screenshots)
     // show a working commune and province; the agencies are left as they are.
-    '--demo',
-    '--demo-live=false',
+    ...(opts.demo === false ? [] : ['--demo', '--demo-live=false']),
+    ...(opts.extraArgs ?? []),
   ];
   // Its own process group, so that a last-resort SIGKILL reaches PostgreSQL too.
   const proc = spawn(bin, args, { cwd: dataDir, detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
   proc.unref();
-  const state: State = { pid: proc.pid!, dataDir, log };
+  const state: State = { pid: proc.pid!, dataDir, log, baseUrl: `http://${a(ports.apiHttp)}` };
   writeFileSync(stateFile, JSON.stringify(state));
   process.once('exit', () => {
     if (!existsSync(stateFile)) return; // the teardown ran
@@ -134,7 +152,7 @@ export async function startStack(bin: string): Promise<State> {
   try {
     await waitReady(`http://${a(ports.apiHttp)}`, proc, log, 240_000);
   } catch (e) {
-    await stopStack();
+    await stopStack(base);
     throw e;
   }
   return state;
@@ -150,7 +168,8 @@ function alive(pid: number): boolean {
 }
 
 /** SIGINT (the stack stops its parts, PostgreSQL included), then SIGKILL after 20 s. */
-export async function stopStack(): Promise<void> {
+export async function stopStack(base = BASE): Promise<void> {
+  const stateFile = stateFileAt(base);
   if (!existsSync(stateFile)) return;
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
   rmSync(stateFile, { force: true });

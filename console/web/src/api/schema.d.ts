@@ -51,6 +51,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/desk/cases/{caseId}/apology": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** IssueApology answers a late case: the apology, why, and the new appointment date. */
+        post: operations["DeskService_IssueApology"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/desk/cases/{caseId}/claim": {
         parameters: {
             query?: never;
@@ -361,6 +378,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/supervisor/apologies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListApologies lists the apologies late agencies were asked for and
+         *     issued, newest first, with counts per agency.
+         */
+        get: operations["SupervisorService_ListApologies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/supervisor/dossiers/{code}/audit": {
         parameters: {
             query?: never;
@@ -523,6 +560,68 @@ export interface components {
             /** @description Required to reject or to ask for a supplement. */
             reason?: string;
         };
+        DeskServiceIssueApologyBody: {
+            /**
+             * Format: date-time
+             * @description The new appointment date: a working day after today. Required.
+             */
+            newAppointmentAt?: string;
+            /** @description Why the agency is late, as the applicant will read it. Required. */
+            reason?: string;
+        };
+        /**
+         * @description Apology is a late agency's written apology with a new appointment date
+         *     (the apology and new-appointment slip). The engine asks for it when the
+         *     step's legal deadline passes; an officer, or the auto decider, issues it.
+         */
+        lienthongAgencyV1Apology: {
+            /**
+             * Format: date-time
+             * @description The rest is set when the agency issues it; issued_at is unset until then.
+             */
+            issuedAt?: string;
+            /** @description The officer who signed it ("auto" for the auto decider). */
+            issuedBy?: string;
+            /** Format: date-time */
+            missedDueAt?: string;
+            /** Format: date-time */
+            newAppointmentAt?: string;
+            /** @description The slip's number in the agency's register, e.g. "POL-2026-000012/PXL". */
+            number?: string;
+            /** @description Why the agency is late, in words the applicant reads. */
+            reason?: string;
+            /**
+             * Format: date-time
+             * @description When the engine asked, and the legal deadline that was missed.
+             */
+            requestedAt?: string;
+        };
+        /**
+         * @description Apology is a late agency's apology and new appointment date for one step:
+         *     the fields of the apology and new-appointment slip (docs/domain.md, "Lateness").
+         */
+        lienthongEngineV1Apology: {
+            /**
+             * Format: date-time
+             * @description Unset until the agency issues the slip.
+             */
+            issuedAt?: string;
+            /** @description The officer who signed it ("auto" for an agency deciding automatically). */
+            issuedBy?: string;
+            /** Format: date-time */
+            missedDueAt?: string;
+            /** Format: date-time */
+            newAppointmentAt?: string;
+            /** @description The slip's number in the agency's register. */
+            number?: string;
+            /** @description Why the agency is late. */
+            reason?: string;
+            /**
+             * Format: date-time
+             * @description When the engine asked the agency, and the legal deadline it missed.
+             */
+            requestedAt?: string;
+        };
         OperationsServiceSetAgencyModeBody: {
             mode?: components["schemas"]["v1AgencyMode"];
         };
@@ -550,6 +649,16 @@ export interface components {
         SupervisorServiceRetryStepBody: {
             reason?: string;
             step?: components["schemas"]["v1StepKind"];
+        };
+        v1AgencyApologies: {
+            agency?: string;
+            /** Format: int32 */
+            issued?: number;
+            /**
+             * Format: int32
+             * @description Asked for, and of those issued; the rest are still owed.
+             */
+            requested?: number;
         };
         /**
          * @description - AGENCY_MODE_AUTO: A decider takes each case after a short delay.
@@ -584,6 +693,14 @@ export interface components {
             idNumber?: string;
             paymentMethod?: components["schemas"]["v1PaymentMethod"];
             relationship?: string;
+        };
+        v1ApologyEntry: {
+            agency?: string;
+            apology?: components["schemas"]["lienthongEngineV1Apology"];
+            communeCode?: string;
+            dossierCode?: string;
+            provinceCode?: string;
+            step?: components["schemas"]["v1StepKind"];
         };
         v1AuditEntry: {
             action?: string;
@@ -623,6 +740,7 @@ export interface components {
         v1Case: {
             /** @description justice, police, insurance or portal. */
             agency?: string;
+            apology?: components["schemas"]["lienthongAgencyV1Apology"];
             caseId?: string;
             claimedBy?: string;
             /** Format: date-time */
@@ -813,6 +931,7 @@ export interface components {
         };
         v1DeskCase: {
             agency?: string;
+            apology?: components["schemas"]["lienthongEngineV1Apology"];
             caseId?: string;
             /** @description The officer who holds the case, empty when nobody does. */
             claimedBy?: string;
@@ -961,8 +1080,15 @@ export interface components {
          * @enum {string}
          */
         v1Group: "GROUP_UNSPECIFIED" | "GROUP_BIRTH" | "GROUP_DEATH";
+        v1IssueApologyResponse: {
+            case?: components["schemas"]["v1DeskCase"];
+        };
         v1ListAgenciesResponse: {
             agencies?: components["schemas"]["v1AgencyState"][];
+        };
+        v1ListApologiesResponse: {
+            apologies?: components["schemas"]["v1ApologyEntry"][];
+            byAgency?: components["schemas"]["v1AgencyApologies"][];
         };
         v1ListAuditResponse: {
             entries?: components["schemas"]["v1AuditEntry"][];
@@ -1169,6 +1295,7 @@ export interface components {
         v1Step: {
             agency?: string;
             agencyCaseId?: string;
+            apology?: components["schemas"]["lienthongEngineV1Apology"];
             /** Format: int32 */
             attempts?: number;
             /** Format: date-time */
@@ -1306,6 +1433,17 @@ export interface components {
         v1TraceDossierResponse: {
             dossier?: components["schemas"]["v1Dossier"];
             events?: components["schemas"]["v1TraceEvent"][];
+            /**
+             * @description The OpenTelemetry trace of the submission (32 hex digits): the API call,
+             *     the workflow, each agency call. Agencies' later pushes are traces of
+             *     their own that link to it. Empty when tracing was off.
+             */
+            traceId?: string;
+            /**
+             * @description trace_id's page in the tracing UI, from --trace-url. Empty when either
+             *     is unset.
+             */
+            traceUrl?: string;
         };
         /** @description TraceEvent is one thing that happened to a dossier. */
         v1TraceEvent: {
@@ -1435,6 +1573,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1GetCaseResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    DeskService_IssueApology: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                caseId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeskServiceIssueApologyBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1IssueApologyResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -2073,6 +2246,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1SignOutResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SupervisorService_ListApologies: {
+        parameters: {
+            query?: {
+                /** @description Optional: one agency (justice, police, insurance). */
+                agency?: string;
+                /** @description At most this many (default 200, at most 1000). */
+                pageSize?: number;
+                /** @description Optional: asked for at or after this time. */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListApologiesResponse"];
                 };
             };
             /** @description An unexpected error response. */

@@ -51,6 +51,7 @@ export const en: Dict = {
   nav_desk: 'Cases',
   nav_supervisor: 'Supervision',
   nav_supervisorStuck: 'Stuck dossiers',
+  nav_supervisorApologies: 'Apologies',
   nav_admin: 'Administration',
   nav_lookup: 'Look up',
   nav_verify: 'Verify extract',

@@ -51,6 +51,7 @@ export const vi = {
   nav_desk: 'Xử lý hồ sơ',
   nav_supervisor: 'Giám sát',
   nav_supervisorStuck: 'Hồ sơ vướng mắc',
+  nav_supervisorApologies: 'Phiếu xin lỗi',
   nav_admin: 'Quản trị',
   nav_lookup: 'Tra cứu',
   nav_verify: 'Kiểm tra trích lục',

@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, client, violationsFor, type LookupResponse } from '../../api/client';
 import { ErrorSummary, TextField } from '../../components/Field';
+import { ApologyLetter } from '../../components/ApologyLetter';
 import { StatusBadge } from '../../components/StatusBadge';
 import { Time } from '../../components/Time';
 import { fmt, formatLongDate, useLang, useT } from '../../i18n';
@@ -103,9 +104,17 @@ export function Lookup({ initialCode }: { initialCode?: string | undefined }) {
             {(result.steps ?? []).map((st) => (
               <li key={st.kind}>
                 <strong>{label(t, 'step', st.kind)}</strong> ({label(t, 'agency', st.agency)}): <StatusBadge status={st.status} />
+                {st.apology?.issuedAt && (
+                  <p class="alert alert-warn">{fmt(s.apologised, { date: formatLongDate(lang, st.apology.newAppointmentAt) })}</p>
+                )}
               </li>
             ))}
           </ul>
+          {(result.steps ?? [])
+            .filter((st) => st.apology?.issuedAt)
+            .map((st) => (
+              <ApologyLetter key={st.kind} step={st} code={result.code ?? ''} />
+            ))}
           <h3>{s.timeline}</h3>
           {timeline.length === 0 ? (
             <p>{s.noTimeline}</p>

@@ -148,7 +148,7 @@ export function DossierPage({ code }: { code: string }) {
       <Facts dossier={dossier} />
 
       <h2>{s.steps}</h2>
-      <StepsTable steps={dossier.steps ?? []} />
+      <StepsTable steps={dossier.steps ?? []} code={code} />
 
       {supplements.map((st) => (
         <SupplementForm key={st.kind} code={code} step={st} onDone={(d) => { if (d) setDossier(d); setNotice(s.supplementDone); }} />
@@ -241,7 +241,7 @@ function WaitingId({ since }: { since: string | undefined }) {
   return <div data-testid="waiting-id">{age === undefined ? '' : fmt(s.waitingIdFor, { age: plainAge(lang, age) })}</div>;
 }
 
-export function StepsTable({ steps }: { steps: Step[] }) {
+export function StepsTable({ steps, code }: { steps: Step[]; code?: string }) {
   const t = useT();
   const s = useClerkStrings();
   const { lang } = useLang();
@@ -281,6 +281,18 @@ export function StepsTable({ steps }: { steps: Step[] }) {
                 {st.reason && <div>{fmt(s.reason, { reason: st.reason })}</div>}
                 {st.missing && st.missing.length > 0 && <div>{fmt(s.missing, { items: st.missing.join(', ') })}</div>}
                 {st.newAppointmentAt && <div>{fmt(s.newAppointment, { date: formatDateTime(lang, st.newAppointmentAt) })}</div>}
+                {st.apology && !st.apology.issuedAt && (
+                  <div class="badge badge-warn" data-testid="apology-owed">
+                    {s.apologyOwed}
+                  </div>
+                )}
+                {st.apology?.issuedAt && code && (
+                  <div data-testid="apology-issued">
+                    <a href={`#/clerk/dossiers/${encodeURIComponent(code)}/apology/${encodeURIComponent(st.kind ?? '')}`}>
+                      {fmt(s.apologyIssued, { number: st.apology.number ?? '' })}
+                    </a>
+                  </div>
+                )}
                 {st.decidedAt && (
                   <div class="muted">
                     <Time at={st.decidedAt} />

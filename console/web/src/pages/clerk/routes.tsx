@@ -1,4 +1,5 @@
 import type { NavItem, RouteDef } from '../../route-types';
+import { Apology } from './Apology';
 import { ClerkHome } from './ClerkHome';
 import { DossierPage } from './DossierPage';
 import { Intake } from './Intake';
@@ -16,6 +17,7 @@ export const routes: RouteDef[] = [
   { pattern: '/clerk/dossiers/:code', roles: ['clerk'], render: (p) => <DossierPage code={p.code!} /> },
   { pattern: '/clerk/dossiers/:code/slip', roles: ['clerk'], render: (p) => <Slip code={p.code!} /> },
   { pattern: '/clerk/dossiers/:code/results', roles: ['clerk'], render: (p) => <Results code={p.code!} /> },
+  { pattern: '/clerk/dossiers/:code/apology/:step', roles: ['clerk'], render: (p) => <Apology code={p.code!} step={p.step!} /> },
 ];
 
 export const nav: NavItem[] = [

@@ -233,6 +233,13 @@ export function CaseList({ loc }: { loc: Location }) {
                     </td>
                     <td>
                       <span class={`badge ${stateTone(c.state)}`}>{stateLabel(s, c.state)}</span>
+                      {c.apology && !c.apology.issuedAt && (
+                        <div>
+                          <span class="badge badge-error" data-testid="apology-owed">
+                            {s.apologyOwed}
+                          </span>
+                        </div>
+                      )}
                       {c.waitingIdSince && (
                         <div>
                           <WaitingAge since={c.waitingIdSince} />

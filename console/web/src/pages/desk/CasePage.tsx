@@ -15,6 +15,7 @@ import { useSession } from '../../session';
 import { usePlaces } from '../supervisor/places';
 import { vnLocalToIso } from '../supervisor/steps';
 import { stateLabel, stateTone, type DeskCase } from './CaseList';
+import { ApologyCard } from './ApologyCard';
 import { FormView } from './FormView';
 import { timeLeft } from './time';
 import { itemLabel, SUPPLEMENT_ITEMS, useDeskStrings } from './strings';
@@ -321,6 +322,8 @@ export function CasePage({ caseId, backQuery }: { caseId: string; backQuery?: Re
             )}
           </div>
 
+          <div>
+          {c.apology && <ApologyCard c={c} onIssued={setCase} />}
           <div class="card">
             <h2>{s.decideTitle}</h2>
             {!decidable && <p class="muted">{s.decideClosed}</p>}
@@ -484,6 +487,7 @@ export function CasePage({ caseId, backQuery }: { caseId: string; backQuery?: Re
                 </div>
               </form>
             )}
+          </div>
           </div>
         </div>
       )}
