@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"strings"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -22,13 +21,24 @@ type citizenService struct {
 	s *Server
 }
 
-// Wrong code-and-phone pairs allowed per code before lookups of that code
-// are refused for a while. Failures are counted per code whether or not it
-// exists, so the refusal tells nothing either.
-const (
-	lookupFailures = 10
-	lookupWindow   = time.Hour
+// The look-up's throttle: failures count against the client
+// and against the client's pair with the code, never against the code alone,
+// so nobody's wrong tries lock out the applicant. After a few free tries
+// each further failure doubles the wait. The state lives in PostgreSQL,
+// shared by every replica.
+var (
+	lookupPairPolicy   = store.ThrottlePolicy{Free: 3, Base: 2 * time.Second, Max: time.Hour, Window: time.Hour}
+	lookupClientPolicy = store.ThrottlePolicy{Free: 30, Base: 2 * time.Second, Max: time.Hour, Window: time.Hour}
 )
+
+// lookupThrottleRows bounds the throttle table; the oldest rows go first.
+const lookupThrottleRows = 200_000
+
+// lookupKeys are the throttle's keys for a client and a code. A client is an
+// address, an IPv6 prefix or "unknown", never with a "|" in it.
+func lookupKeys(client, code string) (clientKey, pairKey string) {
+	return "c:" + client, "p:" + client + "|" + code
+}
 
 // LookupDossier answers "where is my file?" for the applicant. A wrong phone
 // is answered exactly like an unknown code. The answer carries statuses and
@@ -49,22 +59,39 @@ func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.Looku
 		return nil, invalid(vs...)
 	}
 	code := req.GetCode()
-	if !s.lookups.allow(code, s.now()) {
-		// Not a domain kind: only the lookup throttles, and only by this code.
-		return nil, status.Error(codes.ResourceExhausted, "too many wrong lookups of this dossier code; try again later or ask the commune")
+	clientKey, pairKey := lookupKeys(s.clientOfCtx(ctx), code)
+	now := s.now()
+	if until, err := s.store.ThrottledUntil(ctx, []string{clientKey, pairKey}, now); err != nil {
+		return nil, err
+	} else if !until.IsZero() {
+		return nil, throttled(until.Sub(now))
 	}
 	notFound := dossier.Errorf(dossier.KindNotFound, "no dossier with this code and phone number")
+	fail := func() error {
+		until, err := s.store.ThrottleFailure(ctx, []store.ThrottleKey{
+			{Key: clientKey, Policy: lookupClientPolicy}, {Key: pairKey, Policy: lookupPairPolicy},
+		}, now)
+		if err != nil {
+			return err
+		}
+		if !until.IsZero() {
+			return throttled(until.Sub(now))
+		}
+		return notFound
+	}
+	// A wrong phone is answered exactly like an unknown code.
 	stored, err := s.store.PhoneHash(ctx, code)
 	if dossier.KindOf(err) == dossier.KindNotFound {
-		s.lookups.fail(code, s.now())
-		return nil, notFound
+		return nil, fail()
 	}
 	if err != nil {
 		return nil, err
 	}
 	if subtle.ConstantTimeCompare([]byte(stored), []byte(civil.PhoneHash(phone))) != 1 {
-		s.lookups.fail(code, s.now())
-		return nil, notFound
+		return nil, fail()
+	}
+	if err := s.store.ThrottleClear(ctx, pairKey); err != nil {
+		return nil, err
 	}
 	snap, err := s.store.Dossier(ctx, code)
 	if err != nil {
@@ -74,7 +101,6 @@ func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.Looku
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	resp := &enginev1.LookupDossierResponse{
 		Code:          snap.Code,
 		Group:         snap.Group.Proto(),
@@ -128,57 +154,9 @@ func tsOrNil(t *time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(*t)
 }
 
-// attemptLimiter counts failures per key in a fixed window.
-type attemptLimiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	seen   map[string]*attempts
-}
-
-type attempts struct {
-	since time.Time
-	n     int
-}
-
-// maxTrackedKeys bounds the limiter's memory; old windows are dropped first.
-const maxTrackedKeys = 100_000
-
-func newAttemptLimiter(max int, window time.Duration) *attemptLimiter {
-	return &attemptLimiter{max: max, window: window, seen: map[string]*attempts{}}
-}
-
-func (l *attemptLimiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	a, ok := l.seen[key]
-	if !ok {
-		return true
-	}
-	if now.Sub(a.since) >= l.window {
-		delete(l.seen, key)
-		return true
-	}
-	return a.n < l.max
-}
-
-func (l *attemptLimiter) fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.seen) >= maxTrackedKeys {
-		for k, a := range l.seen {
-			if now.Sub(a.since) >= l.window {
-				delete(l.seen, k)
-			}
-		}
-		if len(l.seen) >= maxTrackedKeys {
-			return
-		}
-	}
-	a, ok := l.seen[key]
-	if !ok || now.Sub(a.since) >= l.window {
-		l.seen[key] = &attempts{since: now, n: 1}
-		return
-	}
-	a.n++
+// throttled refuses a look-up for wait, rounded up to whole seconds; the
+// REST gateway answers 429.
+func throttled(wait time.Duration) error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	return status.Errorf(codes.ResourceExhausted, "too many wrong look-ups from here; try again in %d s, or ask the commune", secs)
 }

@@ -11,6 +11,7 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -90,6 +92,10 @@ type Options struct {
 	// DrillStepDeadline, set only by dev, makes every step of new dossiers
 	// due this long after it is sent (workflows.Limits.DrillStepDeadline).
 	DrillStepDeadline time.Duration
+	// TrustedProxies are the load balancers in front of the REST gateway:
+	// a request from one of them is attributed to the address it forwarded
+	// (X-Forwarded-For), for the citizen look-up's throttle.
+	TrustedProxies []netip.Prefix
 }
 
 // Intervals of the background loops.
@@ -112,13 +118,16 @@ type Server struct {
 	key      []byte
 	now      func() time.Time
 	metrics  *metrics
-	lookups  *attemptLimiter
 	agencies atomic.Pointer[AgencyClients]
 
 	demoUsers           []DemoUser
 	identityProviderURL string
 	traceURL            string
 	drillStepDeadline   time.Duration
+	trustedProxies      []netip.Prefix
+	// gatewayKey marks the REST gateway's own calls, so that only they may
+	// name the client they serve.
+	gatewayKey string
 	// Intervals and timeouts; tests shorten or stretch them.
 	sweepEvery, refreshEvery, startTimeout time.Duration
 
@@ -157,12 +166,13 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		cal:      opts.Calendar,
 		key:      opts.TokenKey,
 		now:      time.Now,
-		lookups:  newAttemptLimiter(lookupFailures, lookupWindow),
 
 		demoUsers:           opts.DemoUsers,
 		identityProviderURL: opts.IdentityProviderURL,
 		traceURL:            opts.TraceURL,
 		drillStepDeadline:   opts.DrillStepDeadline,
+		trustedProxies:      opts.TrustedProxies,
+		gatewayKey:          rand.Text(),
 
 		sweepEvery:   sweepEvery,
 		refreshEvery: refreshEvery,
@@ -217,7 +227,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		s.closeListeners()
 		return nil, fmt.Errorf("api: connecting the gateway: %w", err)
 	}
-	gw := runtime.NewServeMux(runtime.WithForwardResponseOption(sessionCookies(opts.SecureCookies)))
+	gw := runtime.NewServeMux(runtime.WithForwardResponseOption(sessionCookies(opts.SecureCookies)),
+		runtime.WithMetadata(s.forwardClient))
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		enginev1.RegisterClerkServiceHandler,
 		enginev1.RegisterAgencyCallbackServiceHandler,
@@ -351,6 +362,11 @@ func (s *Server) sweepLoop(ctx context.Context) {
 }
 
 func (s *Server) sweep(ctx context.Context) {
+	if n, err := s.store.PruneThrottle(ctx, s.now(), lookupPairPolicy.Window, lookupThrottleRows); err != nil {
+		s.log.Warn("sweeper: pruning the look-up throttle", "error", err)
+	} else if n > 0 {
+		s.log.Debug("sweeper: pruned the look-up throttle", "rows", n)
+	}
 	codes, err := s.store.UnstartedDossiers(ctx, unstartedAge, sweepBatch)
 	if err != nil {
 		s.log.Warn("sweeper: listing unstarted dossiers", "error", err)

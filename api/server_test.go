@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -434,17 +437,92 @@ func TestCitizenLookup(t *testing.T) {
 	require.Equal(t, http.StatusOK, code3, body)
 }
 
-func TestAttemptLimiter(t *testing.T) {
+// The look-up throttles the client and the client's pair with the code,
+// in PostgreSQL: an attacker's wrong tries slow the attacker, with growing
+// waits, and never the applicant; a flood of made-up codes blocks the
+// flooder and is still counted.
+func TestLookupThrottle(t *testing.T) {
 	t.Parallel()
-	l := newAttemptLimiter(3, time.Hour)
-	now := time.Now()
-	for range 3 {
-		require.True(t, l.allow("a", now))
-		l.fail("a", now)
+	tc := temporalClient(t)
+	e := newEnv(t, tc, func(o *Options) { o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+	sub, err := e.clerk().SubmitBirth(as(t, clerkA), validBirth(time.Now(), "throttle-1"))
+	require.NoError(t, err)
+	code := sub.GetCode()
+
+	lookup := func(t *testing.T, from, code, phone string) (int, string) {
+		t.Helper()
+		b, err := json.Marshal(map[string]string{"code": code, "phone": phone})
+		require.NoError(t, err)
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.base+"/v1/lookup", bytes.NewReader(b))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", from)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer func() { _ = resp.Body.Close() }()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(body)
 	}
-	require.False(t, l.allow("a", now))
-	require.True(t, l.allow("b", now))
-	require.True(t, l.allow("a", now.Add(time.Hour)), "the window passes")
+	const attacker, applicant, flooder = "203.0.113.5", "198.51.100.7", "192.0.2.44"
+
+	t.Run("wrong phones slow the attacker, with growing waits", func(t *testing.T) {
+		for i := range lookupPairPolicy.Free {
+			st, _ := lookup(t, attacker, code, fmt.Sprintf("091000000%d", i))
+			require.Equal(t, http.StatusNotFound, st, "try %d is free", i+1)
+		}
+		st, body := lookup(t, attacker, code, "0910000009")
+		require.Equal(t, http.StatusTooManyRequests, st, body)
+		require.Contains(t, body, "try again in 2 s")
+		st, _ = lookup(t, attacker, code, "0912345678")
+		require.Equal(t, http.StatusTooManyRequests, st, "while refused, even the right phone from the attacker waits")
+	})
+
+	t.Run("the applicant is never locked out by someone else", func(t *testing.T) {
+		st, body := lookup(t, applicant, code, "0912345678")
+		require.Equal(t, http.StatusOK, st, body)
+	})
+
+	t.Run("the state is in PostgreSQL, so every replica sees it", func(t *testing.T) {
+		ck, pk := lookupKeys(attacker, code)
+		until, err := e.store.ThrottledUntil(context.Background(), []string{ck, pk}, time.Now())
+		require.NoError(t, err)
+		require.True(t, until.After(time.Now()))
+	})
+
+	t.Run("a flood of made-up codes blocks the flooder and is still counted", func(t *testing.T) {
+		for i := range lookupClientPolicy.Free {
+			st, _ := lookup(t, flooder, fmt.Sprintf("00004-000101-%04d", i), "0912345678")
+			require.Equal(t, http.StatusNotFound, st)
+		}
+		st, _ := lookup(t, flooder, "00004-000101-9999", "0912345678")
+		require.Equal(t, http.StatusTooManyRequests, st)
+		st, _ = lookup(t, flooder, code, "0912345678")
+		require.Equal(t, http.StatusTooManyRequests, st, "a blocked client is refused on every code")
+		var rows int
+		require.NoError(t, e.store.Pool().QueryRow(context.Background(),
+			`SELECT count(*) FROM engine.lookup_throttle WHERE key LIKE $1`, "%"+flooder+"%").Scan(&rows))
+		require.Equal(t, lookupClientPolicy.Free+2, rows, "one row per code tried, and the client's")
+		st, body := lookup(t, applicant, code, "0912345678")
+		require.Equal(t, http.StatusOK, st, body)
+	})
+
+	t.Run("only the gateway may name the client", func(t *testing.T) {
+		forged := metadata.NewIncomingContext(context.Background(), metadata.Pairs(mdClient, applicant, mdGatewayKey, "guessed"))
+		require.Equal(t, "unknown", e.srv.clientOfCtx(forged), "a forged key names nobody")
+		real := metadata.NewIncomingContext(context.Background(), metadata.Pairs(mdClient, applicant, mdGatewayKey, e.srv.gatewayKey))
+		require.Equal(t, applicant, e.srv.clientOfCtx(real))
+		require.Equal(t, "2001:db8:1:2::/64", clientKey(netip.MustParseAddr("2001:db8:1:2:aaaa::1")), "an IPv6 client is its /64")
+	})
+
+	t.Run("pruning keeps the table bounded, oldest first", func(t *testing.T) {
+		n, err := e.store.PruneThrottle(context.Background(), time.Now(), time.Hour, 5)
+		require.NoError(t, err)
+		require.Positive(t, n)
+		var rows int
+		require.NoError(t, e.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM engine.lookup_throttle`).Scan(&rows))
+		require.Equal(t, 5, rows)
+	})
 }
 
 func TestListDossiersPagesAndScopes(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -102,6 +103,10 @@ type Config struct {
 	// URL. Empty leaves it to the standard OTEL_EXPORTER_OTLP_* variables;
 	// with neither, tracing is off.
 	OTLPEndpoint string
+	// TrustedProxies are the load balancers in front of the API's HTTP port,
+	// comma-separated CIDRs: behind one, a client is the address it
+	// forwards in X-Forwarded-For (for the look-up throttle).
+	TrustedProxies string
 	// TraceURL is where the console links a dossier's trace, with {trace_id}
 	// standing for its id, e.g. a Jaeger or Grafana Tempo page.
 	TraceURL string
@@ -213,6 +218,7 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.str("codec-cors-origins", "CODEC_CORS_ORIGINS", &cfg.CodecCORSOrigins, "comma-separated Web UI origins allowed to call the codec endpoint, e.g. https://temporal.example.gov.vn", false)
 	l.str("token-key", "TOKEN_KEY", &cfg.TokenKey, "base64 of at least 32 bytes: HMAC key signing API tokens", true)
 	l.str("otlp-endpoint", "OTLP_ENDPOINT", &cfg.OTLPEndpoint, "OpenTelemetry collector for traces, e.g. http://otel-collector:4317 (default: the OTEL_EXPORTER_OTLP_* variables; neither: tracing off)", false)
+	l.str("trusted-proxies", "TRUSTED_PROXIES", &cfg.TrustedProxies, "comma-separated CIDRs of the load balancers in front of the API, whose X-Forwarded-For names the client, e.g. 10.0.0.0/8", false)
 	l.str("trace-url", "TRACE_URL", &cfg.TraceURL, "the console's link to a dossier's trace, with {trace_id}, e.g. http://jaeger:16686/trace/{trace_id}", false)
 	l.duration("drill-step-deadline", "DRILL_STEP_DEADLINE", &cfg.DrillStepDeadline, "dev only: every step is due this long after it is sent, for lateness drills (0: the legal limits)")
 	l.float("worker-rate", "WORKER_RATE", &cfg.WorkerRate, "calls per second allowed to each agency's task queue")
@@ -395,6 +401,9 @@ func (c *Config) Validate() error {
 			bad("otlp-endpoint", "got %q, expected a URL such as http://otel-collector:4317", c.OTLPEndpoint)
 		}
 	}
+	if _, err := c.TrustedProxyPrefixes(); err != nil {
+		bad("trusted-proxies", "%v", err)
+	}
 	if c.TraceURL != "" {
 		if u, err := url.Parse(strings.ReplaceAll(c.TraceURL, "{trace_id}", "0")); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !strings.Contains(c.TraceURL, "{trace_id}") {
 			bad("trace-url", "got %q, expected an http(s) URL with {trace_id} in it, e.g. http://jaeger:16686/trace/{trace_id}", c.TraceURL)
@@ -554,4 +563,17 @@ func (l *Loader) duration(name, env string, p *time.Duration, usage string) {
 			return nil
 		},
 		get: func() string { return p.String() }}, "")
+}
+
+// TrustedProxyPrefixes parses --trusted-proxies.
+func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range splitList(c.TrustedProxies) {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("got %q, expected a CIDR such as 10.0.0.0/8", p)
+		}
+		out = append(out, pfx.Masked())
+	}
+	return out, nil
 }

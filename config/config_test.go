@@ -55,6 +55,7 @@ func TestBadValuesNameTheFlag(t *testing.T) {
 		{"codec origin", []string{"--codec-cors-origins", "https://ui.example,ui.example"}, nil, "--codec-cors-origins: got \"ui.example\""},
 		{"otlp endpoint", []string{"--otlp-endpoint", "collector:4317"}, nil, "--otlp-endpoint: got \"collector:4317\""},
 		{"trace url", []string{"--trace-url", "http://jaeger:16686/trace/"}, nil, "--trace-url: got"},
+		{"trusted proxies", []string{"--trusted-proxies", "10.0.0.0/8,lb.internal"}, nil, "--trusted-proxies: got \"lb.internal\""},
 		{"token key", []string{"--token-key", "!!"}, nil, "--token-key"},
 		{"worker rate", []string{"--worker-rate", "0"}, nil, "--worker-rate: got 0, expected more than 0"},
 		{"from the environment", nil, map[string]string{"LIENTHONG_TEMPORAL_PORT": "x"}, "--temporal-port (from LIENTHONG_TEMPORAL_PORT): got \"x\""},

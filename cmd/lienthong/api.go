@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/lienthong/lienthong/api"
 	"github.com/lienthong/lienthong/calendar"
@@ -29,6 +30,10 @@ func runAPI(ctx context.Context, args []string) error {
 	if cfg.DrillStepDeadline != 0 {
 		return errors.New("--drill-step-deadline: only under dev; the api command keeps the legal time limits")
 	}
+	proxies, err := cfg.TrustedProxyPrefixes()
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	tracing, stopTracing, err := startTracing(ctx, cfg, "lienthong-api", logger)
 	if err != nil {
 		return err
@@ -54,19 +59,20 @@ func runAPI(ctx context.Context, args []string) error {
 		codec = &api.CodecOptions{Codec: c, Namespace: cfg.TemporalNamespace, Origins: cfg.CORSOrigins()}
 	}
 	srv, err := api.New(ctx, api.Options{
-		Codec:         codec,
-		Tracing:       tracing,
-		TraceURL:      cfg.TraceURL,
-		Agencies:      &desk,
-		SecureCookies: true,
-		Store:         store.New(pool),
-		Temporal:      tc,
-		Calendar:      calendar.Default(),
-		TokenKey:      cfg.TokenKeyBytes(),
-		GRPCAddr:      cfg.APIGRPCAddr,
-		HTTPAddr:      cfg.APIHTTPAddr,
-		Logger:        logger.With("component", "api"),
-		Registry:      reg,
+		Codec:          codec,
+		Tracing:        tracing,
+		TraceURL:       cfg.TraceURL,
+		TrustedProxies: proxies,
+		Agencies:       &desk,
+		SecureCookies:  true,
+		Store:          store.New(pool),
+		Temporal:       tc,
+		Calendar:       calendar.Default(),
+		TokenKey:       cfg.TokenKeyBytes(),
+		GRPCAddr:       cfg.APIGRPCAddr,
+		HTTPAddr:       cfg.APIHTTPAddr,
+		Logger:         logger.With("component", "api"),
+		Registry:       reg,
 	})
 	if err != nil {
 		return err
