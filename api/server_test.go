@@ -120,11 +120,40 @@ func TestSubmitDeathNotesLateRegistration(t *testing.T) {
 	}
 	require.Contains(t, kinds, "late_registration")
 
+	// The dossier carries the flag too, on the receipt and on every later read.
+	wantLate := func(d *enginev1.Dossier) {
+		t.Helper()
+		require.Len(t, d.GetLateRegistrations(), 1)
+		late := d.GetLateRegistrations()[0]
+		require.Equal(t, enginev1.StepKind_STEP_KIND_DEATH_REGISTRATION, late.GetStep())
+		require.EqualValues(t, 20, late.GetDays())
+		require.EqualValues(t, DeathRegistrationDays, late.GetLimitDays())
+		require.EqualValues(t, 5, late.GetDaysLate())
+		require.Equal(t, "death", late.GetCountedFrom())
+	}
+	wantLate(resp.GetDossier())
+	got, err := e.clerk().GetDossier(as(t, clerkA), &enginev1.GetDossierRequest{Code: resp.GetCode(), Purpose: "test"})
+	require.NoError(t, err)
+	wantLate(got.GetDossier())
+
 	two := validDeath(now, "death-two-1")
 	two.Form.Bundle, two.Form.Recipient = enginev1.DeathBundle_DEATH_BUNDLE_TWO, nil
 	resp, err = e.clerk().SubmitDeath(as(t, clerkA), two)
 	require.NoError(t, err)
 	require.Len(t, resp.GetDossier().GetSteps(), 2)
+	require.Empty(t, resp.GetDossier().GetLateRegistrations(), "a death registered in time is not flagged")
+
+	four := validDeathFour(now, "death-four-1")
+	resp, err = e.clerk().SubmitDeath(as(t, clerkA), four)
+	require.NoError(t, err)
+	steps := resp.GetDossier().GetSteps()
+	require.Len(t, steps, 4, "bundle FOUR adds the survivor benefit")
+	require.Equal(t, enginev1.StepKind_STEP_KIND_SURVIVOR_BENEFIT, steps[3].GetKind())
+	require.Equal(t, "insurance", steps[3].GetAgency())
+	got, err = e.clerk().GetDossier(as(t, clerkA), &enginev1.GetDossierRequest{Code: resp.GetCode(), Purpose: "test"})
+	require.NoError(t, err)
+	require.Len(t, got.GetDossier().GetDeath().GetSurvivorBenefit().GetSurvivors(), 2, "the claim is stored with the form")
+	require.NotNil(t, got.GetDossier().GetDeath().GetRecipient(), "bundle FOUR keeps the allowance's recipient")
 }
 
 func TestSubmitStartsWorkflowLaterWhenTemporalIsDown(t *testing.T) {

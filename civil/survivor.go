@@ -270,6 +270,19 @@ func SurvivorLawOn(day time.Time) (string, error) {
 	return rs.Law, err
 }
 
+// SurvivorFirstDeathDay is the first day of death for which a survivor benefit can be
+// decided: the first rule set must be in force, and the base-salary table must cover the
+// month after the death, when a monthly benefit starts.
+func SurvivorFirstDeathDay() time.Time {
+	first := loadSurvivorRules().sets[0].From
+	salary := loadBaseSalaries()[0].From
+	fromSalary := time.Date(salary.Year(), salary.Month()-1, 1, 0, 0, 0, 0, Zone)
+	if fromSalary.After(first) {
+		return fromSalary
+	}
+	return first
+}
+
 // RetirementAgeMonths is the retirement age, in months, in force in year for sex under
 // normal working conditions (Labour Code 2019 art. 169(2)).
 func RetirementAgeMonths(sex Sex, year int) int {

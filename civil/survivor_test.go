@@ -230,3 +230,32 @@ func TestSurvivorBenefitOutsideTheData(t *testing.T) {
 		Relatives: []Relative{{Relationship: RelationshipChild, BirthDate: day(t, "2010-01-01")}}})
 	require.ErrorIs(t, err, ErrNoBaseSalary)
 }
+
+func TestDaysBetween(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		from, to time.Time
+		want     int
+	}{
+		{"same day", time.Date(2026, 1, 5, 8, 0, 0, 0, Zone), time.Date(2026, 1, 5, 23, 0, 0, 0, Zone), 0},
+		{"evening to next morning", time.Date(2026, 1, 5, 22, 0, 0, 0, Zone), time.Date(2026, 1, 6, 7, 0, 0, 0, Zone), 1},
+		{"60 days", time.Date(2026, 1, 1, 9, 0, 0, 0, Zone), time.Date(2026, 3, 2, 9, 0, 0, 0, Zone), 60},
+		{"read in Zone, not UTC", time.Date(2026, 1, 5, 18, 0, 0, 0, time.UTC), time.Date(2026, 1, 6, 1, 0, 0, 0, time.UTC), 0},
+		{"backwards", time.Date(2026, 1, 6, 9, 0, 0, 0, Zone), time.Date(2026, 1, 5, 9, 0, 0, 0, Zone), -1},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, DaysBetween(tt.from, tt.to), tt.name)
+	}
+}
+
+func TestSurvivorFirstDeathDay(t *testing.T) {
+	t.Parallel()
+	first := SurvivorFirstDeathDay()
+	// The rules start in 2016, but the base salary only in July 2019: a death in June 2019
+	// is paid from July.
+	require.Equal(t, "2019-06-01", first.Format(time.DateOnly))
+	_, err := SurvivorBenefit(SurvivorClaim{DeathDate: first, WorkAccident: true,
+		Relatives: []Relative{{Relationship: RelationshipChild, BirthDate: day(t, "2010-01-01")}}})
+	require.NoError(t, err)
+}

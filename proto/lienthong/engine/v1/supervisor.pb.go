@@ -1396,10 +1396,13 @@ type GetStatisticsResponse struct {
 	Backlog     []*BacklogBucket       `protobuf:"bytes,4,rep,name=backlog,proto3" json:"backlog,omitempty"`
 	Ranking     []*ProvinceRank        `protobuf:"bytes,5,rep,name=ranking,proto3" json:"ranking,omitempty"`
 	// Open dossiers in scope, and how many of them are past their deadline.
-	Open          int64 `protobuf:"varint,6,opt,name=open,proto3" json:"open,omitempty"`
-	OpenOverdue   int64 `protobuf:"varint,7,opt,name=open_overdue,json=openOverdue,proto3" json:"open_overdue,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Open        int64 `protobuf:"varint,6,opt,name=open,proto3" json:"open,omitempty"`
+	OpenOverdue int64 `protobuf:"varint,7,opt,name=open_overdue,json=openOverdue,proto3" json:"open_overdue,omitempty"`
+	// What is wrong with the working-day calendar, e.g. next year's holiday file
+	// missing from 1 December; empty when nothing is.
+	CalendarWarnings []*CalendarWarning `protobuf:"bytes,8,rep,name=calendar_warnings,json=calendarWarnings,proto3" json:"calendar_warnings,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetStatisticsResponse) Reset() {
@@ -1481,6 +1484,68 @@ func (x *GetStatisticsResponse) GetOpenOverdue() int64 {
 	return 0
 }
 
+func (x *GetStatisticsResponse) GetCalendarWarnings() []*CalendarWarning {
+	if x != nil {
+		return x.CalendarWarnings
+	}
+	return nil
+}
+
+// CalendarWarning says a year the calendar is about to need has no holiday
+// file, so deadlines in it count plain Monday-to-Friday weeks.
+type CalendarWarning struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Year  int32                  `protobuf:"varint,1,opt,name=year,proto3" json:"year,omitempty"`
+	// The English text; the console words its own from year.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalendarWarning) Reset() {
+	*x = CalendarWarning{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalendarWarning) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalendarWarning) ProtoMessage() {}
+
+func (x *CalendarWarning) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalendarWarning.ProtoReflect.Descriptor instead.
+func (*CalendarWarning) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CalendarWarning) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *CalendarWarning) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type RetryBatchRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Stuck rules to match; empty means retries failing, idle and overdue.
@@ -1508,7 +1573,7 @@ type RetryBatchRequest struct {
 
 func (x *RetryBatchRequest) Reset() {
 	*x = RetryBatchRequest{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[19]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +1585,7 @@ func (x *RetryBatchRequest) String() string {
 func (*RetryBatchRequest) ProtoMessage() {}
 
 func (x *RetryBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[19]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +1598,7 @@ func (x *RetryBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryBatchRequest.ProtoReflect.Descriptor instead.
 func (*RetryBatchRequest) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{19}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RetryBatchRequest) GetRules() []StuckRule {
@@ -1613,7 +1678,7 @@ type RetryBatchResult struct {
 
 func (x *RetryBatchResult) Reset() {
 	*x = RetryBatchResult{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[20]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1625,7 +1690,7 @@ func (x *RetryBatchResult) String() string {
 func (*RetryBatchResult) ProtoMessage() {}
 
 func (x *RetryBatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[20]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1638,7 +1703,7 @@ func (x *RetryBatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryBatchResult.ProtoReflect.Descriptor instead.
 func (*RetryBatchResult) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{20}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RetryBatchResult) GetCode() string {
@@ -1688,7 +1753,7 @@ type RetryBatchResponse struct {
 
 func (x *RetryBatchResponse) Reset() {
 	*x = RetryBatchResponse{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[21]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +1765,7 @@ func (x *RetryBatchResponse) String() string {
 func (*RetryBatchResponse) ProtoMessage() {}
 
 func (x *RetryBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[21]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1778,7 @@ func (x *RetryBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryBatchResponse.ProtoReflect.Descriptor instead.
 func (*RetryBatchResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{21}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RetryBatchResponse) GetResults() []*RetryBatchResult {
@@ -1753,7 +1818,7 @@ type ListAuditRequest struct {
 
 func (x *ListAuditRequest) Reset() {
 	*x = ListAuditRequest{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[22]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1765,7 +1830,7 @@ func (x *ListAuditRequest) String() string {
 func (*ListAuditRequest) ProtoMessage() {}
 
 func (x *ListAuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[22]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1778,7 +1843,7 @@ func (x *ListAuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditRequest) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{22}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListAuditRequest) GetCode() string {
@@ -1801,7 +1866,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[23]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1813,7 +1878,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[23]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1826,7 +1891,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{23}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AuditEntry) GetAt() *timestamppb.Timestamp {
@@ -1873,7 +1938,7 @@ type ListAuditResponse struct {
 
 func (x *ListAuditResponse) Reset() {
 	*x = ListAuditResponse{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[24]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1885,7 +1950,7 @@ func (x *ListAuditResponse) String() string {
 func (*ListAuditResponse) ProtoMessage() {}
 
 func (x *ListAuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[24]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1898,7 +1963,7 @@ func (x *ListAuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{24}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListAuditResponse) GetEntries() []*AuditEntry {
@@ -2012,7 +2077,7 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\fon_time_rate\x18\x05 \x01(\x01R\n" +
 	"onTimeRate\x12%\n" +
 	"\x0frank_by_on_time\x18\x06 \x01(\x05R\frankByOnTime\x12$\n" +
-	"\x0erank_by_volume\x18\a \x01(\x05R\frankByVolume\"\xfe\x02\n" +
+	"\x0erank_by_volume\x18\a \x01(\x05R\frankByVolume\"\xd1\x03\n" +
 	"\x15GetStatisticsResponse\x125\n" +
 	"\x06counts\x18\x01 \x03(\v2\x1d.lienthong.engine.v1.CountRowR\x06counts\x12B\n" +
 	"\fstep_timings\x18\x02 \x03(\v2\x1f.lienthong.engine.v1.StepTimingR\vstepTimings\x128\n" +
@@ -2020,7 +2085,11 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\abacklog\x18\x04 \x03(\v2\".lienthong.engine.v1.BacklogBucketR\abacklog\x12;\n" +
 	"\aranking\x18\x05 \x03(\v2!.lienthong.engine.v1.ProvinceRankR\aranking\x12\x12\n" +
 	"\x04open\x18\x06 \x01(\x03R\x04open\x12!\n" +
-	"\fopen_overdue\x18\a \x01(\x03R\vopenOverdue\"\xc8\x02\n" +
+	"\fopen_overdue\x18\a \x01(\x03R\vopenOverdue\x12Q\n" +
+	"\x11calendar_warnings\x18\b \x03(\v2$.lienthong.engine.v1.CalendarWarningR\x10calendarWarnings\"?\n" +
+	"\x0fCalendarWarning\x12\x12\n" +
+	"\x04year\x18\x01 \x01(\x05R\x04year\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xc8\x02\n" +
 	"\x11RetryBatchRequest\x124\n" +
 	"\x05rules\x18\x01 \x03(\x0e2\x1e.lienthong.engine.v1.StuckRuleR\x05rules\x12\x16\n" +
 	"\x06agency\x18\x02 \x01(\tR\x06agency\x121\n" +
@@ -2090,7 +2159,7 @@ func file_lienthong_engine_v1_supervisor_proto_rawDescGZIP() []byte {
 }
 
 var file_lienthong_engine_v1_supervisor_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_lienthong_engine_v1_supervisor_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_lienthong_engine_v1_supervisor_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_lienthong_engine_v1_supervisor_proto_goTypes = []any{
 	(StuckRule)(0),                                 // 0: lienthong.engine.v1.StuckRule
 	(RetryOutcome)(0),                              // 1: lienthong.engine.v1.RetryOutcome
@@ -2113,75 +2182,77 @@ var file_lienthong_engine_v1_supervisor_proto_goTypes = []any{
 	(*BacklogBucket)(nil),                          // 18: lienthong.engine.v1.BacklogBucket
 	(*ProvinceRank)(nil),                           // 19: lienthong.engine.v1.ProvinceRank
 	(*GetStatisticsResponse)(nil),                  // 20: lienthong.engine.v1.GetStatisticsResponse
-	(*RetryBatchRequest)(nil),                      // 21: lienthong.engine.v1.RetryBatchRequest
-	(*RetryBatchResult)(nil),                       // 22: lienthong.engine.v1.RetryBatchResult
-	(*RetryBatchResponse)(nil),                     // 23: lienthong.engine.v1.RetryBatchResponse
-	(*ListAuditRequest)(nil),                       // 24: lienthong.engine.v1.ListAuditRequest
-	(*AuditEntry)(nil),                             // 25: lienthong.engine.v1.AuditEntry
-	(*ListAuditResponse)(nil),                      // 26: lienthong.engine.v1.ListAuditResponse
-	(Group)(0),                                     // 27: lienthong.engine.v1.Group
-	(StepKind)(0),                                  // 28: lienthong.engine.v1.StepKind
-	(*timestamppb.Timestamp)(nil),                  // 29: google.protobuf.Timestamp
-	(*Dossier)(nil),                                // 30: lienthong.engine.v1.Dossier
-	(DossierStatus)(0),                             // 31: lienthong.engine.v1.DossierStatus
+	(*CalendarWarning)(nil),                        // 21: lienthong.engine.v1.CalendarWarning
+	(*RetryBatchRequest)(nil),                      // 22: lienthong.engine.v1.RetryBatchRequest
+	(*RetryBatchResult)(nil),                       // 23: lienthong.engine.v1.RetryBatchResult
+	(*RetryBatchResponse)(nil),                     // 24: lienthong.engine.v1.RetryBatchResponse
+	(*ListAuditRequest)(nil),                       // 25: lienthong.engine.v1.ListAuditRequest
+	(*AuditEntry)(nil),                             // 26: lienthong.engine.v1.AuditEntry
+	(*ListAuditResponse)(nil),                      // 27: lienthong.engine.v1.ListAuditResponse
+	(Group)(0),                                     // 28: lienthong.engine.v1.Group
+	(StepKind)(0),                                  // 29: lienthong.engine.v1.StepKind
+	(*timestamppb.Timestamp)(nil),                  // 30: google.protobuf.Timestamp
+	(*Dossier)(nil),                                // 31: lienthong.engine.v1.Dossier
+	(DossierStatus)(0),                             // 32: lienthong.engine.v1.DossierStatus
 }
 var file_lienthong_engine_v1_supervisor_proto_depIdxs = []int32{
-	27, // 0: lienthong.engine.v1.StuckCase.group:type_name -> lienthong.engine.v1.Group
-	28, // 1: lienthong.engine.v1.StuckCase.step:type_name -> lienthong.engine.v1.StepKind
+	28, // 0: lienthong.engine.v1.StuckCase.group:type_name -> lienthong.engine.v1.Group
+	29, // 1: lienthong.engine.v1.StuckCase.step:type_name -> lienthong.engine.v1.StepKind
 	0,  // 2: lienthong.engine.v1.StuckCase.rule:type_name -> lienthong.engine.v1.StuckRule
-	29, // 3: lienthong.engine.v1.StuckCase.since:type_name -> google.protobuf.Timestamp
-	29, // 4: lienthong.engine.v1.StuckCase.due_at:type_name -> google.protobuf.Timestamp
+	30, // 3: lienthong.engine.v1.StuckCase.since:type_name -> google.protobuf.Timestamp
+	30, // 4: lienthong.engine.v1.StuckCase.due_at:type_name -> google.protobuf.Timestamp
 	0,  // 5: lienthong.engine.v1.ListStuckRequest.rules:type_name -> lienthong.engine.v1.StuckRule
 	2,  // 6: lienthong.engine.v1.ListStuckResponse.cases:type_name -> lienthong.engine.v1.StuckCase
-	29, // 7: lienthong.engine.v1.TraceEvent.at:type_name -> google.protobuf.Timestamp
-	28, // 8: lienthong.engine.v1.TraceEvent.step:type_name -> lienthong.engine.v1.StepKind
-	30, // 9: lienthong.engine.v1.TraceDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	30, // 7: lienthong.engine.v1.TraceEvent.at:type_name -> google.protobuf.Timestamp
+	29, // 8: lienthong.engine.v1.TraceEvent.step:type_name -> lienthong.engine.v1.StepKind
+	31, // 9: lienthong.engine.v1.TraceDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
 	5,  // 10: lienthong.engine.v1.TraceDossierResponse.events:type_name -> lienthong.engine.v1.TraceEvent
-	28, // 11: lienthong.engine.v1.RetryStepRequest.step:type_name -> lienthong.engine.v1.StepKind
-	30, // 12: lienthong.engine.v1.RetryStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	28, // 13: lienthong.engine.v1.EscalateStepRequest.step:type_name -> lienthong.engine.v1.StepKind
-	30, // 14: lienthong.engine.v1.EscalateStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	30, // 15: lienthong.engine.v1.SupervisorServiceCancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	29, // 16: lienthong.engine.v1.GetStatisticsRequest.from:type_name -> google.protobuf.Timestamp
-	29, // 17: lienthong.engine.v1.GetStatisticsRequest.until:type_name -> google.protobuf.Timestamp
-	27, // 18: lienthong.engine.v1.CountRow.group:type_name -> lienthong.engine.v1.Group
-	31, // 19: lienthong.engine.v1.CountRow.status:type_name -> lienthong.engine.v1.DossierStatus
-	28, // 20: lienthong.engine.v1.StepTiming.step:type_name -> lienthong.engine.v1.StepKind
-	27, // 21: lienthong.engine.v1.DailyVolume.group:type_name -> lienthong.engine.v1.Group
+	29, // 11: lienthong.engine.v1.RetryStepRequest.step:type_name -> lienthong.engine.v1.StepKind
+	31, // 12: lienthong.engine.v1.RetryStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	29, // 13: lienthong.engine.v1.EscalateStepRequest.step:type_name -> lienthong.engine.v1.StepKind
+	31, // 14: lienthong.engine.v1.EscalateStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	31, // 15: lienthong.engine.v1.SupervisorServiceCancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	30, // 16: lienthong.engine.v1.GetStatisticsRequest.from:type_name -> google.protobuf.Timestamp
+	30, // 17: lienthong.engine.v1.GetStatisticsRequest.until:type_name -> google.protobuf.Timestamp
+	28, // 18: lienthong.engine.v1.CountRow.group:type_name -> lienthong.engine.v1.Group
+	32, // 19: lienthong.engine.v1.CountRow.status:type_name -> lienthong.engine.v1.DossierStatus
+	29, // 20: lienthong.engine.v1.StepTiming.step:type_name -> lienthong.engine.v1.StepKind
+	28, // 21: lienthong.engine.v1.DailyVolume.group:type_name -> lienthong.engine.v1.Group
 	15, // 22: lienthong.engine.v1.GetStatisticsResponse.counts:type_name -> lienthong.engine.v1.CountRow
 	16, // 23: lienthong.engine.v1.GetStatisticsResponse.step_timings:type_name -> lienthong.engine.v1.StepTiming
 	17, // 24: lienthong.engine.v1.GetStatisticsResponse.volume:type_name -> lienthong.engine.v1.DailyVolume
 	18, // 25: lienthong.engine.v1.GetStatisticsResponse.backlog:type_name -> lienthong.engine.v1.BacklogBucket
 	19, // 26: lienthong.engine.v1.GetStatisticsResponse.ranking:type_name -> lienthong.engine.v1.ProvinceRank
-	0,  // 27: lienthong.engine.v1.RetryBatchRequest.rules:type_name -> lienthong.engine.v1.StuckRule
-	28, // 28: lienthong.engine.v1.RetryBatchRequest.step:type_name -> lienthong.engine.v1.StepKind
-	29, // 29: lienthong.engine.v1.RetryBatchRequest.since:type_name -> google.protobuf.Timestamp
-	28, // 30: lienthong.engine.v1.RetryBatchResult.step:type_name -> lienthong.engine.v1.StepKind
-	1,  // 31: lienthong.engine.v1.RetryBatchResult.outcome:type_name -> lienthong.engine.v1.RetryOutcome
-	22, // 32: lienthong.engine.v1.RetryBatchResponse.results:type_name -> lienthong.engine.v1.RetryBatchResult
-	29, // 33: lienthong.engine.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
-	25, // 34: lienthong.engine.v1.ListAuditResponse.entries:type_name -> lienthong.engine.v1.AuditEntry
-	3,  // 35: lienthong.engine.v1.SupervisorService.ListStuck:input_type -> lienthong.engine.v1.ListStuckRequest
-	6,  // 36: lienthong.engine.v1.SupervisorService.TraceDossier:input_type -> lienthong.engine.v1.TraceDossierRequest
-	8,  // 37: lienthong.engine.v1.SupervisorService.RetryStep:input_type -> lienthong.engine.v1.RetryStepRequest
-	10, // 38: lienthong.engine.v1.SupervisorService.EscalateStep:input_type -> lienthong.engine.v1.EscalateStepRequest
-	12, // 39: lienthong.engine.v1.SupervisorService.CancelDossier:input_type -> lienthong.engine.v1.SupervisorServiceCancelDossierRequest
-	14, // 40: lienthong.engine.v1.SupervisorService.GetStatistics:input_type -> lienthong.engine.v1.GetStatisticsRequest
-	21, // 41: lienthong.engine.v1.SupervisorService.RetryBatch:input_type -> lienthong.engine.v1.RetryBatchRequest
-	24, // 42: lienthong.engine.v1.SupervisorService.ListAudit:input_type -> lienthong.engine.v1.ListAuditRequest
-	4,  // 43: lienthong.engine.v1.SupervisorService.ListStuck:output_type -> lienthong.engine.v1.ListStuckResponse
-	7,  // 44: lienthong.engine.v1.SupervisorService.TraceDossier:output_type -> lienthong.engine.v1.TraceDossierResponse
-	9,  // 45: lienthong.engine.v1.SupervisorService.RetryStep:output_type -> lienthong.engine.v1.RetryStepResponse
-	11, // 46: lienthong.engine.v1.SupervisorService.EscalateStep:output_type -> lienthong.engine.v1.EscalateStepResponse
-	13, // 47: lienthong.engine.v1.SupervisorService.CancelDossier:output_type -> lienthong.engine.v1.SupervisorServiceCancelDossierResponse
-	20, // 48: lienthong.engine.v1.SupervisorService.GetStatistics:output_type -> lienthong.engine.v1.GetStatisticsResponse
-	23, // 49: lienthong.engine.v1.SupervisorService.RetryBatch:output_type -> lienthong.engine.v1.RetryBatchResponse
-	26, // 50: lienthong.engine.v1.SupervisorService.ListAudit:output_type -> lienthong.engine.v1.ListAuditResponse
-	43, // [43:51] is the sub-list for method output_type
-	35, // [35:43] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	21, // 27: lienthong.engine.v1.GetStatisticsResponse.calendar_warnings:type_name -> lienthong.engine.v1.CalendarWarning
+	0,  // 28: lienthong.engine.v1.RetryBatchRequest.rules:type_name -> lienthong.engine.v1.StuckRule
+	29, // 29: lienthong.engine.v1.RetryBatchRequest.step:type_name -> lienthong.engine.v1.StepKind
+	30, // 30: lienthong.engine.v1.RetryBatchRequest.since:type_name -> google.protobuf.Timestamp
+	29, // 31: lienthong.engine.v1.RetryBatchResult.step:type_name -> lienthong.engine.v1.StepKind
+	1,  // 32: lienthong.engine.v1.RetryBatchResult.outcome:type_name -> lienthong.engine.v1.RetryOutcome
+	23, // 33: lienthong.engine.v1.RetryBatchResponse.results:type_name -> lienthong.engine.v1.RetryBatchResult
+	30, // 34: lienthong.engine.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	26, // 35: lienthong.engine.v1.ListAuditResponse.entries:type_name -> lienthong.engine.v1.AuditEntry
+	3,  // 36: lienthong.engine.v1.SupervisorService.ListStuck:input_type -> lienthong.engine.v1.ListStuckRequest
+	6,  // 37: lienthong.engine.v1.SupervisorService.TraceDossier:input_type -> lienthong.engine.v1.TraceDossierRequest
+	8,  // 38: lienthong.engine.v1.SupervisorService.RetryStep:input_type -> lienthong.engine.v1.RetryStepRequest
+	10, // 39: lienthong.engine.v1.SupervisorService.EscalateStep:input_type -> lienthong.engine.v1.EscalateStepRequest
+	12, // 40: lienthong.engine.v1.SupervisorService.CancelDossier:input_type -> lienthong.engine.v1.SupervisorServiceCancelDossierRequest
+	14, // 41: lienthong.engine.v1.SupervisorService.GetStatistics:input_type -> lienthong.engine.v1.GetStatisticsRequest
+	22, // 42: lienthong.engine.v1.SupervisorService.RetryBatch:input_type -> lienthong.engine.v1.RetryBatchRequest
+	25, // 43: lienthong.engine.v1.SupervisorService.ListAudit:input_type -> lienthong.engine.v1.ListAuditRequest
+	4,  // 44: lienthong.engine.v1.SupervisorService.ListStuck:output_type -> lienthong.engine.v1.ListStuckResponse
+	7,  // 45: lienthong.engine.v1.SupervisorService.TraceDossier:output_type -> lienthong.engine.v1.TraceDossierResponse
+	9,  // 46: lienthong.engine.v1.SupervisorService.RetryStep:output_type -> lienthong.engine.v1.RetryStepResponse
+	11, // 47: lienthong.engine.v1.SupervisorService.EscalateStep:output_type -> lienthong.engine.v1.EscalateStepResponse
+	13, // 48: lienthong.engine.v1.SupervisorService.CancelDossier:output_type -> lienthong.engine.v1.SupervisorServiceCancelDossierResponse
+	20, // 49: lienthong.engine.v1.SupervisorService.GetStatistics:output_type -> lienthong.engine.v1.GetStatisticsResponse
+	24, // 50: lienthong.engine.v1.SupervisorService.RetryBatch:output_type -> lienthong.engine.v1.RetryBatchResponse
+	27, // 51: lienthong.engine.v1.SupervisorService.ListAudit:output_type -> lienthong.engine.v1.ListAuditResponse
+	44, // [44:52] is the sub-list for method output_type
+	36, // [36:44] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_supervisor_proto_init() }
@@ -2196,7 +2267,7 @@ func file_lienthong_engine_v1_supervisor_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_engine_v1_supervisor_proto_rawDesc), len(file_lienthong_engine_v1_supervisor_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
