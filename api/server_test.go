@@ -678,6 +678,7 @@ func TestStatistics(t *testing.T) {
 	require.InDelta(t, 504, st.GetP90Seconds(), 1e-6)
 	require.Len(t, resp.GetVolume(), 2)
 	require.Equal(t, "2026-03-03", resp.GetVolume()[0].GetDay())
+	require.Len(t, resp.GetCalendarWarnings(), len(e.srv.cal.MissingYears(time.Now())), "the statistics carry the calendar's warnings")
 
 	resp, err = e.supervisor().GetStatistics(as(t, supNA), &enginev1.GetStatisticsRequest{})
 	require.NoError(t, err)
