@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lienthong/lienthong/activities"
 	"github.com/lienthong/lienthong/agency/population"
@@ -294,10 +295,14 @@ func TestEndToEnd(t *testing.T) {
 			return p.CompulsoryMonths == 0 && p.VoluntaryMonths == 0 && !p.Pensioner && !p.WorkInjuryBenefit
 		})
 		req, _ := s.forms.DeathWithSurvivors(i, now, "e2e-death-four-2")
+		// Registered 20 days after the death: accepted, and flagged on the dossier.
+		req.Form.Deceased.DeathTime = timestamppb.New(now.AddDate(0, 0, -20))
 		sub, err := s.clerk.SubmitDeath(ctx, req)
 		require.NoError(t, err)
 		d := s.waitTerminal(t, sub.GetCode(), 90*time.Second)
 		require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_PARTIALLY_COMPLETED, d.GetStatus())
+		require.Len(t, d.GetLateRegistrations(), 1, "the flag outlives every version the workflow wrote")
+		require.EqualValues(t, 5, d.GetLateRegistrations()[0].GetDaysLate())
 		survivor := d.GetSteps()[3]
 		require.Equal(t, enginev1.StepStatus_STEP_STATUS_REJECTED, survivor.GetStatus())
 		require.Contains(t, survivor.GetReason(), "not eligible for the survivor benefit: no social-insurance record")
