@@ -226,13 +226,14 @@ func TestRESTValidationIs400WithViolations(t *testing.T) {
 	require.Contains(t, vs, "form.requester.phone")
 	require.Contains(t, vs, "form.residence.household_head_consent")
 
-	four := validDeath(now, "rest-bad-2")
-	four.Form.Bundle = enginev1.DeathBundle_DEATH_BUNDLE_FOUR
+	// A relative of the survivor-benefit claim is named by its place in the list.
+	four := validDeathFour(now, "rest-bad-2")
+	four.Form.SurvivorBenefit.Survivors[1].WorkingCapacityLossPercent = 150
 	body, err = protojson.Marshal(four)
 	require.NoError(t, err)
 	code, resp = e.rest(t, http.MethodPost, "/v1/dossiers/death", tok, body)
 	require.Equal(t, http.StatusBadRequest, code, resp)
-	require.Contains(t, violationsOf(resp)["form.bundle"], "survivor benefit is not offered yet")
+	require.Contains(t, violationsOf(resp)["form.survivor_benefit.survivors[1].working_capacity_loss_percent"], "0 to 100")
 
 	code, _ = e.rest(t, http.MethodPost, "/v1/dossiers/birth", tok, `{"form": {"child": `)
 	require.Equal(t, http.StatusBadRequest, code, "malformed JSON")
