@@ -440,11 +440,12 @@ func (in *insurance) approveSurvivor(ctx context.Context, tx pgx.Tx, c *caseReco
 // survivorResult is the decision as the dossier shows it: flat keys, one set
 // per relative by position in the claim.
 func survivorResult(dec civil.SurvivorDecision) map[string]string {
-	out := map[string]string{
-		"kind":   string(dec.Kind),
-		"law":    dec.Law,
-		"basis":  dec.Basis,
-		"reason": dec.Reason,
+	out := map[string]string{"kind": string(dec.Kind), "law": dec.Law}
+	if dec.Basis != "" {
+		out["basis"] = dec.Basis
+	}
+	if dec.Reason != "" {
+		out["reason"] = dec.Reason
 	}
 	switch dec.Kind {
 	case civil.SurvivorMonthly:

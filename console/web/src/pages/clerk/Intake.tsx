@@ -3,7 +3,7 @@
 // field violation shown beside its field and listed at the top.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { violationsFor } from '../../api/client';
-import { CheckField, ErrorSummary, SelectField, TextField } from '../../components/Field';
+import { CheckField, ErrorSummary, fieldId, SelectField, TextField } from '../../components/Field';
 import { communeName, provinceOfCommune, usePlaces, type Places } from '../../components/places';
 import { fmt, formatDateTime, useLang, useT } from '../../i18n';
 import { label } from '../../i18n/labels';
@@ -194,7 +194,7 @@ export function Intake({ group, draftId }: { group: GroupName; draftId?: string 
       <form onSubmit={onSubmit} noValidate>
         <fieldset disabled={sending} class="bare">
           {sections.map((sec) => (
-            <fieldset key={sec.path} id={`f-${sec.path.replace(/\./g, '-')}`}>
+            <fieldset key={sec.path} id={fieldId(sec.path)}>
               <legend>{fieldLabel(sec.path) ?? sec.path}</legend>
               <div class="grid">
                 {sec.fields.map((f) => (
