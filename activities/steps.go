@@ -190,3 +190,32 @@ func (a *Activities) SettleFuneralAllowance(ctx context.Context, in StepInput) (
 		return resp.GetCase(), err
 	})
 }
+
+// SettleSurvivorBenefit asks Social Insurance to decide the survivor benefit
+// for the relatives the family claimed.
+func (a *Activities) SettleSurvivorBenefit(ctx context.Context, in StepInput) (StepResult, error) {
+	f, err := a.deathForm(ctx, in.Code)
+	if err != nil {
+		return StepResult{}, err
+	}
+	return a.caseCall(ctx, in, func(ctx context.Context) (*agencyv1.Case, error) {
+		d, r, claim := f.GetDeceased(), f.GetRecipient(), f.GetSurvivorBenefit()
+		req := &agencyv1.SettleSurvivorBenefitRequest{
+			IdempotencyKey: in.IdempotencyKey, DossierCode: in.Code, Step: string(in.Step),
+			DeceasedIdNumber: d.GetIdNumber(), DeathDate: civilDate(d.GetDeathTime()),
+			DeathRegistrationNumber: in.RegistrationNumber, WorkAccident: d.GetWorkAccident(),
+			PreferLumpSum: claim.GetPreferLumpSum(), PayeeFullName: r.GetFullName(),
+			PaymentMethod: agencyv1.PaymentMethod(r.GetPaymentMethod()), BankCode: r.GetBankCode(), BankAccount: r.GetBankAccount(),
+		}
+		for _, s := range claim.GetSurvivors() {
+			req.Relatives = append(req.Relatives, &agencyv1.SurvivorRelative{
+				FullName: s.GetFullName(), IdNumber: s.GetIdNumber(), BirthDate: s.GetBirthDate(),
+				Relationship:               agencyv1.SurvivorRelationship(s.GetRelationship()),
+				WorkingCapacityLossPercent: s.GetWorkingCapacityLossPercent(),
+				IncomeAtLeastBaseSalary:    s.GetIncomeAtLeastBaseSalary(), NoDirectCarer: s.GetNoDirectCarer(),
+			})
+		}
+		resp, err := a.Agencies.Insurance.SettleSurvivorBenefit(ctx, req)
+		return resp.GetCase(), err
+	})
+}

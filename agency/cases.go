@@ -237,6 +237,17 @@ type intake struct {
 	admit func(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.Time) error
 }
 
+// rejectFor returns what an admit returns after a business rule gave reason
+// and err: the case is rejected with a non-empty reason, and err passes through.
+func rejectFor(c *caseRecord, now time.Time) func(reason string, err error) error {
+	return func(reason string, err error) error {
+		if reason != "" {
+			c.reject(reason, now)
+		}
+		return err
+	}
+}
+
 // requestHash is the fingerprint that tells a retry from a different request.
 func requestHash(kind string, m proto.Message) ([]byte, error) {
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)

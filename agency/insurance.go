@@ -18,10 +18,11 @@ import (
 var (
 	kindChildCard = string(dossier.StepChildCard)
 	kindFuneral   = string(dossier.StepFuneralAllowance)
+	kindSurvivor  = string(dossier.StepSurvivorBenefit)
 )
 
-// insurance is Social Insurance (BHXH): child health-insurance cards and
-// funeral allowances.
+// insurance is Social Insurance (BHXH): child health-insurance cards,
+// funeral allowances and survivor benefits.
 type insurance struct {
 	agencyv1.UnimplementedInsuranceServiceServer
 	d *desk
@@ -40,6 +41,12 @@ func newInsurance(d *desk) *insurance {
 		autoReject:     "the recipient's relationship to the deceased could not be established (auto decision)",
 		autoSupplement: "proof of the recipient's relationship to the deceased is needed (auto decision)",
 		autoMissing:    []string{"relationship_proof"},
+	}
+	d.kinds[kindSurvivor] = kindSpec{
+		approve:        in.approveSurvivor,
+		autoReject:     "the claimed relatives' relationship to the deceased could not be established (auto decision)",
+		autoSupplement: "the medical assessment of a relative's loss of working capacity is needed (auto decision)",
+		autoMissing:    []string{"medical_assessment"},
 	}
 	return in
 }
@@ -68,11 +75,7 @@ func (in *insurance) IssueChildCard(ctx context.Context, req *agencyv1.IssueChil
 	c, err := in.d.open(ctx, intake{
 		kind: kindChildCard, key: req.GetIdempotencyKey(), dossierCode: req.GetDossierCode(), step: req.GetStep(), request: req,
 		admit: func(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.Time) error {
-			reason, err := cardRule(ctx, tx, req, c.CreatedAt)
-			if reason != "" {
-				c.reject(reason, now)
-			}
-			return err
+			return rejectFor(c, now)(cardRule(ctx, tx, req, c.CreatedAt))
 		},
 	})
 	if err != nil {
@@ -171,14 +174,7 @@ func (in *insurance) SettleFuneralAllowance(ctx context.Context, req *agencyv1.S
 	if id := req.GetRecipientIdNumber(); id != "" {
 		v.idNumber("recipient_id_number", id)
 	}
-	switch req.GetPaymentMethod() {
-	case agencyv1.PaymentMethod_PAYMENT_METHOD_BANK:
-		v.require("bank_code", req.GetBankCode())
-		v.require("bank_account", req.GetBankAccount())
-	case agencyv1.PaymentMethod_PAYMENT_METHOD_CASH:
-	default:
-		v.add("payment_method", "must be PAYMENT_METHOD_BANK or PAYMENT_METHOD_CASH")
-	}
+	v.payment(req.GetPaymentMethod(), req.GetBankCode(), req.GetBankAccount())
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -186,10 +182,7 @@ func (in *insurance) SettleFuneralAllowance(ctx context.Context, req *agencyv1.S
 		kind: kindFuneral, key: req.GetIdempotencyKey(), dossierCode: req.GetDossierCode(), step: req.GetStep(), request: req,
 		admit: func(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.Time) error {
 			_, reason, err := funeralRule(ctx, tx, req)
-			if reason != "" {
-				c.reject(reason, now)
-			}
-			return err
+			return rejectFor(c, now)(reason, err)
 		},
 	})
 	if err != nil {
@@ -218,10 +211,7 @@ func funeralRule(ctx context.Context, q querier, req *agencyv1.SettleFuneralAllo
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return e, "", err
 	}
-	err = q.QueryRow(ctx, `SELECT compulsory_months, voluntary_months, pensioner, work_injury_benefit
-		FROM insurance.contributions WHERE id_number = $1`, req.GetDeceasedIdNumber()).
-		Scan(&e.contributions.CompulsoryMonths, &e.contributions.VoluntaryMonths, &e.contributions.Pensioner, &e.contributions.WorkInjuryBenefit)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	if e.contributions, err = contributionsOf(ctx, q, req.GetDeceasedIdNumber()); err != nil {
 		return e, "", err
 	}
 	ok, reason := civil.FuneralEligibility(e.contributions, req.GetWorkAccident())
@@ -230,6 +220,19 @@ func funeralRule(ctx context.Context, q querier, req *agencyv1.SettleFuneralAllo
 	}
 	e.basis = reason
 	return e, "", nil
+}
+
+// contributionsOf reads a person's contribution record; a person with none
+// has the zero record.
+func contributionsOf(ctx context.Context, q querier, idNumber string) (civil.Contributions, error) {
+	var c civil.Contributions
+	err := q.QueryRow(ctx, `SELECT compulsory_months, voluntary_months, pensioner, work_injury_benefit, work_injury_loss_percent
+		FROM insurance.contributions WHERE id_number = $1`, idNumber).
+		Scan(&c.CompulsoryMonths, &c.VoluntaryMonths, &c.Pensioner, &c.WorkInjuryBenefit, &c.WorkInjuryLossPercent)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return civil.Contributions{}, nil
+	}
+	return c, err
 }
 
 // approveFuneral pays 10 × the base salary of the month of death and stops
@@ -281,4 +284,185 @@ func (in *insurance) approveFuneral(ctx context.Context, tx pgx.Tx, c *caseRecor
 		"basis":                e.basis,
 	}
 	return nil
+}
+
+// SettleSurvivorBenefit opens a survivor-benefit case; a claim with nothing
+// payable is rejected with the reason.
+func (in *insurance) SettleSurvivorBenefit(ctx context.Context, req *agencyv1.SettleSurvivorBenefitRequest) (*agencyv1.SettleSurvivorBenefitResponse, error) {
+	var v violations
+	v.require("idempotency_key", req.GetIdempotencyKey())
+	v.require("dossier_code", req.GetDossierCode())
+	v.idNumber("deceased_id_number", req.GetDeceasedIdNumber())
+	if died, ok := v.date("death_date", req.GetDeathDate(), true); ok {
+		if first := civil.SurvivorFirstDeathDay(); died.Before(first) {
+			v.add("death_date", "is before %s: no survivor-benefit rules or base salary cover it", dateText(first))
+		}
+	}
+	if len(req.GetRelatives()) == 0 {
+		v.add("relatives", "at least one relative is required")
+	}
+	for i, r := range req.GetRelatives() {
+		path := fmt.Sprintf("relatives[%d].", i)
+		v.name(path+"full_name", r.GetFullName())
+		v.idNumber(path+"id_number", r.GetIdNumber())
+		v.date(path+"birth_date", r.GetBirthDate(), true)
+		if relationship(r.GetRelationship()) == "" {
+			v.add(path+"relationship", "must be one of the SURVIVOR_RELATIONSHIP_ values")
+		}
+		if p := r.GetWorkingCapacityLossPercent(); p < 0 || p > 100 {
+			v.add(path+"working_capacity_loss_percent", "must be from 0 to 100")
+		}
+	}
+	v.name("payee_full_name", req.GetPayeeFullName())
+	v.payment(req.GetPaymentMethod(), req.GetBankCode(), req.GetBankAccount())
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	c, err := in.d.open(ctx, intake{
+		kind: kindSurvivor, key: req.GetIdempotencyKey(), dossierCode: req.GetDossierCode(), step: req.GetStep(), request: req,
+		admit: func(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.Time) error {
+			_, reason, err := survivorRule(ctx, tx, req)
+			return rejectFor(c, now)(reason, err)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &agencyv1.SettleSurvivorBenefitResponse{Case: c.proto(in.d.agency)}, nil
+}
+
+// relationship converts a relationship; unknown values give "".
+func relationship(r agencyv1.SurvivorRelationship) civil.Relationship {
+	switch r {
+	case agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_CHILD:
+		return civil.RelationshipChild
+	case agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_SPOUSE:
+		return civil.RelationshipSpouse
+	case agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT:
+		return civil.RelationshipParent
+	case agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT_IN_LAW:
+		return civil.RelationshipParentInLaw
+	case agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_DEPENDANT:
+		return civil.RelationshipDependant
+	}
+	return ""
+}
+
+// survivorRule decides the claim on the deceased's contribution record, or
+// says why it cannot be decided or nothing is payable.
+func survivorRule(ctx context.Context, q querier, req *agencyv1.SettleSurvivorBenefitRequest) (civil.SurvivorDecision, string, error) {
+	var dec civil.SurvivorDecision
+	if req.GetDeathRegistrationNumber() == "" {
+		return dec, "the death is not registered: no death registration number", nil
+	}
+	var other string
+	err := q.QueryRow(ctx, `SELECT case_id FROM insurance.survivor_benefits WHERE deceased_id_number = $1`, req.GetDeceasedIdNumber()).Scan(&other)
+	if err == nil {
+		return dec, fmt.Sprintf("the survivor benefit for this person was already decided (case %s)", other), nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return dec, "", err
+	}
+	died, err := time.ParseInLocation(time.DateOnly, req.GetDeathDate(), civil.Zone)
+	if err != nil {
+		return dec, "", err
+	}
+	claim := civil.SurvivorClaim{DeathDate: died, WorkAccident: req.GetWorkAccident(), PreferLumpSum: req.GetPreferLumpSum()}
+	if claim.Contributions, err = contributionsOf(ctx, q, req.GetDeceasedIdNumber()); err != nil {
+		return dec, "", err
+	}
+	for _, r := range req.GetRelatives() {
+		born, err := time.ParseInLocation(time.DateOnly, r.GetBirthDate(), civil.Zone)
+		if err != nil {
+			return dec, "", err
+		}
+		id, err := civil.ParseIDNumber(r.GetIdNumber())
+		if err != nil {
+			return dec, "", err
+		}
+		claim.Relatives = append(claim.Relatives, civil.Relative{
+			Relationship: relationship(r.GetRelationship()), Sex: id.Sex, BirthDate: born,
+			LossPercent:             int(r.GetWorkingCapacityLossPercent()),
+			IncomeAtLeastBaseSalary: r.GetIncomeAtLeastBaseSalary(), NoDirectCarer: r.GetNoDirectCarer(),
+		})
+	}
+	dec, err = civil.SurvivorBenefit(claim)
+	if err != nil {
+		return dec, "", err
+	}
+	if !dec.Eligible {
+		return dec, "not eligible for the survivor benefit: " + dec.Reason, nil
+	}
+	return dec, "", nil
+}
+
+// approveSurvivor records the decision: the kind, and for a monthly benefit
+// the amount for each relative paid for, from the month after the death.
+func (in *insurance) approveSurvivor(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.Time) error {
+	var req agencyv1.SettleSurvivorBenefitRequest
+	if err := c.decode(&req); err != nil {
+		return err
+	}
+	dec, reason, err := survivorRule(ctx, tx, &req)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		c.reject(reason, now)
+		return nil
+	}
+	method, bankCode, bankAccount := "cash", "", ""
+	if req.GetPaymentMethod() == agencyv1.PaymentMethod_PAYMENT_METHOD_BANK {
+		method, bankCode, bankAccount = "bank", req.GetBankCode(), req.GetBankAccount()
+	}
+	var from *string
+	paid := 0
+	for _, o := range dec.Relatives {
+		if o.Counted {
+			paid++
+		}
+	}
+	if dec.Kind == civil.SurvivorMonthly {
+		f := dateText(dec.MonthlyFrom)
+		from = &f
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO insurance.survivor_benefits (case_id, deceased_id_number, death_date, kind, law,
+		base_salary_vnd, monthly_total_vnd, monthly_from, relatives_paid, payment_method, bank_code, bank_account, decided_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		c.ID, req.GetDeceasedIdNumber(), req.GetDeathDate(), string(dec.Kind), dec.Law, dec.BaseSalaryVND, dec.MonthlyTotalVND,
+		from, paid, method, bankCode, bankAccount, now); err != nil {
+		return err
+	}
+	c.Result = survivorResult(dec)
+	return nil
+}
+
+// survivorResult is the decision as the dossier shows it: flat keys, one set
+// per relative by position in the claim.
+func survivorResult(dec civil.SurvivorDecision) map[string]string {
+	out := map[string]string{"kind": string(dec.Kind), "law": dec.Law}
+	if dec.Basis != "" {
+		out["basis"] = dec.Basis
+	}
+	if dec.Reason != "" {
+		out["reason"] = dec.Reason
+	}
+	switch dec.Kind {
+	case civil.SurvivorMonthly:
+		out["monthly_total_vnd"] = strconv.FormatInt(dec.MonthlyTotalVND, 10)
+		out["base_salary_vnd"] = strconv.FormatInt(dec.BaseSalaryVND, 10)
+		out["monthly_from"] = dec.MonthlyFrom.Format("2006-01")
+	case civil.SurvivorLumpSum:
+		out["lump_sum_rule"] = dec.LumpSumRule
+	}
+	for i, o := range dec.Relatives {
+		p := fmt.Sprintf("relative_%d_", i+1)
+		out[p+"qualifies"] = strconv.FormatBool(o.Qualifies)
+		out[p+"why"] = o.Why
+		if o.Counted {
+			out[p+"percent"] = strconv.Itoa(o.Percent)
+			out[p+"monthly_vnd"] = strconv.FormatInt(o.MonthlyVND, 10)
+		}
+	}
+	return out
 }

@@ -5,7 +5,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/lienthong/lienthong/agency"
 	"github.com/lienthong/lienthong/agency/population"
@@ -168,5 +170,111 @@ func TestInsuranceRules(t *testing.T) {
 		resp, err := a.insurance.SettleFuneralAllowance(a.ctx(t), req)
 		require.NoError(t, err)
 		require.Equal(t, agencyv1.CaseStatus_CASE_STATUS_REJECTED, resp.GetCase().GetStatus())
+	})
+}
+
+func TestSurvivorBenefitRules(t *testing.T) {
+	t.Parallel()
+	a := start(t, agency.Options{Name: "insurance", SeedPeople: testPeople})
+	pop := population.Generate(testSeed, testPeople)
+
+	var pensioner, short population.Person
+	for _, i := range pop.DeathCandidates() {
+		p := pop.Person(i)
+		if p.Pensioner && pensioner.IDNumber == "" {
+			pensioner = p
+		}
+		if !p.Pensioner && !p.WorkInjuryBenefit && p.CompulsoryMonths > 0 && p.CompulsoryMonths < 180 && short.IDNumber == "" {
+			short = p
+		}
+	}
+	require.NotEmpty(t, pensioner.IDNumber)
+	require.NotEmpty(t, short.IDNumber)
+
+	widow := func(t *testing.T) *agencyv1.SurvivorRelative {
+		return &agencyv1.SurvivorRelative{FullName: "Trần Thị Hoa", IdNumber: childID(t, civil.SexFemale, 1960, 515151),
+			Relationship: agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_SPOUSE, BirthDate: "1960-02-01"}
+	}
+	claim := func(t *testing.T, deceased string) *agencyv1.SettleSurvivorBenefitRequest {
+		return &agencyv1.SettleSurvivorBenefitRequest{
+			IdempotencyKey: key(t), DossierCode: "00004-250701-0010", Step: "survivor_benefit",
+			DeceasedIdNumber: deceased, DeathDate: "2025-03-10", DeathRegistrationNumber: "00004-2025-KT/4",
+			Relatives:     []*agencyv1.SurvivorRelative{widow(t)},
+			PayeeFullName: "Trần Thị Hoa", PaymentMethod: agencyv1.PaymentMethod_PAYMENT_METHOD_CASH,
+		}
+	}
+
+	t.Run("a pensioner's widow of 65 gets the monthly benefit, once", func(t *testing.T) {
+		t.Parallel()
+		resp, err := a.insurance.SettleSurvivorBenefit(a.ctx(t), claim(t, pensioner.IDNumber))
+		require.NoError(t, err)
+		got := a.waitCase(t, resp.GetCase().GetCaseId(), hasStatus(agencyv1.CaseStatus_CASE_STATUS_APPROVED))
+		r := got.GetResult()
+		require.Equal(t, "monthly", r["kind"])
+		require.Contains(t, r["law"], "58/2014/QH13", "a death before 1 July 2025 falls under the 2014 law")
+		require.Contains(t, r["basis"], "pension")
+		require.Equal(t, "1170000", r["monthly_total_vnd"], "50% of 2,340,000")
+		require.Equal(t, "2025-04", r["monthly_from"])
+		require.Equal(t, "true", r["relative_1_qualifies"])
+		require.Equal(t, "50", r["relative_1_percent"])
+		require.Equal(t, 1, a.count(t, "insurance.survivor_benefits", "deceased_id_number = '"+pensioner.IDNumber+"' AND kind = 'monthly'"))
+
+		again, err := a.insurance.SettleSurvivorBenefit(a.ctx(t), claim(t, pensioner.IDNumber))
+		require.NoError(t, err)
+		require.Equal(t, agencyv1.CaseStatus_CASE_STATUS_REJECTED, again.GetCase().GetStatus())
+		require.Contains(t, again.GetCase().GetReason(), "already decided")
+	})
+
+	t.Run("fewer than 15 years of contributions give the lump sum", func(t *testing.T) {
+		t.Parallel()
+		resp, err := a.insurance.SettleSurvivorBenefit(a.ctx(t), claim(t, short.IDNumber))
+		require.NoError(t, err)
+		got := a.waitCase(t, resp.GetCase().GetCaseId(), hasStatus(agencyv1.CaseStatus_CASE_STATUS_APPROVED))
+		require.Equal(t, "lump_sum", got.GetResult()["kind"])
+		require.Contains(t, got.GetResult()["reason"], "fewer than 180 months")
+		require.Contains(t, got.GetResult()["lump_sum_rule"], "per year of contributions")
+		require.Empty(t, got.GetResult()["monthly_total_vnd"])
+	})
+
+	t.Run("no contribution record is rejected with the reason", func(t *testing.T) {
+		t.Parallel()
+		resp, err := a.insurance.SettleSurvivorBenefit(a.ctx(t), claim(t, childID(t, civil.SexMale, 1970, 626262)))
+		require.NoError(t, err)
+		require.Equal(t, agencyv1.CaseStatus_CASE_STATUS_REJECTED, resp.GetCase().GetStatus())
+		require.Contains(t, resp.GetCase().GetReason(), "not eligible for the survivor benefit: no social-insurance record")
+	})
+
+	t.Run("a death without registration is rejected", func(t *testing.T) {
+		t.Parallel()
+		req := claim(t, pensioner.IDNumber)
+		req.DeathRegistrationNumber = ""
+		resp, err := a.insurance.SettleSurvivorBenefit(a.ctx(t), req)
+		require.NoError(t, err)
+		require.Equal(t, agencyv1.CaseStatus_CASE_STATUS_REJECTED, resp.GetCase().GetStatus())
+		require.Contains(t, resp.GetCase().GetReason(), "not registered")
+	})
+
+	t.Run("a bad request names its fields", func(t *testing.T) {
+		t.Parallel()
+		req := claim(t, pensioner.IDNumber)
+		req.Relatives[0].Relationship = agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_UNSPECIFIED
+		req.Relatives[0].WorkingCapacityLossPercent = 120
+		req.DeathDate = "2019-05-31"
+		_, err := a.insurance.SettleSurvivorBenefit(a.ctx(t), req)
+		requireCode(t, codes.InvalidArgument, err)
+		var named []string
+		for _, d := range status.Convert(err).Details() {
+			if br, ok := d.(*errdetails.BadRequest); ok {
+				for _, v := range br.GetFieldViolations() {
+					named = append(named, v.GetField())
+				}
+			}
+		}
+		require.ElementsMatch(t, []string{"relatives[0].relationship", "relatives[0].working_capacity_loss_percent", "death_date"}, named)
+		req = claim(t, pensioner.IDNumber)
+		req.Relatives = nil
+		_, err = a.insurance.SettleSurvivorBenefit(a.ctx(t), req)
+		requireCode(t, codes.InvalidArgument, err)
+		require.Contains(t, err.Error(), "relatives")
 	})
 }

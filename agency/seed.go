@@ -63,10 +63,12 @@ func seedInsurance(ctx context.Context, pool *pgxpool.Pool, seed int64, n int, l
 			if p.CompulsoryMonths == 0 && p.VoluntaryMonths == 0 && !p.Pensioner && !p.WorkInjuryBenefit {
 				continue
 			}
-			rows = append(rows, []any{p.IDNumber, p.CompulsoryMonths, p.VoluntaryMonths, p.Pensioner, p.MonthlyPensionVND, p.WorkInjuryBenefit})
+			rows = append(rows, []any{p.IDNumber, p.CompulsoryMonths, p.VoluntaryMonths, p.Pensioner, p.MonthlyPensionVND,
+				p.WorkInjuryBenefit, p.WorkInjuryLossPercent})
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"seed_contributions"},
-			[]string{"id_number", "compulsory_months", "voluntary_months", "pensioner", "monthly_pension_vnd", "work_injury_benefit"},
+			[]string{"id_number", "compulsory_months", "voluntary_months", "pensioner", "monthly_pension_vnd", "work_injury_benefit",
+				"work_injury_loss_percent"},
 			pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}

@@ -124,3 +124,16 @@ func (v *violations) personRef(field string, p *agencyv1.PersonRef, nameRequired
 func dateText(t time.Time) string { return t.In(civil.Zone).Format(time.DateOnly) }
 
 func timeText(t time.Time) string { return t.In(civil.Zone).Format(time.RFC3339) }
+
+// payment checks how an allowance or benefit is paid: by bank, with the
+// bank's details, or in cash.
+func (v *violations) payment(method agencyv1.PaymentMethod, bankCode, bankAccount string) {
+	switch method {
+	case agencyv1.PaymentMethod_PAYMENT_METHOD_BANK:
+		v.require("bank_code", bankCode)
+		v.require("bank_account", bankAccount)
+	case agencyv1.PaymentMethod_PAYMENT_METHOD_CASH:
+	default:
+		v.add("payment_method", "must be PAYMENT_METHOD_BANK or PAYMENT_METHOD_CASH")
+	}
+}

@@ -110,9 +110,15 @@ func (cs *clerkService) SubmitDeath(ctx context.Context, req *enginev1.SubmitDea
 	norm := proto.CloneOf(req)
 	phone, _ := civil.NormalizePhone(norm.GetForm().GetDeclarant().GetPhone())
 	norm.Form.Declarant.Phone = phone
-	if norm.GetForm().GetBundle() != enginev1.DeathBundle_DEATH_BUNDLE_THREE {
-		// The recipient matters only with the allowance; it is not stored otherwise.
+	bundle := norm.GetForm().GetBundle()
+	allowance := bundle == enginev1.DeathBundle_DEATH_BUNDLE_THREE || bundle == enginev1.DeathBundle_DEATH_BUNDLE_FOUR
+	survivor := bundle == enginev1.DeathBundle_DEATH_BUNDLE_FOUR
+	// Parts of the form that the chosen bundle does not use are not stored.
+	if !allowance {
 		norm.Form.Recipient = nil
+	}
+	if !survivor {
+		norm.Form.SurvivorBenefit = nil
 	}
 	norm.RequestId = ""
 	hash, err := requestHash(norm)
@@ -124,16 +130,18 @@ func (cs *clerkService) SubmitDeath(ctx context.Context, req *enginev1.SubmitDea
 		return nil, fmt.Errorf("encoding form: %w", err)
 	}
 	commune, _ := civil.LookupCommune(req.GetForm().GetCommuneCode())
-	allowance := req.GetForm().GetBundle() == enginev1.DeathBundle_DEATH_BUNDLE_THREE
 	var note *dossier.Event
-	if days, late := LateDeathDays(req.GetForm(), now); late {
+	var late []dossier.LateRegistration
+	if days, isLate := LateDeathDays(req.GetForm(), now); isLate {
 		note = &dossier.Event{
 			At:     now,
-			Kind:   "late_registration",
+			Kind:   dossier.EventLateRegistration,
 			Actor:  "system",
 			Step:   dossier.StepDeathRegistration,
 			Detail: fmt.Sprintf("death registered %d days after it happened; families have %d days", days, DeathRegistrationDays),
 		}
+		late = []dossier.LateRegistration{{Step: dossier.StepDeathRegistration, Days: days,
+			LimitDays: DeathRegistrationDays, CountedFrom: dossier.LateFromDeath}}
 	}
 	snap, err := s.submit(ctx, store.NewDossier{
 		RequestID:    req.GetRequestId(),
@@ -145,7 +153,9 @@ func (cs *clerkService) SubmitDeath(ctx context.Context, req *enginev1.SubmitDea
 		DueAt:        s.cal.AddWorkingDays(now, deathGroupDays),
 		PhoneHash:    civil.PhoneHash(phone),
 		Form:         form,
-		Steps:        workflows.DeathSteps(allowance),
+		Steps:        workflows.DeathSteps(allowance, survivor),
+
+		LateRegistrations: late,
 	}, note)
 	if err != nil {
 		return nil, err

@@ -140,7 +140,7 @@ func fakeBirth(ctx workflow.Context, in workflows.BirthInput) (workflows.BirthRe
 }
 
 func fakeDeath(ctx workflow.Context, in workflows.DeathInput) (workflows.DeathResult, error) {
-	snap, err := fakeDossier(ctx, dossier.GroupDeath, in.Dossier, workflows.DeathSteps(in.FuneralAllowance))
+	snap, err := fakeDossier(ctx, dossier.GroupDeath, in.Dossier, workflows.DeathSteps(in.FuneralAllowance, in.SurvivorBenefit))
 	return workflows.DeathResult{Final: snap}, err
 }
 
@@ -463,7 +463,7 @@ func seedDossier(t *testing.T, st *store.Store, group dossier.Group, commune, pr
 	ctx := context.Background()
 	steps := workflows.BirthSteps
 	if group == dossier.GroupDeath {
-		steps = workflows.DeathSteps(true)
+		steps = workflows.DeathSteps(true, false)
 	}
 	var rid [8]byte
 	_, _ = rand.Read(rid[:])

@@ -78,10 +78,48 @@ func FuzzValidateDeath(f *testing.F) {
 			if _, err := civil.NormalizePhone(phone); err != nil {
 				t.Fatalf("accepted a phone the handler cannot normalise: %q", phone)
 			}
+			// Bundle FOUR also needs the survivor-benefit claim this request lacks.
 			if b := req.Form.Bundle; b != enginev1.DeathBundle_DEATH_BUNDLE_TWO && b != enginev1.DeathBundle_DEATH_BUNDLE_THREE {
 				t.Fatalf("accepted bundle %v", b)
 			}
 		}
 		_, _ = LateDeathDays(req.GetForm(), testNow)
+	})
+}
+
+// FuzzValidateSurvivors varies one relative of a bundle-FOUR claim. Whatever
+// the validator accepts, Social Insurance must be able to decide: the ID
+// number gives the sex, and the rules cover the date of death.
+func FuzzValidateSurvivors(f *testing.F) {
+	f.Add("Phạm Thị Lan", "001152123456", "1952-09-01", int32(2), int32(0), int64(-72))
+	f.Fuzz(func(t *testing.T, name, id, birth string, relationship, loss int32, deathHours int64) {
+		req := validDeathFour(testNow, "r-1")
+		req.Form.Deceased.DeathTime = timestamppb.New(testNow.Add(time.Duration(deathHours) * time.Hour))
+		s := req.Form.SurvivorBenefit.Survivors[0]
+		s.FullName, s.IdNumber, s.BirthDate = name, id, birth
+		s.Relationship, s.WorkingCapacityLossPercent = enginev1.SurvivorRelationship(relationship), loss
+
+		vs := ValidateDeath(req, testNow)
+		checkViolations(t, vs, ValidateDeath(req, testNow))
+		if len(vs) > 0 {
+			return
+		}
+		parsed, err := civil.ParseIDNumber(id)
+		if err != nil {
+			t.Fatalf("accepted an ID number that does not parse: %q", id)
+		}
+		born, err := time.ParseInLocation(time.DateOnly, birth, civil.Zone)
+		if err != nil || parsed.BirthYear != born.Year() {
+			t.Fatalf("accepted %q born %q", id, birth)
+		}
+		if loss < 0 || loss > 100 {
+			t.Fatalf("accepted a loss of %d%%", loss)
+		}
+		if _, err := civil.SurvivorBenefit(civil.SurvivorClaim{
+			DeathDate: req.Form.Deceased.DeathTime.AsTime(), Contributions: civil.Contributions{CompulsoryMonths: 200},
+			Relatives: []civil.Relative{{Relationship: civil.RelationshipChild, Sex: parsed.Sex, BirthDate: born, LossPercent: int(loss)}},
+		}); err != nil {
+			t.Fatalf("accepted a claim the rules cannot decide: %v", err)
+		}
 	})
 }

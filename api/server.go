@@ -38,6 +38,7 @@ import (
 
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/calendar"
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/console"
 	"github.com/lienthong/lienthong/dossier"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
@@ -130,6 +131,9 @@ type Server struct {
 	gatewayKey string
 	// Intervals and timeouts; tests shorten or stretch them.
 	sweepEvery, refreshEvery, startTimeout time.Duration
+	// calendarWarned is the day each missing calendar year was last logged:
+	// refreshLoop, its only user, logs each once a day.
+	calendarWarned map[int]string
 
 	grpcLis net.Listener
 	httpLis net.Listener
@@ -177,6 +181,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		sweepEvery:   sweepEvery,
 		refreshEvery: refreshEvery,
 		startTimeout: startTimeout,
+
+		calendarWarned: map[int]string{},
 	}
 	m, err := newMetrics(reg)
 	if err != nil {
@@ -403,6 +409,7 @@ func (s *Server) refreshLoop(ctx context.Context) {
 
 func (s *Server) refreshGauges(ctx context.Context) {
 	now := s.now()
+	s.logCalendarWarnings(now)
 	if n, err := s.store.CountOverdue(ctx, now); err == nil {
 		s.metrics.overdue.Set(float64(n))
 	} else if ctx.Err() == nil {
@@ -435,6 +442,28 @@ func (s *Server) refreshGauges(ctx context.Context) {
 		}
 	} else if ctx.Err() == nil {
 		s.log.Warn("refreshing dossier gauge", "error", err)
+	}
+}
+
+// calendarWarnings are the years the calendar needs now and has no holiday file for.
+func (s *Server) calendarWarnings(now time.Time) []*enginev1.CalendarWarning {
+	var out []*enginev1.CalendarWarning
+	for _, y := range s.cal.MissingYears(now) {
+		out = append(out, &enginev1.CalendarWarning{Year: int32(y), //nolint:gosec // a calendar year
+			Message: fmt.Sprintf("the holiday file for %d is missing: deadlines in %d count plain Monday-to-Friday weeks until an operator adds calendar/data/%d.json from the Government's notice", y, y, y)})
+	}
+	return out
+}
+
+// logCalendarWarnings logs each missing calendar year once a day.
+func (s *Server) logCalendarWarnings(now time.Time) {
+	day := now.In(civil.Zone).Format(time.DateOnly)
+	for _, w := range s.calendarWarnings(now) {
+		if s.calendarWarned[int(w.GetYear())] == day {
+			continue
+		}
+		s.calendarWarned[int(w.GetYear())] = day
+		s.log.Warn("calendar: holiday file missing", "year", w.GetYear(), "detail", w.GetMessage())
 	}
 }
 

@@ -123,11 +123,40 @@ func TestSubmitDeathNotesLateRegistration(t *testing.T) {
 	}
 	require.Contains(t, kinds, "late_registration")
 
+	// The dossier carries the flag too, on the receipt and on every later read.
+	wantLate := func(d *enginev1.Dossier) {
+		t.Helper()
+		require.Len(t, d.GetLateRegistrations(), 1)
+		late := d.GetLateRegistrations()[0]
+		require.Equal(t, enginev1.StepKind_STEP_KIND_DEATH_REGISTRATION, late.GetStep())
+		require.EqualValues(t, 20, late.GetDays())
+		require.EqualValues(t, DeathRegistrationDays, late.GetLimitDays())
+		require.EqualValues(t, 5, late.GetDaysLate())
+		require.Equal(t, "death", late.GetCountedFrom())
+	}
+	wantLate(resp.GetDossier())
+	got, err := e.clerk().GetDossier(as(t, clerkA), &enginev1.GetDossierRequest{Code: resp.GetCode(), Purpose: "test"})
+	require.NoError(t, err)
+	wantLate(got.GetDossier())
+
 	two := validDeath(now, "death-two-1")
 	two.Form.Bundle, two.Form.Recipient = enginev1.DeathBundle_DEATH_BUNDLE_TWO, nil
 	resp, err = e.clerk().SubmitDeath(as(t, clerkA), two)
 	require.NoError(t, err)
 	require.Len(t, resp.GetDossier().GetSteps(), 2)
+	require.Empty(t, resp.GetDossier().GetLateRegistrations(), "a death registered in time is not flagged")
+
+	four := validDeathFour(now, "death-four-1")
+	resp, err = e.clerk().SubmitDeath(as(t, clerkA), four)
+	require.NoError(t, err)
+	steps := resp.GetDossier().GetSteps()
+	require.Len(t, steps, 4, "bundle FOUR adds the survivor benefit")
+	require.Equal(t, enginev1.StepKind_STEP_KIND_SURVIVOR_BENEFIT, steps[3].GetKind())
+	require.Equal(t, "insurance", steps[3].GetAgency())
+	got, err = e.clerk().GetDossier(as(t, clerkA), &enginev1.GetDossierRequest{Code: resp.GetCode(), Purpose: "test"})
+	require.NoError(t, err)
+	require.Len(t, got.GetDossier().GetDeath().GetSurvivorBenefit().GetSurvivors(), 2, "the claim is stored with the form")
+	require.NotNil(t, got.GetDossier().GetDeath().GetRecipient(), "bundle FOUR keeps the allowance's recipient")
 }
 
 func TestSubmitStartsWorkflowLaterWhenTemporalIsDown(t *testing.T) {
@@ -200,13 +229,14 @@ func TestRESTValidationIs400WithViolations(t *testing.T) {
 	require.Contains(t, vs, "form.requester.phone")
 	require.Contains(t, vs, "form.residence.household_head_consent")
 
-	four := validDeath(now, "rest-bad-2")
-	four.Form.Bundle = enginev1.DeathBundle_DEATH_BUNDLE_FOUR
+	// A relative of the survivor-benefit claim is named by its place in the list.
+	four := validDeathFour(now, "rest-bad-2")
+	four.Form.SurvivorBenefit.Survivors[1].WorkingCapacityLossPercent = 150
 	body, err = protojson.Marshal(four)
 	require.NoError(t, err)
 	code, resp = e.rest(t, http.MethodPost, "/v1/dossiers/death", tok, body)
 	require.Equal(t, http.StatusBadRequest, code, resp)
-	require.Contains(t, violationsOf(resp)["form.bundle"], "survivor benefit is not offered yet")
+	require.Contains(t, violationsOf(resp)["form.survivor_benefit.survivors[1].working_capacity_loss_percent"], "0 to 100")
 
 	code, _ = e.rest(t, http.MethodPost, "/v1/dossiers/birth", tok, `{"form": {"child": `)
 	require.Equal(t, http.StatusBadRequest, code, "malformed JSON")
@@ -727,6 +757,7 @@ func TestStatistics(t *testing.T) {
 	require.InDelta(t, 504, st.GetP90Seconds(), 1e-6)
 	require.Len(t, resp.GetVolume(), 2)
 	require.Equal(t, "2026-03-03", resp.GetVolume()[0].GetDay())
+	require.Len(t, resp.GetCalendarWarnings(), len(e.srv.cal.MissingYears(time.Now())), "the statistics carry the calendar's warnings")
 
 	resp, err = e.supervisor().GetStatistics(as(t, supNA), &enginev1.GetStatisticsRequest{})
 	require.NoError(t, err)

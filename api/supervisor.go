@@ -454,6 +454,7 @@ func (ss *supervisorService) GetStatistics(ctx context.Context, req *enginev1.Ge
 		resp.OpenOverdue += b.Overdue
 	}
 	resp.Ranking = rankProvinces(stats.Provinces)
+	resp.CalendarWarnings = s.calendarWarnings(f.Now)
 	return resp, nil
 }
 

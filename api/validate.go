@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/mail"
 	"strings"
 	"time"
@@ -171,9 +172,15 @@ func ValidateDeath(req *enginev1.SubmitDeathRequest, now time.Time) []dossier.Fi
 	case enginev1.DeathBundle_DEATH_BUNDLE_THREE:
 		c.recipient("form.recipient", f.GetRecipient())
 	case enginev1.DeathBundle_DEATH_BUNDLE_FOUR:
-		c.add("form.bundle", "survivor benefit is not offered yet: choose DEATH_BUNDLE_TWO or DEATH_BUNDLE_THREE")
+		c.recipient("form.recipient", f.GetRecipient())
+		if t := f.GetDeceased().GetDeathTime(); t != nil && t.CheckValid() == nil {
+			if first := civil.SurvivorFirstDeathDay(); t.AsTime().Before(first) {
+				c.add("form.bundle", "the survivor benefit cannot be decided for a death before %s", first.Format(time.DateOnly))
+			}
+		}
+		c.survivors("form.survivor_benefit", f.GetSurvivorBenefit(), f.GetDeceased().GetIdNumber(), now)
 	case enginev1.DeathBundle_DEATH_BUNDLE_UNSPECIFIED:
-		c.add("form.bundle", "is required: DEATH_BUNDLE_TWO (registration and residence) or DEATH_BUNDLE_THREE (also the funeral allowance)")
+		c.add("form.bundle", "is required: DEATH_BUNDLE_TWO (registration and residence), DEATH_BUNDLE_THREE (also the funeral allowance) or DEATH_BUNDLE_FOUR (also the survivor benefit)")
 	default:
 		c.add("form.bundle", "is not a known bundle")
 	}
@@ -444,10 +451,10 @@ func (c *checker) passport(field, v string) {
 	}
 }
 
-// recipient checks the funeral-allowance recipient of bundle THREE.
+// recipient checks the funeral-allowance recipient of bundles THREE and FOUR.
 func (c *checker) recipient(path string, r *enginev1.AllowanceRecipient) {
 	if r == nil {
-		c.add(path, "is required with the funeral allowance (DEATH_BUNDLE_THREE)")
+		c.add(path, "is required with the funeral allowance (DEATH_BUNDLE_THREE or DEATH_BUNDLE_FOUR)")
 		return
 	}
 	c.name(path+".full_name", r.GetFullName())
@@ -472,6 +479,63 @@ func (c *checker) recipient(path string, r *enginev1.AllowanceRecipient) {
 		c.add(path+".payment_method", "is required: PAYMENT_METHOD_BANK or PAYMENT_METHOD_CASH")
 	default:
 		c.add(path+".payment_method", "is not a known value")
+	}
+}
+
+// maxSurvivors bounds the relatives one claim names; the monthly benefit is
+// paid for at most four of them.
+const maxSurvivors = 10
+
+// survivors checks the survivor-benefit claim of bundle FOUR: each relative's
+// name, ID number (which must agree with the year of birth; the sex is read
+// from it), relationship, date of birth and loss of working capacity.
+func (c *checker) survivors(path string, claim *enginev1.SurvivorClaim, deceasedID string, now time.Time) {
+	if claim == nil {
+		c.add(path, "is required with the survivor benefit (DEATH_BUNDLE_FOUR)")
+		return
+	}
+	list := claim.GetSurvivors()
+	switch {
+	case len(list) == 0:
+		c.add(path+".survivors", "name at least one relative the benefit is claimed for")
+		return
+	case len(list) > maxSurvivors:
+		c.add(path+".survivors", "must name at most %d relatives", maxSurvivors)
+		return
+	}
+	seen := map[string]bool{}
+	for i, s := range list {
+		p := fmt.Sprintf("%s.survivors[%d]", path, i)
+		c.name(p+".full_name", s.GetFullName())
+		birth, birthOK := c.date(p+".birth_date", s.GetBirthDate(), now)
+		id := strings.TrimSpace(s.GetIdNumber())
+		switch parsed, err := civil.ParseIDNumber(id); {
+		case id == "":
+			c.add(p+".id_number", "is required")
+		case err != nil:
+			c.add(p+".id_number", "%s", err)
+		case id == deceasedID:
+			c.add(p+".id_number", "is the deceased's own ID number")
+		case seen[id]:
+			c.add(p+".id_number", "names the same relative twice")
+		case birthOK:
+			if err := civil.CheckIDAgrees(id, parsed.Sex, birth.Year()); err != nil {
+				c.add(p+".id_number", "%s", err)
+			}
+		}
+		seen[id] = true
+		switch s.GetRelationship() {
+		case enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_UNSPECIFIED:
+			c.add(p+".relationship", "is required: child, spouse, parent, parent-in-law or dependant")
+		case enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_CHILD, enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_SPOUSE,
+			enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT, enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT_IN_LAW,
+			enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_DEPENDANT:
+		default:
+			c.add(p+".relationship", "is not a known value")
+		}
+		if pct := s.GetWorkingCapacityLossPercent(); pct < 0 || pct > 100 {
+			c.add(p+".working_capacity_loss_percent", "must be a percentage from 0 to 100")
+		}
 	}
 }
 

@@ -68,6 +68,35 @@ func validDeath(now time.Time, requestID string) *enginev1.SubmitDeathRequest {
 	}
 }
 
+// validDeathFour is a bundle-FOUR death submission, with a widow and a child
+// claimed for the survivor benefit, that passes every rule at now.
+func validDeathFour(now time.Time, requestID string) *enginev1.SubmitDeathRequest {
+	r := validDeath(now, requestID)
+	r.Form.Bundle = enginev1.DeathBundle_DEATH_BUNDLE_FOUR
+	r.Form.SurvivorBenefit = &enginev1.SurvivorClaim{Survivors: []*enginev1.Survivor{
+		{FullName: "Phạm Thị Lan", IdNumber: "001152123456", BirthDate: "1952-09-01",
+			Relationship: enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_SPOUSE},
+		{FullName: "Lê Văn Hùng", IdNumber: "001210654321", BirthDate: "2010-04-02",
+			Relationship: enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_CHILD, WorkingCapacityLossPercent: 0},
+	}}
+	return r
+}
+
+// requireViolation asserts vs names field with a description containing
+// want, and a Vietnamese message for the console.
+func requireViolation(t *testing.T, vs []dossier.FieldViolation, field, want string) {
+	t.Helper()
+	var found *dossier.FieldViolation
+	for i := range vs {
+		if vs[i].Field == field {
+			found = &vs[i]
+		}
+	}
+	require.NotNil(t, found, "want a violation of %s, got %v", field, vs)
+	require.Contains(t, found.Description, want)
+	require.NotEmpty(t, found.Vietnamese, "the console shows every violation in Vietnamese: add %q to viFormats", found.Description)
+}
+
 func fields(vs []dossier.FieldViolation) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
@@ -192,7 +221,7 @@ func TestValidateDeath(t *testing.T) {
 		{"missing declarant", func(r *enginev1.SubmitDeathRequest) { r.Form.Declarant = nil }, "form.declarant", "required"},
 		{"declarant phone", func(r *enginev1.SubmitDeathRequest) { r.Form.Declarant.Phone = "12345" }, "form.declarant.phone", "Vietnamese mobile"},
 		{"bundle unspecified", func(r *enginev1.SubmitDeathRequest) { r.Form.Bundle = enginev1.DeathBundle_DEATH_BUNDLE_UNSPECIFIED }, "form.bundle", "required"},
-		{"bundle four", func(r *enginev1.SubmitDeathRequest) { r.Form.Bundle = enginev1.DeathBundle_DEATH_BUNDLE_FOUR }, "form.bundle", "survivor benefit is not offered yet"},
+		{"bundle four without a claim", func(r *enginev1.SubmitDeathRequest) { r.Form.Bundle = enginev1.DeathBundle_DEATH_BUNDLE_FOUR }, "form.survivor_benefit", "required"},
 		{"allowance without recipient", func(r *enginev1.SubmitDeathRequest) { r.Form.Recipient = nil }, "form.recipient", "required"},
 		{"bank payment without bank code", func(r *enginev1.SubmitDeathRequest) { r.Form.Recipient.BankCode = "" }, "form.recipient.bank_code", "required"},
 		{"bank payment without account", func(r *enginev1.SubmitDeathRequest) { r.Form.Recipient.BankAccount = "" }, "form.recipient.bank_account", "required"},
@@ -207,16 +236,64 @@ func TestValidateDeath(t *testing.T) {
 			t.Parallel()
 			req := validDeath(testNow, "r-1")
 			tc.edit(req)
-			vs := ValidateDeath(req, testNow)
-			var found *dossier.FieldViolation
-			for i := range vs {
-				if vs[i].Field == tc.field {
-					found = &vs[i]
-				}
+			requireViolation(t, ValidateDeath(req, testNow), tc.field, tc.want)
+		})
+	}
+}
+
+func TestValidateDeathSurvivorBenefit(t *testing.T) {
+	t.Parallel()
+	require.Empty(t, ValidateDeath(validDeathFour(testNow, "r-1"), testNow), "the base request must be valid")
+
+	survivor := func(r *enginev1.SubmitDeathRequest, i int) *enginev1.Survivor {
+		return r.Form.SurvivorBenefit.Survivors[i]
+	}
+	cases := []struct {
+		name  string
+		edit  func(r *enginev1.SubmitDeathRequest)
+		field string
+		want  string
+	}{
+		{"no claim", func(r *enginev1.SubmitDeathRequest) { r.Form.SurvivorBenefit = nil }, "form.survivor_benefit", "required"},
+		{"no relatives", func(r *enginev1.SubmitDeathRequest) { r.Form.SurvivorBenefit.Survivors = nil }, "form.survivor_benefit.survivors", "at least one"},
+		{"too many relatives", func(r *enginev1.SubmitDeathRequest) {
+			for range 10 {
+				r.Form.SurvivorBenefit.Survivors = append(r.Form.SurvivorBenefit.Survivors, survivor(r, 1))
 			}
-			require.NotNil(t, found, "want a violation of %s, got %v", tc.field, vs)
-			require.Contains(t, found.Description, tc.want)
-			require.NotEmpty(t, found.Vietnamese, "the console shows every violation in Vietnamese: add %q to viFormats", found.Description)
+		}, "form.survivor_benefit.survivors", "at most 10"},
+		{"no recipient for the payments", func(r *enginev1.SubmitDeathRequest) { r.Form.Recipient = nil }, "form.recipient", "required"},
+		{"relative's name", func(r *enginev1.SubmitDeathRequest) { survivor(r, 0).FullName = "" }, "form.survivor_benefit.survivors[0].full_name", "empty"},
+		{"relative's ID missing", func(r *enginev1.SubmitDeathRequest) { survivor(r, 1).IdNumber = "" }, "form.survivor_benefit.survivors[1].id_number", "required"},
+		{"relative's ID disagrees with the year of birth", func(r *enginev1.SubmitDeathRequest) { survivor(r, 1).BirthDate = "2011-04-02" },
+			"form.survivor_benefit.survivors[1].id_number", "year"},
+		{"the deceased claimed as a relative", func(r *enginev1.SubmitDeathRequest) {
+			survivor(r, 0).IdNumber, survivor(r, 0).BirthDate = r.Form.Deceased.IdNumber, r.Form.Deceased.BirthDate
+		}, "form.survivor_benefit.survivors[0].id_number", "deceased's own"},
+		{"the same relative twice", func(r *enginev1.SubmitDeathRequest) {
+			survivor(r, 1).IdNumber, survivor(r, 1).BirthDate = survivor(r, 0).IdNumber, "1952-09-01"
+		},
+			"form.survivor_benefit.survivors[1].id_number", "twice"},
+		{"relative born in the future", func(r *enginev1.SubmitDeathRequest) { survivor(r, 1).BirthDate = "2027-01-01" },
+			"form.survivor_benefit.survivors[1].birth_date", "future"},
+		{"relationship missing", func(r *enginev1.SubmitDeathRequest) {
+			survivor(r, 0).Relationship = enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_UNSPECIFIED
+		}, "form.survivor_benefit.survivors[0].relationship", "required"},
+		{"relationship unknown", func(r *enginev1.SubmitDeathRequest) { survivor(r, 0).Relationship = 42 },
+			"form.survivor_benefit.survivors[0].relationship", "not a known"},
+		{"loss over 100%", func(r *enginev1.SubmitDeathRequest) { survivor(r, 0).WorkingCapacityLossPercent = 101 },
+			"form.survivor_benefit.survivors[0].working_capacity_loss_percent", "0 to 100"},
+		{"loss negative", func(r *enginev1.SubmitDeathRequest) { survivor(r, 0).WorkingCapacityLossPercent = -1 },
+			"form.survivor_benefit.survivors[0].working_capacity_loss_percent", "0 to 100"},
+		{"a death the rules do not cover", func(r *enginev1.SubmitDeathRequest) {
+			r.Form.Deceased.DeathTime = timestamppb.New(time.Date(2019, 5, 20, 10, 0, 0, 0, time.UTC))
+		}, "form.bundle", "before 2019-06-01"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			req := validDeathFour(testNow, "r-1")
+			tc.edit(req)
+			requireViolation(t, ValidateDeath(req, testNow), tc.field, tc.want)
 		})
 	}
 }

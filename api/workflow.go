@@ -38,6 +38,8 @@ func (s *Server) ensureWorkflow(ctx context.Context, snap dossier.Snapshot) erro
 		DueAt:         snap.DueAt,
 		AppointmentAt: snap.AppointmentAt,
 		Limits:        workflows.DefaultLimits(),
+
+		LateRegistrations: snap.LateRegistrations,
 	}
 	in.Limits.DrillStepDeadline = s.drillStepDeadline
 	opts := client.StartWorkflowOptions{
@@ -60,6 +62,7 @@ func (s *Server) ensureWorkflow(ctx context.Context, snap dossier.Snapshot) erro
 		_, err = s.temporal.ExecuteWorkflow(ctx, opts, workflows.WorkflowDeath, workflows.DeathInput{
 			Dossier:          in,
 			FuneralAllowance: snap.Step(dossier.StepFuneralAllowance) != nil,
+			SurvivorBenefit:  snap.Step(dossier.StepSurvivorBenefit) != nil,
 		})
 	default:
 		return dossier.Errorf(dossier.KindInternal, "dossier %s has unknown group %q", snap.Code, snap.Group)

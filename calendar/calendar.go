@@ -118,6 +118,26 @@ func (c *Calendar) Covers(year int) bool {
 	return ok
 }
 
+// NextYearDue is the day of December from which next year's holiday file is due. The
+// Government announces the coming year's holidays and bridge days in the last months of
+// the year, and deadlines counted in December already reach into January.
+const NextYearDue = 1
+
+// MissingYears returns the years the calendar needs on day and has no holiday file for:
+// day's own year, and from NextYearDue December the next year too. Callers warn about
+// them: deadlines in those years count plain weeks.
+func (c *Calendar) MissingYears(day time.Time) []int {
+	d := dateOf(day)
+	var out []int
+	if !c.Covers(d.year) {
+		out = append(out, d.year)
+	}
+	if d.month == time.December && d.day >= NextYearDue && !c.Covers(d.year+1) {
+		out = append(out, d.year+1)
+	}
+	return out
+}
+
 // Years returns the covered years in order.
 func (c *Calendar) Years() []int {
 	years := make([]int, 0, len(c.sources))

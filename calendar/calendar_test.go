@@ -321,3 +321,26 @@ func TestWorkingTime(t *testing.T) {
 		})
 	}
 }
+
+func TestMissingYears(t *testing.T) {
+	t.Parallel()
+	cal := Default() // 2025 and 2026 ship; 2027 does not
+	tests := []struct {
+		name string
+		day  time.Time
+		want []int
+	}{
+		{"a covered year before December", time.Date(2026, 11, 30, 23, 59, 0, 0, zone), nil},
+		{"from 1 December the next year is due", time.Date(2026, 12, 1, 0, 0, 0, 0, zone), []int{2027}},
+		{"1 December in Vietnam is still 30 November in UTC", time.Date(2026, 11, 30, 17, 0, 0, 0, time.UTC), []int{2027}},
+		{"December with next year present", time.Date(2025, 12, 15, 9, 0, 0, 0, zone), nil},
+		{"a year with no file of its own", time.Date(2027, 3, 1, 9, 0, 0, 0, zone), []int{2027}},
+		{"and in its December both", time.Date(2027, 12, 2, 9, 0, 0, 0, zone), []int{2027, 2028}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, cal.MissingYears(tt.day))
+		})
+	}
+}

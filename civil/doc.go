@@ -1,6 +1,7 @@
 // Package civil owns the pure rules of Vietnamese civil status that the birth and death
 // groups rely on: personal ID numbers, provinces, communes and health-care facilities,
-// full names, the child health-insurance card, and the funeral allowance.
+// full names, the child health-insurance card, the funeral allowance and the survivor
+// benefit.
 //
 // Everything here is a pure function of its arguments and of data embedded at build time
 // (data/*.json). It does no other I/O, keeps no mutable state, and must not import any

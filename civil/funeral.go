@@ -1,8 +1,6 @@
 package civil
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -44,14 +42,8 @@ var loadBaseSalaries = sync.OnceValue(func() []BaseSalaryRate {
 })
 
 func parseBaseSalaries() ([]BaseSalaryRate, error) {
-	raw, err := dataFS.ReadFile("data/base_salary.json")
-	if err != nil {
-		return nil, err
-	}
 	var f baseSalaryFile
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
+	if err := decodeData("data/base_salary.json", &f); err != nil {
 		return nil, err
 	}
 	rates := make([]BaseSalaryRate, 0, len(f.Rates))
@@ -107,6 +99,9 @@ type Contributions struct {
 	VoluntaryMonths   int  // months of voluntary contributions
 	Pensioner         bool // was receiving a monthly pension
 	WorkInjuryBenefit bool // was receiving a monthly work-injury or occupational-disease benefit
+	// WorkInjuryLossPercent is the loss of working capacity the work-injury benefit is
+	// paid for; the survivor benefit reads it.
+	WorkInjuryLossPercent int
 }
 
 // Thresholds for the funeral allowance.

@@ -79,15 +79,21 @@ var loadPlaces = sync.OnceValue(func() *places {
 	return p
 })
 
-func parsePlaces() (*places, error) {
-	raw, err := dataFS.ReadFile("data/places.json")
+// decodeData reads an embedded data file into v, refusing fields v does not know, so
+// that a misspelt key in the data fails the tests instead of being ignored.
+func decodeData(name string, v any) error {
+	raw, err := dataFS.ReadFile(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var f placesFile
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
+	return dec.Decode(v)
+}
+
+func parsePlaces() (*places, error) {
+	var f placesFile
+	if err := decodeData("data/places.json", &f); err != nil {
 		return nil, err
 	}
 	p := &places{source: f.Source}

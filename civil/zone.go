@@ -16,3 +16,12 @@ func dateIn(t time.Time) time.Time {
 func daysIn(y int, m time.Month) int {
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
+
+// DaysBetween returns the number of calendar days from from's day to to's day, both
+// read in Zone: 1 from one evening to the next morning. It is negative when to's day
+// comes first.
+func DaysBetween(from, to time.Time) int {
+	a, b := dateIn(from), dateIn(to)
+	// Zone has no daylight saving time, so every day is 24 hours long.
+	return int(b.Sub(a) / (24 * time.Hour))
+}

@@ -53,6 +53,7 @@ const (
 	StepDeathRegistration     StepKind = "death_registration"
 	StepResidenceCancellation StepKind = "residence_cancellation"
 	StepFuneralAllowance      StepKind = "funeral_allowance"
+	StepSurvivorBenefit       StepKind = "survivor_benefit"
 )
 
 // Agencies by name, as they appear in task queues, cases and tokens.
@@ -70,7 +71,7 @@ func (k StepKind) Agency() string {
 		return AgencyJustice
 	case StepIDNumber, StepResidenceRegistration, StepResidenceCancellation:
 		return AgencyPolice
-	case StepChildCard, StepFuneralAllowance:
+	case StepChildCard, StepFuneralAllowance, StepSurvivorBenefit:
 		return AgencyInsurance
 	}
 	return ""
@@ -96,6 +97,8 @@ func (k StepKind) Title() string {
 		return "Police residence cancellation"
 	case StepFuneralAllowance:
 		return "Insurance funeral allowance"
+	case StepSurvivorBenefit:
+		return "Insurance survivor benefit"
 	}
 	return string(k)
 }
@@ -180,6 +183,8 @@ type Snapshot struct {
 	CurrentStep   StepKind   `json:"current_step,omitempty"`
 	CurrentAgency string     `json:"current_agency,omitempty"`
 	Steps         []Step     `json:"steps"`
+	// LateRegistrations flag registrations made after their legal limit.
+	LateRegistrations []LateRegistration `json:"late_registrations,omitempty"`
 	// At is when this version was made.
 	At time.Time `json:"at"`
 	// ChangedStep is the step whose change made this version, if any.
@@ -188,6 +193,24 @@ type Snapshot struct {
 	// the read model records the lag from it.
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
 }
+
+// LateRegistration flags a registration made after its legal time limit. It is
+// accepted, not refused: the flag is for the clerk, the supervisor and the record.
+type LateRegistration struct {
+	// Step is the registration that was late.
+	Step StepKind `json:"step"`
+	// Days is how many days after CountedFrom the registration was made.
+	Days      int `json:"days"`
+	LimitDays int `json:"limit_days"`
+	// CountedFrom names what the limit counts from, one of the LateFrom* values.
+	CountedFrom string `json:"counted_from"`
+}
+
+// What a registration limit counts from.
+const (
+	LateFromDeath             = "death"
+	LateFromBirthRegistration = "birth_registration"
+)
 
 // DerivedStatus is the status an unfinished dossier has by its steps:
 // waiting for a supplement if any step is, in progress once any step has
@@ -291,6 +314,7 @@ const (
 	EventApologyIssued    = "apology_issued"
 	EventIDNumberLate     = "id_number_late"
 	EventIDNumberAttached = "id_number_attached"
+	EventLateRegistration = "late_registration"
 	EventCompleted        = "completed"
 )
 

@@ -180,5 +180,11 @@ func (s Snapshot) Proto() *enginev1.Dossier {
 	for _, st := range s.Steps {
 		d.Steps = append(d.Steps, st.Proto())
 	}
+	for _, l := range s.LateRegistrations {
+		d.LateRegistrations = append(d.LateRegistrations, &enginev1.LateRegistration{
+			Step: l.Step.Proto(), Days: int32(l.Days), LimitDays: int32(l.LimitDays),
+			DaysLate: int32(l.Days - l.LimitDays), CountedFrom: l.CountedFrom,
+		})
+	}
 	return d
 }

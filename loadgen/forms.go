@@ -154,6 +154,63 @@ func (f *Forms) Death(i int, now time.Time, requestID string, withAllowance bool
 	}
 }
 
+// DeathWithSurvivors is the i-th death application in the four-procedure
+// bundle: the household's other members are claimed for the survivor
+// benefit, each by the relationship the household records. It reports false
+// when the deceased lived alone, so no one can be claimed for.
+func (f *Forms) DeathWithSurvivors(i int, now time.Time, requestID string) (*enginev1.SubmitDeathRequest, bool) {
+	req := f.Death(i, now, requestID, true)
+	req.Form.Bundle = enginev1.DeathBundle_DEATH_BUNDLE_FOUR
+	p := f.pop.Person(f.dying[i%len(f.dying)])
+	h, _ := f.pop.Household(p.HouseholdID)
+	claim := &enginev1.SurvivorClaim{}
+	for _, m := range h.Members {
+		r := f.pop.Person(m)
+		rel := survivorRelationship(p.Relation, r.Relation)
+		if m == p.Index || rel == enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_UNSPECIFIED || len(claim.Survivors) == 4 {
+			continue
+		}
+		claim.Survivors = append(claim.Survivors, &enginev1.Survivor{
+			FullName: r.FullName, IdNumber: r.IDNumber, BirthDate: r.BirthDate.Format("2006-01-02"), Relationship: rel,
+		})
+	}
+	if d, ok := f.pop.ByIDNumber(req.GetForm().GetDeclarant().GetIdNumber()); ok && len(claim.Survivors) == 0 && d.Index != p.Index {
+		// A household member the relations above do not place (a sibling, a
+		// grandchild) declared the death: the family claims for them as a dependant.
+		claim.Survivors = append(claim.Survivors, &enginev1.Survivor{FullName: d.FullName, IdNumber: d.IDNumber,
+			BirthDate: d.BirthDate.Format("2006-01-02"), Relationship: enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_DEPENDANT})
+	}
+	req.Form.SurvivorBenefit = claim
+	return req, len(claim.Survivors) > 0
+}
+
+// survivorRelationship reads a relative's relationship to the deceased off
+// both people's places in their household (the head's spouse, children and
+// parents); unspecified when it cannot.
+func survivorRelationship(deceased, relative population.Relation) enginev1.SurvivorRelationship {
+	type pair struct{ deceased, relative population.Relation }
+	return map[pair]enginev1.SurvivorRelationship{
+		{population.RelationHead, population.RelationSpouse}:   enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_SPOUSE,
+		{population.RelationHead, population.RelationChild}:    enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_CHILD,
+		{population.RelationHead, population.RelationParent}:   enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT,
+		{population.RelationSpouse, population.RelationHead}:   enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_SPOUSE,
+		{population.RelationSpouse, population.RelationChild}:  enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_CHILD,
+		{population.RelationSpouse, population.RelationParent}: enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT_IN_LAW,
+		{population.RelationParent, population.RelationHead}:   enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_CHILD,
+	}[pair{deceased, relative}]
+}
+
+// DeathIndex returns the first death index from start whose deceased
+// matches, for tests that need a particular contribution record.
+func (f *Forms) DeathIndex(start int, match func(population.Person) bool) (int, bool) {
+	for i := start; i < len(f.dying); i++ {
+		if match(f.pop.Person(f.dying[i])) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // IndexIn returns the first birth and death indexes whose dossiers belong to
 // commune, or 0 when the population has none there.
 func (f *Forms) IndexIn(commune string) (birth, death int) {

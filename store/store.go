@@ -64,6 +64,8 @@ type NewDossier struct {
 	Steps         []dossier.StepKind
 	// TraceID names the submission's trace; empty when tracing is off.
 	TraceID string
+	// LateRegistrations known at receipt.
+	LateRegistrations []dossier.LateRegistration
 }
 
 // Created is what CreateDossier stored or found.
@@ -103,12 +105,16 @@ func (s *Store) CreateDossier(ctx context.Context, nd NewDossier) (Created, erro
 			return err
 		}
 		code = fmt.Sprintf("%s-%s-%04d", nd.CommuneCode, day.Format("060102"), seq)
+		late, err := lateJSON(nd.LateRegistrations)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO engine.dossiers
 			(code, request_id, request_hash, grp, commune_code, province_code, status, version,
-			 received_at, due_at, appointment_at, phone_hash, form, created_by, updated_at, trace_id)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9,$10,$11,$12,$13,$8,$14)`,
+			 received_at, due_at, appointment_at, phone_hash, form, created_by, updated_at, trace_id, late_registrations)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9,$10,$11,$12,$13,$8,$14,$15)`,
 			code, nd.RequestID, nd.RequestHash, string(nd.Group), nd.CommuneCode, nd.ProvinceCode,
-			string(dossier.StatusReceived), nd.ReceivedAt, nd.DueAt, nd.AppointmentAt, nd.PhoneHash, nd.Form, nd.CreatedBy, nd.TraceID); err != nil {
+			string(dossier.StatusReceived), nd.ReceivedAt, nd.DueAt, nd.AppointmentAt, nd.PhoneHash, nd.Form, nd.CreatedBy, nd.TraceID, late); err != nil {
 			return err
 		}
 		for _, k := range nd.Steps {
@@ -187,15 +193,34 @@ type querier interface {
 }
 
 const dossierColumns = `code, grp, status, version, commune_code, province_code, received_at, due_at,
-	appointment_at, completed_at, outcome_reason, overdue, current_step, current_agency, updated_at`
+	appointment_at, completed_at, outcome_reason, overdue, current_step, current_agency, updated_at, late_registrations`
 
 func scanDossier(row pgx.Row) (dossier.Snapshot, error) {
 	var d dossier.Snapshot
 	var g, st, cur string
+	var late []byte
 	err := row.Scan(&d.Code, &g, &st, &d.Version, &d.CommuneCode, &d.ProvinceCode, &d.ReceivedAt, &d.DueAt,
-		&d.AppointmentAt, &d.CompletedAt, &d.OutcomeReason, &d.Overdue, &cur, &d.CurrentAgency, &d.At)
+		&d.AppointmentAt, &d.CompletedAt, &d.OutcomeReason, &d.Overdue, &cur, &d.CurrentAgency, &d.At, &late)
+	if err != nil {
+		return d, err
+	}
 	d.Group, d.Status, d.CurrentStep = dossier.Group(g), dossier.Status(st), dossier.StepKind(cur)
-	return d, err
+	if err := json.Unmarshal(late, &d.LateRegistrations); err != nil {
+		return d, fmt.Errorf("reading late_registrations: %w", err)
+	}
+	if len(d.LateRegistrations) == 0 {
+		d.LateRegistrations = nil
+	}
+	return d, nil
+}
+
+// lateJSON is the late_registrations column's value: never null.
+func lateJSON(late []dossier.LateRegistration) (string, error) {
+	if late == nil {
+		late = []dossier.LateRegistration{}
+	}
+	b, err := json.Marshal(late)
+	return string(b), err
 }
 
 func getSnapshot(ctx context.Context, q querier, code string) (dossier.Snapshot, error) {
@@ -247,7 +272,7 @@ func loadSteps(ctx context.Context, q querier, codes []string) (map[string][]dos
 var stepOrder = []string{
 	string(dossier.StepBirthRegistration), string(dossier.StepIDNumber), string(dossier.StepResidenceRegistration),
 	string(dossier.StepChildCard), string(dossier.StepDeathRegistration), string(dossier.StepResidenceCancellation),
-	string(dossier.StepFuneralAllowance),
+	string(dossier.StepFuneralAllowance), string(dossier.StepSurvivorBenefit),
 }
 
 // Applied reports what ApplySnapshots did.
@@ -274,11 +299,18 @@ func (s *Store) ApplySnapshots(ctx context.Context, snaps []dossier.Snapshot, ev
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		now := time.Now()
 		for _, snap := range snaps {
+			late, err := lateJSON(snap.LateRegistrations)
+			if err != nil {
+				return err
+			}
+			// A workflow started before late registrations were carried has
+			// none in its versions: it keeps those stored at receipt.
 			tag, err := tx.Exec(ctx, `UPDATE engine.dossiers SET status = $2, version = $3, due_at = $4, appointment_at = $5,
-				completed_at = $6, outcome_reason = $7, overdue = $8, current_step = $9, current_agency = $10, updated_at = $11
+				completed_at = $6, outcome_reason = $7, overdue = $8, current_step = $9, current_agency = $10, updated_at = $11,
+				late_registrations = CASE WHEN $12::jsonb = '[]'::jsonb THEN late_registrations ELSE $12::jsonb END
 				WHERE code = $1 AND version < $3`,
 				snap.Code, string(snap.Status), snap.Version, snap.DueAt, snap.AppointmentAt, snap.CompletedAt,
-				snap.OutcomeReason, snap.Overdue, string(snap.CurrentStep), snap.CurrentAgency, snap.At)
+				snap.OutcomeReason, snap.Overdue, string(snap.CurrentStep), snap.CurrentAgency, snap.At, late)
 			if err != nil {
 				return err
 			}

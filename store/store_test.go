@@ -138,6 +138,42 @@ func TestApplySnapshotsNeverGoesBack(t *testing.T) {
 	})
 }
 
+func TestLateRegistrationsOutliveOlderWorkflows(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	nd := submission("late-1", 1)
+	death := dossier.LateRegistration{Step: dossier.StepDeathRegistration, Days: 20, LimitDays: 15, CountedFrom: dossier.LateFromDeath}
+	nd.LateRegistrations = []dossier.LateRegistration{death}
+	created, err := s.CreateDossier(ctx, nd)
+	require.NoError(t, err)
+	require.Equal(t, nd.LateRegistrations, created.Snapshot.LateRegistrations, "the receipt carries the flag")
+
+	// A version from a workflow started before the flags were carried has
+	// none: the stored flag stays.
+	v1 := created.Snapshot
+	v1.Version, v1.LateRegistrations = 1, nil
+	_, err = s.ApplySnapshots(ctx, []dossier.Snapshot{v1}, nil)
+	require.NoError(t, err)
+	got, err := s.Dossier(ctx, v1.Code)
+	require.NoError(t, err)
+	require.Equal(t, []dossier.LateRegistration{death}, got.LateRegistrations)
+
+	// A newer version that carries flags is the whole list.
+	residence := dossier.LateRegistration{Step: dossier.StepResidenceRegistration, Days: 61, LimitDays: 60, CountedFrom: dossier.LateFromBirthRegistration}
+	v2 := v1
+	v2.Version, v2.LateRegistrations = 2, []dossier.LateRegistration{death, residence}
+	_, err = s.ApplySnapshots(ctx, []dossier.Snapshot{v2}, nil)
+	require.NoError(t, err)
+	got, err = s.Dossier(ctx, v1.Code)
+	require.NoError(t, err)
+	require.Equal(t, v2.LateRegistrations, got.LateRegistrations)
+
+	plain, err := s.CreateDossier(ctx, submission("late-2", 1))
+	require.NoError(t, err)
+	require.Nil(t, plain.Snapshot.LateRegistrations, "a registration in time has no flag")
+}
+
 func TestMigrateTwice(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)

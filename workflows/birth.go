@@ -1,11 +1,13 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/lienthong/lienthong/activities"
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 )
 
@@ -21,6 +23,15 @@ var BirthSteps = []dossier.StepKind{
 // registration wait for the ID number: dossiers started before it replay the
 // old path. Remove the guard once none of them is open.
 const changeResidenceWaitsForID = "residence-waits-for-id-number"
+
+// changeLateResidenceFlag guards the flag a residence registration made after
+// its 60-day limit puts on the dossier.
+const changeLateResidenceFlag = "late-residence-flag"
+
+// ResidenceRegistrationDays is the legal time, in days, to register a child's
+// permanent residence after the birth is registered (Decree 154/2024/ND-CP).
+// A later registration is made all the same and flagged.
+const ResidenceRegistrationDays = 60
 
 // idNumberGrace is how long the birth registration waits for a prompt ID
 // number before it goes to Justice without one.
@@ -67,10 +78,13 @@ func Birth(ctx workflow.Context, in BirthInput) (BirthResult, error) {
 			!m.awaitIDNumber(c, dossier.StepResidenceRegistration) {
 			return
 		}
-		m.run(c, dossier.StepResidenceRegistration, a.RegisterResidence, func(in *activities.StepInput) {
+		residence := m.run(c, dossier.StepResidenceRegistration, a.RegisterResidence, func(in *activities.StepInput) {
 			in.RegistrationNumber = registration
 			in.ChildIDNumber = m.step(dossier.StepIDNumber).Result["id_number"]
 		})
+		if residence == dossier.StepApproved {
+			m.noteLateResidence(c)
+		}
 	})
 
 	// 3b. Social Insurance issues the child's card. Assumption (docs/domain.md, "Birth group"):
@@ -101,6 +115,31 @@ func (m *machine) noteLateIDNumber(ctx workflow.Context) {
 				Outcome: "pending", Detail: "the population database will push the number later"})
 		}
 	})
+}
+
+// noteLateResidence flags the dossier when Police registered the child's
+// residence more than ResidenceRegistrationDays after Justice registered the
+// birth. In the linked procedure both are asked for at once, so this happens
+// only when supplements or outages held the residence step that long; the
+// family asked in time, and the flag records the dates, not a fault.
+func (m *machine) noteLateResidence(ctx workflow.Context) {
+	birth, residence := m.step(dossier.StepBirthRegistration).DecidedAt, m.step(dossier.StepResidenceRegistration).DecidedAt
+	if birth == nil || residence == nil {
+		return
+	}
+	days := civil.DaysBetween(*birth, *residence)
+	if days <= ResidenceRegistrationDays ||
+		workflow.GetVersion(ctx, changeLateResidenceFlag, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	m.snap.LateRegistrations = append(m.snap.LateRegistrations, dossier.LateRegistration{
+		Step: dossier.StepResidenceRegistration, Days: days, LimitDays: ResidenceRegistrationDays,
+		CountedFrom: dossier.LateFromBirthRegistration,
+	})
+	m.event(ctx, dossier.Event{Kind: dossier.EventLateRegistration, Step: dossier.StepResidenceRegistration,
+		Outcome: "registered late", Detail: fmt.Sprintf("residence registered %d days after the birth registration; the limit is %d days (Decree 154/2024/ND-CP)",
+			days, ResidenceRegistrationDays)})
+	m.commit(ctx, dossier.StepResidenceRegistration, nil)
 }
 
 // awaitIDNumber holds step k in WAITING_ID_NUMBER until the number arrives.

@@ -8,19 +8,27 @@ import (
 )
 
 // DeathSteps returns the death group's procedures for the chosen bundle.
-func DeathSteps(funeralAllowance bool) []dossier.StepKind {
+func DeathSteps(funeralAllowance, survivorBenefit bool) []dossier.StepKind {
 	steps := []dossier.StepKind{dossier.StepDeathRegistration, dossier.StepResidenceCancellation}
 	if funeralAllowance {
 		steps = append(steps, dossier.StepFuneralAllowance)
 	}
+	if survivorBenefit {
+		steps = append(steps, dossier.StepSurvivorBenefit)
+	}
 	return steps
 }
 
+// changeSurvivorBenefit guards the survivor-benefit step of the 4-procedure
+// bundle: histories recorded before it never ran the step.
+const changeSurvivorBenefit = "survivor-benefit-step"
+
 // Death runs the death group (Decree 63/2024): Justice registers the death;
-// then Police cancels permanent residence and, when the bundle includes it,
-// Social Insurance settles the funeral allowance, in parallel.
+// then Police cancels permanent residence and, when the bundle includes them,
+// Social Insurance settles the funeral allowance and decides the survivor
+// benefit, all in parallel.
 func Death(ctx workflow.Context, in DeathInput) (DeathResult, error) {
-	m, steps, err := start(ctx, dossier.GroupDeath, in.Dossier, DeathSteps(in.FuneralAllowance))
+	m, steps, err := start(ctx, dossier.GroupDeath, in.Dossier, DeathSteps(in.FuneralAllowance, in.SurvivorBenefit))
 	if err != nil {
 		return DeathResult{}, err
 	}
@@ -46,6 +54,13 @@ func Death(ctx workflow.Context, in DeathInput) (DeathResult, error) {
 	if in.FuneralAllowance {
 		m.goStep(steps, func(c workflow.Context) {
 			m.run(c, dossier.StepFuneralAllowance, a.SettleFuneralAllowance, withRecord)
+		})
+	}
+
+	// 2c. Social Insurance decides the survivor benefit, monthly or lump sum.
+	if in.SurvivorBenefit && workflow.GetVersion(steps, changeSurvivorBenefit, workflow.DefaultVersion, 1) == 1 {
+		m.goStep(steps, func(c workflow.Context) {
+			m.run(c, dossier.StepSurvivorBenefit, a.SettleSurvivorBenefit, withRecord)
 		})
 	}
 

@@ -41,6 +41,8 @@ type agencyScript struct {
 	// with newAppointment as the new date.
 	apologyAt      time.Duration
 	newAppointment time.Time
+	// decidedAt is when the agency says it decided; 1 January 2026 by default.
+	decidedAt time.Time
 }
 
 // harness runs a workflow against scripted agencies and records what the
@@ -89,6 +91,7 @@ func newHarness(t *testing.T, start time.Time, scripts map[dossier.StepKind]*age
 		{dossier.StepDeathRegistration, a.RegisterDeath},
 		{dossier.StepResidenceCancellation, a.CancelResidence},
 		{dossier.StepFuneralAllowance, a.SettleFuneralAllowance},
+		{dossier.StepSurvivorBenefit, a.SettleSurvivorBenefit},
 	} {
 		h.env.OnActivity(send.fn, mock.Anything, mock.Anything).Return(h.send).Maybe()
 	}
@@ -186,6 +189,9 @@ func (h *harness) decided(k dossier.StepKind, s *agencyScript) dossier.Case {
 	c := h.caseOf(k, s.decision, 10)
 	c.Reason, c.Missing, c.Result = s.reason, s.missing, s.result
 	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if !s.decidedAt.IsZero() {
+		t = s.decidedAt
+	}
 	c.DecidedAt = &t
 	return c
 }
@@ -245,7 +251,12 @@ func (h *harness) runBirth(in workflows.DossierInput) dossier.Snapshot {
 
 func (h *harness) runDeath(in workflows.DossierInput, allowance bool) dossier.Snapshot {
 	h.t.Helper()
-	h.env.ExecuteWorkflow(workflows.WorkflowDeath, workflows.DeathInput{Dossier: in, FuneralAllowance: allowance})
+	return h.runDeathInput(workflows.DeathInput{Dossier: in, FuneralAllowance: allowance})
+}
+
+func (h *harness) runDeathInput(in workflows.DeathInput) dossier.Snapshot {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(workflows.WorkflowDeath, in)
 	return h.result()
 }
 

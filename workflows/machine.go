@@ -86,6 +86,8 @@ func start(ctx workflow.Context, group dossier.Group, in DossierInput, kinds []d
 		ReceivedAt:    in.ReceivedAt,
 		DueAt:         in.DueAt,
 		AppointmentAt: in.AppointmentAt,
+
+		LateRegistrations: slices.Clone(in.LateRegistrations),
 	}
 	for _, k := range kinds {
 		m.snap.Steps = append(m.snap.Steps, dossier.Step{
@@ -276,6 +278,7 @@ func (m *machine) commit(ctx workflow.Context, changed dossier.StepKind, decided
 
 func (m *machine) copySnapshot() dossier.Snapshot {
 	s := m.snap
+	s.LateRegistrations = slices.Clone(m.snap.LateRegistrations)
 	s.Steps = make([]dossier.Step, len(m.snap.Steps))
 	for i, st := range m.snap.Steps {
 		cp := st

@@ -17,6 +17,9 @@ type DossierInput struct {
 	AppointmentAt time.Time
 	Limits        Limits
 	Timing        Timing
+	// LateRegistrations known at receipt (a death registered late), so the
+	// workflow's versions carry them.
+	LateRegistrations []dossier.LateRegistration
 }
 
 // BirthInput starts a birth-group dossier.
@@ -34,6 +37,8 @@ type DeathInput struct {
 	Dossier DossierInput
 	// FuneralAllowance is true for the 3- and 4-procedure bundles.
 	FuneralAllowance bool
+	// SurvivorBenefit is true for the 4-procedure bundle.
+	SurvivorBenefit bool
 }
 
 // DeathResult is the dossier's final state.
@@ -67,6 +72,7 @@ func DefaultLimits() Limits {
 			dossier.StepDeathRegistration:     0,
 			dossier.StepResidenceCancellation: 2, // assumption
 			dossier.StepFuneralAllowance:      5, // assumption
+			dossier.StepSurvivorBenefit:       5, // assumption
 		},
 		SupplementDays: 7,
 	}

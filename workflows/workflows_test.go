@@ -75,6 +75,104 @@ func TestDeathHappyPath(t *testing.T) {
 	})
 }
 
+func TestDeathFourProcedures(t *testing.T) {
+	t.Parallel()
+	four := func(s map[dossier.StepKind]*agencyScript) map[dossier.StepKind]*agencyScript {
+		s[dossier.StepSurvivorBenefit] = approveAt(6*time.Hour, map[string]string{"kind": "monthly", "monthly_total_vnd": "1170000"})
+		return s
+	}
+	t.Run("the survivor benefit runs beside the others", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, monday, four(deathScripts()))
+		final := h.runDeathInput(workflows.DeathInput{Dossier: h.input(monday), FuneralAllowance: true, SurvivorBenefit: true})
+		require.Equal(t, dossier.StatusCompleted, final.Status)
+		require.Equal(t, workflows.DeathSteps(true, true), kinds(final))
+		require.Equal(t, dossier.AgencyInsurance, final.Step(dossier.StepSurvivorBenefit).Agency)
+		require.Equal(t, "monthly", final.Step(dossier.StepSurvivorBenefit).Result["kind"])
+		require.Equal(t, "RD-1", h.sends[dossier.StepSurvivorBenefit][0].RegistrationNumber, "it rests on the death record")
+		require.Equal(t, h.code+"/survivor_benefit", h.sends[dossier.StepSurvivorBenefit][0].IdempotencyKey)
+		// It starts with the others, not after them.
+		require.Equal(t, *final.Step(dossier.StepResidenceCancellation).StartedAt, *final.Step(dossier.StepSurvivorBenefit).StartedAt)
+	})
+	t.Run("an ineligible claim is a rejection with its reason", func(t *testing.T) {
+		t.Parallel()
+		s := four(deathScripts())
+		s[dossier.StepSurvivorBenefit] = &agencyScript{decideAt: 2 * time.Hour, decision: dossier.CaseRejected,
+			reason: "not eligible for the survivor benefit: no social-insurance record"}
+		h := newHarness(t, monday, s)
+		final := h.runDeathInput(workflows.DeathInput{Dossier: h.input(monday), FuneralAllowance: true, SurvivorBenefit: true})
+		require.Equal(t, dossier.StatusPartiallyCompleted, final.Status)
+		require.Equal(t, dossier.StepRejected, stepStatus(final, dossier.StepSurvivorBenefit))
+		require.Contains(t, final.Step(dossier.StepSurvivorBenefit).Reason, "no social-insurance record")
+		require.Contains(t, final.OutcomeReason, "survivor_benefit rejected: not eligible")
+		require.Equal(t, dossier.StepApproved, stepStatus(final, dossier.StepFuneralAllowance))
+	})
+	t.Run("a rejected death registration skips it", func(t *testing.T) {
+		t.Parallel()
+		s := four(deathScripts())
+		s[dossier.StepDeathRegistration] = &agencyScript{decideAt: time.Hour, decision: dossier.CaseRejected, reason: "death notice number unknown"}
+		h := newHarness(t, monday, s)
+		final := h.runDeathInput(workflows.DeathInput{Dossier: h.input(monday), FuneralAllowance: true, SurvivorBenefit: true})
+		require.Equal(t, dossier.StatusRejected, final.Status)
+		require.Equal(t, dossier.StepSkipped, stepStatus(final, dossier.StepSurvivorBenefit))
+		require.Empty(t, h.sends[dossier.StepSurvivorBenefit])
+	})
+}
+
+func TestLateRegistrationFlags(t *testing.T) {
+	t.Parallel()
+	t.Run("a late death registration known at receipt is on every version", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, monday, deathScripts())
+		in := h.input(monday)
+		in.LateRegistrations = []dossier.LateRegistration{{Step: dossier.StepDeathRegistration, Days: 20, LimitDays: 15, CountedFrom: dossier.LateFromDeath}}
+		final := h.runDeath(in, true)
+		require.Equal(t, in.LateRegistrations, final.LateRegistrations)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for _, v := range h.synced {
+			require.Len(t, v.LateRegistrations, 1, "version %d", v.Version)
+		}
+	})
+	birthAt := time.Date(2026, 3, 2, 10, 0, 0, 0, ict)
+	for _, tc := range []struct {
+		name string
+		days int
+		late bool
+	}{
+		{"residence 60 days after the birth registration is in time", 60, false},
+		{"residence 61 days after is flagged", 61, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := birthScripts()
+			s[dossier.StepBirthRegistration].decidedAt = birthAt
+			s[dossier.StepResidenceRegistration].decidedAt = birthAt.AddDate(0, 0, tc.days)
+			h := newHarness(t, monday, s)
+			final := h.runBirth(h.input(monday))
+			require.Equal(t, dossier.StatusCompleted, final.Status)
+			events := h.eventKinds(dossier.EventLateRegistration)
+			if !tc.late {
+				require.Empty(t, final.LateRegistrations)
+				require.Empty(t, events)
+				return
+			}
+			require.Equal(t, []dossier.LateRegistration{{Step: dossier.StepResidenceRegistration, Days: tc.days,
+				LimitDays: workflows.ResidenceRegistrationDays, CountedFrom: dossier.LateFromBirthRegistration}}, final.LateRegistrations)
+			require.Len(t, events, 1)
+			require.Contains(t, events[0].Detail, "61 days after the birth registration")
+		})
+	}
+}
+
+func kinds(s dossier.Snapshot) []dossier.StepKind {
+	out := make([]dossier.StepKind, len(s.Steps))
+	for i, st := range s.Steps {
+		out[i] = st.Kind
+	}
+	return out
+}
+
 func TestAgencyRejections(t *testing.T) {
 	t.Parallel()
 	reject := func(reason string) *agencyScript {

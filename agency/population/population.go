@@ -56,6 +56,8 @@ type Person struct {
 	Pensioner         bool
 	MonthlyPensionVND int64
 	WorkInjuryBenefit bool
+	// WorkInjuryLossPercent is the loss of working capacity the benefit is paid for.
+	WorkInjuryLossPercent int
 }
 
 // Contributions is what Social Insurance knows about the person.
@@ -65,6 +67,8 @@ func (p Person) Contributions() civil.Contributions {
 		VoluntaryMonths:   p.VoluntaryMonths,
 		Pensioner:         p.Pensioner,
 		WorkInjuryBenefit: p.WorkInjuryBenefit,
+
+		WorkInjuryLossPercent: p.WorkInjuryLossPercent,
 	}
 }
 
@@ -316,6 +320,9 @@ func (g *generator) contributions(p *Person, age int) {
 	}
 	if g.rng.IntN(100) == 0 {
 		p.WorkInjuryBenefit = true
+		// Read off the ID number's last digit rather than drawn, so that adding
+		// it left every other draw, and so the population, as it was: 31% to 94%.
+		p.WorkInjuryLossPercent = 31 + int(p.IDNumber[len(p.IDNumber)-1]-'0')*7
 	}
 }
 

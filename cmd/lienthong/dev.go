@@ -334,10 +334,16 @@ func devSamples(cfg config.Config) (map[string]json.RawMessage, error) {
 	forms := loadgen.NewForms(population.Generate(cfg.AgencySeed, cfg.SeedPeople))
 	now := time.Now()
 	bi, di := forms.IndexIn(demoCommune)
+	// The death sample shows every procedure: all four when the deceased left
+	// someone to claim the survivor benefit for.
+	death, ok := forms.DeathWithSurvivors(di, now, "")
+	if !ok {
+		death = forms.Death(di, now, "", true)
+	}
 	out := map[string]json.RawMessage{}
 	for group, msg := range map[string]proto.Message{
 		"birth": forms.Birth(bi, now, ""),
-		"death": forms.Death(di, now, "", true),
+		"death": death,
 	} {
 		b, err := protojson.Marshal(msg)
 		if err != nil {

@@ -30,6 +30,8 @@ func TestDevSamplesAreValid(t *testing.T) {
 	death.RequestId = "r2"
 	require.Empty(t, api.ValidateDeath(&death, time.Now()))
 	require.Equal(t, demoCommune, death.GetForm().GetCommuneCode())
+	require.Equal(t, enginev1.DeathBundle_DEATH_BUNDLE_FOUR, death.GetForm().GetBundle(), "the sample shows all four procedures")
+	require.NotEmpty(t, death.GetForm().GetSurvivorBenefit().GetSurvivors())
 }
 
 func TestRedactURL(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lienthong/lienthong/activities"
 	"github.com/lienthong/lienthong/agency/population"
@@ -267,8 +268,65 @@ func TestEndToEnd(t *testing.T) {
 		s.record(t, "death-three-procedures", sub.GetCode())
 	})
 
+	t.Run("death with the survivor benefit", func(t *testing.T) {
+		// A pensioner who left a family: Social Insurance pays the survivor
+		// benefit, monthly or as a lump sum, beside the other procedures.
+		i := s.survivorDeath(t, func(p population.Person) bool { return p.Pensioner })
+		req, _ := s.forms.DeathWithSurvivors(i, now, "e2e-death-four-1")
+		sub, err := s.clerk.SubmitDeath(ctx, req)
+		require.NoError(t, err)
+		d := s.waitTerminal(t, sub.GetCode(), 90*time.Second)
+		require.Len(t, d.GetSteps(), 4)
+		survivor := d.GetSteps()[3]
+		require.Equal(t, enginev1.StepKind_STEP_KIND_SURVIVOR_BENEFIT, survivor.GetKind())
+		require.Equal(t, enginev1.StepStatus_STEP_STATUS_APPROVED, survivor.GetStatus(), survivor.GetReason())
+		require.Contains(t, []string{"monthly", "lump_sum"}, survivor.GetResult()["kind"])
+		require.Contains(t, survivor.GetResult()["basis"], "pension")
+		require.Equal(t, enginev1.StepStatus_STEP_STATUS_APPROVED, d.GetSteps()[2].GetStatus(), "a pensioner's funeral allowance is paid too")
+		require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_COMPLETED, d.GetStatus(), d.GetOutcomeReason())
+		s.checkConsistent(t, sub.GetCode())
+		s.record(t, "death-four-procedures", sub.GetCode())
+	})
+
+	t.Run("an ineligible survivor claim is rejected with its reason", func(t *testing.T) {
+		// Nobody Social Insurance has a record of: nothing is payable, and the
+		// step is rejected with why, not failed.
+		i := s.survivorDeath(t, func(p population.Person) bool {
+			return p.CompulsoryMonths == 0 && p.VoluntaryMonths == 0 && !p.Pensioner && !p.WorkInjuryBenefit
+		})
+		req, _ := s.forms.DeathWithSurvivors(i, now, "e2e-death-four-2")
+		// Registered 20 days after the death: accepted, and flagged on the dossier.
+		req.Form.Deceased.DeathTime = timestamppb.New(now.AddDate(0, 0, -20))
+		sub, err := s.clerk.SubmitDeath(ctx, req)
+		require.NoError(t, err)
+		d := s.waitTerminal(t, sub.GetCode(), 90*time.Second)
+		require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_PARTIALLY_COMPLETED, d.GetStatus())
+		require.Len(t, d.GetLateRegistrations(), 1, "the flag outlives every version the workflow wrote")
+		require.EqualValues(t, 5, d.GetLateRegistrations()[0].GetDaysLate())
+		survivor := d.GetSteps()[3]
+		require.Equal(t, enginev1.StepStatus_STEP_STATUS_REJECTED, survivor.GetStatus())
+		require.Contains(t, survivor.GetReason(), "not eligible for the survivor benefit: no social-insurance record")
+		require.Contains(t, d.GetOutcomeReason(), "survivor_benefit rejected")
+		require.Equal(t, enginev1.StepStatus_STEP_STATUS_APPROVED, d.GetSteps()[0].GetStatus(), "the death is registered all the same")
+		s.checkConsistent(t, sub.GetCode())
+	})
+
 	t.Run("metrics after the work", func(t *testing.T) { s.checkMetrics(t) })
 	t.Run("the codec endpoint decodes the birth's history", func(t *testing.T) { s.checkCodec(t, birthCode) })
+}
+
+// survivorDeath returns a death index, away from the ones other tests use,
+// whose deceased matches and left someone to claim for.
+func (s *stack) survivorDeath(t *testing.T, match func(population.Person) bool) int {
+	t.Helper()
+	for start := 200; ; {
+		i, ok := s.forms.DeathIndex(start, match)
+		require.True(t, ok, "the seeded population has no such deceased")
+		if _, claimed := s.forms.DeathWithSurvivors(i, time.Now(), ""); claimed {
+			return i
+		}
+		start = i + 1
+	}
 }
 
 // TestWorkerKilledMidDossier stops the worker while dossiers are in flight,

@@ -733,6 +733,16 @@ export interface components {
             requester?: components["schemas"]["v1Requester"];
             residence?: components["schemas"]["v1Residence"];
         };
+        /**
+         * @description CalendarWarning says a year the calendar is about to need has no holiday
+         *     file, so deadlines in it count plain Monday-to-Friday weeks.
+         */
+        v1CalendarWarning: {
+            /** @description The English text; the console words its own from year. */
+            message?: string;
+            /** Format: int32 */
+            year?: number;
+        };
         v1CancelDossierResponse: {
             dossier?: components["schemas"]["v1Dossier"];
         };
@@ -870,7 +880,7 @@ export interface components {
          *
          *      - DEATH_BUNDLE_TWO: Death registration + residence cancellation.
          *      - DEATH_BUNDLE_THREE: The same + funeral allowance.
-         *      - DEATH_BUNDLE_FOUR: The same + survivor benefit; not offered yet.
+         *      - DEATH_BUNDLE_FOUR: The same + survivor benefit (trợ cấp tuất).
          * @default DEATH_BUNDLE_UNSPECIFIED
          * @enum {string}
          */
@@ -885,6 +895,7 @@ export interface components {
             /** @description Permanent residence of the deceased, for the cancellation. */
             provinceCode?: string;
             recipient?: components["schemas"]["v1AllowanceRecipient"];
+            survivorBenefit?: components["schemas"]["v1SurvivorClaim"];
         };
         /** @description Deceased is the person who died. */
         v1Deceased: {
@@ -986,6 +997,8 @@ export interface components {
             /** Format: date-time */
             dueAt?: string;
             group?: components["schemas"]["v1Group"];
+            /** @description Registrations made after their legal limit, accepted and flagged. */
+            lateRegistrations?: components["schemas"]["v1LateRegistration"][];
             outcomeReason?: string;
             overdue?: boolean;
             /**
@@ -1062,6 +1075,11 @@ export interface components {
         };
         v1GetStatisticsResponse: {
             backlog?: components["schemas"]["v1BacklogBucket"][];
+            /**
+             * @description What is wrong with the working-day calendar, e.g. next year's holiday file
+             *     missing from 1 December; empty when nothing is.
+             */
+            calendarWarnings?: components["schemas"]["v1CalendarWarning"][];
             counts?: components["schemas"]["v1CountRow"][];
             /**
              * Format: int64
@@ -1082,6 +1100,27 @@ export interface components {
         v1Group: "GROUP_UNSPECIFIED" | "GROUP_BIRTH" | "GROUP_DEATH";
         v1IssueApologyResponse: {
             case?: components["schemas"]["v1DeskCase"];
+        };
+        /**
+         * @description LateRegistration flags a registration made after its legal time limit. It is
+         *     accepted, not refused; the flag tells the clerk and the supervisor.
+         */
+        v1LateRegistration: {
+            /** @description What the limit counts from: "death" or "birth_registration". */
+            countedFrom?: string;
+            /**
+             * Format: int32
+             * @description Days from what the limit counts from to the registration.
+             */
+            days?: number;
+            /**
+             * Format: int32
+             * @description days - limit_days.
+             */
+            daysLate?: number;
+            /** Format: int32 */
+            limitDays?: number;
+            step?: components["schemas"]["v1StepKind"];
         };
         v1ListAgenciesResponse: {
             agencies?: components["schemas"]["v1AgencyState"][];
@@ -1329,7 +1368,7 @@ export interface components {
          * @default STEP_KIND_UNSPECIFIED
          * @enum {string}
          */
-        v1StepKind: "STEP_KIND_UNSPECIFIED" | "STEP_KIND_BIRTH_REGISTRATION" | "STEP_KIND_ID_NUMBER" | "STEP_KIND_RESIDENCE_REGISTRATION" | "STEP_KIND_CHILD_CARD" | "STEP_KIND_DEATH_REGISTRATION" | "STEP_KIND_RESIDENCE_CANCELLATION" | "STEP_KIND_FUNERAL_ALLOWANCE";
+        v1StepKind: "STEP_KIND_UNSPECIFIED" | "STEP_KIND_BIRTH_REGISTRATION" | "STEP_KIND_ID_NUMBER" | "STEP_KIND_RESIDENCE_REGISTRATION" | "STEP_KIND_CHILD_CARD" | "STEP_KIND_DEATH_REGISTRATION" | "STEP_KIND_RESIDENCE_CANCELLATION" | "STEP_KIND_FUNERAL_ALLOWANCE" | "STEP_KIND_SURVIVOR_BENEFIT";
         /**
          * @description StepStatus is where one procedure stands.
          *
@@ -1422,6 +1461,44 @@ export interface components {
         v1SupplementDossierResponse: {
             dossier?: components["schemas"]["v1Dossier"];
         };
+        /** @description Survivor is a relative claimed for the survivor benefit. */
+        v1Survivor: {
+            /** @description YYYY-MM-DD. */
+            birthDate?: string;
+            fullName?: string;
+            /** @description 12 digits; the relative's sex is read from it. */
+            idNumber?: string;
+            /** @description The relative's monthly income reaches the base salary. */
+            incomeAtLeastBaseSalary?: boolean;
+            /** @description No one directly cares for the relative (the higher monthly rate). */
+            noDirectCarer?: boolean;
+            relationship?: components["schemas"]["v1SurvivorRelationship"];
+            /**
+             * Format: int32
+             * @description Loss of working capacity found by a medical assessment (giám định y khoa), 0 to 100.
+             */
+            workingCapacityLossPercent?: number;
+        };
+        /**
+         * @description SurvivorClaim is the survivor benefit the family claims, with bundle FOUR. Social
+         *     Insurance holds the deceased's contribution record; the family names the relatives.
+         */
+        v1SurvivorClaim: {
+            /** @description The family asks for the lump sum where the monthly benefit is payable. */
+            preferLumpSum?: boolean;
+            /** @description One to ten relatives; the monthly benefit is paid for at most four. */
+            survivors?: components["schemas"]["v1Survivor"][];
+        };
+        /**
+         * @description SurvivorRelationship is how a claimed relative is related to the deceased.
+         *
+         *      - SURVIVOR_RELATIONSHIP_PARENT: The deceased's own father or mother.
+         *      - SURVIVOR_RELATIONSHIP_PARENT_IN_LAW: The father or mother of the deceased's spouse.
+         *      - SURVIVOR_RELATIONSHIP_DEPENDANT: Another family member the deceased was obliged to support.
+         * @default SURVIVOR_RELATIONSHIP_UNSPECIFIED
+         * @enum {string}
+         */
+        v1SurvivorRelationship: "SURVIVOR_RELATIONSHIP_UNSPECIFIED" | "SURVIVOR_RELATIONSHIP_CHILD" | "SURVIVOR_RELATIONSHIP_SPOUSE" | "SURVIVOR_RELATIONSHIP_PARENT" | "SURVIVOR_RELATIONSHIP_PARENT_IN_LAW" | "SURVIVOR_RELATIONSHIP_DEPENDANT";
         v1TimelineEntry: {
             /** Format: date-time */
             at?: string;
@@ -1527,7 +1604,7 @@ export interface operations {
                 agency?: string;
                 pageSize?: number;
                 states?: ("CASE_STATE_UNSPECIFIED" | "CASE_STATE_RECEIVED" | "CASE_STATE_IN_REVIEW" | "CASE_STATE_NEEDS_SUPPLEMENT" | "CASE_STATE_APPROVED" | "CASE_STATE_REJECTED" | "CASE_STATE_WITHDRAWN" | "CASE_STATE_APPROVED_PENDING_ID")[];
-                step?: "STEP_KIND_UNSPECIFIED" | "STEP_KIND_BIRTH_REGISTRATION" | "STEP_KIND_ID_NUMBER" | "STEP_KIND_RESIDENCE_REGISTRATION" | "STEP_KIND_CHILD_CARD" | "STEP_KIND_DEATH_REGISTRATION" | "STEP_KIND_RESIDENCE_CANCELLATION" | "STEP_KIND_FUNERAL_ALLOWANCE";
+                step?: "STEP_KIND_UNSPECIFIED" | "STEP_KIND_BIRTH_REGISTRATION" | "STEP_KIND_ID_NUMBER" | "STEP_KIND_RESIDENCE_REGISTRATION" | "STEP_KIND_CHILD_CARD" | "STEP_KIND_DEATH_REGISTRATION" | "STEP_KIND_RESIDENCE_CANCELLATION" | "STEP_KIND_FUNERAL_ALLOWANCE" | "STEP_KIND_SURVIVOR_BENEFIT";
             };
             header?: never;
             path?: never;

@@ -20,6 +20,7 @@ const STEP_VI: Record<string, string> = {
   STEP_KIND_DEATH_REGISTRATION: 'Đăng ký khai tử',
   STEP_KIND_RESIDENCE_CANCELLATION: 'Xóa đăng ký thường trú',
   STEP_KIND_FUNERAL_ALLOWANCE: 'Giải quyết trợ cấp mai táng',
+  STEP_KIND_SURVIVOR_BENEFIT: 'Giải quyết trợ cấp tuất',
 };
 
 export function ApologyLetter({

@@ -51,6 +51,21 @@ const useKeyLabels = defineStrings(
     sex_male: 'Nam',
     type_birth: 'Trích lục khai sinh',
     type_death: 'Trích lục khai tử',
+    kind: 'Loại trợ cấp',
+    kind_monthly: 'Trợ cấp tuất hằng tháng',
+    kind_lump_sum: 'Trợ cấp tuất một lần',
+    law: 'Luật áp dụng',
+    reason: 'Giải thích',
+    monthly_total_vnd: 'Tổng trợ cấp hằng tháng (đồng)',
+    monthly_from: 'Hưởng từ tháng',
+    lump_sum_rule: 'Cách tính trợ cấp một lần',
+    relative: 'Thân nhân {n}',
+    relative_qualifies: 'đủ điều kiện hưởng hằng tháng',
+    relative_why: 'căn cứ',
+    relative_percent: 'tỷ lệ so với lương cơ sở (%)',
+    relative_monthly_vnd: 'mức hằng tháng (đồng)',
+    yes: 'Có',
+    no: 'Không',
   },
   {
     type: 'Kind',
@@ -99,6 +114,21 @@ const useKeyLabels = defineStrings(
     sex_male: 'Male',
     type_birth: 'Birth extract',
     type_death: 'Death extract',
+    kind: 'Kind of benefit',
+    kind_monthly: 'Monthly survivor benefit',
+    kind_lump_sum: 'Lump-sum survivor benefit',
+    law: 'Law applied',
+    reason: 'Explanation',
+    monthly_total_vnd: 'Monthly total (VND)',
+    monthly_from: 'Paid from',
+    lump_sum_rule: 'How the lump sum is computed',
+    relative: 'Relative {n}',
+    relative_qualifies: 'qualifies for the monthly benefit',
+    relative_why: 'why',
+    relative_percent: 'share of the base salary (%)',
+    relative_monthly_vnd: 'monthly amount (VND)',
+    yes: 'Yes',
+    no: 'No',
   },
 );
 
@@ -107,6 +137,9 @@ function show(lang: Lang, s: Record<string, string>, key: string, v: unknown): s
   const text = String(v);
   if (key === 'sex' && s[`sex_${text}`]) return s[`sex_${text}`]!;
   if (key === 'type' && s[`type_${text}`]) return s[`type_${text}`]!;
+  if (key === 'kind' && s[`kind_${text}`]) return s[`kind_${text}`]!;
+  if (/_qualifies$/.test(key) && (text === 'true' || text === 'false')) return text === 'true' ? s.yes! : s.no!;
+  if (key === 'monthly_from' && /^\d{4}-\d{2}$/.test(text)) return `${text.slice(5)}/${text.slice(0, 4)}`;
   if (/_vnd$/.test(key) && /^\d+$/.test(text)) return new Intl.NumberFormat(lang === 'en' ? 'en-GB' : 'vi-VN').format(Number(text));
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text)) return formatDateTime(lang, text);
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return formatDate(lang, `${text}T12:00:00+07:00`);
@@ -120,7 +153,7 @@ export function KeyValues({ data, testId }: { data: Record<string, unknown>; tes
     <dl class="facts" data-testid={testId}>
       {Object.entries(data).map(([k, v]) => (
         <Fragment key={k}>
-          <dt>{s[k] ?? k}</dt>
+          <dt>{s[k] ?? relativeLabel(s, k) ?? k}</dt>
           <dd>
             {v && typeof v === 'object' && !Array.isArray(v) ? (
               <KeyValues data={v as Record<string, unknown>} />
@@ -132,6 +165,13 @@ export function KeyValues({ data, testId }: { data: Record<string, unknown>; tes
       ))}
     </dl>
   );
+}
+
+/** "relative_2_why" → "Thân nhân 2: căn cứ", for the survivor benefit's per-relative results. */
+function relativeLabel(s: Record<string, string>, key: string): string | undefined {
+  const m = /^relative_(\d+)_(\w+)$/.exec(key);
+  const part = m ? s[`relative_${m[2]!}`] : undefined;
+  return m && part ? `${(s.relative ?? '').replace('{n}', m[1]!)}: ${part}` : undefined;
 }
 
 /** "birth" → "Trích lục khai sinh". */

@@ -88,6 +88,7 @@ export const en: Dict = {
   step_STEP_KIND_DEATH_REGISTRATION: 'Death registration',
   step_STEP_KIND_RESIDENCE_CANCELLATION: 'Residence cancellation',
   step_STEP_KIND_FUNERAL_ALLOWANCE: 'Funeral allowance',
+  step_STEP_KIND_SURVIVOR_BENEFIT: 'Survivor benefit',
 
   stepStatus_STEP_STATUS_UNSPECIFIED: 'Unknown',
   stepStatus_STEP_STATUS_PENDING: 'Waiting for an earlier step',
@@ -112,9 +113,16 @@ export const en: Dict = {
   bundle_DEATH_BUNDLE_UNSPECIFIED: 'Not chosen',
   bundle_DEATH_BUNDLE_TWO: '2 procedures: death, residence cancellation',
   bundle_DEATH_BUNDLE_THREE: '3 procedures: death, residence cancellation, funeral allowance',
-  bundle_DEATH_BUNDLE_FOUR: '4 procedures: adds survivor benefit (not offered yet)',
+  bundle_DEATH_BUNDLE_FOUR: '4 procedures: death, residence cancellation, funeral allowance, survivor benefit',
 
   payment_PAYMENT_METHOD_UNSPECIFIED: 'Not chosen',
   payment_PAYMENT_METHOD_BANK: 'Bank transfer',
   payment_PAYMENT_METHOD_CASH: 'Cash',
+
+  relationship_SURVIVOR_RELATIONSHIP_UNSPECIFIED: 'Not chosen',
+  relationship_SURVIVOR_RELATIONSHIP_CHILD: 'Child',
+  relationship_SURVIVOR_RELATIONSHIP_SPOUSE: 'Spouse',
+  relationship_SURVIVOR_RELATIONSHIP_PARENT: 'Father or mother',
+  relationship_SURVIVOR_RELATIONSHIP_PARENT_IN_LAW: "The spouse's father or mother",
+  relationship_SURVIVOR_RELATIONSHIP_DEPENDANT: 'A family member the deceased was obliged to support',
 };

@@ -88,6 +88,7 @@ export const vi = {
   step_STEP_KIND_DEATH_REGISTRATION: 'Đăng ký khai tử',
   step_STEP_KIND_RESIDENCE_CANCELLATION: 'Xóa đăng ký thường trú',
   step_STEP_KIND_FUNERAL_ALLOWANCE: 'Trợ cấp mai táng',
+  step_STEP_KIND_SURVIVOR_BENEFIT: 'Trợ cấp tuất',
 
   stepStatus_STEP_STATUS_UNSPECIFIED: 'Không rõ',
   stepStatus_STEP_STATUS_PENDING: 'Chờ bước trước',
@@ -112,11 +113,18 @@ export const vi = {
   bundle_DEATH_BUNDLE_UNSPECIFIED: 'Chưa chọn',
   bundle_DEATH_BUNDLE_TWO: '2 thủ tục: khai tử, xóa thường trú',
   bundle_DEATH_BUNDLE_THREE: '3 thủ tục: khai tử, xóa thường trú, trợ cấp mai táng',
-  bundle_DEATH_BUNDLE_FOUR: '4 thủ tục: thêm trợ cấp tuất (chưa cung cấp)',
+  bundle_DEATH_BUNDLE_FOUR: '4 thủ tục: khai tử, xóa thường trú, trợ cấp mai táng, trợ cấp tuất',
 
   payment_PAYMENT_METHOD_UNSPECIFIED: 'Chưa chọn',
   payment_PAYMENT_METHOD_BANK: 'Chuyển khoản',
   payment_PAYMENT_METHOD_CASH: 'Tiền mặt',
+
+  relationship_SURVIVOR_RELATIONSHIP_UNSPECIFIED: 'Chưa chọn',
+  relationship_SURVIVOR_RELATIONSHIP_CHILD: 'Con',
+  relationship_SURVIVOR_RELATIONSHIP_SPOUSE: 'Vợ hoặc chồng',
+  relationship_SURVIVOR_RELATIONSHIP_PARENT: 'Cha đẻ, mẹ đẻ',
+  relationship_SURVIVOR_RELATIONSHIP_PARENT_IN_LAW: 'Cha đẻ, mẹ đẻ của vợ hoặc chồng',
+  relationship_SURVIVOR_RELATIONSHIP_DEPENDANT: 'Thành viên gia đình mà người chết có nghĩa vụ nuôi dưỡng',
 };
 
 export type Dict = typeof vi;

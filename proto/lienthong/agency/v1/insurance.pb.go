@@ -71,6 +71,65 @@ func (PaymentMethod) EnumDescriptor() ([]byte, []int) {
 	return file_lienthong_agency_v1_insurance_proto_rawDescGZIP(), []int{0}
 }
 
+// SurvivorRelationship is how a relative is related to the deceased.
+type SurvivorRelationship int32
+
+const (
+	SurvivorRelationship_SURVIVOR_RELATIONSHIP_UNSPECIFIED   SurvivorRelationship = 0
+	SurvivorRelationship_SURVIVOR_RELATIONSHIP_CHILD         SurvivorRelationship = 1
+	SurvivorRelationship_SURVIVOR_RELATIONSHIP_SPOUSE        SurvivorRelationship = 2
+	SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT        SurvivorRelationship = 3
+	SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT_IN_LAW SurvivorRelationship = 4
+	SurvivorRelationship_SURVIVOR_RELATIONSHIP_DEPENDANT     SurvivorRelationship = 5
+)
+
+// Enum value maps for SurvivorRelationship.
+var (
+	SurvivorRelationship_name = map[int32]string{
+		0: "SURVIVOR_RELATIONSHIP_UNSPECIFIED",
+		1: "SURVIVOR_RELATIONSHIP_CHILD",
+		2: "SURVIVOR_RELATIONSHIP_SPOUSE",
+		3: "SURVIVOR_RELATIONSHIP_PARENT",
+		4: "SURVIVOR_RELATIONSHIP_PARENT_IN_LAW",
+		5: "SURVIVOR_RELATIONSHIP_DEPENDANT",
+	}
+	SurvivorRelationship_value = map[string]int32{
+		"SURVIVOR_RELATIONSHIP_UNSPECIFIED":   0,
+		"SURVIVOR_RELATIONSHIP_CHILD":         1,
+		"SURVIVOR_RELATIONSHIP_SPOUSE":        2,
+		"SURVIVOR_RELATIONSHIP_PARENT":        3,
+		"SURVIVOR_RELATIONSHIP_PARENT_IN_LAW": 4,
+		"SURVIVOR_RELATIONSHIP_DEPENDANT":     5,
+	}
+)
+
+func (x SurvivorRelationship) Enum() *SurvivorRelationship {
+	p := new(SurvivorRelationship)
+	*p = x
+	return p
+}
+
+func (x SurvivorRelationship) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SurvivorRelationship) Descriptor() protoreflect.EnumDescriptor {
+	return file_lienthong_agency_v1_insurance_proto_enumTypes[1].Descriptor()
+}
+
+func (SurvivorRelationship) Type() protoreflect.EnumType {
+	return &file_lienthong_agency_v1_insurance_proto_enumTypes[1]
+}
+
+func (x SurvivorRelationship) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SurvivorRelationship.Descriptor instead.
+func (SurvivorRelationship) EnumDescriptor() ([]byte, []int) {
+	return file_lienthong_agency_v1_insurance_proto_rawDescGZIP(), []int{1}
+}
+
 type IssueChildCardRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	IdempotencyKey string                 `protobuf:"bytes,1,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
@@ -419,6 +478,285 @@ func (x *SettleFuneralAllowanceResponse) GetCase() *Case {
 	return nil
 }
 
+type SurvivorRelative struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	FullName     string                 `protobuf:"bytes,1,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
+	IdNumber     string                 `protobuf:"bytes,2,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
+	Relationship SurvivorRelationship   `protobuf:"varint,3,opt,name=relationship,proto3,enum=lienthong.agency.v1.SurvivorRelationship" json:"relationship,omitempty"`
+	// YYYY-MM-DD.
+	BirthDate                  string `protobuf:"bytes,4,opt,name=birth_date,json=birthDate,proto3" json:"birth_date,omitempty"`
+	WorkingCapacityLossPercent int32  `protobuf:"varint,5,opt,name=working_capacity_loss_percent,json=workingCapacityLossPercent,proto3" json:"working_capacity_loss_percent,omitempty"`
+	IncomeAtLeastBaseSalary    bool   `protobuf:"varint,6,opt,name=income_at_least_base_salary,json=incomeAtLeastBaseSalary,proto3" json:"income_at_least_base_salary,omitempty"`
+	NoDirectCarer              bool   `protobuf:"varint,7,opt,name=no_direct_carer,json=noDirectCarer,proto3" json:"no_direct_carer,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *SurvivorRelative) Reset() {
+	*x = SurvivorRelative{}
+	mi := &file_lienthong_agency_v1_insurance_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurvivorRelative) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurvivorRelative) ProtoMessage() {}
+
+func (x *SurvivorRelative) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_agency_v1_insurance_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurvivorRelative.ProtoReflect.Descriptor instead.
+func (*SurvivorRelative) Descriptor() ([]byte, []int) {
+	return file_lienthong_agency_v1_insurance_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SurvivorRelative) GetFullName() string {
+	if x != nil {
+		return x.FullName
+	}
+	return ""
+}
+
+func (x *SurvivorRelative) GetIdNumber() string {
+	if x != nil {
+		return x.IdNumber
+	}
+	return ""
+}
+
+func (x *SurvivorRelative) GetRelationship() SurvivorRelationship {
+	if x != nil {
+		return x.Relationship
+	}
+	return SurvivorRelationship_SURVIVOR_RELATIONSHIP_UNSPECIFIED
+}
+
+func (x *SurvivorRelative) GetBirthDate() string {
+	if x != nil {
+		return x.BirthDate
+	}
+	return ""
+}
+
+func (x *SurvivorRelative) GetWorkingCapacityLossPercent() int32 {
+	if x != nil {
+		return x.WorkingCapacityLossPercent
+	}
+	return 0
+}
+
+func (x *SurvivorRelative) GetIncomeAtLeastBaseSalary() bool {
+	if x != nil {
+		return x.IncomeAtLeastBaseSalary
+	}
+	return false
+}
+
+func (x *SurvivorRelative) GetNoDirectCarer() bool {
+	if x != nil {
+		return x.NoDirectCarer
+	}
+	return false
+}
+
+type SettleSurvivorBenefitRequest struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	IdempotencyKey   string                 `protobuf:"bytes,1,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	DossierCode      string                 `protobuf:"bytes,2,opt,name=dossier_code,json=dossierCode,proto3" json:"dossier_code,omitempty"`
+	Step             string                 `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	DeceasedIdNumber string                 `protobuf:"bytes,4,opt,name=deceased_id_number,json=deceasedIdNumber,proto3" json:"deceased_id_number,omitempty"`
+	// YYYY-MM-DD.
+	DeathDate               string              `protobuf:"bytes,5,opt,name=death_date,json=deathDate,proto3" json:"death_date,omitempty"`
+	DeathRegistrationNumber string              `protobuf:"bytes,6,opt,name=death_registration_number,json=deathRegistrationNumber,proto3" json:"death_registration_number,omitempty"`
+	WorkAccident            bool                `protobuf:"varint,7,opt,name=work_accident,json=workAccident,proto3" json:"work_accident,omitempty"`
+	Relatives               []*SurvivorRelative `protobuf:"bytes,8,rep,name=relatives,proto3" json:"relatives,omitempty"`
+	PreferLumpSum           bool                `protobuf:"varint,9,opt,name=prefer_lump_sum,json=preferLumpSum,proto3" json:"prefer_lump_sum,omitempty"`
+	// Who receives the payments, and how.
+	PayeeFullName string        `protobuf:"bytes,10,opt,name=payee_full_name,json=payeeFullName,proto3" json:"payee_full_name,omitempty"`
+	PaymentMethod PaymentMethod `protobuf:"varint,11,opt,name=payment_method,json=paymentMethod,proto3,enum=lienthong.agency.v1.PaymentMethod" json:"payment_method,omitempty"`
+	BankCode      string        `protobuf:"bytes,12,opt,name=bank_code,json=bankCode,proto3" json:"bank_code,omitempty"`
+	BankAccount   string        `protobuf:"bytes,13,opt,name=bank_account,json=bankAccount,proto3" json:"bank_account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettleSurvivorBenefitRequest) Reset() {
+	*x = SettleSurvivorBenefitRequest{}
+	mi := &file_lienthong_agency_v1_insurance_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettleSurvivorBenefitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettleSurvivorBenefitRequest) ProtoMessage() {}
+
+func (x *SettleSurvivorBenefitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_agency_v1_insurance_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettleSurvivorBenefitRequest.ProtoReflect.Descriptor instead.
+func (*SettleSurvivorBenefitRequest) Descriptor() ([]byte, []int) {
+	return file_lienthong_agency_v1_insurance_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SettleSurvivorBenefitRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *SettleSurvivorBenefitRequest) GetDossierCode() string {
+	if x != nil {
+		return x.DossierCode
+	}
+	return ""
+}
+
+func (x *SettleSurvivorBenefitRequest) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *SettleSurvivorBenefitRequest) GetDeceasedIdNumber() string {
+	if x != nil {
+		return x.DeceasedIdNumber
+	}
+	return ""
+}
+
+func (x *SettleSurvivorBenefitRequest) GetDeathDate() string {
+	if x != nil {
+		return x.DeathDate
+	}
+	return ""
+}
+
+func (x *SettleSurvivorBenefitRequest) GetDeathRegistrationNumber() string {
+	if x != nil {
+		return x.DeathRegistrationNumber
+	}
+	return ""
+}
+
+func (x *SettleSurvivorBenefitRequest) GetWorkAccident() bool {
+	if x != nil {
+		return x.WorkAccident
+	}
+	return false
+}
+
+func (x *SettleSurvivorBenefitRequest) GetRelatives() []*SurvivorRelative {
+	if x != nil {
+		return x.Relatives
+	}
+	return nil
+}
+
+func (x *SettleSurvivorBenefitRequest) GetPreferLumpSum() bool {
+	if x != nil {
+		return x.PreferLumpSum
+	}
+	return false
+}
+
+func (x *SettleSurvivorBenefitRequest) GetPayeeFullName() string {
+	if x != nil {
+		return x.PayeeFullName
+	}
+	return ""
+}
+
+func (x *SettleSurvivorBenefitRequest) GetPaymentMethod() PaymentMethod {
+	if x != nil {
+		return x.PaymentMethod
+	}
+	return PaymentMethod_PAYMENT_METHOD_UNSPECIFIED
+}
+
+func (x *SettleSurvivorBenefitRequest) GetBankCode() string {
+	if x != nil {
+		return x.BankCode
+	}
+	return ""
+}
+
+func (x *SettleSurvivorBenefitRequest) GetBankAccount() string {
+	if x != nil {
+		return x.BankAccount
+	}
+	return ""
+}
+
+type SettleSurvivorBenefitResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettleSurvivorBenefitResponse) Reset() {
+	*x = SettleSurvivorBenefitResponse{}
+	mi := &file_lienthong_agency_v1_insurance_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettleSurvivorBenefitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettleSurvivorBenefitResponse) ProtoMessage() {}
+
+func (x *SettleSurvivorBenefitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_agency_v1_insurance_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettleSurvivorBenefitResponse.ProtoReflect.Descriptor instead.
+func (*SettleSurvivorBenefitResponse) Descriptor() ([]byte, []int) {
+	return file_lienthong_agency_v1_insurance_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SettleSurvivorBenefitResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
 var File_lienthong_agency_v1_insurance_proto protoreflect.FileDescriptor
 
 const file_lienthong_agency_v1_insurance_proto_rawDesc = "" +
@@ -456,14 +794,49 @@ const file_lienthong_agency_v1_insurance_proto_rawDesc = "" +
 	"\tbank_code\x18\f \x01(\tR\bbankCode\x12!\n" +
 	"\fbank_account\x18\r \x01(\tR\vbankAccount\"O\n" +
 	"\x1eSettleFuneralAllowanceResponse\x12-\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.lienthong.agency.v1.CaseR\x04case\"\xe3\x02\n" +
+	"\x10SurvivorRelative\x12\x1b\n" +
+	"\tfull_name\x18\x01 \x01(\tR\bfullName\x12\x1b\n" +
+	"\tid_number\x18\x02 \x01(\tR\bidNumber\x12M\n" +
+	"\frelationship\x18\x03 \x01(\x0e2).lienthong.agency.v1.SurvivorRelationshipR\frelationship\x12\x1d\n" +
+	"\n" +
+	"birth_date\x18\x04 \x01(\tR\tbirthDate\x12A\n" +
+	"\x1dworking_capacity_loss_percent\x18\x05 \x01(\x05R\x1aworkingCapacityLossPercent\x12<\n" +
+	"\x1bincome_at_least_base_salary\x18\x06 \x01(\bR\x17incomeAtLeastBaseSalary\x12&\n" +
+	"\x0fno_direct_carer\x18\a \x01(\bR\rnoDirectCarer\"\xcc\x04\n" +
+	"\x1cSettleSurvivorBenefitRequest\x12'\n" +
+	"\x0fidempotency_key\x18\x01 \x01(\tR\x0eidempotencyKey\x12!\n" +
+	"\fdossier_code\x18\x02 \x01(\tR\vdossierCode\x12\x12\n" +
+	"\x04step\x18\x03 \x01(\tR\x04step\x12,\n" +
+	"\x12deceased_id_number\x18\x04 \x01(\tR\x10deceasedIdNumber\x12\x1d\n" +
+	"\n" +
+	"death_date\x18\x05 \x01(\tR\tdeathDate\x12:\n" +
+	"\x19death_registration_number\x18\x06 \x01(\tR\x17deathRegistrationNumber\x12#\n" +
+	"\rwork_accident\x18\a \x01(\bR\fworkAccident\x12C\n" +
+	"\trelatives\x18\b \x03(\v2%.lienthong.agency.v1.SurvivorRelativeR\trelatives\x12&\n" +
+	"\x0fprefer_lump_sum\x18\t \x01(\bR\rpreferLumpSum\x12&\n" +
+	"\x0fpayee_full_name\x18\n" +
+	" \x01(\tR\rpayeeFullName\x12I\n" +
+	"\x0epayment_method\x18\v \x01(\x0e2\".lienthong.agency.v1.PaymentMethodR\rpaymentMethod\x12\x1b\n" +
+	"\tbank_code\x18\f \x01(\tR\bbankCode\x12!\n" +
+	"\fbank_account\x18\r \x01(\tR\vbankAccount\"N\n" +
+	"\x1dSettleSurvivorBenefitResponse\x12-\n" +
 	"\x04case\x18\x01 \x01(\v2\x19.lienthong.agency.v1.CaseR\x04case*a\n" +
 	"\rPaymentMethod\x12\x1e\n" +
 	"\x1aPAYMENT_METHOD_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13PAYMENT_METHOD_BANK\x10\x01\x12\x17\n" +
-	"\x13PAYMENT_METHOD_CASH\x10\x022\x81\x02\n" +
+	"\x13PAYMENT_METHOD_CASH\x10\x02*\xf0\x01\n" +
+	"\x14SurvivorRelationship\x12%\n" +
+	"!SURVIVOR_RELATIONSHIP_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bSURVIVOR_RELATIONSHIP_CHILD\x10\x01\x12 \n" +
+	"\x1cSURVIVOR_RELATIONSHIP_SPOUSE\x10\x02\x12 \n" +
+	"\x1cSURVIVOR_RELATIONSHIP_PARENT\x10\x03\x12'\n" +
+	"#SURVIVOR_RELATIONSHIP_PARENT_IN_LAW\x10\x04\x12#\n" +
+	"\x1fSURVIVOR_RELATIONSHIP_DEPENDANT\x10\x052\x81\x03\n" +
 	"\x10InsuranceService\x12i\n" +
 	"\x0eIssueChildCard\x12*.lienthong.agency.v1.IssueChildCardRequest\x1a+.lienthong.agency.v1.IssueChildCardResponse\x12\x81\x01\n" +
-	"\x16SettleFuneralAllowance\x122.lienthong.agency.v1.SettleFuneralAllowanceRequest\x1a3.lienthong.agency.v1.SettleFuneralAllowanceResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/agency/v1;agencyv1b\x06proto3"
+	"\x16SettleFuneralAllowance\x122.lienthong.agency.v1.SettleFuneralAllowanceRequest\x1a3.lienthong.agency.v1.SettleFuneralAllowanceResponse\x12~\n" +
+	"\x15SettleSurvivorBenefit\x121.lienthong.agency.v1.SettleSurvivorBenefitRequest\x1a2.lienthong.agency.v1.SettleSurvivorBenefitResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/agency/v1;agencyv1b\x06proto3"
 
 var (
 	file_lienthong_agency_v1_insurance_proto_rawDescOnce sync.Once
@@ -477,31 +850,41 @@ func file_lienthong_agency_v1_insurance_proto_rawDescGZIP() []byte {
 	return file_lienthong_agency_v1_insurance_proto_rawDescData
 }
 
-var file_lienthong_agency_v1_insurance_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_lienthong_agency_v1_insurance_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_lienthong_agency_v1_insurance_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_lienthong_agency_v1_insurance_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_lienthong_agency_v1_insurance_proto_goTypes = []any{
 	(PaymentMethod)(0),                     // 0: lienthong.agency.v1.PaymentMethod
-	(*IssueChildCardRequest)(nil),          // 1: lienthong.agency.v1.IssueChildCardRequest
-	(*IssueChildCardResponse)(nil),         // 2: lienthong.agency.v1.IssueChildCardResponse
-	(*SettleFuneralAllowanceRequest)(nil),  // 3: lienthong.agency.v1.SettleFuneralAllowanceRequest
-	(*SettleFuneralAllowanceResponse)(nil), // 4: lienthong.agency.v1.SettleFuneralAllowanceResponse
-	(Sex)(0),                               // 5: lienthong.agency.v1.Sex
-	(*Case)(nil),                           // 6: lienthong.agency.v1.Case
+	(SurvivorRelationship)(0),              // 1: lienthong.agency.v1.SurvivorRelationship
+	(*IssueChildCardRequest)(nil),          // 2: lienthong.agency.v1.IssueChildCardRequest
+	(*IssueChildCardResponse)(nil),         // 3: lienthong.agency.v1.IssueChildCardResponse
+	(*SettleFuneralAllowanceRequest)(nil),  // 4: lienthong.agency.v1.SettleFuneralAllowanceRequest
+	(*SettleFuneralAllowanceResponse)(nil), // 5: lienthong.agency.v1.SettleFuneralAllowanceResponse
+	(*SurvivorRelative)(nil),               // 6: lienthong.agency.v1.SurvivorRelative
+	(*SettleSurvivorBenefitRequest)(nil),   // 7: lienthong.agency.v1.SettleSurvivorBenefitRequest
+	(*SettleSurvivorBenefitResponse)(nil),  // 8: lienthong.agency.v1.SettleSurvivorBenefitResponse
+	(Sex)(0),                               // 9: lienthong.agency.v1.Sex
+	(*Case)(nil),                           // 10: lienthong.agency.v1.Case
 }
 var file_lienthong_agency_v1_insurance_proto_depIdxs = []int32{
-	5, // 0: lienthong.agency.v1.IssueChildCardRequest.sex:type_name -> lienthong.agency.v1.Sex
-	6, // 1: lienthong.agency.v1.IssueChildCardResponse.case:type_name -> lienthong.agency.v1.Case
-	0, // 2: lienthong.agency.v1.SettleFuneralAllowanceRequest.payment_method:type_name -> lienthong.agency.v1.PaymentMethod
-	6, // 3: lienthong.agency.v1.SettleFuneralAllowanceResponse.case:type_name -> lienthong.agency.v1.Case
-	1, // 4: lienthong.agency.v1.InsuranceService.IssueChildCard:input_type -> lienthong.agency.v1.IssueChildCardRequest
-	3, // 5: lienthong.agency.v1.InsuranceService.SettleFuneralAllowance:input_type -> lienthong.agency.v1.SettleFuneralAllowanceRequest
-	2, // 6: lienthong.agency.v1.InsuranceService.IssueChildCard:output_type -> lienthong.agency.v1.IssueChildCardResponse
-	4, // 7: lienthong.agency.v1.InsuranceService.SettleFuneralAllowance:output_type -> lienthong.agency.v1.SettleFuneralAllowanceResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	9,  // 0: lienthong.agency.v1.IssueChildCardRequest.sex:type_name -> lienthong.agency.v1.Sex
+	10, // 1: lienthong.agency.v1.IssueChildCardResponse.case:type_name -> lienthong.agency.v1.Case
+	0,  // 2: lienthong.agency.v1.SettleFuneralAllowanceRequest.payment_method:type_name -> lienthong.agency.v1.PaymentMethod
+	10, // 3: lienthong.agency.v1.SettleFuneralAllowanceResponse.case:type_name -> lienthong.agency.v1.Case
+	1,  // 4: lienthong.agency.v1.SurvivorRelative.relationship:type_name -> lienthong.agency.v1.SurvivorRelationship
+	6,  // 5: lienthong.agency.v1.SettleSurvivorBenefitRequest.relatives:type_name -> lienthong.agency.v1.SurvivorRelative
+	0,  // 6: lienthong.agency.v1.SettleSurvivorBenefitRequest.payment_method:type_name -> lienthong.agency.v1.PaymentMethod
+	10, // 7: lienthong.agency.v1.SettleSurvivorBenefitResponse.case:type_name -> lienthong.agency.v1.Case
+	2,  // 8: lienthong.agency.v1.InsuranceService.IssueChildCard:input_type -> lienthong.agency.v1.IssueChildCardRequest
+	4,  // 9: lienthong.agency.v1.InsuranceService.SettleFuneralAllowance:input_type -> lienthong.agency.v1.SettleFuneralAllowanceRequest
+	7,  // 10: lienthong.agency.v1.InsuranceService.SettleSurvivorBenefit:input_type -> lienthong.agency.v1.SettleSurvivorBenefitRequest
+	3,  // 11: lienthong.agency.v1.InsuranceService.IssueChildCard:output_type -> lienthong.agency.v1.IssueChildCardResponse
+	5,  // 12: lienthong.agency.v1.InsuranceService.SettleFuneralAllowance:output_type -> lienthong.agency.v1.SettleFuneralAllowanceResponse
+	8,  // 13: lienthong.agency.v1.InsuranceService.SettleSurvivorBenefit:output_type -> lienthong.agency.v1.SettleSurvivorBenefitResponse
+	11, // [11:14] is the sub-list for method output_type
+	8,  // [8:11] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_agency_v1_insurance_proto_init() }
@@ -516,8 +899,8 @@ func file_lienthong_agency_v1_insurance_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_agency_v1_insurance_proto_rawDesc), len(file_lienthong_agency_v1_insurance_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   4,
+			NumEnums:      2,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,19 +21,24 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	InsuranceService_IssueChildCard_FullMethodName         = "/lienthong.agency.v1.InsuranceService/IssueChildCard"
 	InsuranceService_SettleFuneralAllowance_FullMethodName = "/lienthong.agency.v1.InsuranceService/SettleFuneralAllowance"
+	InsuranceService_SettleSurvivorBenefit_FullMethodName  = "/lienthong.agency.v1.InsuranceService/SettleSurvivorBenefit"
 )
 
 // InsuranceServiceClient is the client API for InsuranceService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// InsuranceService is Social Insurance (BHXH): child cards and funeral allowances.
+// InsuranceService is Social Insurance (BHXH): child cards, funeral allowances and survivor benefits.
 type InsuranceServiceClient interface {
 	// IssueChildCard issues the under-6 health-insurance card (object TE, benefit level 1).
 	IssueChildCard(ctx context.Context, in *IssueChildCardRequest, opts ...grpc.CallOption) (*IssueChildCardResponse, error)
 	// SettleFuneralAllowance pays 10 × the base salary in force in the month of death,
 	// and stops any monthly pension. An ineligible person is rejected with a reason.
 	SettleFuneralAllowance(ctx context.Context, in *SettleFuneralAllowanceRequest, opts ...grpc.CallOption) (*SettleFuneralAllowanceResponse, error)
+	// SettleSurvivorBenefit decides the survivor benefit (trợ cấp tuất), monthly or
+	// lump sum, from the deceased's contribution record and the relatives claimed.
+	// Nothing payable is a rejection with the reason.
+	SettleSurvivorBenefit(ctx context.Context, in *SettleSurvivorBenefitRequest, opts ...grpc.CallOption) (*SettleSurvivorBenefitResponse, error)
 }
 
 type insuranceServiceClient struct {
@@ -64,17 +69,31 @@ func (c *insuranceServiceClient) SettleFuneralAllowance(ctx context.Context, in 
 	return out, nil
 }
 
+func (c *insuranceServiceClient) SettleSurvivorBenefit(ctx context.Context, in *SettleSurvivorBenefitRequest, opts ...grpc.CallOption) (*SettleSurvivorBenefitResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SettleSurvivorBenefitResponse)
+	err := c.cc.Invoke(ctx, InsuranceService_SettleSurvivorBenefit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // InsuranceServiceServer is the server API for InsuranceService service.
 // All implementations must embed UnimplementedInsuranceServiceServer
 // for forward compatibility.
 //
-// InsuranceService is Social Insurance (BHXH): child cards and funeral allowances.
+// InsuranceService is Social Insurance (BHXH): child cards, funeral allowances and survivor benefits.
 type InsuranceServiceServer interface {
 	// IssueChildCard issues the under-6 health-insurance card (object TE, benefit level 1).
 	IssueChildCard(context.Context, *IssueChildCardRequest) (*IssueChildCardResponse, error)
 	// SettleFuneralAllowance pays 10 × the base salary in force in the month of death,
 	// and stops any monthly pension. An ineligible person is rejected with a reason.
 	SettleFuneralAllowance(context.Context, *SettleFuneralAllowanceRequest) (*SettleFuneralAllowanceResponse, error)
+	// SettleSurvivorBenefit decides the survivor benefit (trợ cấp tuất), monthly or
+	// lump sum, from the deceased's contribution record and the relatives claimed.
+	// Nothing payable is a rejection with the reason.
+	SettleSurvivorBenefit(context.Context, *SettleSurvivorBenefitRequest) (*SettleSurvivorBenefitResponse, error)
 	mustEmbedUnimplementedInsuranceServiceServer()
 }
 
@@ -90,6 +109,9 @@ func (UnimplementedInsuranceServiceServer) IssueChildCard(context.Context, *Issu
 }
 func (UnimplementedInsuranceServiceServer) SettleFuneralAllowance(context.Context, *SettleFuneralAllowanceRequest) (*SettleFuneralAllowanceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SettleFuneralAllowance not implemented")
+}
+func (UnimplementedInsuranceServiceServer) SettleSurvivorBenefit(context.Context, *SettleSurvivorBenefitRequest) (*SettleSurvivorBenefitResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SettleSurvivorBenefit not implemented")
 }
 func (UnimplementedInsuranceServiceServer) mustEmbedUnimplementedInsuranceServiceServer() {}
 func (UnimplementedInsuranceServiceServer) testEmbeddedByValue()                          {}
@@ -148,6 +170,24 @@ func _InsuranceService_SettleFuneralAllowance_Handler(srv interface{}, ctx conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InsuranceService_SettleSurvivorBenefit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SettleSurvivorBenefitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InsuranceServiceServer).SettleSurvivorBenefit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InsuranceService_SettleSurvivorBenefit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InsuranceServiceServer).SettleSurvivorBenefit(ctx, req.(*SettleSurvivorBenefitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // InsuranceService_ServiceDesc is the grpc.ServiceDesc for InsuranceService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -162,6 +202,10 @@ var InsuranceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SettleFuneralAllowance",
 			Handler:    _InsuranceService_SettleFuneralAllowance_Handler,
+		},
+		{
+			MethodName: "SettleSurvivorBenefit",
+			Handler:    _InsuranceService_SettleSurvivorBenefit_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

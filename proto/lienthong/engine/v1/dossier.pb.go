@@ -151,6 +151,7 @@ const (
 	StepKind_STEP_KIND_DEATH_REGISTRATION     StepKind = 5
 	StepKind_STEP_KIND_RESIDENCE_CANCELLATION StepKind = 6
 	StepKind_STEP_KIND_FUNERAL_ALLOWANCE      StepKind = 7
+	StepKind_STEP_KIND_SURVIVOR_BENEFIT       StepKind = 8
 )
 
 // Enum value maps for StepKind.
@@ -164,6 +165,7 @@ var (
 		5: "STEP_KIND_DEATH_REGISTRATION",
 		6: "STEP_KIND_RESIDENCE_CANCELLATION",
 		7: "STEP_KIND_FUNERAL_ALLOWANCE",
+		8: "STEP_KIND_SURVIVOR_BENEFIT",
 	}
 	StepKind_value = map[string]int32{
 		"STEP_KIND_UNSPECIFIED":            0,
@@ -174,6 +176,7 @@ var (
 		"STEP_KIND_DEATH_REGISTRATION":     5,
 		"STEP_KIND_RESIDENCE_CANCELLATION": 6,
 		"STEP_KIND_FUNERAL_ALLOWANCE":      7,
+		"STEP_KIND_SURVIVOR_BENEFIT":       8,
 	}
 )
 
@@ -443,7 +446,7 @@ const (
 	DeathBundle_DEATH_BUNDLE_TWO DeathBundle = 2
 	// The same + funeral allowance.
 	DeathBundle_DEATH_BUNDLE_THREE DeathBundle = 3
-	// The same + survivor benefit; not offered yet.
+	// The same + survivor benefit (trợ cấp tuất).
 	DeathBundle_DEATH_BUNDLE_FOUR DeathBundle = 4
 )
 
@@ -488,6 +491,68 @@ func (x DeathBundle) Number() protoreflect.EnumNumber {
 // Deprecated: Use DeathBundle.Descriptor instead.
 func (DeathBundle) EnumDescriptor() ([]byte, []int) {
 	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{7}
+}
+
+// SurvivorRelationship is how a claimed relative is related to the deceased.
+type SurvivorRelationship int32
+
+const (
+	SurvivorRelationship_SURVIVOR_RELATIONSHIP_UNSPECIFIED SurvivorRelationship = 0
+	SurvivorRelationship_SURVIVOR_RELATIONSHIP_CHILD       SurvivorRelationship = 1
+	SurvivorRelationship_SURVIVOR_RELATIONSHIP_SPOUSE      SurvivorRelationship = 2
+	// The deceased's own father or mother.
+	SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT SurvivorRelationship = 3
+	// The father or mother of the deceased's spouse.
+	SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT_IN_LAW SurvivorRelationship = 4
+	// Another family member the deceased was obliged to support.
+	SurvivorRelationship_SURVIVOR_RELATIONSHIP_DEPENDANT SurvivorRelationship = 5
+)
+
+// Enum value maps for SurvivorRelationship.
+var (
+	SurvivorRelationship_name = map[int32]string{
+		0: "SURVIVOR_RELATIONSHIP_UNSPECIFIED",
+		1: "SURVIVOR_RELATIONSHIP_CHILD",
+		2: "SURVIVOR_RELATIONSHIP_SPOUSE",
+		3: "SURVIVOR_RELATIONSHIP_PARENT",
+		4: "SURVIVOR_RELATIONSHIP_PARENT_IN_LAW",
+		5: "SURVIVOR_RELATIONSHIP_DEPENDANT",
+	}
+	SurvivorRelationship_value = map[string]int32{
+		"SURVIVOR_RELATIONSHIP_UNSPECIFIED":   0,
+		"SURVIVOR_RELATIONSHIP_CHILD":         1,
+		"SURVIVOR_RELATIONSHIP_SPOUSE":        2,
+		"SURVIVOR_RELATIONSHIP_PARENT":        3,
+		"SURVIVOR_RELATIONSHIP_PARENT_IN_LAW": 4,
+		"SURVIVOR_RELATIONSHIP_DEPENDANT":     5,
+	}
+)
+
+func (x SurvivorRelationship) Enum() *SurvivorRelationship {
+	p := new(SurvivorRelationship)
+	*p = x
+	return p
+}
+
+func (x SurvivorRelationship) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SurvivorRelationship) Descriptor() protoreflect.EnumDescriptor {
+	return file_lienthong_engine_v1_dossier_proto_enumTypes[8].Descriptor()
+}
+
+func (SurvivorRelationship) Type() protoreflect.EnumType {
+	return &file_lienthong_engine_v1_dossier_proto_enumTypes[8]
+}
+
+func (x SurvivorRelationship) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SurvivorRelationship.Descriptor instead.
+func (SurvivorRelationship) EnumDescriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{8}
 }
 
 // Child is the newborn.
@@ -1203,6 +1268,160 @@ func (x *AllowanceRecipient) GetBankAccount() string {
 	return ""
 }
 
+// Survivor is a relative claimed for the survivor benefit.
+type Survivor struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	FullName string                 `protobuf:"bytes,1,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
+	// 12 digits; the relative's sex is read from it.
+	IdNumber     string               `protobuf:"bytes,2,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
+	Relationship SurvivorRelationship `protobuf:"varint,3,opt,name=relationship,proto3,enum=lienthong.engine.v1.SurvivorRelationship" json:"relationship,omitempty"`
+	// YYYY-MM-DD.
+	BirthDate string `protobuf:"bytes,4,opt,name=birth_date,json=birthDate,proto3" json:"birth_date,omitempty"`
+	// Loss of working capacity found by a medical assessment (giám định y khoa), 0 to 100.
+	WorkingCapacityLossPercent int32 `protobuf:"varint,5,opt,name=working_capacity_loss_percent,json=workingCapacityLossPercent,proto3" json:"working_capacity_loss_percent,omitempty"`
+	// The relative's monthly income reaches the base salary.
+	IncomeAtLeastBaseSalary bool `protobuf:"varint,6,opt,name=income_at_least_base_salary,json=incomeAtLeastBaseSalary,proto3" json:"income_at_least_base_salary,omitempty"`
+	// No one directly cares for the relative (the higher monthly rate).
+	NoDirectCarer bool `protobuf:"varint,7,opt,name=no_direct_carer,json=noDirectCarer,proto3" json:"no_direct_carer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Survivor) Reset() {
+	*x = Survivor{}
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Survivor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Survivor) ProtoMessage() {}
+
+func (x *Survivor) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Survivor.ProtoReflect.Descriptor instead.
+func (*Survivor) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Survivor) GetFullName() string {
+	if x != nil {
+		return x.FullName
+	}
+	return ""
+}
+
+func (x *Survivor) GetIdNumber() string {
+	if x != nil {
+		return x.IdNumber
+	}
+	return ""
+}
+
+func (x *Survivor) GetRelationship() SurvivorRelationship {
+	if x != nil {
+		return x.Relationship
+	}
+	return SurvivorRelationship_SURVIVOR_RELATIONSHIP_UNSPECIFIED
+}
+
+func (x *Survivor) GetBirthDate() string {
+	if x != nil {
+		return x.BirthDate
+	}
+	return ""
+}
+
+func (x *Survivor) GetWorkingCapacityLossPercent() int32 {
+	if x != nil {
+		return x.WorkingCapacityLossPercent
+	}
+	return 0
+}
+
+func (x *Survivor) GetIncomeAtLeastBaseSalary() bool {
+	if x != nil {
+		return x.IncomeAtLeastBaseSalary
+	}
+	return false
+}
+
+func (x *Survivor) GetNoDirectCarer() bool {
+	if x != nil {
+		return x.NoDirectCarer
+	}
+	return false
+}
+
+// SurvivorClaim is the survivor benefit the family claims, with bundle FOUR. Social
+// Insurance holds the deceased's contribution record; the family names the relatives.
+type SurvivorClaim struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One to ten relatives; the monthly benefit is paid for at most four.
+	Survivors []*Survivor `protobuf:"bytes,1,rep,name=survivors,proto3" json:"survivors,omitempty"`
+	// The family asks for the lump sum where the monthly benefit is payable.
+	PreferLumpSum bool `protobuf:"varint,2,opt,name=prefer_lump_sum,json=preferLumpSum,proto3" json:"prefer_lump_sum,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurvivorClaim) Reset() {
+	*x = SurvivorClaim{}
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurvivorClaim) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurvivorClaim) ProtoMessage() {}
+
+func (x *SurvivorClaim) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurvivorClaim.ProtoReflect.Descriptor instead.
+func (*SurvivorClaim) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SurvivorClaim) GetSurvivors() []*Survivor {
+	if x != nil {
+		return x.Survivors
+	}
+	return nil
+}
+
+func (x *SurvivorClaim) GetPreferLumpSum() bool {
+	if x != nil {
+		return x.PreferLumpSum
+	}
+	return false
+}
+
 // DeathForm is the death group's application.
 type DeathForm struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -1213,14 +1432,16 @@ type DeathForm struct {
 	Bundle      DeathBundle            `protobuf:"varint,5,opt,name=bundle,proto3,enum=lienthong.engine.v1.DeathBundle" json:"bundle,omitempty"`
 	Delivery    Delivery               `protobuf:"varint,6,opt,name=delivery,proto3,enum=lienthong.engine.v1.Delivery" json:"delivery,omitempty"`
 	// Permanent residence of the deceased, for the cancellation.
-	ProvinceCode  string `protobuf:"bytes,7,opt,name=province_code,json=provinceCode,proto3" json:"province_code,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ProvinceCode string `protobuf:"bytes,7,opt,name=province_code,json=provinceCode,proto3" json:"province_code,omitempty"`
+	// Bundle FOUR only. The benefit is paid the way the recipient takes the funeral allowance.
+	SurvivorBenefit *SurvivorClaim `protobuf:"bytes,8,opt,name=survivor_benefit,json=survivorBenefit,proto3" json:"survivor_benefit,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *DeathForm) Reset() {
 	*x = DeathForm{}
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[8]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1232,7 +1453,7 @@ func (x *DeathForm) String() string {
 func (*DeathForm) ProtoMessage() {}
 
 func (x *DeathForm) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[8]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1245,7 +1466,7 @@ func (x *DeathForm) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeathForm.ProtoReflect.Descriptor instead.
 func (*DeathForm) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{8}
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeathForm) GetCommuneCode() string {
@@ -1297,6 +1518,13 @@ func (x *DeathForm) GetProvinceCode() string {
 	return ""
 }
 
+func (x *DeathForm) GetSurvivorBenefit() *SurvivorClaim {
+	if x != nil {
+		return x.SurvivorBenefit
+	}
+	return nil
+}
+
 // Step is one procedure of a dossier as the read model holds it.
 type Step struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -1326,7 +1554,7 @@ type Step struct {
 
 func (x *Step) Reset() {
 	*x = Step{}
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[9]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1338,7 +1566,7 @@ func (x *Step) String() string {
 func (*Step) ProtoMessage() {}
 
 func (x *Step) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[9]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1351,7 +1579,7 @@ func (x *Step) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Step.ProtoReflect.Descriptor instead.
 func (*Step) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{9}
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Step) GetKind() StepKind {
@@ -1495,7 +1723,7 @@ type Apology struct {
 
 func (x *Apology) Reset() {
 	*x = Apology{}
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[10]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1507,7 +1735,7 @@ func (x *Apology) String() string {
 func (*Apology) ProtoMessage() {}
 
 func (x *Apology) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[10]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1520,7 +1748,7 @@ func (x *Apology) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Apology.ProtoReflect.Descriptor instead.
 func (*Apology) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{10}
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Apology) GetRequestedAt() *timestamppb.Timestamp {
@@ -1572,6 +1800,90 @@ func (x *Apology) GetIssuedBy() string {
 	return ""
 }
 
+// LateRegistration flags a registration made after its legal time limit. It is
+// accepted, not refused; the flag tells the clerk and the supervisor.
+type LateRegistration struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// death_registration: the death registered more than 15 days after it happened.
+	// residence_registration: a child's residence registered more than 60 days after
+	// the birth registration.
+	Step StepKind `protobuf:"varint,1,opt,name=step,proto3,enum=lienthong.engine.v1.StepKind" json:"step,omitempty"`
+	// Days from what the limit counts from to the registration.
+	Days      int32 `protobuf:"varint,2,opt,name=days,proto3" json:"days,omitempty"`
+	LimitDays int32 `protobuf:"varint,3,opt,name=limit_days,json=limitDays,proto3" json:"limit_days,omitempty"`
+	// days - limit_days.
+	DaysLate int32 `protobuf:"varint,4,opt,name=days_late,json=daysLate,proto3" json:"days_late,omitempty"`
+	// What the limit counts from: "death" or "birth_registration".
+	CountedFrom   string `protobuf:"bytes,5,opt,name=counted_from,json=countedFrom,proto3" json:"counted_from,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LateRegistration) Reset() {
+	*x = LateRegistration{}
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LateRegistration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LateRegistration) ProtoMessage() {}
+
+func (x *LateRegistration) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LateRegistration.ProtoReflect.Descriptor instead.
+func (*LateRegistration) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *LateRegistration) GetStep() StepKind {
+	if x != nil {
+		return x.Step
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
+}
+
+func (x *LateRegistration) GetDays() int32 {
+	if x != nil {
+		return x.Days
+	}
+	return 0
+}
+
+func (x *LateRegistration) GetLimitDays() int32 {
+	if x != nil {
+		return x.LimitDays
+	}
+	return 0
+}
+
+func (x *LateRegistration) GetDaysLate() int32 {
+	if x != nil {
+		return x.DaysLate
+	}
+	return 0
+}
+
+func (x *LateRegistration) GetCountedFrom() string {
+	if x != nil {
+		return x.CountedFrom
+	}
+	return ""
+}
+
 // Dossier is a linked dossier.
 type Dossier struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1598,6 +1910,8 @@ type Dossier struct {
 	PortalVersion int64 `protobuf:"varint,16,opt,name=portal_version,json=portalVersion,proto3" json:"portal_version,omitempty"`
 	// The dossier's legal time limit, in working days from receipt to the due date.
 	WorkingDays int32 `protobuf:"varint,17,opt,name=working_days,json=workingDays,proto3" json:"working_days,omitempty"`
+	// Registrations made after their legal limit, accepted and flagged.
+	LateRegistrations []*LateRegistration `protobuf:"bytes,18,rep,name=late_registrations,json=lateRegistrations,proto3" json:"late_registrations,omitempty"`
 	// Present only for roles allowed to see personal data; every such read is audited.
 	//
 	// Types that are valid to be assigned to Form:
@@ -1611,7 +1925,7 @@ type Dossier struct {
 
 func (x *Dossier) Reset() {
 	*x = Dossier{}
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[11]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1623,7 +1937,7 @@ func (x *Dossier) String() string {
 func (*Dossier) ProtoMessage() {}
 
 func (x *Dossier) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[11]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1636,7 +1950,7 @@ func (x *Dossier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Dossier.ProtoReflect.Descriptor instead.
 func (*Dossier) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{11}
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Dossier) GetCode() string {
@@ -1758,6 +2072,13 @@ func (x *Dossier) GetWorkingDays() int32 {
 	return 0
 }
 
+func (x *Dossier) GetLateRegistrations() []*LateRegistration {
+	if x != nil {
+		return x.LateRegistrations
+	}
+	return nil
+}
+
 func (x *Dossier) GetForm() isDossier_Form {
 	if x != nil {
 		return x.Form
@@ -1820,7 +2141,7 @@ type CertificateExtract struct {
 
 func (x *CertificateExtract) Reset() {
 	*x = CertificateExtract{}
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[12]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1832,7 +2153,7 @@ func (x *CertificateExtract) String() string {
 func (*CertificateExtract) ProtoMessage() {}
 
 func (x *CertificateExtract) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[12]
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1845,7 +2166,7 @@ func (x *CertificateExtract) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CertificateExtract.ProtoReflect.Descriptor instead.
 func (*CertificateExtract) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{12}
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CertificateExtract) GetCaseId() string {
@@ -1972,7 +2293,19 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\frelationship\x18\x03 \x01(\tR\frelationship\x12I\n" +
 	"\x0epayment_method\x18\x04 \x01(\x0e2\".lienthong.engine.v1.PaymentMethodR\rpaymentMethod\x12\x1b\n" +
 	"\tbank_code\x18\x05 \x01(\tR\bbankCode\x12!\n" +
-	"\fbank_account\x18\x06 \x01(\tR\vbankAccount\"\x88\x03\n" +
+	"\fbank_account\x18\x06 \x01(\tR\vbankAccount\"\xdb\x02\n" +
+	"\bSurvivor\x12\x1b\n" +
+	"\tfull_name\x18\x01 \x01(\tR\bfullName\x12\x1b\n" +
+	"\tid_number\x18\x02 \x01(\tR\bidNumber\x12M\n" +
+	"\frelationship\x18\x03 \x01(\x0e2).lienthong.engine.v1.SurvivorRelationshipR\frelationship\x12\x1d\n" +
+	"\n" +
+	"birth_date\x18\x04 \x01(\tR\tbirthDate\x12A\n" +
+	"\x1dworking_capacity_loss_percent\x18\x05 \x01(\x05R\x1aworkingCapacityLossPercent\x12<\n" +
+	"\x1bincome_at_least_base_salary\x18\x06 \x01(\bR\x17incomeAtLeastBaseSalary\x12&\n" +
+	"\x0fno_direct_carer\x18\a \x01(\bR\rnoDirectCarer\"t\n" +
+	"\rSurvivorClaim\x12;\n" +
+	"\tsurvivors\x18\x01 \x03(\v2\x1d.lienthong.engine.v1.SurvivorR\tsurvivors\x12&\n" +
+	"\x0fprefer_lump_sum\x18\x02 \x01(\bR\rpreferLumpSum\"\xd7\x03\n" +
 	"\tDeathForm\x12!\n" +
 	"\fcommune_code\x18\x01 \x01(\tR\vcommuneCode\x129\n" +
 	"\bdeceased\x18\x02 \x01(\v2\x1d.lienthong.engine.v1.DeceasedR\bdeceased\x12<\n" +
@@ -1980,7 +2313,8 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\trecipient\x18\x04 \x01(\v2'.lienthong.engine.v1.AllowanceRecipientR\trecipient\x128\n" +
 	"\x06bundle\x18\x05 \x01(\x0e2 .lienthong.engine.v1.DeathBundleR\x06bundle\x129\n" +
 	"\bdelivery\x18\x06 \x01(\x0e2\x1d.lienthong.engine.v1.DeliveryR\bdelivery\x12#\n" +
-	"\rprovince_code\x18\a \x01(\tR\fprovinceCode\"\xd6\x06\n" +
+	"\rprovince_code\x18\a \x01(\tR\fprovinceCode\x12M\n" +
+	"\x10survivor_benefit\x18\b \x01(\v2\".lienthong.engine.v1.SurvivorClaimR\x0fsurvivorBenefit\"\xd6\x06\n" +
 	"\x04Step\x121\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04kind\x12\x16\n" +
 	"\x06agency\x18\x02 \x01(\tR\x06agency\x127\n" +
@@ -2014,7 +2348,14 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\x06number\x18\x04 \x01(\tR\x06number\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12H\n" +
 	"\x12new_appointment_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x10newAppointmentAt\x12\x1b\n" +
-	"\tissued_by\x18\a \x01(\tR\bissuedBy\"\x92\a\n" +
+	"\tissued_by\x18\a \x01(\tR\bissuedBy\"\xb8\x01\n" +
+	"\x10LateRegistration\x121\n" +
+	"\x04step\x18\x01 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04step\x12\x12\n" +
+	"\x04days\x18\x02 \x01(\x05R\x04days\x12\x1d\n" +
+	"\n" +
+	"limit_days\x18\x03 \x01(\x05R\tlimitDays\x12\x1b\n" +
+	"\tdays_late\x18\x04 \x01(\x05R\bdaysLate\x12!\n" +
+	"\fcounted_from\x18\x05 \x01(\tR\vcountedFrom\"\xe8\a\n" +
 	"\aDossier\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x120\n" +
 	"\x05group\x18\x02 \x01(\x0e2\x1a.lienthong.engine.v1.GroupR\x05group\x12:\n" +
@@ -2034,7 +2375,8 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\tsynced_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\bsyncedAt\x12D\n" +
 	"\x10portal_synced_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\x0eportalSyncedAt\x12%\n" +
 	"\x0eportal_version\x18\x10 \x01(\x03R\rportalVersion\x12!\n" +
-	"\fworking_days\x18\x11 \x01(\x05R\vworkingDays\x126\n" +
+	"\fworking_days\x18\x11 \x01(\x05R\vworkingDays\x12T\n" +
+	"\x12late_registrations\x18\x12 \x03(\v2%.lienthong.engine.v1.LateRegistrationR\x11lateRegistrations\x126\n" +
 	"\x05birth\x18\x14 \x01(\v2\x1e.lienthong.engine.v1.BirthFormH\x00R\x05birth\x126\n" +
 	"\x05death\x18\x15 \x01(\v2\x1e.lienthong.engine.v1.DeathFormH\x00R\x05deathB\x06\n" +
 	"\x04form\"\xa5\x02\n" +
@@ -2059,7 +2401,7 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\x18DOSSIER_STATUS_COMPLETED\x10\x04\x12&\n" +
 	"\"DOSSIER_STATUS_PARTIALLY_COMPLETED\x10\x05\x12\x1b\n" +
 	"\x17DOSSIER_STATUS_REJECTED\x10\x06\x12\x1c\n" +
-	"\x18DOSSIER_STATUS_CANCELLED\x10\a*\x89\x02\n" +
+	"\x18DOSSIER_STATUS_CANCELLED\x10\a*\xa9\x02\n" +
 	"\bStepKind\x12\x19\n" +
 	"\x15STEP_KIND_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cSTEP_KIND_BIRTH_REGISTRATION\x10\x01\x12\x17\n" +
@@ -2068,7 +2410,8 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\x14STEP_KIND_CHILD_CARD\x10\x04\x12 \n" +
 	"\x1cSTEP_KIND_DEATH_REGISTRATION\x10\x05\x12$\n" +
 	" STEP_KIND_RESIDENCE_CANCELLATION\x10\x06\x12\x1f\n" +
-	"\x1bSTEP_KIND_FUNERAL_ALLOWANCE\x10\a*\xa9\x02\n" +
+	"\x1bSTEP_KIND_FUNERAL_ALLOWANCE\x10\a\x12\x1e\n" +
+	"\x1aSTEP_KIND_SURVIVOR_BENEFIT\x10\b*\xa9\x02\n" +
 	"\n" +
 	"StepStatus\x12\x1b\n" +
 	"\x17STEP_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -2099,7 +2442,14 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\x18DEATH_BUNDLE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10DEATH_BUNDLE_TWO\x10\x02\x12\x16\n" +
 	"\x12DEATH_BUNDLE_THREE\x10\x03\x12\x15\n" +
-	"\x11DEATH_BUNDLE_FOUR\x10\x04BCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
+	"\x11DEATH_BUNDLE_FOUR\x10\x04*\xf0\x01\n" +
+	"\x14SurvivorRelationship\x12%\n" +
+	"!SURVIVOR_RELATIONSHIP_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bSURVIVOR_RELATIONSHIP_CHILD\x10\x01\x12 \n" +
+	"\x1cSURVIVOR_RELATIONSHIP_SPOUSE\x10\x02\x12 \n" +
+	"\x1cSURVIVOR_RELATIONSHIP_PARENT\x10\x03\x12'\n" +
+	"#SURVIVOR_RELATIONSHIP_PARENT_IN_LAW\x10\x04\x12#\n" +
+	"\x1fSURVIVOR_RELATIONSHIP_DEPENDANT\x10\x05BCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
 
 var (
 	file_lienthong_engine_v1_dossier_proto_rawDescOnce sync.Once
@@ -2113,8 +2463,8 @@ func file_lienthong_engine_v1_dossier_proto_rawDescGZIP() []byte {
 	return file_lienthong_engine_v1_dossier_proto_rawDescData
 }
 
-var file_lienthong_engine_v1_dossier_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_lienthong_engine_v1_dossier_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_lienthong_engine_v1_dossier_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_lienthong_engine_v1_dossier_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_lienthong_engine_v1_dossier_proto_goTypes = []any{
 	(Group)(0),                    // 0: lienthong.engine.v1.Group
 	(DossierStatus)(0),            // 1: lienthong.engine.v1.DossierStatus
@@ -2124,71 +2474,80 @@ var file_lienthong_engine_v1_dossier_proto_goTypes = []any{
 	(Delivery)(0),                 // 5: lienthong.engine.v1.Delivery
 	(PaymentMethod)(0),            // 6: lienthong.engine.v1.PaymentMethod
 	(DeathBundle)(0),              // 7: lienthong.engine.v1.DeathBundle
-	(*Child)(nil),                 // 8: lienthong.engine.v1.Child
-	(*Parent)(nil),                // 9: lienthong.engine.v1.Parent
-	(*Residence)(nil),             // 10: lienthong.engine.v1.Residence
-	(*Requester)(nil),             // 11: lienthong.engine.v1.Requester
-	(*BirthForm)(nil),             // 12: lienthong.engine.v1.BirthForm
-	(*Deceased)(nil),              // 13: lienthong.engine.v1.Deceased
-	(*Declarant)(nil),             // 14: lienthong.engine.v1.Declarant
-	(*AllowanceRecipient)(nil),    // 15: lienthong.engine.v1.AllowanceRecipient
-	(*DeathForm)(nil),             // 16: lienthong.engine.v1.DeathForm
-	(*Step)(nil),                  // 17: lienthong.engine.v1.Step
-	(*Apology)(nil),               // 18: lienthong.engine.v1.Apology
-	(*Dossier)(nil),               // 19: lienthong.engine.v1.Dossier
-	(*CertificateExtract)(nil),    // 20: lienthong.engine.v1.CertificateExtract
-	nil,                           // 21: lienthong.engine.v1.Step.ResultEntry
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(SurvivorRelationship)(0),     // 8: lienthong.engine.v1.SurvivorRelationship
+	(*Child)(nil),                 // 9: lienthong.engine.v1.Child
+	(*Parent)(nil),                // 10: lienthong.engine.v1.Parent
+	(*Residence)(nil),             // 11: lienthong.engine.v1.Residence
+	(*Requester)(nil),             // 12: lienthong.engine.v1.Requester
+	(*BirthForm)(nil),             // 13: lienthong.engine.v1.BirthForm
+	(*Deceased)(nil),              // 14: lienthong.engine.v1.Deceased
+	(*Declarant)(nil),             // 15: lienthong.engine.v1.Declarant
+	(*AllowanceRecipient)(nil),    // 16: lienthong.engine.v1.AllowanceRecipient
+	(*Survivor)(nil),              // 17: lienthong.engine.v1.Survivor
+	(*SurvivorClaim)(nil),         // 18: lienthong.engine.v1.SurvivorClaim
+	(*DeathForm)(nil),             // 19: lienthong.engine.v1.DeathForm
+	(*Step)(nil),                  // 20: lienthong.engine.v1.Step
+	(*Apology)(nil),               // 21: lienthong.engine.v1.Apology
+	(*LateRegistration)(nil),      // 22: lienthong.engine.v1.LateRegistration
+	(*Dossier)(nil),               // 23: lienthong.engine.v1.Dossier
+	(*CertificateExtract)(nil),    // 24: lienthong.engine.v1.CertificateExtract
+	nil,                           // 25: lienthong.engine.v1.Step.ResultEntry
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
 }
 var file_lienthong_engine_v1_dossier_proto_depIdxs = []int32{
 	4,  // 0: lienthong.engine.v1.Child.sex:type_name -> lienthong.engine.v1.Sex
-	22, // 1: lienthong.engine.v1.Child.birth_time:type_name -> google.protobuf.Timestamp
+	26, // 1: lienthong.engine.v1.Child.birth_time:type_name -> google.protobuf.Timestamp
 	4,  // 2: lienthong.engine.v1.Parent.sex:type_name -> lienthong.engine.v1.Sex
-	8,  // 3: lienthong.engine.v1.BirthForm.child:type_name -> lienthong.engine.v1.Child
-	9,  // 4: lienthong.engine.v1.BirthForm.father:type_name -> lienthong.engine.v1.Parent
-	9,  // 5: lienthong.engine.v1.BirthForm.mother:type_name -> lienthong.engine.v1.Parent
-	10, // 6: lienthong.engine.v1.BirthForm.residence:type_name -> lienthong.engine.v1.Residence
-	11, // 7: lienthong.engine.v1.BirthForm.requester:type_name -> lienthong.engine.v1.Requester
+	9,  // 3: lienthong.engine.v1.BirthForm.child:type_name -> lienthong.engine.v1.Child
+	10, // 4: lienthong.engine.v1.BirthForm.father:type_name -> lienthong.engine.v1.Parent
+	10, // 5: lienthong.engine.v1.BirthForm.mother:type_name -> lienthong.engine.v1.Parent
+	11, // 6: lienthong.engine.v1.BirthForm.residence:type_name -> lienthong.engine.v1.Residence
+	12, // 7: lienthong.engine.v1.BirthForm.requester:type_name -> lienthong.engine.v1.Requester
 	5,  // 8: lienthong.engine.v1.BirthForm.delivery:type_name -> lienthong.engine.v1.Delivery
 	4,  // 9: lienthong.engine.v1.Deceased.sex:type_name -> lienthong.engine.v1.Sex
-	22, // 10: lienthong.engine.v1.Deceased.death_time:type_name -> google.protobuf.Timestamp
+	26, // 10: lienthong.engine.v1.Deceased.death_time:type_name -> google.protobuf.Timestamp
 	6,  // 11: lienthong.engine.v1.AllowanceRecipient.payment_method:type_name -> lienthong.engine.v1.PaymentMethod
-	13, // 12: lienthong.engine.v1.DeathForm.deceased:type_name -> lienthong.engine.v1.Deceased
-	14, // 13: lienthong.engine.v1.DeathForm.declarant:type_name -> lienthong.engine.v1.Declarant
-	15, // 14: lienthong.engine.v1.DeathForm.recipient:type_name -> lienthong.engine.v1.AllowanceRecipient
-	7,  // 15: lienthong.engine.v1.DeathForm.bundle:type_name -> lienthong.engine.v1.DeathBundle
-	5,  // 16: lienthong.engine.v1.DeathForm.delivery:type_name -> lienthong.engine.v1.Delivery
-	2,  // 17: lienthong.engine.v1.Step.kind:type_name -> lienthong.engine.v1.StepKind
-	3,  // 18: lienthong.engine.v1.Step.status:type_name -> lienthong.engine.v1.StepStatus
-	22, // 19: lienthong.engine.v1.Step.started_at:type_name -> google.protobuf.Timestamp
-	22, // 20: lienthong.engine.v1.Step.due_at:type_name -> google.protobuf.Timestamp
-	22, // 21: lienthong.engine.v1.Step.decided_at:type_name -> google.protobuf.Timestamp
-	21, // 22: lienthong.engine.v1.Step.result:type_name -> lienthong.engine.v1.Step.ResultEntry
-	22, // 23: lienthong.engine.v1.Step.new_appointment_at:type_name -> google.protobuf.Timestamp
-	22, // 24: lienthong.engine.v1.Step.updated_at:type_name -> google.protobuf.Timestamp
-	22, // 25: lienthong.engine.v1.Step.status_since:type_name -> google.protobuf.Timestamp
-	18, // 26: lienthong.engine.v1.Step.apology:type_name -> lienthong.engine.v1.Apology
-	22, // 27: lienthong.engine.v1.Apology.requested_at:type_name -> google.protobuf.Timestamp
-	22, // 28: lienthong.engine.v1.Apology.missed_due_at:type_name -> google.protobuf.Timestamp
-	22, // 29: lienthong.engine.v1.Apology.issued_at:type_name -> google.protobuf.Timestamp
-	22, // 30: lienthong.engine.v1.Apology.new_appointment_at:type_name -> google.protobuf.Timestamp
-	0,  // 31: lienthong.engine.v1.Dossier.group:type_name -> lienthong.engine.v1.Group
-	1,  // 32: lienthong.engine.v1.Dossier.status:type_name -> lienthong.engine.v1.DossierStatus
-	22, // 33: lienthong.engine.v1.Dossier.received_at:type_name -> google.protobuf.Timestamp
-	22, // 34: lienthong.engine.v1.Dossier.due_at:type_name -> google.protobuf.Timestamp
-	22, // 35: lienthong.engine.v1.Dossier.appointment_at:type_name -> google.protobuf.Timestamp
-	22, // 36: lienthong.engine.v1.Dossier.completed_at:type_name -> google.protobuf.Timestamp
-	17, // 37: lienthong.engine.v1.Dossier.steps:type_name -> lienthong.engine.v1.Step
-	22, // 38: lienthong.engine.v1.Dossier.synced_at:type_name -> google.protobuf.Timestamp
-	22, // 39: lienthong.engine.v1.Dossier.portal_synced_at:type_name -> google.protobuf.Timestamp
-	12, // 40: lienthong.engine.v1.Dossier.birth:type_name -> lienthong.engine.v1.BirthForm
-	16, // 41: lienthong.engine.v1.Dossier.death:type_name -> lienthong.engine.v1.DeathForm
-	22, // 42: lienthong.engine.v1.CertificateExtract.issued_at:type_name -> google.protobuf.Timestamp
-	43, // [43:43] is the sub-list for method output_type
-	43, // [43:43] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	8,  // 12: lienthong.engine.v1.Survivor.relationship:type_name -> lienthong.engine.v1.SurvivorRelationship
+	17, // 13: lienthong.engine.v1.SurvivorClaim.survivors:type_name -> lienthong.engine.v1.Survivor
+	14, // 14: lienthong.engine.v1.DeathForm.deceased:type_name -> lienthong.engine.v1.Deceased
+	15, // 15: lienthong.engine.v1.DeathForm.declarant:type_name -> lienthong.engine.v1.Declarant
+	16, // 16: lienthong.engine.v1.DeathForm.recipient:type_name -> lienthong.engine.v1.AllowanceRecipient
+	7,  // 17: lienthong.engine.v1.DeathForm.bundle:type_name -> lienthong.engine.v1.DeathBundle
+	5,  // 18: lienthong.engine.v1.DeathForm.delivery:type_name -> lienthong.engine.v1.Delivery
+	18, // 19: lienthong.engine.v1.DeathForm.survivor_benefit:type_name -> lienthong.engine.v1.SurvivorClaim
+	2,  // 20: lienthong.engine.v1.Step.kind:type_name -> lienthong.engine.v1.StepKind
+	3,  // 21: lienthong.engine.v1.Step.status:type_name -> lienthong.engine.v1.StepStatus
+	26, // 22: lienthong.engine.v1.Step.started_at:type_name -> google.protobuf.Timestamp
+	26, // 23: lienthong.engine.v1.Step.due_at:type_name -> google.protobuf.Timestamp
+	26, // 24: lienthong.engine.v1.Step.decided_at:type_name -> google.protobuf.Timestamp
+	25, // 25: lienthong.engine.v1.Step.result:type_name -> lienthong.engine.v1.Step.ResultEntry
+	26, // 26: lienthong.engine.v1.Step.new_appointment_at:type_name -> google.protobuf.Timestamp
+	26, // 27: lienthong.engine.v1.Step.updated_at:type_name -> google.protobuf.Timestamp
+	26, // 28: lienthong.engine.v1.Step.status_since:type_name -> google.protobuf.Timestamp
+	21, // 29: lienthong.engine.v1.Step.apology:type_name -> lienthong.engine.v1.Apology
+	26, // 30: lienthong.engine.v1.Apology.requested_at:type_name -> google.protobuf.Timestamp
+	26, // 31: lienthong.engine.v1.Apology.missed_due_at:type_name -> google.protobuf.Timestamp
+	26, // 32: lienthong.engine.v1.Apology.issued_at:type_name -> google.protobuf.Timestamp
+	26, // 33: lienthong.engine.v1.Apology.new_appointment_at:type_name -> google.protobuf.Timestamp
+	2,  // 34: lienthong.engine.v1.LateRegistration.step:type_name -> lienthong.engine.v1.StepKind
+	0,  // 35: lienthong.engine.v1.Dossier.group:type_name -> lienthong.engine.v1.Group
+	1,  // 36: lienthong.engine.v1.Dossier.status:type_name -> lienthong.engine.v1.DossierStatus
+	26, // 37: lienthong.engine.v1.Dossier.received_at:type_name -> google.protobuf.Timestamp
+	26, // 38: lienthong.engine.v1.Dossier.due_at:type_name -> google.protobuf.Timestamp
+	26, // 39: lienthong.engine.v1.Dossier.appointment_at:type_name -> google.protobuf.Timestamp
+	26, // 40: lienthong.engine.v1.Dossier.completed_at:type_name -> google.protobuf.Timestamp
+	20, // 41: lienthong.engine.v1.Dossier.steps:type_name -> lienthong.engine.v1.Step
+	26, // 42: lienthong.engine.v1.Dossier.synced_at:type_name -> google.protobuf.Timestamp
+	26, // 43: lienthong.engine.v1.Dossier.portal_synced_at:type_name -> google.protobuf.Timestamp
+	22, // 44: lienthong.engine.v1.Dossier.late_registrations:type_name -> lienthong.engine.v1.LateRegistration
+	13, // 45: lienthong.engine.v1.Dossier.birth:type_name -> lienthong.engine.v1.BirthForm
+	19, // 46: lienthong.engine.v1.Dossier.death:type_name -> lienthong.engine.v1.DeathForm
+	26, // 47: lienthong.engine.v1.CertificateExtract.issued_at:type_name -> google.protobuf.Timestamp
+	48, // [48:48] is the sub-list for method output_type
+	48, // [48:48] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_dossier_proto_init() }
@@ -2196,7 +2555,7 @@ func file_lienthong_engine_v1_dossier_proto_init() {
 	if File_lienthong_engine_v1_dossier_proto != nil {
 		return
 	}
-	file_lienthong_engine_v1_dossier_proto_msgTypes[11].OneofWrappers = []any{
+	file_lienthong_engine_v1_dossier_proto_msgTypes[14].OneofWrappers = []any{
 		(*Dossier_Birth)(nil),
 		(*Dossier_Death)(nil),
 	}
@@ -2205,8 +2564,8 @@ func file_lienthong_engine_v1_dossier_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_engine_v1_dossier_proto_rawDesc), len(file_lienthong_engine_v1_dossier_proto_rawDesc)),
-			NumEnums:      8,
-			NumMessages:   14,
+			NumEnums:      9,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

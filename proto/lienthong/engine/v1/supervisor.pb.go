@@ -1417,10 +1417,13 @@ type GetStatisticsResponse struct {
 	Backlog     []*BacklogBucket       `protobuf:"bytes,4,rep,name=backlog,proto3" json:"backlog,omitempty"`
 	Ranking     []*ProvinceRank        `protobuf:"bytes,5,rep,name=ranking,proto3" json:"ranking,omitempty"`
 	// Open dossiers in scope, and how many of them are past their deadline.
-	Open          int64 `protobuf:"varint,6,opt,name=open,proto3" json:"open,omitempty"`
-	OpenOverdue   int64 `protobuf:"varint,7,opt,name=open_overdue,json=openOverdue,proto3" json:"open_overdue,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Open        int64 `protobuf:"varint,6,opt,name=open,proto3" json:"open,omitempty"`
+	OpenOverdue int64 `protobuf:"varint,7,opt,name=open_overdue,json=openOverdue,proto3" json:"open_overdue,omitempty"`
+	// What is wrong with the working-day calendar, e.g. next year's holiday file
+	// missing from 1 December; empty when nothing is.
+	CalendarWarnings []*CalendarWarning `protobuf:"bytes,8,rep,name=calendar_warnings,json=calendarWarnings,proto3" json:"calendar_warnings,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetStatisticsResponse) Reset() {
@@ -1502,6 +1505,68 @@ func (x *GetStatisticsResponse) GetOpenOverdue() int64 {
 	return 0
 }
 
+func (x *GetStatisticsResponse) GetCalendarWarnings() []*CalendarWarning {
+	if x != nil {
+		return x.CalendarWarnings
+	}
+	return nil
+}
+
+// CalendarWarning says a year the calendar is about to need has no holiday
+// file, so deadlines in it count plain Monday-to-Friday weeks.
+type CalendarWarning struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Year  int32                  `protobuf:"varint,1,opt,name=year,proto3" json:"year,omitempty"`
+	// The English text; the console words its own from year.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalendarWarning) Reset() {
+	*x = CalendarWarning{}
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalendarWarning) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalendarWarning) ProtoMessage() {}
+
+func (x *CalendarWarning) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalendarWarning.ProtoReflect.Descriptor instead.
+func (*CalendarWarning) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CalendarWarning) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *CalendarWarning) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type RetryBatchRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Stuck rules to match; empty means retries failing, idle and overdue.
@@ -1529,7 +1594,7 @@ type RetryBatchRequest struct {
 
 func (x *RetryBatchRequest) Reset() {
 	*x = RetryBatchRequest{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[19]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1541,7 +1606,7 @@ func (x *RetryBatchRequest) String() string {
 func (*RetryBatchRequest) ProtoMessage() {}
 
 func (x *RetryBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[19]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1554,7 +1619,7 @@ func (x *RetryBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryBatchRequest.ProtoReflect.Descriptor instead.
 func (*RetryBatchRequest) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{19}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RetryBatchRequest) GetRules() []StuckRule {
@@ -1634,7 +1699,7 @@ type RetryBatchResult struct {
 
 func (x *RetryBatchResult) Reset() {
 	*x = RetryBatchResult{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[20]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1646,7 +1711,7 @@ func (x *RetryBatchResult) String() string {
 func (*RetryBatchResult) ProtoMessage() {}
 
 func (x *RetryBatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[20]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1659,7 +1724,7 @@ func (x *RetryBatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryBatchResult.ProtoReflect.Descriptor instead.
 func (*RetryBatchResult) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{20}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RetryBatchResult) GetCode() string {
@@ -1709,7 +1774,7 @@ type RetryBatchResponse struct {
 
 func (x *RetryBatchResponse) Reset() {
 	*x = RetryBatchResponse{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[21]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1721,7 +1786,7 @@ func (x *RetryBatchResponse) String() string {
 func (*RetryBatchResponse) ProtoMessage() {}
 
 func (x *RetryBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[21]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1734,7 +1799,7 @@ func (x *RetryBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryBatchResponse.ProtoReflect.Descriptor instead.
 func (*RetryBatchResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{21}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RetryBatchResponse) GetResults() []*RetryBatchResult {
@@ -1774,7 +1839,7 @@ type ListAuditRequest struct {
 
 func (x *ListAuditRequest) Reset() {
 	*x = ListAuditRequest{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[22]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +1851,7 @@ func (x *ListAuditRequest) String() string {
 func (*ListAuditRequest) ProtoMessage() {}
 
 func (x *ListAuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[22]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1799,7 +1864,7 @@ func (x *ListAuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditRequest) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{22}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListAuditRequest) GetCode() string {
@@ -1822,7 +1887,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[23]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1834,7 +1899,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[23]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1847,7 +1912,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{23}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AuditEntry) GetAt() *timestamppb.Timestamp {
@@ -1894,7 +1959,7 @@ type ListAuditResponse struct {
 
 func (x *ListAuditResponse) Reset() {
 	*x = ListAuditResponse{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[24]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1906,7 +1971,7 @@ func (x *ListAuditResponse) String() string {
 func (*ListAuditResponse) ProtoMessage() {}
 
 func (x *ListAuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[24]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1919,7 +1984,7 @@ func (x *ListAuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{24}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListAuditResponse) GetEntries() []*AuditEntry {
@@ -1943,7 +2008,7 @@ type ListApologiesRequest struct {
 
 func (x *ListApologiesRequest) Reset() {
 	*x = ListApologiesRequest{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[25]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1955,7 +2020,7 @@ func (x *ListApologiesRequest) String() string {
 func (*ListApologiesRequest) ProtoMessage() {}
 
 func (x *ListApologiesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[25]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1968,7 +2033,7 @@ func (x *ListApologiesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApologiesRequest.ProtoReflect.Descriptor instead.
 func (*ListApologiesRequest) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{25}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListApologiesRequest) GetAgency() string {
@@ -2006,7 +2071,7 @@ type ApologyEntry struct {
 
 func (x *ApologyEntry) Reset() {
 	*x = ApologyEntry{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[26]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2018,7 +2083,7 @@ func (x *ApologyEntry) String() string {
 func (*ApologyEntry) ProtoMessage() {}
 
 func (x *ApologyEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[26]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2031,7 +2096,7 @@ func (x *ApologyEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApologyEntry.ProtoReflect.Descriptor instead.
 func (*ApologyEntry) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{26}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ApologyEntry) GetDossierCode() string {
@@ -2088,7 +2153,7 @@ type AgencyApologies struct {
 
 func (x *AgencyApologies) Reset() {
 	*x = AgencyApologies{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[27]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2100,7 +2165,7 @@ func (x *AgencyApologies) String() string {
 func (*AgencyApologies) ProtoMessage() {}
 
 func (x *AgencyApologies) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[27]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2113,7 +2178,7 @@ func (x *AgencyApologies) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgencyApologies.ProtoReflect.Descriptor instead.
 func (*AgencyApologies) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{27}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AgencyApologies) GetAgency() string {
@@ -2147,7 +2212,7 @@ type ListApologiesResponse struct {
 
 func (x *ListApologiesResponse) Reset() {
 	*x = ListApologiesResponse{}
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[28]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2159,7 +2224,7 @@ func (x *ListApologiesResponse) String() string {
 func (*ListApologiesResponse) ProtoMessage() {}
 
 func (x *ListApologiesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[28]
+	mi := &file_lienthong_engine_v1_supervisor_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2172,7 +2237,7 @@ func (x *ListApologiesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApologiesResponse.ProtoReflect.Descriptor instead.
 func (*ListApologiesResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{28}
+	return file_lienthong_engine_v1_supervisor_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListApologiesResponse) GetApologies() []*ApologyEntry {
@@ -2295,7 +2360,7 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\fon_time_rate\x18\x05 \x01(\x01R\n" +
 	"onTimeRate\x12%\n" +
 	"\x0frank_by_on_time\x18\x06 \x01(\x05R\frankByOnTime\x12$\n" +
-	"\x0erank_by_volume\x18\a \x01(\x05R\frankByVolume\"\xfe\x02\n" +
+	"\x0erank_by_volume\x18\a \x01(\x05R\frankByVolume\"\xd1\x03\n" +
 	"\x15GetStatisticsResponse\x125\n" +
 	"\x06counts\x18\x01 \x03(\v2\x1d.lienthong.engine.v1.CountRowR\x06counts\x12B\n" +
 	"\fstep_timings\x18\x02 \x03(\v2\x1f.lienthong.engine.v1.StepTimingR\vstepTimings\x128\n" +
@@ -2303,7 +2368,11 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\abacklog\x18\x04 \x03(\v2\".lienthong.engine.v1.BacklogBucketR\abacklog\x12;\n" +
 	"\aranking\x18\x05 \x03(\v2!.lienthong.engine.v1.ProvinceRankR\aranking\x12\x12\n" +
 	"\x04open\x18\x06 \x01(\x03R\x04open\x12!\n" +
-	"\fopen_overdue\x18\a \x01(\x03R\vopenOverdue\"\xc8\x02\n" +
+	"\fopen_overdue\x18\a \x01(\x03R\vopenOverdue\x12Q\n" +
+	"\x11calendar_warnings\x18\b \x03(\v2$.lienthong.engine.v1.CalendarWarningR\x10calendarWarnings\"?\n" +
+	"\x0fCalendarWarning\x12\x12\n" +
+	"\x04year\x18\x01 \x01(\x05R\x04year\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xc8\x02\n" +
 	"\x11RetryBatchRequest\x124\n" +
 	"\x05rules\x18\x01 \x03(\x0e2\x1e.lienthong.engine.v1.StuckRuleR\x05rules\x12\x16\n" +
 	"\x06agency\x18\x02 \x01(\tR\x06agency\x121\n" +
@@ -2392,7 +2461,7 @@ func file_lienthong_engine_v1_supervisor_proto_rawDescGZIP() []byte {
 }
 
 var file_lienthong_engine_v1_supervisor_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_lienthong_engine_v1_supervisor_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_lienthong_engine_v1_supervisor_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_lienthong_engine_v1_supervisor_proto_goTypes = []any{
 	(StuckRule)(0),                                 // 0: lienthong.engine.v1.StuckRule
 	(RetryOutcome)(0),                              // 1: lienthong.engine.v1.RetryOutcome
@@ -2415,87 +2484,89 @@ var file_lienthong_engine_v1_supervisor_proto_goTypes = []any{
 	(*BacklogBucket)(nil),                          // 18: lienthong.engine.v1.BacklogBucket
 	(*ProvinceRank)(nil),                           // 19: lienthong.engine.v1.ProvinceRank
 	(*GetStatisticsResponse)(nil),                  // 20: lienthong.engine.v1.GetStatisticsResponse
-	(*RetryBatchRequest)(nil),                      // 21: lienthong.engine.v1.RetryBatchRequest
-	(*RetryBatchResult)(nil),                       // 22: lienthong.engine.v1.RetryBatchResult
-	(*RetryBatchResponse)(nil),                     // 23: lienthong.engine.v1.RetryBatchResponse
-	(*ListAuditRequest)(nil),                       // 24: lienthong.engine.v1.ListAuditRequest
-	(*AuditEntry)(nil),                             // 25: lienthong.engine.v1.AuditEntry
-	(*ListAuditResponse)(nil),                      // 26: lienthong.engine.v1.ListAuditResponse
-	(*ListApologiesRequest)(nil),                   // 27: lienthong.engine.v1.ListApologiesRequest
-	(*ApologyEntry)(nil),                           // 28: lienthong.engine.v1.ApologyEntry
-	(*AgencyApologies)(nil),                        // 29: lienthong.engine.v1.AgencyApologies
-	(*ListApologiesResponse)(nil),                  // 30: lienthong.engine.v1.ListApologiesResponse
-	(Group)(0),                                     // 31: lienthong.engine.v1.Group
-	(StepKind)(0),                                  // 32: lienthong.engine.v1.StepKind
-	(*timestamppb.Timestamp)(nil),                  // 33: google.protobuf.Timestamp
-	(*Dossier)(nil),                                // 34: lienthong.engine.v1.Dossier
-	(DossierStatus)(0),                             // 35: lienthong.engine.v1.DossierStatus
-	(*Apology)(nil),                                // 36: lienthong.engine.v1.Apology
+	(*CalendarWarning)(nil),                        // 21: lienthong.engine.v1.CalendarWarning
+	(*RetryBatchRequest)(nil),                      // 22: lienthong.engine.v1.RetryBatchRequest
+	(*RetryBatchResult)(nil),                       // 23: lienthong.engine.v1.RetryBatchResult
+	(*RetryBatchResponse)(nil),                     // 24: lienthong.engine.v1.RetryBatchResponse
+	(*ListAuditRequest)(nil),                       // 25: lienthong.engine.v1.ListAuditRequest
+	(*AuditEntry)(nil),                             // 26: lienthong.engine.v1.AuditEntry
+	(*ListAuditResponse)(nil),                      // 27: lienthong.engine.v1.ListAuditResponse
+	(*ListApologiesRequest)(nil),                   // 28: lienthong.engine.v1.ListApologiesRequest
+	(*ApologyEntry)(nil),                           // 29: lienthong.engine.v1.ApologyEntry
+	(*AgencyApologies)(nil),                        // 30: lienthong.engine.v1.AgencyApologies
+	(*ListApologiesResponse)(nil),                  // 31: lienthong.engine.v1.ListApologiesResponse
+	(Group)(0),                                     // 32: lienthong.engine.v1.Group
+	(StepKind)(0),                                  // 33: lienthong.engine.v1.StepKind
+	(*timestamppb.Timestamp)(nil),                  // 34: google.protobuf.Timestamp
+	(*Dossier)(nil),                                // 35: lienthong.engine.v1.Dossier
+	(DossierStatus)(0),                             // 36: lienthong.engine.v1.DossierStatus
+	(*Apology)(nil),                                // 37: lienthong.engine.v1.Apology
 }
 var file_lienthong_engine_v1_supervisor_proto_depIdxs = []int32{
-	31, // 0: lienthong.engine.v1.StuckCase.group:type_name -> lienthong.engine.v1.Group
-	32, // 1: lienthong.engine.v1.StuckCase.step:type_name -> lienthong.engine.v1.StepKind
+	32, // 0: lienthong.engine.v1.StuckCase.group:type_name -> lienthong.engine.v1.Group
+	33, // 1: lienthong.engine.v1.StuckCase.step:type_name -> lienthong.engine.v1.StepKind
 	0,  // 2: lienthong.engine.v1.StuckCase.rule:type_name -> lienthong.engine.v1.StuckRule
-	33, // 3: lienthong.engine.v1.StuckCase.since:type_name -> google.protobuf.Timestamp
-	33, // 4: lienthong.engine.v1.StuckCase.due_at:type_name -> google.protobuf.Timestamp
+	34, // 3: lienthong.engine.v1.StuckCase.since:type_name -> google.protobuf.Timestamp
+	34, // 4: lienthong.engine.v1.StuckCase.due_at:type_name -> google.protobuf.Timestamp
 	0,  // 5: lienthong.engine.v1.ListStuckRequest.rules:type_name -> lienthong.engine.v1.StuckRule
 	2,  // 6: lienthong.engine.v1.ListStuckResponse.cases:type_name -> lienthong.engine.v1.StuckCase
-	33, // 7: lienthong.engine.v1.TraceEvent.at:type_name -> google.protobuf.Timestamp
-	32, // 8: lienthong.engine.v1.TraceEvent.step:type_name -> lienthong.engine.v1.StepKind
-	34, // 9: lienthong.engine.v1.TraceDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	34, // 7: lienthong.engine.v1.TraceEvent.at:type_name -> google.protobuf.Timestamp
+	33, // 8: lienthong.engine.v1.TraceEvent.step:type_name -> lienthong.engine.v1.StepKind
+	35, // 9: lienthong.engine.v1.TraceDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
 	5,  // 10: lienthong.engine.v1.TraceDossierResponse.events:type_name -> lienthong.engine.v1.TraceEvent
-	32, // 11: lienthong.engine.v1.RetryStepRequest.step:type_name -> lienthong.engine.v1.StepKind
-	34, // 12: lienthong.engine.v1.RetryStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	32, // 13: lienthong.engine.v1.EscalateStepRequest.step:type_name -> lienthong.engine.v1.StepKind
-	34, // 14: lienthong.engine.v1.EscalateStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	34, // 15: lienthong.engine.v1.SupervisorServiceCancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	33, // 16: lienthong.engine.v1.GetStatisticsRequest.from:type_name -> google.protobuf.Timestamp
-	33, // 17: lienthong.engine.v1.GetStatisticsRequest.until:type_name -> google.protobuf.Timestamp
-	31, // 18: lienthong.engine.v1.CountRow.group:type_name -> lienthong.engine.v1.Group
-	35, // 19: lienthong.engine.v1.CountRow.status:type_name -> lienthong.engine.v1.DossierStatus
-	32, // 20: lienthong.engine.v1.StepTiming.step:type_name -> lienthong.engine.v1.StepKind
-	31, // 21: lienthong.engine.v1.DailyVolume.group:type_name -> lienthong.engine.v1.Group
+	33, // 11: lienthong.engine.v1.RetryStepRequest.step:type_name -> lienthong.engine.v1.StepKind
+	35, // 12: lienthong.engine.v1.RetryStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	33, // 13: lienthong.engine.v1.EscalateStepRequest.step:type_name -> lienthong.engine.v1.StepKind
+	35, // 14: lienthong.engine.v1.EscalateStepResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	35, // 15: lienthong.engine.v1.SupervisorServiceCancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	34, // 16: lienthong.engine.v1.GetStatisticsRequest.from:type_name -> google.protobuf.Timestamp
+	34, // 17: lienthong.engine.v1.GetStatisticsRequest.until:type_name -> google.protobuf.Timestamp
+	32, // 18: lienthong.engine.v1.CountRow.group:type_name -> lienthong.engine.v1.Group
+	36, // 19: lienthong.engine.v1.CountRow.status:type_name -> lienthong.engine.v1.DossierStatus
+	33, // 20: lienthong.engine.v1.StepTiming.step:type_name -> lienthong.engine.v1.StepKind
+	32, // 21: lienthong.engine.v1.DailyVolume.group:type_name -> lienthong.engine.v1.Group
 	15, // 22: lienthong.engine.v1.GetStatisticsResponse.counts:type_name -> lienthong.engine.v1.CountRow
 	16, // 23: lienthong.engine.v1.GetStatisticsResponse.step_timings:type_name -> lienthong.engine.v1.StepTiming
 	17, // 24: lienthong.engine.v1.GetStatisticsResponse.volume:type_name -> lienthong.engine.v1.DailyVolume
 	18, // 25: lienthong.engine.v1.GetStatisticsResponse.backlog:type_name -> lienthong.engine.v1.BacklogBucket
 	19, // 26: lienthong.engine.v1.GetStatisticsResponse.ranking:type_name -> lienthong.engine.v1.ProvinceRank
-	0,  // 27: lienthong.engine.v1.RetryBatchRequest.rules:type_name -> lienthong.engine.v1.StuckRule
-	32, // 28: lienthong.engine.v1.RetryBatchRequest.step:type_name -> lienthong.engine.v1.StepKind
-	33, // 29: lienthong.engine.v1.RetryBatchRequest.since:type_name -> google.protobuf.Timestamp
-	32, // 30: lienthong.engine.v1.RetryBatchResult.step:type_name -> lienthong.engine.v1.StepKind
-	1,  // 31: lienthong.engine.v1.RetryBatchResult.outcome:type_name -> lienthong.engine.v1.RetryOutcome
-	22, // 32: lienthong.engine.v1.RetryBatchResponse.results:type_name -> lienthong.engine.v1.RetryBatchResult
-	33, // 33: lienthong.engine.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
-	25, // 34: lienthong.engine.v1.ListAuditResponse.entries:type_name -> lienthong.engine.v1.AuditEntry
-	33, // 35: lienthong.engine.v1.ListApologiesRequest.since:type_name -> google.protobuf.Timestamp
-	32, // 36: lienthong.engine.v1.ApologyEntry.step:type_name -> lienthong.engine.v1.StepKind
-	36, // 37: lienthong.engine.v1.ApologyEntry.apology:type_name -> lienthong.engine.v1.Apology
-	28, // 38: lienthong.engine.v1.ListApologiesResponse.apologies:type_name -> lienthong.engine.v1.ApologyEntry
-	29, // 39: lienthong.engine.v1.ListApologiesResponse.by_agency:type_name -> lienthong.engine.v1.AgencyApologies
-	3,  // 40: lienthong.engine.v1.SupervisorService.ListStuck:input_type -> lienthong.engine.v1.ListStuckRequest
-	6,  // 41: lienthong.engine.v1.SupervisorService.TraceDossier:input_type -> lienthong.engine.v1.TraceDossierRequest
-	8,  // 42: lienthong.engine.v1.SupervisorService.RetryStep:input_type -> lienthong.engine.v1.RetryStepRequest
-	10, // 43: lienthong.engine.v1.SupervisorService.EscalateStep:input_type -> lienthong.engine.v1.EscalateStepRequest
-	12, // 44: lienthong.engine.v1.SupervisorService.CancelDossier:input_type -> lienthong.engine.v1.SupervisorServiceCancelDossierRequest
-	14, // 45: lienthong.engine.v1.SupervisorService.GetStatistics:input_type -> lienthong.engine.v1.GetStatisticsRequest
-	21, // 46: lienthong.engine.v1.SupervisorService.RetryBatch:input_type -> lienthong.engine.v1.RetryBatchRequest
-	24, // 47: lienthong.engine.v1.SupervisorService.ListAudit:input_type -> lienthong.engine.v1.ListAuditRequest
-	27, // 48: lienthong.engine.v1.SupervisorService.ListApologies:input_type -> lienthong.engine.v1.ListApologiesRequest
-	4,  // 49: lienthong.engine.v1.SupervisorService.ListStuck:output_type -> lienthong.engine.v1.ListStuckResponse
-	7,  // 50: lienthong.engine.v1.SupervisorService.TraceDossier:output_type -> lienthong.engine.v1.TraceDossierResponse
-	9,  // 51: lienthong.engine.v1.SupervisorService.RetryStep:output_type -> lienthong.engine.v1.RetryStepResponse
-	11, // 52: lienthong.engine.v1.SupervisorService.EscalateStep:output_type -> lienthong.engine.v1.EscalateStepResponse
-	13, // 53: lienthong.engine.v1.SupervisorService.CancelDossier:output_type -> lienthong.engine.v1.SupervisorServiceCancelDossierResponse
-	20, // 54: lienthong.engine.v1.SupervisorService.GetStatistics:output_type -> lienthong.engine.v1.GetStatisticsResponse
-	23, // 55: lienthong.engine.v1.SupervisorService.RetryBatch:output_type -> lienthong.engine.v1.RetryBatchResponse
-	26, // 56: lienthong.engine.v1.SupervisorService.ListAudit:output_type -> lienthong.engine.v1.ListAuditResponse
-	30, // 57: lienthong.engine.v1.SupervisorService.ListApologies:output_type -> lienthong.engine.v1.ListApologiesResponse
-	49, // [49:58] is the sub-list for method output_type
-	40, // [40:49] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	21, // 27: lienthong.engine.v1.GetStatisticsResponse.calendar_warnings:type_name -> lienthong.engine.v1.CalendarWarning
+	0,  // 28: lienthong.engine.v1.RetryBatchRequest.rules:type_name -> lienthong.engine.v1.StuckRule
+	33, // 29: lienthong.engine.v1.RetryBatchRequest.step:type_name -> lienthong.engine.v1.StepKind
+	34, // 30: lienthong.engine.v1.RetryBatchRequest.since:type_name -> google.protobuf.Timestamp
+	33, // 31: lienthong.engine.v1.RetryBatchResult.step:type_name -> lienthong.engine.v1.StepKind
+	1,  // 32: lienthong.engine.v1.RetryBatchResult.outcome:type_name -> lienthong.engine.v1.RetryOutcome
+	23, // 33: lienthong.engine.v1.RetryBatchResponse.results:type_name -> lienthong.engine.v1.RetryBatchResult
+	34, // 34: lienthong.engine.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	26, // 35: lienthong.engine.v1.ListAuditResponse.entries:type_name -> lienthong.engine.v1.AuditEntry
+	34, // 36: lienthong.engine.v1.ListApologiesRequest.since:type_name -> google.protobuf.Timestamp
+	33, // 37: lienthong.engine.v1.ApologyEntry.step:type_name -> lienthong.engine.v1.StepKind
+	37, // 38: lienthong.engine.v1.ApologyEntry.apology:type_name -> lienthong.engine.v1.Apology
+	29, // 39: lienthong.engine.v1.ListApologiesResponse.apologies:type_name -> lienthong.engine.v1.ApologyEntry
+	30, // 40: lienthong.engine.v1.ListApologiesResponse.by_agency:type_name -> lienthong.engine.v1.AgencyApologies
+	3,  // 41: lienthong.engine.v1.SupervisorService.ListStuck:input_type -> lienthong.engine.v1.ListStuckRequest
+	6,  // 42: lienthong.engine.v1.SupervisorService.TraceDossier:input_type -> lienthong.engine.v1.TraceDossierRequest
+	8,  // 43: lienthong.engine.v1.SupervisorService.RetryStep:input_type -> lienthong.engine.v1.RetryStepRequest
+	10, // 44: lienthong.engine.v1.SupervisorService.EscalateStep:input_type -> lienthong.engine.v1.EscalateStepRequest
+	12, // 45: lienthong.engine.v1.SupervisorService.CancelDossier:input_type -> lienthong.engine.v1.SupervisorServiceCancelDossierRequest
+	14, // 46: lienthong.engine.v1.SupervisorService.GetStatistics:input_type -> lienthong.engine.v1.GetStatisticsRequest
+	22, // 47: lienthong.engine.v1.SupervisorService.RetryBatch:input_type -> lienthong.engine.v1.RetryBatchRequest
+	25, // 48: lienthong.engine.v1.SupervisorService.ListAudit:input_type -> lienthong.engine.v1.ListAuditRequest
+	28, // 49: lienthong.engine.v1.SupervisorService.ListApologies:input_type -> lienthong.engine.v1.ListApologiesRequest
+	4,  // 50: lienthong.engine.v1.SupervisorService.ListStuck:output_type -> lienthong.engine.v1.ListStuckResponse
+	7,  // 51: lienthong.engine.v1.SupervisorService.TraceDossier:output_type -> lienthong.engine.v1.TraceDossierResponse
+	9,  // 52: lienthong.engine.v1.SupervisorService.RetryStep:output_type -> lienthong.engine.v1.RetryStepResponse
+	11, // 53: lienthong.engine.v1.SupervisorService.EscalateStep:output_type -> lienthong.engine.v1.EscalateStepResponse
+	13, // 54: lienthong.engine.v1.SupervisorService.CancelDossier:output_type -> lienthong.engine.v1.SupervisorServiceCancelDossierResponse
+	20, // 55: lienthong.engine.v1.SupervisorService.GetStatistics:output_type -> lienthong.engine.v1.GetStatisticsResponse
+	24, // 56: lienthong.engine.v1.SupervisorService.RetryBatch:output_type -> lienthong.engine.v1.RetryBatchResponse
+	27, // 57: lienthong.engine.v1.SupervisorService.ListAudit:output_type -> lienthong.engine.v1.ListAuditResponse
+	31, // 58: lienthong.engine.v1.SupervisorService.ListApologies:output_type -> lienthong.engine.v1.ListApologiesResponse
+	50, // [50:59] is the sub-list for method output_type
+	41, // [41:50] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_supervisor_proto_init() }
@@ -2510,7 +2581,7 @@ func file_lienthong_engine_v1_supervisor_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_engine_v1_supervisor_proto_rawDesc), len(file_lienthong_engine_v1_supervisor_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

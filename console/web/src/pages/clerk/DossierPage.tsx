@@ -6,6 +6,7 @@ import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, client, violationsFor, type Dossier, type Step, type TimelineEntry } from '../../api/client';
 import { Ago, useAgeSeconds } from '../../components/Ago';
+import { KeyValues } from '../../components/KeyValues';
 import { ErrorSummary, TextField } from '../../components/Field';
 import { communeName, usePlaces } from '../../components/places';
 import { StatusBadge } from '../../components/StatusBadge';
@@ -208,6 +209,23 @@ function Facts({ dossier }: { dossier: Dossier }) {
               <dd>{dossier.outcomeReason}</dd>
             </>
           )}
+          {(dossier.lateRegistrations ?? []).length > 0 && (
+            <>
+              <dt>{s.lateTitle}</dt>
+              <dd data-testid="late-registrations">
+                {(dossier.lateRegistrations ?? []).map((l) => (
+                  <div key={l.step}>
+                    <span class="badge badge-warn">{label(t, 'step', l.step)}</span>{' '}
+                    {fmt(l.step === 'STEP_KIND_RESIDENCE_REGISTRATION' ? s.lateResidence : s.lateDeath, {
+                      days: l.days ?? 0,
+                      limit: l.limitDays ?? 0,
+                      late: l.daysLate ?? 0,
+                    })}
+                  </div>
+                ))}
+              </dd>
+            </>
+          )}
           <dt>{t.nav_clerk}</dt>
           <dd>{communeName(places, dossier.communeCode)}</dd>
         </dl>
@@ -292,6 +310,12 @@ export function StepsTable({ steps, code }: { steps: Step[]; code?: string }) {
                       {fmt(s.apologyIssued, { number: st.apology.number ?? '' })}
                     </a>
                   </div>
+                )}
+                {st.result && Object.keys(st.result).length > 0 && (
+                  <details>
+                    <summary>{s.stepResult}</summary>
+                    <KeyValues data={st.result} testId={`step-result-${st.kind ?? ''}`} />
+                  </details>
                 )}
                 {st.decidedAt && (
                   <div class="muted">

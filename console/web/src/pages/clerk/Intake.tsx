@@ -3,7 +3,7 @@
 // field violation shown beside its field and listed at the top.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { violationsFor } from '../../api/client';
-import { CheckField, ErrorSummary, SelectField, TextField } from '../../components/Field';
+import { CheckField, ErrorSummary, fieldId, SelectField, TextField } from '../../components/Field';
 import { communeName, provinceOfCommune, usePlaces, type Places } from '../../components/places';
 import { fmt, formatDateTime, useLang, useT } from '../../i18n';
 import { label } from '../../i18n/labels';
@@ -19,6 +19,13 @@ const SEX = ['SEX_MALE', 'SEX_FEMALE'];
 const DELIVERY = ['DELIVERY_PAPER_AT_COMMUNE', 'DELIVERY_ELECTRONIC', 'DELIVERY_POST'];
 const BUNDLE = ['DEATH_BUNDLE_TWO', 'DEATH_BUNDLE_THREE', 'DEATH_BUNDLE_FOUR'];
 const PAYMENT = ['PAYMENT_METHOD_BANK', 'PAYMENT_METHOD_CASH'];
+const RELATIONSHIP = [
+  'SURVIVOR_RELATIONSHIP_CHILD',
+  'SURVIVOR_RELATIONSHIP_SPOUSE',
+  'SURVIVOR_RELATIONSHIP_PARENT',
+  'SURVIVOR_RELATIONSHIP_PARENT_IN_LAW',
+  'SURVIVOR_RELATIONSHIP_DEPENDANT',
+];
 
 function titleOf(group: GroupName, v: Values): string {
   return (group === 'birth' ? v['form.child.full_name'] : v['form.deceased.full_name']) ?? '';
@@ -187,7 +194,7 @@ export function Intake({ group, draftId }: { group: GroupName; draftId?: string 
       <form onSubmit={onSubmit} noValidate>
         <fieldset disabled={sending} class="bare">
           {sections.map((sec) => (
-            <fieldset key={sec.path} id={`f-${sec.path.replace(/\./g, '-')}`}>
+            <fieldset key={sec.path} id={fieldId(sec.path)}>
               <legend>{fieldLabel(sec.path) ?? sec.path}</legend>
               <div class="grid">
                 {sec.fields.map((f) => (
@@ -243,7 +250,7 @@ function FormField({
   };
   const value = values[name] ?? '';
   const set = (v: string) => onChange(name, v);
-  const enumOptions = (prefix: 'sex' | 'delivery' | 'bundle' | 'payment', list: string[]) =>
+  const enumOptions = (prefix: 'sex' | 'delivery' | 'bundle' | 'payment' | 'relationship', list: string[]) =>
     list.map((v) => ({ value: v, label: label(t, prefix, v) }));
   const provinceOf = spec.provinceField ? (values[spec.provinceField] ?? '') : '';
 
@@ -258,6 +265,10 @@ function FormField({
       return <SelectField {...common} value={value} onChange={set} options={enumOptions('payment', PAYMENT)} placeholder={s.choose} />;
     case 'bundle':
       return <SelectField {...common} value={value} onChange={set} options={enumOptions('bundle', BUNDLE)} placeholder={s.choose} />;
+    case 'relationship':
+      return <SelectField {...common} value={value} onChange={set} options={enumOptions('relationship', RELATIONSHIP)} placeholder={s.choose} />;
+    case 'percent':
+      return <TextField {...common} type="number" value={value} onInput={set} inputMode="numeric" hint={s.percentHint} />;
     case 'province':
       return (
         <SelectField

@@ -55,6 +55,10 @@ const vi: Record<string, string> = {
   'form.recipient.payment_method': 'Hình thức nhận tiền',
   'form.recipient.bank_code': 'Ngân hàng (mã)',
   'form.recipient.bank_account': 'Số tài khoản',
+  'form.survivor_benefit': 'Trợ cấp tuất',
+  'form.survivor_benefit.prefer_lump_sum': 'Gia đình đề nghị hưởng trợ cấp tuất một lần (khi được chọn)',
+  'form.survivor_benefit.survivors': 'Thân nhân hưởng trợ cấp tuất',
+  'form.survivor_benefit.survivors[]': 'Thân nhân {n}',
   commune_code: 'Xã, phường nơi nộp hồ sơ',
   request_id: 'Mã lần gửi',
   form: 'Tờ khai',
@@ -67,6 +71,16 @@ const viParent: Record<string, string> = {
   nationality: 'Quốc tịch',
   id_number: 'Số định danh cá nhân (12 số)',
   passport_number: 'Số hộ chiếu (người nước ngoài)',
+};
+
+const viSurvivor: Record<string, string> = {
+  full_name: 'Họ, chữ đệm và tên',
+  relationship: 'Quan hệ với người đã chết',
+  birth_date: 'Ngày sinh',
+  id_number: 'Số định danh cá nhân (12 số)',
+  working_capacity_loss_percent: 'Tỷ lệ suy giảm khả năng lao động (%)',
+  income_at_least_base_salary: 'Có thu nhập hằng tháng từ mức lương cơ sở trở lên',
+  no_direct_carer: 'Không có người trực tiếp nuôi dưỡng',
 };
 
 const en: Record<string, string> = {
@@ -123,6 +137,10 @@ const en: Record<string, string> = {
   'form.recipient.payment_method': 'Payment method',
   'form.recipient.bank_code': 'Bank (code)',
   'form.recipient.bank_account': 'Account number',
+  'form.survivor_benefit': 'Survivor benefit',
+  'form.survivor_benefit.prefer_lump_sum': 'The family asks for the lump sum (where it may choose)',
+  'form.survivor_benefit.survivors': 'Relatives claimed for',
+  'form.survivor_benefit.survivors[]': 'Relative {n}',
   commune_code: 'Commune where the dossier is filed',
   request_id: 'Submission id',
   form: 'The form',
@@ -137,17 +155,29 @@ const enParent: Record<string, string> = {
   passport_number: 'Passport number (foreigners)',
 };
 
-function lookup(dict: Record<string, string>, parentDict: Record<string, string>, path: string): string | undefined {
+const enSurvivor: Record<string, string> = {
+  full_name: 'Full name',
+  relationship: 'Relationship to the deceased',
+  birth_date: 'Date of birth',
+  id_number: 'ID number (12 digits)',
+  working_capacity_loss_percent: 'Loss of working capacity (%)',
+  income_at_least_base_salary: 'Has a monthly income of at least the base salary',
+  no_direct_carer: 'Has no one directly caring for them',
+};
+
+function lookup(dict: Record<string, string>, parentDict: Record<string, string>, survivorDict: Record<string, string>, path: string): string | undefined {
   if (dict[path]) return dict[path];
   const m = /^form\.(father|mother)\.(\w+)$/.exec(path);
   if (m) return parentDict[m[2]!];
+  const r = /^form\.survivor_benefit\.survivors\[(\d+)\](?:\.(\w+))?$/.exec(path);
+  if (r) return r[2] ? survivorDict[r[2]] : dict['form.survivor_benefit.survivors[]']?.replace('{n}', String(Number(r[1]) + 1));
   return undefined;
 }
 
 /** fieldLabel(path) → the label of that field or section, or undefined when unknown. */
 export function useFieldLabel(): (path: string) => string | undefined {
   const { lang } = useLang();
-  return (path) => (lang === 'en' ? lookup(en, enParent, path) : lookup(vi, viParent, path));
+  return (path) => (lang === 'en' ? lookup(en, enParent, enSurvivor, path) : lookup(vi, viParent, viSurvivor, path));
 }
 
 /** The label with its section, e.g. "Mẹ: Số định danh cá nhân", for the error summary. */

@@ -14,6 +14,8 @@ export type FieldKind =
   | 'delivery'
   | 'bundle'
   | 'payment'
+  | 'relationship'
+  | 'percent'
   | 'province'
   | 'commune'
   | 'facility'
@@ -102,6 +104,31 @@ export const birthSections: SectionSpec[] = [
 ];
 
 const withAllowance = (v: Values) => v['form.bundle'] === 'DEATH_BUNDLE_THREE' || v['form.bundle'] === 'DEATH_BUNDLE_FOUR';
+const withSurvivor = (v: Values) => v['form.bundle'] === 'DEATH_BUNDLE_FOUR';
+
+/** How many relatives the intake form offers: the monthly benefit is paid for at most four. */
+export const SURVIVOR_SLOTS = 4;
+const survivorPath = (i: number) => `form.survivor_benefit.survivors[${i}]`;
+
+// A relative's slot shows once the one before it has a name, so the relatives
+// sent are always the first ones, and their indexes match the API's errors.
+const survivor = (i: number): SectionSpec => {
+  const p = survivorPath(i);
+  return {
+    path: p,
+    when: (v) => withSurvivor(v) && (i === 0 || !!(v[`${survivorPath(i - 1)}.full_name`] ?? '').trim()),
+    omitWhenEmpty: i === 0 ? undefined : [`${p}.full_name`, `${p}.id_number`, `${p}.birth_date`],
+    fields: [
+      { path: `${p}.full_name`, kind: 'text', required: true },
+      { path: `${p}.relationship`, kind: 'relationship', required: true },
+      { path: `${p}.birth_date`, kind: 'date', required: true },
+      { path: `${p}.id_number`, kind: 'idnumber', required: true },
+      { path: `${p}.working_capacity_loss_percent`, kind: 'percent' },
+      { path: `${p}.income_at_least_base_salary`, kind: 'bool' },
+      { path: `${p}.no_direct_carer`, kind: 'bool' },
+    ],
+  };
+};
 
 export const deathSections: SectionSpec[] = [
   { path: 'form.procedures', fields: [{ path: 'form.bundle', kind: 'bundle', required: true }] },
@@ -142,6 +169,12 @@ export const deathSections: SectionSpec[] = [
       { path: 'form.recipient.bank_account', kind: 'text', required: true, when: (v) => v['form.recipient.payment_method'] === 'PAYMENT_METHOD_BANK' },
     ],
   },
+  {
+    path: 'form.survivor_benefit',
+    when: withSurvivor,
+    fields: [{ path: 'form.survivor_benefit.prefer_lump_sum', kind: 'bool' }],
+  },
+  ...Array.from({ length: SURVIVOR_SLOTS }, (_, i) => survivor(i)),
   { path: 'form.result', fields: [{ path: 'form.delivery', kind: 'delivery', required: true }] },
 ];
 
@@ -196,14 +229,38 @@ export function isoToVnLocal(iso: string): string {
   return new Date(d.getTime() + 7 * 3600_000).toISOString().slice(0, 16);
 }
 
+/** "survivors[2]" -> ["survivors", 2]; a plain key -> [key]. */
+function segment(k: string): [string, number?] {
+  const m = /^(\w+)\[(\d+)\]$/.exec(k);
+  return m ? [m[1]!, Number(m[2])] : [k];
+}
+
 function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
   let cur = obj;
   for (let i = 0; i < path.length - 1; i++) {
-    const k = path[i]!;
-    if (typeof cur[k] !== 'object' || cur[k] === null) cur[k] = {};
-    cur = cur[k] as Record<string, unknown>;
+    const [k, index] = segment(path[i]!);
+    if (index === undefined) {
+      if (typeof cur[k] !== 'object' || cur[k] === null) cur[k] = {};
+      cur = cur[k] as Record<string, unknown>;
+      continue;
+    }
+    if (!Array.isArray(cur[k])) cur[k] = [];
+    const list = cur[k] as Record<string, unknown>[];
+    list[index] ??= {};
+    cur = list[index]!;
   }
   cur[path[path.length - 1]!] = value;
+}
+
+/** Reads a path of getPath's form ("form.survivorBenefit.survivors[0].fullName") from a request. */
+function getPath(obj: unknown, path: string[]): unknown {
+  let cur = obj;
+  for (const raw of path) {
+    const [k, index] = segment(raw);
+    cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined;
+    if (index !== undefined) cur = Array.isArray(cur) ? cur[index] : undefined;
+  }
+  return cur;
 }
 
 function visible(spec: { when?: (v: Values) => boolean }, v: Values): boolean {
@@ -239,6 +296,10 @@ export function toRequest(group: GroupName, v: Values, requestId: string, commun
           if (!raw) continue;
           value = vnLocalToIso(raw) ?? raw;
           break;
+        case 'percent':
+          if (!raw.trim()) continue;
+          value = Number.isFinite(Number(raw)) ? Number(raw) : raw.trim();
+          break;
         default:
           if (!raw.trim()) continue;
           value = raw.trim();
@@ -254,8 +315,7 @@ export function toRequest(group: GroupName, v: Values, requestId: string, commun
 export function fromRequest(group: GroupName, req: Record<string, unknown>): Values {
   const out: Values = {};
   for (const path of fieldPaths(group)) {
-    let cur: unknown = req;
-    for (const k of path.split('.').map(camel)) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined;
+    const cur = getPath(req, path.split('.').map(camel));
     if (cur === undefined || cur === null) continue;
     const spec = sectionsFor(group)
       .flatMap((s) => s.fields)

@@ -15,13 +15,15 @@ const NEEDED: Partial<Record<StepKind, string[]>> = {
   STEP_KIND_DEATH_REGISTRATION: ['deceased', 'declarant'],
   STEP_KIND_RESIDENCE_CANCELLATION: ['deceased', 'other'],
   STEP_KIND_FUNERAL_ALLOWANCE: ['deceased', 'recipient'],
+  STEP_KIND_SURVIVOR_BENEFIT: ['deceased', 'survivorBenefit', 'recipient'],
 };
 
-const ENUM_PREFIX: Record<string, 'sex' | 'delivery' | 'bundle' | 'payment'> = {
+const ENUM_PREFIX: Record<string, 'sex' | 'delivery' | 'bundle' | 'payment' | 'relationship'> = {
   sex: 'sex',
   delivery: 'delivery',
   bundle: 'bundle',
   paymentMethod: 'payment',
+  relationship: 'relationship',
 };
 const TIMES = new Set(['birthTime', 'deathTime']);
 
@@ -45,8 +47,25 @@ function sectionsOf(form: Obj): Section[] {
 
 function Value({ k, v, places }: { k: string; v: unknown; places: Places }) {
   const t = useT();
+  const s = useDeskStrings() as Record<string, string>;
   const { lang } = useLang();
   if (typeof v === 'boolean') return <>{v ? t.yes : t.no}</>;
+  // A repeated part of the form, such as the survivor benefit's relatives: one line each.
+  if (Array.isArray(v))
+    return (
+      <ol>
+        {v.map((item, i) => (
+          <li key={i}>
+            {Object.entries((item ?? {}) as Obj).map(([ik, iv], j) => (
+              <Fragment key={ik}>
+                {j > 0 && '; '}
+                {s[`f_${ik}`] ?? ik}: <Value k={ik} v={iv} places={places} />
+              </Fragment>
+            ))}
+          </li>
+        ))}
+      </ol>
+    );
   if (typeof v !== 'string' && typeof v !== 'number') return <>{t.none}</>;
   const sv = String(v);
   const prefix = ENUM_PREFIX[k];

@@ -130,6 +130,11 @@ export function Dashboard() {
         {' · '}
         <Ago at={loadedAt} prefix={s.updated} />
       </p>
+      {(stats?.calendarWarnings ?? []).map((w) => (
+        <p key={w.year} class="alert alert-warn" role="status" data-testid="calendar-warning">
+          {fmt(s.calendarMissing, { year: w.year ?? '' })}
+        </p>
+      ))}
 
       <ul class="kpis" aria-label={s.dashTitle}>
         <li class="kpi">

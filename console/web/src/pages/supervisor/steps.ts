@@ -7,7 +7,7 @@ export const AGENCIES = ['justice', 'police', 'insurance'] as const;
 export const STEPS_OF: Record<string, StepKind[]> = {
   justice: ['STEP_KIND_BIRTH_REGISTRATION', 'STEP_KIND_DEATH_REGISTRATION'],
   police: ['STEP_KIND_ID_NUMBER', 'STEP_KIND_RESIDENCE_REGISTRATION', 'STEP_KIND_RESIDENCE_CANCELLATION'],
-  insurance: ['STEP_KIND_CHILD_CARD', 'STEP_KIND_FUNERAL_ALLOWANCE'],
+  insurance: ['STEP_KIND_CHILD_CARD', 'STEP_KIND_FUNERAL_ALLOWANCE', 'STEP_KIND_SURVIVOR_BENEFIT'],
 };
 
 export const ALL_STEPS: StepKind[] = [
@@ -18,6 +18,7 @@ export const ALL_STEPS: StepKind[] = [
   'STEP_KIND_DEATH_REGISTRATION',
   'STEP_KIND_RESIDENCE_CANCELLATION',
   'STEP_KIND_FUNERAL_ALLOWANCE',
+  'STEP_KIND_SURVIVOR_BENEFIT',
 ];
 
 /** A datetime-local value ("2026-11-19T08:30"), read as Vietnam time (UTC+7, no daylight saving), as RFC 3339. */

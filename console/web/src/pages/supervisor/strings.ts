@@ -14,6 +14,8 @@ export const useSupervisorStrings = defineStrings(
     apply: 'Xem',
     open: 'Hồ sơ đang giải quyết',
     openOverdue: 'Trong đó quá hạn',
+    calendarMissing:
+      'Chưa có lịch ngày nghỉ lễ năm {year}: hạn giải quyết trong năm {year} đang tính theo tuần làm việc thứ Hai đến thứ Sáu, chưa trừ ngày lễ, ngày nghỉ bù. Người vận hành cần bổ sung tệp lịch năm {year} theo thông báo của Chính phủ.',
     received: 'Hồ sơ đã tiếp nhận',
     onTimeOverall: 'Tỷ lệ đúng hạn (các bước đã xong)',
     updated: 'Số liệu',
@@ -220,6 +222,8 @@ export const useSupervisorStrings = defineStrings(
     apply: 'Show',
     open: 'Open dossiers',
     openOverdue: 'Of which overdue',
+    calendarMissing:
+      'The {year} holiday calendar is missing: deadlines in {year} count plain Monday-to-Friday weeks, without holidays or swapped days. An operator must add the {year} calendar file from the Government notice.',
     received: 'Dossiers received',
     onTimeOverall: 'On-time rate (finished steps)',
     updated: 'Figures',
