@@ -99,44 +99,56 @@ func (s *Store) Notifications(ctx context.Context, code string) ([]notify.Messag
 // in order; SKIP LOCKED lets each dispatcher pass over the heads another
 // holds.
 func (s *Store) DispatchNotifications(ctx context.Context, limit int, send notify.Sender) (int, error) {
-	var claimed int
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+messageColumns+`
-			FROM engine.notifications n JOIN engine.notification_contacts c ON c.code = n.code
-			WHERE n.state = 'pending' AND n.next_attempt_at <= now()
-			  AND NOT EXISTS (SELECT 1 FROM engine.notifications e
-			                  WHERE e.code = n.code AND e.state = 'pending' AND e.id < n.id)
-			ORDER BY n.next_attempt_at, n.id
-			LIMIT $1
-			FOR UPDATE OF n SKIP LOCKED`, limit)
-		if err != nil {
-			return err
-		}
-		ms, err := pgx.CollectRows(rows, scanMessage)
-		if err != nil {
-			return err
-		}
-		claimed = len(ms)
-		outcomes := make([]notify.Outcome, len(ms))
-		var wg sync.WaitGroup
-		for i, m := range ms {
-			wg.Go(func() { outcomes[i] = send(ctx, m) })
-		}
-		wg.Wait()
-		// A dispatcher stopped mid-send records nothing: its rows stay
-		// pending and go out again under the same message ids, which the
-		// channels recognise.
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		for i, m := range ms {
-			if err := recordOutcome(ctx, tx, m.ID, outcomes[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	claimed, err := s.dispatch(ctx, limit, send)
 	return claimed, translate(err, "dispatching notifications")
+}
+
+func (s *Store) dispatch(ctx context.Context, limit int, send notify.Sender) (int, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// Rolled back even when ctx is done, so a stopped dispatcher's claims
+	// are released at once rather than when the server notices the
+	// connection is gone. After a commit this does nothing.
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = tx.Rollback(rctx)
+	}()
+	rows, err := tx.Query(ctx, `SELECT `+messageColumns+`
+		FROM engine.notifications n JOIN engine.notification_contacts c ON c.code = n.code
+		WHERE n.state = 'pending' AND n.next_attempt_at <= now()
+		  AND NOT EXISTS (SELECT 1 FROM engine.notifications e
+		                  WHERE e.code = n.code AND e.state = 'pending' AND e.id < n.id)
+		ORDER BY n.next_attempt_at, n.id
+		LIMIT $1
+		FOR UPDATE OF n SKIP LOCKED`, limit)
+	if err != nil {
+		return 0, err
+	}
+	ms, err := pgx.CollectRows(rows, scanMessage)
+	if err != nil {
+		return 0, err
+	}
+	outcomes := make([]notify.Outcome, len(ms))
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Go(func() { outcomes[i] = send(ctx, m) })
+	}
+	wg.Wait()
+	// A dispatcher stopped mid-send records nothing: its rows stay pending
+	// and go out again under the same message ids, which the channels
+	// recognise.
+	if err := ctx.Err(); err != nil {
+		return len(ms), err
+	}
+	for i, m := range ms {
+		if err := recordOutcome(ctx, tx, m.ID, outcomes[i]); err != nil {
+			return len(ms), err
+		}
+	}
+	return len(ms), tx.Commit(ctx)
 }
 
 func recordOutcome(ctx context.Context, tx pgx.Tx, id int64, o notify.Outcome) error {
