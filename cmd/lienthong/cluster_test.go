@@ -94,7 +94,8 @@ func TestCluster(t *testing.T) {
 	temporalPort := freePort(t)
 	keys.TemporalAddress = "127.0.0.1:" + strconv.Itoa(temporalPort)
 	api1, api2 := freeAddr(t), freeAddr(t)
-	agencies := map[string]string{"JUSTICE_ADDR": freeAddr(t), "POLICE_ADDR": freeAddr(t), "INSURANCE_ADDR": freeAddr(t), "PORTAL_ADDR": freeAddr(t)}
+	agencies := map[string]string{"JUSTICE_ADDR": freeAddr(t), "POLICE_ADDR": freeAddr(t), "INSURANCE_ADDR": freeAddr(t), "PORTAL_ADDR": freeAddr(t),
+		"SMS_ADDR": freeAddr(t), "SMTP_ADDR": freeAddr(t)}
 	settings := map[string]string{
 		"DATABASE_URL": dbURL, "CODEC_KEY": keys.CodecKey, "TOKEN_KEY": keys.TokenKey,
 		"TEMPORAL_ADDRESS": keys.TemporalAddress, "DATA_DIR": tmp, "LOG_LEVEL": "info", "TEMPORAL_METRICS_PORT": "0",
