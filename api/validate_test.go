@@ -191,6 +191,7 @@ func TestValidateDeath(t *testing.T) {
 		{"death notice missing", func(r *enginev1.SubmitDeathRequest) { r.Form.Deceased.DeathNoticeNumber = "" }, "form.deceased.death_notice_number", "required"},
 		{"missing declarant", func(r *enginev1.SubmitDeathRequest) { r.Form.Declarant = nil }, "form.declarant", "required"},
 		{"declarant phone", func(r *enginev1.SubmitDeathRequest) { r.Form.Declarant.Phone = "12345" }, "form.declarant.phone", "Vietnamese mobile"},
+		{"declarant email", func(r *enginev1.SubmitDeathRequest) { r.Form.Declarant.Email = "mai@" }, "form.declarant.email", "e-mail"},
 		{"bundle unspecified", func(r *enginev1.SubmitDeathRequest) { r.Form.Bundle = enginev1.DeathBundle_DEATH_BUNDLE_UNSPECIFIED }, "form.bundle", "required"},
 		{"bundle four", func(r *enginev1.SubmitDeathRequest) { r.Form.Bundle = enginev1.DeathBundle_DEATH_BUNDLE_FOUR }, "form.bundle", "survivor benefit is not offered yet"},
 		{"allowance without recipient", func(r *enginev1.SubmitDeathRequest) { r.Form.Recipient = nil }, "form.recipient", "required"},
