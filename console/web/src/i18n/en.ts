@@ -116,4 +116,18 @@ export const en: Dict = {
   payment_PAYMENT_METHOD_UNSPECIFIED: 'Not chosen',
   payment_PAYMENT_METHOD_BANK: 'Bank transfer',
   payment_PAYMENT_METHOD_CASH: 'Cash',
+
+  notificationKind_NOTIFICATION_KIND_UNSPECIFIED: 'Unknown',
+  notificationKind_NOTIFICATION_KIND_RECEIPT: 'Dossier received',
+  notificationKind_NOTIFICATION_KIND_SUPPLEMENT: 'Supplement requested',
+  notificationKind_NOTIFICATION_KIND_STEP_RESULT: 'Procedure result',
+  notificationKind_NOTIFICATION_KIND_APPOINTMENT: 'New appointment date',
+  notificationKind_NOTIFICATION_KIND_END: 'Dossier ended',
+  channel_NOTIFICATION_CHANNEL_UNSPECIFIED: 'Unknown',
+  channel_NOTIFICATION_CHANNEL_SMS: 'SMS',
+  channel_NOTIFICATION_CHANNEL_EMAIL: 'E-mail',
+  notificationState_NOTIFICATION_STATE_UNSPECIFIED: 'Unknown',
+  notificationState_NOTIFICATION_STATE_PENDING: 'Waiting to be sent',
+  notificationState_NOTIFICATION_STATE_SENT: 'Sent',
+  notificationState_NOTIFICATION_STATE_FAILED: 'Could not be sent',
 };

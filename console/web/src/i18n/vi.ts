@@ -116,6 +116,20 @@ export const vi = {
   payment_PAYMENT_METHOD_UNSPECIFIED: 'Chưa chọn',
   payment_PAYMENT_METHOD_BANK: 'Chuyển khoản',
   payment_PAYMENT_METHOD_CASH: 'Tiền mặt',
+
+  notificationKind_NOTIFICATION_KIND_UNSPECIFIED: 'Không rõ',
+  notificationKind_NOTIFICATION_KIND_RECEIPT: 'Tiếp nhận hồ sơ',
+  notificationKind_NOTIFICATION_KIND_SUPPLEMENT: 'Yêu cầu bổ sung',
+  notificationKind_NOTIFICATION_KIND_STEP_RESULT: 'Kết quả thủ tục',
+  notificationKind_NOTIFICATION_KIND_APPOINTMENT: 'Hẹn lại ngày trả kết quả',
+  notificationKind_NOTIFICATION_KIND_END: 'Kết thúc hồ sơ',
+  channel_NOTIFICATION_CHANNEL_UNSPECIFIED: 'Không rõ',
+  channel_NOTIFICATION_CHANNEL_SMS: 'Tin nhắn SMS',
+  channel_NOTIFICATION_CHANNEL_EMAIL: 'Thư điện tử',
+  notificationState_NOTIFICATION_STATE_UNSPECIFIED: 'Không rõ',
+  notificationState_NOTIFICATION_STATE_PENDING: 'Đang chờ gửi',
+  notificationState_NOTIFICATION_STATE_SENT: 'Đã gửi',
+  notificationState_NOTIFICATION_STATE_FAILED: 'Không gửi được',
 };
 
 export type Dict = typeof vi;
