@@ -71,8 +71,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				d.Metrics.backlog(pending, oldest)
 			}
 		}
-		if n == orDefault(d.Batch, 16) && err == nil {
-			continue // more may be due
+		if n > 0 && err == nil {
+			// A message sent makes its dossier's next one due: look again
+			// at once, so a dossier's messages follow each other closely.
+			continue
 		}
 		select {
 		case <-ctx.Done():
