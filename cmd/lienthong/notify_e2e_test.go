@@ -71,11 +71,19 @@ func (s *stack) delivered(t *testing.T, code string) (sms, email []delivery) {
 	return sms, email
 }
 
+// told is what an applicant should have been sent: where, and besides the
+// receipt, one result per decided procedure and the end, which other
+// notices, once each; no text may hold one of ids.
+type told struct {
+	phone, address string
+	also           []notify.Kind
+	ids            []string
+}
+
 // checkTold checks the applicant of a finished dossier was told exactly
-// what its versions said, each message once, in order: the receipt, each
-// decided procedure, the end, by SMS to phone (unless empty) and by e-mail
-// to address (unless empty); and that no text holds an ID number.
-func (s *stack) checkTold(t *testing.T, code, phone, address string, ids ...string) {
+// what its versions said, each message once, in order, by SMS to phone
+// (unless empty) and by e-mail to address (unless empty).
+func (s *stack) checkTold(t *testing.T, code string, want told) {
 	t.Helper()
 	d, err := store.New(s.pool).Dossier(context.Background(), code)
 	require.NoError(t, err)
@@ -85,6 +93,7 @@ func (s *stack) checkTold(t *testing.T, code, phone, address string, ids ...stri
 
 	// What the versions call for.
 	var channels []notify.Channel
+	phone, address := want.phone, want.address
 	if phone != "" {
 		channels = append(channels, notify.ChannelSMS)
 	}
@@ -97,18 +106,25 @@ func (s *stack) checkTold(t *testing.T, code, phone, address string, ids ...stri
 			decided++
 		}
 	}
-	require.Len(t, ms, (1+decided+1)*len(channels), "a receipt, one result per decided procedure and the end, on each channel")
+	require.Len(t, ms, (1+decided+len(want.also)+1)*len(channels), "a receipt, one result per decided procedure, %v and the end, on each channel", want.also)
 	require.Equal(t, notify.KindReceipt, ms[0].Kind)
 	require.Equal(t, notify.KindEnd, ms[len(ms)-1].Kind)
 	results := map[dossier.StepKind]int{}
+	kinds := map[notify.Kind]int{}
 	for i, m := range ms {
 		require.Equal(t, notify.StateSent, m.State, "%s", m.MessageID())
 		require.Equal(t, channels[i%len(channels)], m.Channel, "each notice on every channel in turn")
-		if m.Kind == notify.KindStepResult && m.Channel == channels[0] {
-			results[m.Step]++
+		if m.Channel == channels[0] {
+			kinds[m.Kind]++
+			if m.Kind == notify.KindStepResult {
+				results[m.Step]++
+			}
 		}
 	}
 	require.Len(t, results, decided, "one result per procedure")
+	for _, k := range want.also {
+		require.Equal(t, 1, kinds[k], "one %s", k)
+	}
 
 	// What the channels hold: exactly those messages, once each, in the outbox's order.
 	sms, email := s.delivered(t, code)
@@ -147,7 +163,7 @@ func (s *stack) checkTold(t *testing.T, code, phone, address string, ids ...stri
 		require.False(t, got.at.Before(last), "%s went out before the message ahead of it", m.MessageID())
 		last = got.at
 		for _, text := range []string{got.subject, got.body} {
-			for _, id := range ids {
+			for _, id := range want.ids {
 				require.NotContains(t, text, id, "a message carries an ID number")
 			}
 		}
@@ -191,7 +207,7 @@ func TestNotifications(t *testing.T) {
 		sub, err := s.clerk.SubmitBirth(ctx, req)
 		require.NoError(t, err)
 		d := s.waitTerminal(t, sub.GetCode(), 90*time.Second)
-		s.checkTold(t, sub.GetCode(), e164(t, req.GetForm().GetRequester().GetPhone()), req.GetForm().GetRequester().GetEmail(), idNumbers(req, d)...)
+		s.checkTold(t, sub.GetCode(), told{phone: e164(t, req.GetForm().GetRequester().GetPhone()), address: req.GetForm().GetRequester().GetEmail(), ids: idNumbers(req, d)})
 		sms, _ := s.delivered(t, sub.GetCode())
 		enc, segments := notify.Segments(sms[0].body)
 		t.Logf("receipt SMS: %q (%s, %d segments)", sms[0].body, enc, segments)
@@ -214,9 +230,9 @@ func TestNotifications(t *testing.T) {
 		require.NoError(t, err)
 		ids := []string{plain.GetForm().GetDeceased().GetIdNumber(), plain.GetForm().GetDeclarant().GetIdNumber()}
 		s.waitTerminal(t, sub.GetCode(), 90*time.Second)
-		s.checkTold(t, sub.GetCode(), e164(t, plain.GetForm().GetDeclarant().GetPhone()), "", ids...)
+		s.checkTold(t, sub.GetCode(), told{phone: e164(t, plain.GetForm().GetDeclarant().GetPhone()), ids: ids})
 		s.waitTerminal(t, sub2.GetCode(), 90*time.Second)
-		s.checkTold(t, sub2.GetCode(), "", "nguoikhai@example.vn", optedOut.GetForm().GetDeceased().GetIdNumber())
+		s.checkTold(t, sub2.GetCode(), told{address: "nguoikhai@example.vn", ids: []string{optedOut.GetForm().GetDeceased().GetIdNumber()}})
 	})
 
 	t.Run("an SMS gateway outage delays messages and loses none", func(t *testing.T) {
@@ -227,16 +243,16 @@ func TestNotifications(t *testing.T) {
 			OutageFrom: timestamppb.New(start), OutageUntil: timestamppb.New(start.Add(outage))}})
 		require.NoError(t, err)
 		type sent struct {
-			code, phone, email string
-			ids                []string
+			code string
+			told
 		}
 		var all []sent
 		for i := range 3 {
 			req := s.forms.Birth(30+i, now, "notify-outage-"+string(rune('a'+i)))
 			sub, err := s.clerk.SubmitBirth(ctx, req)
 			require.NoError(t, err)
-			all = append(all, sent{sub.GetCode(), e164(t, req.GetForm().GetRequester().GetPhone()), req.GetForm().GetRequester().GetEmail(),
-				[]string{req.GetForm().GetFather().GetIdNumber(), req.GetForm().GetMother().GetIdNumber()}})
+			all = append(all, sent{sub.GetCode(), told{phone: e164(t, req.GetForm().GetRequester().GetPhone()), address: req.GetForm().GetRequester().GetEmail(),
+				ids: []string{req.GetForm().GetFather().GetIdNumber(), req.GetForm().GetMother().GetIdNumber()}}})
 		}
 		for _, d := range all {
 			s.waitTerminal(t, d.code, 90*time.Second)
@@ -254,9 +270,68 @@ func TestNotifications(t *testing.T) {
 		s.waitTold(t, outage+30*time.Second, all[0].code, all[1].code, all[2].code)
 		t.Logf("every message sent %s after the outage began (%s long)", time.Since(start).Round(time.Second), outage)
 		for _, d := range all {
-			s.checkTold(t, d.code, d.phone, d.email, d.ids...)
+			s.checkTold(t, d.code, d.told)
 		}
 		retried, _ := total(s.scrape(t)["lienthong_notifications_total"], map[string]string{"channel": "sms", "outcome": "retried"})
 		require.Positive(t, retried, "the failed sends are counted")
+	})
+
+	t.Run("an officer's supplement request and a later appointment are told", func(t *testing.T) {
+		justice := agencyv1.NewAdminServiceClient(s.conn(t, s.addrs.Agencies["justice"], s.cfg.AgencyAdminKey))
+		_, err := justice.SetMode(ctx, &agencyv1.SetModeRequest{Mode: agencyv1.DecisionMode_DECISION_MODE_MANUAL})
+		require.NoError(t, err)
+		defer func() {
+			_, err := justice.SetMode(ctx, &agencyv1.SetModeRequest{Mode: agencyv1.DecisionMode_DECISION_MODE_AUTO})
+			require.NoError(t, err)
+		}()
+		desk := agencyv1.NewCaseServiceClient(s.conn(t, s.addrs.Agencies["justice"], s.cfg.AgencyAPIKey))
+		req := s.forms.Birth(44, now, "notify-manual-1")
+		sub, err := s.clerk.SubmitBirth(ctx, req)
+		require.NoError(t, err)
+		code := sub.GetCode()
+		var caseID string
+		require.Eventually(t, func() bool {
+			resp, err := desk.ListCases(ctx, &agencyv1.ListCasesRequest{Statuses: []agencyv1.CaseStatus{agencyv1.CaseStatus_CASE_STATUS_RECEIVED}})
+			for _, c := range resp.GetCases() {
+				if err == nil && c.GetDossierCode() == code {
+					caseID = c.GetCaseId()
+				}
+			}
+			return caseID != ""
+		}, 60*time.Second, 100*time.Millisecond)
+		decide := func(d *agencyv1.DecideCaseRequest) {
+			t.Helper()
+			_, err := desk.ClaimCase(ctx, &agencyv1.ClaimCaseRequest{CaseId: caseID, Officer: "officer-1"})
+			require.NoError(t, err)
+			d.CaseId, d.Officer = caseID, "officer-1"
+			_, err = desk.DecideCase(ctx, d)
+			require.NoError(t, err)
+		}
+		decide(&agencyv1.DecideCaseRequest{Decision: agencyv1.Decision_DECISION_REQUEST_SUPPLEMENT,
+			Reason: "the certificate of the father 001090123456 is unreadable", Missing: []string{"birth_certificate"}})
+		require.Eventually(t, func() bool {
+			d, err := store.New(s.pool).Dossier(ctx, code)
+			return err == nil && d.Status == dossier.StatusNeedsSupplement
+		}, 30*time.Second, 100*time.Millisecond)
+		_, err = s.clerk.SupplementDossier(ctx, &enginev1.SupplementDossierRequest{Code: code, Step: enginev1.StepKind_STEP_KIND_BIRTH_REGISTRATION,
+			Fields: map[string]string{"birth_certificate": "scan-2"}, RequestId: "notify-sup-1"})
+		require.NoError(t, err)
+		later := sub.GetAppointmentAt().AsTime().Add(72 * time.Hour)
+		decide(&agencyv1.DecideCaseRequest{Decision: agencyv1.Decision_DECISION_APPROVE, NewAppointmentAt: timestamppb.New(later)})
+		d := s.waitTerminal(t, code, 60*time.Second)
+		s.checkTold(t, code, told{phone: e164(t, req.GetForm().GetRequester().GetPhone()), address: req.GetForm().GetRequester().GetEmail(),
+			also: []notify.Kind{notify.KindSupplement, notify.KindAppointment}, ids: append(idNumbers(req, d), "001090123456")})
+		sms, email := s.delivered(t, code)
+		var texts []string
+		for _, m := range sms {
+			texts = append(texts, m.body)
+		}
+		require.Contains(t, strings.Join(texts, "\n"), "cần bổ sung giấy chứng sinh")
+		require.Contains(t, strings.Join(texts, "\n"), "dời sang "+later.In(civil.Zone).Format("02/01/2006"))
+		var reasons string
+		for _, m := range email {
+			reasons += m.body
+		}
+		require.Contains(t, reasons, "Lý do: the certificate of the father *** is unreadable", "the officer's reason reaches the e-mail, its ID number hidden")
 	})
 }
