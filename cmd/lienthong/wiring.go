@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/lienthong/lienthong/activities"
+	"github.com/lienthong/lienthong/agency"
 	"github.com/lienthong/lienthong/api"
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/dossier"
@@ -208,6 +209,7 @@ func apiAgencies(cfg config.Config, a activities.Agencies, tracing *telemetry.Tr
 	for name, addr := range map[string]string{
 		dossier.AgencyJustice: cfg.JusticeAddr, dossier.AgencyPolice: cfg.PoliceAddr,
 		dossier.AgencyInsurance: cfg.InsuranceAddr, dossier.AgencyPortal: cfg.PortalAddr,
+		agency.SMSGateway: cfg.SMSAddr,
 	} {
 		c, err := agencyConn(addr, cfg.AgencyAdminKey, tracing)
 		if err != nil {

@@ -65,6 +65,7 @@ export const en: Dict = {
   agency_police: 'Police',
   agency_insurance: 'Social Insurance',
   agency_portal: 'National Public Service Portal',
+  agency_sms: 'SMS gateway',
 
   group_GROUP_BIRTH: 'Linked birth procedures',
   group_GROUP_DEATH: 'Linked death procedures',

@@ -65,6 +65,7 @@ export const vi = {
   agency_police: 'Công an',
   agency_insurance: 'Bảo hiểm xã hội',
   agency_portal: 'Cổng Dịch vụ công quốc gia',
+  agency_sms: 'Cổng tin nhắn SMS',
 
   group_GROUP_BIRTH: 'Liên thông khai sinh',
   group_GROUP_DEATH: 'Liên thông khai tử',
