@@ -2,8 +2,12 @@ package notify
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"net/textproto"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -127,13 +131,34 @@ func (d *Dispatcher) send(ctx context.Context, m Message) Outcome {
 		return Outcome{At: time.Now()}
 	case refused:
 		d.Metrics.sent(m.Channel, OutcomeFailed)
-		log.Warn("notification refused", "error", err)
+		log.Warn("notification refused", "error", errorClass(err))
 		return Outcome{Err: err, Permanent: true}
 	}
 	d.Metrics.sent(m.Channel, OutcomeRetried)
 	wait := d.backoff(m.Attempts)
-	log.Info("notification not sent, will retry", "error", err, "retry_in", wait.String())
+	log.Info("notification not sent, will retry", "error", errorClass(err), "retry_in", wait.String())
 	return Outcome{Err: err, RetryAt: time.Now().Add(wait)}
+}
+
+// errorClass names an error for the logs without its text: a mail relay's
+// reply often quotes the address it refused. The whole error goes to the
+// outbox row's last_error, beside the address it concerns.
+func errorClass(err error) string {
+	var te *textproto.Error
+	switch {
+	case errors.As(err, &te):
+		return fmt.Sprintf("SMTP %d", te.Code)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	}
+	if st, ok := status.FromError(err); ok {
+		return "gRPC " + st.Code().String()
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return "network error"
+	}
+	return "error"
 }
 
 // backoff is the wait after the attempts-th failure: doubling, capped,

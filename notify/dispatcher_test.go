@@ -2,7 +2,10 @@ package notify_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/textproto"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -325,4 +328,30 @@ func TestRefusedMessageDoesNotHoldTheDossier(t *testing.T) {
 		}
 	}
 	require.Equal(t, 3.0, c.sends(t, notify.ChannelSMS, notify.OutcomeFailed))
+}
+
+func TestErrorsAreLoggedWithoutTheirText(t *testing.T) {
+	t.Parallel()
+	c := startChannels(t)
+	var logs strings.Builder
+	d := c.dispatcher(t)
+	d.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// The gateway's refusal of a bad number quotes nothing, but a relay's
+	// refusal may quote the address: the log must hold neither.
+	d.Mail = refusing{}
+	code := c.submit(t, "r1", notify.Contact{Phone: "+8412", Email: "nguoinop@example.vn"})
+	drain(t, c, d, 10*time.Second)
+	require.Contains(t, logs.String(), "gRPC InvalidArgument")
+	require.Contains(t, logs.String(), "SMTP 550")
+	require.Contains(t, logs.String(), "dossier_id="+code)
+	require.NotContains(t, logs.String(), "nguoinop@example.vn")
+	require.NotContains(t, logs.String(), "+8412")
+	require.Contains(t, c.outbox(t, code)[1].LastError, "nguoinop@example.vn", "the row keeps the whole answer")
+}
+
+// refusing is a relay that refuses every recipient, naming it.
+type refusing struct{}
+
+func (refusing) Send(_ context.Context, m notify.Message) error {
+	return notify.Permanent(fmt.Errorf("SMTP RCPT TO: %w", &textproto.Error{Code: 550, Msg: "5.1.1 <" + m.To + ">: Recipient address rejected"}))
 }

@@ -33,16 +33,16 @@ const fromName = "Hệ thống liên thông"
 func (ml *Mailer) Send(ctx context.Context, m Message) error {
 	from, err := mail.ParseAddress(ml.From)
 	if err != nil {
-		return permanent(fmt.Errorf("sender %q: %w", ml.From, err))
+		return Permanent(fmt.Errorf("sender %q: %w", ml.From, err))
 	}
 	to, err := mail.ParseAddress(m.To)
 	if err != nil {
-		return permanent(fmt.Errorf("the recipient is not an e-mail address: %w", err))
+		return Permanent(fmt.Errorf("the recipient is not an e-mail address: %w", err))
 	}
 	domain := from.Address[strings.LastIndex(from.Address, "@")+1:]
 	msg, err := compose(m, from.Address, to.Address, m.MailMessageID(domain), time.Now())
 	if err != nil {
-		return permanent(err)
+		return Permanent(err)
 	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", ml.Addr)
@@ -115,7 +115,9 @@ type permanentError struct{ error }
 
 func (e permanentError) Unwrap() error { return e.error }
 
-func permanent(err error) error { return permanentError{err} }
+// Permanent marks err as a refusal that sending again will not change, for
+// a MailSender to return.
+func Permanent(err error) error { return permanentError{err} }
 
 // IsPermanent says err is a refusal that sending again will not change.
 func IsPermanent(err error) bool {
@@ -127,7 +129,7 @@ func classifySMTP(stage string, err error) error {
 	err = fmt.Errorf("SMTP %s: %w", stage, err)
 	var te *textproto.Error
 	if errors.As(err, &te) && te.Code >= 500 {
-		return permanent(err)
+		return Permanent(err)
 	}
 	return err
 }
