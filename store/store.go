@@ -1,6 +1,6 @@
 // Package store owns the engine's PostgreSQL schema: dossiers as received,
-// the read model the workflows keep in sync, status history, the trace, and
-// the append-only audit trail. pgx types stop here: callers see dossier types
+// the read model the workflows keep in sync, status history, the trace, the
+// append-only audit trail, and the outbox of notifications to applicants. pgx types stop here: callers see dossier types
 // and dossier.Error kinds. It must not import workflows, activities or api.
 package store
 
