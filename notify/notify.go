@@ -11,7 +11,6 @@ package notify
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/lienthong/lienthong/calendar"
@@ -166,16 +165,3 @@ func Derive(prev, next dossier.Snapshot, cal *calendar.Calendar) []Notice {
 
 // date is a day as Vietnamese texts write it, in Vietnam's time zone.
 func date(t time.Time) string { return t.In(civil.Zone).Format("02/01/2006") }
-
-// lines joins non-empty lines.
-func lines(ls ...string) string {
-	var b strings.Builder
-	for _, l := range ls {
-		if l == "" {
-			continue
-		}
-		b.WriteString(l)
-		b.WriteByte('\n')
-	}
-	return b.String()
-}

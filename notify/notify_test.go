@@ -152,7 +152,10 @@ func TestTexts(t *testing.T) {
 	require.Len(t, ns, 1)
 	require.Equal(t, "Hồ sơ 00004-260302-0001 (liên thông khai sinh) đã được tiếp nhận. Ngày hẹn trả kết quả: 05/03/2026.", ns[0].SMS)
 	require.Equal(t, "Hồ sơ 00004-260302-0001: đã tiếp nhận", ns[0].Subject)
-	require.Contains(t, ns[0].Body, "Mã hồ sơ: 00004-260302-0001")
+	require.Equal(t, "Kính gửi ông/bà,\n\n"+ns[0].SMS+"\n\nMã hồ sơ: 00004-260302-0001\nNhóm thủ tục: liên thông khai sinh\n"+
+		"Ngày tiếp nhận: 02/03/2026\nNgày hẹn trả kết quả: 05/03/2026\n\n"+
+		"Ông/bà có thể tra cứu hồ sơ bằng mã hồ sơ và số điện thoại đã đăng ký, tại bộ phận một cửa hoặc trên trang tra cứu.\n"+
+		"Thư này được gửi tự động, xin đừng trả lời.", ns[0].Body, "the e-mail in paragraphs")
 
 	sup := with(v1, 2, func(s *dossier.Snapshot) {
 		step(dossier.StepResidenceRegistration, dossier.StepNeedsSupplement)(s)

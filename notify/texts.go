@@ -102,8 +102,8 @@ const footer = "Ông/bà có thể tra cứu hồ sơ bằng mã hồ sơ và s�
 	"Thư này được gửi tự động, xin đừng trả lời."
 
 func email(subject, lead string, details ...string) (string, string) {
-	body := lines(append([]string{"Kính gửi ông/bà,", "", lead, ""}, details...)...)
-	return finish(subject), finish(body + "\n" + footer)
+	paragraphs := append([]string{"Kính gửi ông/bà,", "", lead, ""}, details...)
+	return finish(subject), finish(strings.Join(paragraphs, "\n") + "\n\n" + footer)
 }
 
 func facts(snap dossier.Snapshot) []string {
