@@ -159,7 +159,7 @@ func (s *mailSession) Data(r io.Reader) error {
 }
 
 func decodeBody(msg *mail.Message) (string, error) {
-	var r io.Reader = msg.Body
+	r := msg.Body
 	if strings.EqualFold(strings.TrimSpace(msg.Header.Get("Content-Transfer-Encoding")), "quoted-printable") {
 		r = quotedprintable.NewReader(r)
 	}

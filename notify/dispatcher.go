@@ -61,12 +61,10 @@ func orDefault[T comparable](v, def T) T {
 func (d *Dispatcher) Run(ctx context.Context) error {
 	log := d.logger()
 	var measured time.Time
-	for {
+	// Stopping is not an error: what was claimed goes out again later.
+	for ctx.Err() == nil {
 		n, err := d.DispatchOnce(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			log.Warn("dispatching notifications", "error", err)
 		}
 		if time.Since(measured) >= backlogEvery {
@@ -82,10 +80,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return nil
 		case <-time.After(orDefault(d.Poll, 500*time.Millisecond)):
 		}
 	}
+	return nil
 }
 
 // DispatchOnce claims one batch of due messages and sends it.
