@@ -4,10 +4,13 @@
 // status feed. Each is a gRPC server over its own PostgreSQL schema with an
 // idempotent case desk, an officers' queue and an auto decider, a
 // transactional outbox pushed to the engine's callback endpoint, per-client
-// credentials, and faults injected on demand.
+// credentials, and faults injected on demand. Beside them it runs the
+// outside world's two mocks the engine notifies applicants through: an SMS
+// gateway (an agency server without cases) and a mail sink (SMTP).
 //
-// The engine reaches agencies only over gRPC: this package must not import
-// workflows, activities, store or api, and they must not import it.
+// The engine reaches agencies only over gRPC (and the sink over SMTP): this
+// package must not import workflows, activities, store or api, and they must
+// not import it.
 package agency
 
 import (
@@ -36,7 +39,7 @@ import (
 
 // Options configure one agency server.
 type Options struct {
-	Name       string // justice|police|insurance|portal
+	Name       string // justice|police|insurance|portal|sms
 	ListenAddr string // e.g. 127.0.0.1:7401 ("127.0.0.1:0" in tests)
 	Pool       *pgxpool.Pool
 	// APIKeys maps each accepted key to its client's name; the client named
@@ -67,6 +70,15 @@ const AdminClient = "admin"
 // Names lists the agencies in the order they are usually started.
 func Names() []string {
 	return []string{dossier.AgencyJustice, dossier.AgencyPolice, dossier.AgencyInsurance, dossier.AgencyPortal}
+}
+
+// Servers lists what Start can run: the agencies, then the SMS gateway.
+func Servers() []string { return append(Names(), SMSGateway) }
+
+// keepsCases says the server has a case desk: the portal and the SMS
+// gateway only take messages.
+func keepsCases(name string) bool {
+	return name == dossier.AgencyJustice || name == dossier.AgencyPolice || name == dossier.AgencyInsurance
 }
 
 // Server is one running agency.
@@ -139,7 +151,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	agencyv1.RegisterAdminServiceServer(s.grpc, admin)
 	services := []string{agencyv1.AdminService_ServiceDesc.ServiceName}
 
-	if opts.Name != dossier.AgencyPortal {
+	if keepsCases(opts.Name) {
 		s.desk = newDesk(opts.Pool, opts.Name, opts.Seed, st, log)
 		agencyv1.RegisterCaseServiceServer(s.grpc, &caseService{d: s.desk})
 		services = append(services, agencyv1.CaseService_ServiceDesc.ServiceName)
@@ -167,6 +179,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	case dossier.AgencyPortal:
 		agencyv1.RegisterPortalServiceServer(s.grpc, &portal{pool: opts.Pool, log: log})
 		services = append(services, agencyv1.PortalService_ServiceDesc.ServiceName)
+	case SMSGateway:
+		agencyv1.RegisterSmsGatewayServiceServer(s.grpc, &smsGateway{pool: opts.Pool, log: log})
+		services = append(services, agencyv1.SmsGatewayService_ServiceDesc.ServiceName)
 	}
 
 	s.health = health.NewServer()
@@ -250,8 +265,8 @@ func (s *Server) Stop() {
 
 func (o Options) check() error {
 	var problems []error
-	if !slices.Contains(Names(), o.Name) {
-		problems = append(problems, fmt.Errorf("agency name %q is not one of %v", o.Name, Names()))
+	if !slices.Contains(Servers(), o.Name) {
+		problems = append(problems, fmt.Errorf("agency name %q is not one of %v", o.Name, Servers()))
 	}
 	if o.Pool == nil {
 		problems = append(problems, errors.New("a PostgreSQL pool is required"))

@@ -102,7 +102,15 @@ func (s *Server) authenticate(ctx context.Context, req any, info *grpc.UnaryServ
 	if isAdminMethod(info.FullMethod) && client != AdminClient {
 		return nil, status.Errorf(codes.PermissionDenied, "client %q may not change the agency's settings; use the admin key", client)
 	}
-	return handler(ctx, req)
+	return handler(context.WithValue(ctx, clientKey{}, client), req)
+}
+
+type clientKey struct{}
+
+// clientFrom names the authenticated client of a call.
+func clientFrom(ctx context.Context) string {
+	c, _ := ctx.Value(clientKey{}).(string)
+	return c
 }
 
 // logCalls logs each agency call's outcome without its content: requests

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/migrate"
 )
 
@@ -19,9 +18,9 @@ var migrationFiles embed.FS
 // schemaToken stands for the agency's schema in the shared case-desk migrations.
 const schemaToken = "${schema}"
 
-// Migrate applies the named agency's migrations to its schema (named after
-// the agency) and returns how many it applied. Start calls it; `lienthong
-// migrate` may call it ahead of time.
+// Migrate applies the named agency's (or mock's: SMSGateway, MailSink)
+// migrations to its schema (named after it) and returns how many it applied.
+// Start calls it; `lienthong migrate` may call it ahead of time.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, name string) (int, error) {
 	ms, err := migrations(name)
 	if err != nil {
@@ -31,13 +30,13 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, name string) (int, error) 
 }
 
 // migrations returns the agency's migrations: the shared case desk first
-// (except for the portal, which keeps no cases), then its own.
+// (except for the servers that keep no cases), then its own.
 func migrations(name string) ([]migrate.Migration, error) {
-	if !slices.Contains(Names(), name) {
+	if !slices.Contains(Servers(), name) && name != MailSink {
 		return nil, fmt.Errorf("loading migrations: unknown agency %q", name)
 	}
 	var out []migrate.Migration
-	if name != dossier.AgencyPortal {
+	if keepsCases(name) {
 		common, err := migrate.Load(migrationFiles, "migrations/common")
 		if err != nil {
 			return nil, err

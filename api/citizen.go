@@ -41,8 +41,9 @@ func lookupKeys(client, code string) (clientKey, pairKey string) {
 }
 
 // LookupDossier answers "where is my file?" for the applicant. A wrong phone
-// is answered exactly like an unknown code. The answer carries statuses and
-// what the applicant must supply, never personal data or agency results.
+// is answered exactly like an unknown code. The answer carries statuses,
+// what the applicant must supply and what they were sent, never personal
+// data or agency results.
 func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.LookupDossierRequest) (*enginev1.LookupDossierResponse, error) {
 	s := cs.s
 	var vs []dossier.FieldViolation
@@ -125,6 +126,11 @@ func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.Looku
 		resp.Steps = append(resp.Steps, p)
 	}
 	resp.Timeline = timeline(snap, history)
+	notes, err := s.store.Notifications(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	resp.Notifications = notificationsProto(notes, false)
 	return resp, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/notify"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/workflows"
@@ -89,6 +90,7 @@ func (cs *clerkService) SubmitBirth(ctx context.Context, req *enginev1.SubmitBir
 		PhoneHash:    civil.PhoneHash(phone),
 		Form:         form,
 		Steps:        workflows.BirthSteps,
+		Contact:      contact(phone, norm.GetForm().GetRequester()),
 	}, nil)
 	if err != nil {
 		return nil, err
@@ -154,6 +156,7 @@ func (cs *clerkService) SubmitDeath(ctx context.Context, req *enginev1.SubmitDea
 		PhoneHash:    civil.PhoneHash(phone),
 		Form:         form,
 		Steps:        workflows.DeathSteps(allowance, survivor),
+		Contact:      contact(phone, norm.GetForm().GetDeclarant()),
 
 		LateRegistrations: late,
 	}, note)
@@ -163,6 +166,22 @@ func (cs *clerkService) SubmitDeath(ctx context.Context, req *enginev1.SubmitDea
 	d := dossierProto(snap, now)
 	s.decorate(ctx, d)
 	return &enginev1.SubmitDeathResponse{Code: snap.Code, AppointmentAt: timestamppb.New(snap.AppointmentAt), Dossier: d}, nil
+}
+
+// applicant is the requester or declarant as far as notifying them goes.
+type applicant interface {
+	GetEmail() string
+	GetSmsOptOut() bool
+}
+
+// contact is where the applicant is told of the dossier's progress: the
+// normalised phone unless they opted out of SMS, and the e-mail if given.
+func contact(phone string, a applicant) notify.Contact {
+	c := notify.Contact{Email: a.GetEmail()}
+	if !a.GetSmsOptOut() {
+		c.Phone = phone
+	}
+	return c
 }
 
 // submit stores a validated submission, or finds it by request id, and
@@ -244,7 +263,14 @@ func (cs *clerkService) GetDossier(ctx context.Context, req *enginev1.GetDossier
 	if err != nil {
 		return nil, err
 	}
-	return &enginev1.GetDossierResponse{Dossier: d, Timeline: timeline(snap, history)}, nil
+	notes, err := s.store.Notifications(ctx, snap.Code)
+	if err != nil {
+		return nil, err
+	}
+	// The recipient is personal data: only in the full, audited view.
+	full := seesPersonalData(caller(ctx)) && req.GetView() != enginev1.DossierView_DOSSIER_VIEW_STATUS
+	return &enginev1.GetDossierResponse{Dossier: d, Timeline: timeline(snap, history),
+		Notifications: notificationsProto(notes, full)}, nil
 }
 
 func (cs *clerkService) ListDossiers(ctx context.Context, req *enginev1.ListDossiersRequest) (*enginev1.ListDossiersResponse, error) {

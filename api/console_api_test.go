@@ -1016,7 +1016,7 @@ func TestOperations(t *testing.T) {
 		for _, a := range resp.GetAgencies() {
 			names = append(names, a.GetAgency())
 		}
-		require.Equal(t, []string{"justice", "police", "insurance", "portal"}, names)
+		require.Equal(t, []string{"justice", "police", "insurance", "portal", "sms"}, names)
 		p := resp.GetAgencies()[1]
 		require.True(t, p.GetReachable())
 		require.Equal(t, enginev1.AgencyMode_AGENCY_MODE_MANUAL, p.GetMode())

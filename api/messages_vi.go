@@ -81,7 +81,7 @@ var viFormats = map[string]string{
 	"must be in the future":                                 "phải là một thời điểm trong tương lai",
 	"must be a working day":                                 "phải là một ngày làm việc",
 	"must be justice, police or insurance":                  "phải là Tư pháp, Công an hoặc Bảo hiểm xã hội",
-	"must be justice, police, insurance or portal":          "phải là Tư pháp, Công an, Bảo hiểm xã hội hoặc Cổng dịch vụ công",
+	"must be justice, police, insurance, portal or sms":     "phải là Tư pháp, Công an, Bảo hiểm xã hội, Cổng dịch vụ công hoặc cổng tin nhắn SMS",
 	"must be printable ASCII without spaces":                "chỉ gồm ký tự ASCII in được, không có dấu cách",
 	"must name at most %d dossiers":                         "tối đa %d hồ sơ",
 	"must be valid UTF-8":                                   "phải là văn bản UTF-8 hợp lệ",
@@ -104,6 +104,7 @@ var viFormats = map[string]string{
 	"the child is 6 or older: the linked birth procedures, and the child's health-insurance card, are for children under 6":                                        "trẻ đã đủ 6 tuổi: nhóm thủ tục liên thông khai sinh và thẻ BHYT chỉ dành cho trẻ dưới 6 tuổi",
 	"the household head must consent to the child joining the household":                                                                                           "chủ hộ phải đồng ý cho trẻ nhập hộ khẩu",
 	"the portal has no officers: it only publishes statuses":                                                                                                       "Cổng dịch vụ công không có cán bộ xử lý: chỉ công bố trạng thái",
+	"the SMS gateway has no officers: it only sends messages":                                                                                                      "Cổng tin nhắn SMS không có cán bộ xử lý: chỉ gửi tin nhắn",
 }
 
 // viErrors translates the civil package's rule errors, which validators pass

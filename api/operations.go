@@ -23,11 +23,15 @@ type operationsService struct {
 // maxOutage bounds an outage set from the console.
 const maxOutage = 24 * time.Hour
 
-var operatedAgencies = []string{dossier.AgencyJustice, dossier.AgencyPolice, dossier.AgencyInsurance, dossier.AgencyPortal}
+// smsGateway names the SMS gateway the applicants are notified through; it
+// has the agencies' admin service, so its outages are set the same way.
+const smsGateway = "sms"
+
+var operatedAgencies = []string{dossier.AgencyJustice, dossier.AgencyPolice, dossier.AgencyInsurance, dossier.AgencyPortal, smsGateway}
 
 func (ops *operationsService) admin(agency string) (agencyv1.AdminServiceClient, error) {
 	if !slices.Contains(operatedAgencies, agency) {
-		return nil, invalid(violation("agency", "must be justice, police, insurance or portal"))
+		return nil, invalid(violation("agency", "must be justice, police, insurance, portal or sms"))
 	}
 	a, err := ops.s.agencyClients()
 	if err != nil {
@@ -73,8 +77,11 @@ func (s *Server) agencyState(name string, st *agencyv1.Settings) *enginev1.Agenc
 func (ops *operationsService) SetAgencyMode(ctx context.Context, req *enginev1.SetAgencyModeRequest) (*enginev1.SetAgencyModeResponse, error) {
 	s := ops.s
 	var vs []dossier.FieldViolation
-	if req.GetAgency() == dossier.AgencyPortal {
+	switch req.GetAgency() {
+	case dossier.AgencyPortal:
 		vs = append(vs, violation("agency", "the portal has no officers: it only publishes statuses"))
+	case smsGateway:
+		vs = append(vs, violation("agency", "the SMS gateway has no officers: it only sends messages"))
 	}
 	if req.GetMode() != enginev1.AgencyMode_AGENCY_MODE_AUTO && req.GetMode() != enginev1.AgencyMode_AGENCY_MODE_MANUAL {
 		vs = append(vs, violation("mode", "is required: AGENCY_MODE_AUTO or AGENCY_MODE_MANUAL"))

@@ -165,6 +165,7 @@ func ValidateDeath(req *enginev1.SubmitDeathRequest, now time.Time) []dossier.Fi
 		c.idShape("form.declarant.id_number", d.GetIdNumber())
 		c.text("form.declarant.relationship", d.GetRelationship(), true)
 		c.phone("form.declarant.phone", d.GetPhone())
+		c.email("form.declarant.email", d.GetEmail())
 	}
 
 	switch f.GetBundle() {

@@ -220,6 +220,7 @@ func TestValidateDeath(t *testing.T) {
 		{"death notice missing", func(r *enginev1.SubmitDeathRequest) { r.Form.Deceased.DeathNoticeNumber = "" }, "form.deceased.death_notice_number", "required"},
 		{"missing declarant", func(r *enginev1.SubmitDeathRequest) { r.Form.Declarant = nil }, "form.declarant", "required"},
 		{"declarant phone", func(r *enginev1.SubmitDeathRequest) { r.Form.Declarant.Phone = "12345" }, "form.declarant.phone", "Vietnamese mobile"},
+		{"declarant email", func(r *enginev1.SubmitDeathRequest) { r.Form.Declarant.Email = "mai@" }, "form.declarant.email", "e-mail"},
 		{"bundle unspecified", func(r *enginev1.SubmitDeathRequest) { r.Form.Bundle = enginev1.DeathBundle_DEATH_BUNDLE_UNSPECIFIED }, "form.bundle", "required"},
 		{"bundle four without a claim", func(r *enginev1.SubmitDeathRequest) { r.Form.Bundle = enginev1.DeathBundle_DEATH_BUNDLE_FOUR }, "form.survivor_benefit", "required"},
 		{"allowance without recipient", func(r *enginev1.SubmitDeathRequest) { r.Form.Recipient = nil }, "form.recipient", "required"},

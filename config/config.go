@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -60,12 +61,22 @@ type Config struct {
 	// AgencyHTTPAddr serves an agency process's /healthz and /metrics.
 	AgencyHTTPAddr string
 
-	// AgencyName is justice, police, insurance, portal or all (agency subcommand).
+	// AgencyName is justice, police, insurance, portal, sms, mail or all (agency subcommand).
 	AgencyName    string
 	JusticeAddr   string
 	PoliceAddr    string
 	InsuranceAddr string
 	PortalAddr    string
+	// SMSAddr is the SMS gateway the worker notifies applicants through;
+	// dev and the agency subcommand serve the mock gateway there.
+	SMSAddr string
+	// SMTPAddr is the mail relay the worker sends e-mail notifications to;
+	// dev and the agency subcommand serve the mock sink there.
+	SMTPAddr string
+	// MailFrom is the notifications' sender; its domain names their Message-IDs.
+	MailFrom string
+	// NotifyMaxBackoff caps the wait before a notification is sent again.
+	NotifyMaxBackoff time.Duration
 	// CallbackAddr is the engine API's gRPC address agencies push case changes to.
 	CallbackAddr string
 	// AgencyAPIKey is the credential the engine presents to agencies.
@@ -159,6 +170,10 @@ func Defaults() Config {
 		PoliceAddr:               "127.0.0.1:7402",
 		InsuranceAddr:            "127.0.0.1:7403",
 		PortalAddr:               "127.0.0.1:7404",
+		SMSAddr:                  "127.0.0.1:7405",
+		SMTPAddr:                 "127.0.0.1:7406",
+		MailFrom:                 "no-reply@lienthong.local",
+		NotifyMaxBackoff:         time.Minute,
 		CallbackAddr:             "127.0.0.1:7400",
 		AgencyAPIKey:             "dev-engine-key",
 		AgencyAdminKey:           "dev-admin-key",
@@ -198,11 +213,15 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.str("api-http-addr", "API_HTTP_ADDR", &cfg.APIHTTPAddr, "engine REST gateway, console, health and metrics listen address", false)
 	l.str("worker-http-addr", "WORKER_HTTP_ADDR", &cfg.WorkerHTTPAddr, "worker health and metrics listen address", false)
 	l.str("agency-http-addr", "AGENCY_HTTP_ADDR", &cfg.AgencyHTTPAddr, "agency process health and metrics listen address", false)
-	l.str("name", "AGENCY_NAME", &cfg.AgencyName, "agency to run: justice, police, insurance, portal or all", false)
+	l.str("name", "AGENCY_NAME", &cfg.AgencyName, "agency to run: justice, police, insurance, portal, sms (the SMS gateway), mail (the SMTP sink) or all", false)
 	l.str("justice-addr", "JUSTICE_ADDR", &cfg.JusticeAddr, "Justice service host:port", false)
 	l.str("police-addr", "POLICE_ADDR", &cfg.PoliceAddr, "Police service host:port", false)
 	l.str("insurance-addr", "INSURANCE_ADDR", &cfg.InsuranceAddr, "Insurance service host:port", false)
 	l.str("portal-addr", "PORTAL_ADDR", &cfg.PortalAddr, "Portal service host:port", false)
+	l.str("sms-addr", "SMS_ADDR", &cfg.SMSAddr, "SMS gateway host:port that notifications are sent through (the mock gateway listens there under dev and agency)", false)
+	l.str("smtp-addr", "SMTP_ADDR", &cfg.SMTPAddr, "SMTP relay host:port that e-mail notifications are sent to (the mock sink listens there under dev and agency)", false)
+	l.str("mail-from", "MAIL_FROM", &cfg.MailFrom, "sender address of e-mail notifications", false)
+	l.duration("notify-max-backoff", "NOTIFY_MAX_BACKOFF", &cfg.NotifyMaxBackoff, "longest wait before a notification that failed is sent again")
 	l.str("callback-addr", "CALLBACK_ADDR", &cfg.CallbackAddr, "engine API gRPC address that agencies push case changes to", false)
 	l.str("agency-api-key", "AGENCY_API_KEY", &cfg.AgencyAPIKey, "credential the engine presents to agencies", true)
 	l.str("agency-admin-key", "AGENCY_ADMIN_KEY", &cfg.AgencyAdminKey, "credential for the agencies' AdminService (decision modes, faults)", true)
@@ -368,11 +387,18 @@ func (c *Config) Validate() error {
 		{"worker-http-addr", c.WorkerHTTPAddr}, {"agency-http-addr", c.AgencyHTTPAddr},
 		{"justice-addr", c.JusticeAddr}, {"police-addr", c.PoliceAddr},
 		{"insurance-addr", c.InsuranceAddr}, {"portal-addr", c.PortalAddr},
+		{"sms-addr", c.SMSAddr}, {"smtp-addr", c.SMTPAddr},
 		{"callback-addr", c.CallbackAddr},
 	} {
 		hostPort(a.name, a.v)
 	}
-	oneOf("name", c.AgencyName, "justice", "police", "insurance", "portal", "all")
+	oneOf("name", c.AgencyName, "justice", "police", "insurance", "portal", "sms", "mail", "all")
+	if a, err := mail.ParseAddress(c.MailFrom); err != nil || a.Name != "" || !strings.Contains(a.Address, "@") {
+		bad("mail-from", "got %q, expected an e-mail address such as no-reply@example.gov.vn", c.MailFrom)
+	}
+	if c.NotifyMaxBackoff < time.Second {
+		bad("notify-max-backoff", "got %s, expected at least 1s", c.NotifyMaxBackoff)
+	}
 	oneOf("agency-mode", c.AgencyMode, "auto", "manual")
 	if c.AgencyMinDelay < 0 {
 		bad("agency-min-delay", "got %s, expected zero or more", c.AgencyMinDelay)

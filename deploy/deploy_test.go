@@ -49,6 +49,8 @@ var agencyListen = map[string]string{
 	"police":    "LIENTHONG_POLICE_ADDR",
 	"insurance": "LIENTHONG_INSURANCE_ADDR",
 	"portal":    "LIENTHONG_PORTAL_ADDR",
+	"sms":       "LIENTHONG_SMS_ADDR",
+	"mail":      "LIENTHONG_SMTP_ADDR",
 }
 
 var roles = map[string]role{
@@ -61,7 +63,7 @@ var roles = map[string]role{
 		listen: []string{"LIENTHONG_WORKER_HTTP_ADDR"},
 		http:   "LIENTHONG_WORKER_HTTP_ADDR",
 		dials: []string{"LIENTHONG_TEMPORAL_ADDRESS", "LIENTHONG_JUSTICE_ADDR", "LIENTHONG_POLICE_ADDR",
-			"LIENTHONG_INSURANCE_ADDR", "LIENTHONG_PORTAL_ADDR"},
+			"LIENTHONG_INSURANCE_ADDR", "LIENTHONG_PORTAL_ADDR", "LIENTHONG_SMS_ADDR", "LIENTHONG_SMTP_ADDR"},
 	},
 	"agency": {
 		// Plus the gRPC address of each agency it runs (see listening).
@@ -1017,7 +1019,8 @@ func TestDeployMatchesBinary(t *testing.T) {
 		want := map[int]bool{}
 		for _, s := range []string{"LIENTHONG_TEMPORAL_PORT", "LIENTHONG_API_GRPC_ADDR", "LIENTHONG_API_HTTP_ADDR",
 			"LIENTHONG_WORKER_HTTP_ADDR", "LIENTHONG_AGENCY_HTTP_ADDR", "LIENTHONG_JUSTICE_ADDR",
-			"LIENTHONG_POLICE_ADDR", "LIENTHONG_INSURANCE_ADDR", "LIENTHONG_PORTAL_ADDR"} {
+			"LIENTHONG_POLICE_ADDR", "LIENTHONG_INSURANCE_ADDR", "LIENTHONG_PORTAL_ADDR",
+			"LIENTHONG_SMS_ADDR", "LIENTHONG_SMTP_ADDR"} {
 			d := c.defaults[s]
 			if _, p, err := hostPort(d); err == nil {
 				want[p] = true

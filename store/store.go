@@ -1,6 +1,6 @@
 // Package store owns the engine's PostgreSQL schema: dossiers as received,
-// the read model the workflows keep in sync, status history, the trace, and
-// the append-only audit trail. pgx types stop here: callers see dossier types
+// the read model the workflows keep in sync, status history, the trace, the
+// append-only audit trail, and the outbox of notifications to applicants. pgx types stop here: callers see dossier types
 // and dossier.Error kinds. It must not import workflows, activities or api.
 package store
 
@@ -17,9 +17,11 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/lienthong/lienthong/calendar"
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/migrate"
+	"github.com/lienthong/lienthong/notify"
 )
 
 //go:embed migrations/*.sql
@@ -40,10 +42,12 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 // Store reads and writes the engine's schema.
 type Store struct {
 	pool *pgxpool.Pool
+	// cal dates what notifications announce, as the workflows date it.
+	cal *calendar.Calendar
 }
 
 // New wraps a pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, cal: calendar.Default()} }
 
 // Pool exposes the pool for health checks.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
@@ -66,6 +70,8 @@ type NewDossier struct {
 	TraceID string
 	// LateRegistrations known at receipt.
 	LateRegistrations []dossier.LateRegistration
+	// Contact is where the applicant is told of the dossier's progress.
+	Contact notify.Contact
 }
 
 // Created is what CreateDossier stored or found.
@@ -125,6 +131,10 @@ func (s *Store) CreateDossier(ctx context.Context, nd NewDossier) (Created, erro
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO engine.events (code, at, kind, actor, detail) VALUES ($1, $2, $3, $4, $5)`,
 			code, nd.ReceivedAt, dossier.EventSubmitted, nd.CreatedBy, "group "+string(nd.Group)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO engine.notification_contacts (code, phone, email) VALUES ($1, $2, $3)`,
+			code, nd.Contact.Phone, nd.Contact.Email); err != nil {
 			return err
 		}
 		out.New = true
@@ -290,7 +300,9 @@ type Applied struct {
 // ApplySnapshots writes a workflow's snapshots, oldest first, and its new
 // trace events, in one transaction. A snapshot older than what the read model
 // holds is ignored, so a late or repeated write never overwrites a newer one;
-// every version still lands once in status_history.
+// every version still lands once in status_history. Each version written
+// adds the notifications its change from the version before causes to the
+// outbox, in the same transaction, so a replayed version adds none.
 func (s *Store) ApplySnapshots(ctx context.Context, snaps []dossier.Snapshot, events []dossier.Event) (Applied, error) {
 	var out Applied
 	if len(snaps) == 0 && len(events) == 0 {
@@ -298,10 +310,18 @@ func (s *Store) ApplySnapshots(ctx context.Context, snaps []dossier.Snapshot, ev
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		now := time.Now()
+		tellers := map[string]*teller{}
 		for _, snap := range snaps {
 			late, err := lateJSON(snap.LateRegistrations)
 			if err != nil {
 				return err
+			}
+			if tellers[snap.Code] == nil {
+				t, err := s.newTeller(ctx, tx, snap.Code)
+				if err != nil {
+					return err
+				}
+				tellers[snap.Code] = t
 			}
 			// A workflow started before late registrations were carried has
 			// none in its versions: it keeps those stored at receipt.
@@ -354,6 +374,9 @@ func (s *Store) ApplySnapshots(ctx context.Context, snaps []dossier.Snapshot, ev
 					st.NewAppointmentAt, st.UpdatedAt, st.Apology); err != nil {
 					return err
 				}
+			}
+			if err := tellers[snap.Code].tell(ctx, tx, snap, s, now); err != nil {
+				return err
 			}
 		}
 		for _, ev := range events {

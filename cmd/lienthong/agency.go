@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,7 +20,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// runAgency runs one mock agency, or all four, against lienthong's PostgreSQL.
+// runAgency runs one mock agency, the SMS gateway or the mail sink, or all of
+// them, against lienthong's PostgreSQL.
 func runAgency(ctx context.Context, args []string) error {
 	cfg, err := loadConfig("agency", args)
 	if err != nil {
@@ -42,9 +44,17 @@ func runAgency(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stopTracing()
-	names := agency.Names()
+	names := agency.Servers()
 	if cfg.AgencyName != "all" {
 		names = []string{cfg.AgencyName}
+	}
+	if cfg.AgencyName == "all" || cfg.AgencyName == agency.MailSink {
+		sink, err := startMailSink(ctx, cfg, pool)
+		if err != nil {
+			return err
+		}
+		defer sink.Stop()
+		names = slices.DeleteFunc(names, func(n string) bool { return n == agency.MailSink })
 	}
 	var servers []*agency.Server
 	defer func() {
@@ -104,6 +114,16 @@ func startAgency(ctx context.Context, cfg config.Config, name string, pool *pgxp
 		return nil, fmt.Errorf("starting agency %s on %s: %w", name, addr, err)
 	}
 	return srv, nil
+}
+
+// startMailSink serves the mock mail relay on --smtp-addr.
+func startMailSink(ctx context.Context, cfg config.Config, pool *pgxpool.Pool) (*agency.MailServer, error) {
+	sink, err := agency.StartMailSink(ctx, agency.MailSinkOptions{ListenAddr: cfg.SMTPAddr, Pool: pool,
+		Domain: "mail.lienthong.local", Logger: newLogger(cfg).With("component", "agency")})
+	if err != nil {
+		return nil, fmt.Errorf("starting the mail sink on %s (--smtp-addr): %w", cfg.SMTPAddr, err)
+	}
+	return sink, nil
 }
 
 // quietLogger keeps the embedded server's chatter to warnings unless debugging.

@@ -212,6 +212,7 @@ func bench(ctx context.Context, base config.Config, f benchFlags) (benchResult, 
 	any0 := "127.0.0.1:0"
 	cfg.APIGRPCAddr, cfg.APIHTTPAddr = any0, any0
 	cfg.JusticeAddr, cfg.PoliceAddr, cfg.InsuranceAddr, cfg.PortalAddr = any0, any0, any0, any0
+	cfg.SMSAddr, cfg.SMTPAddr = any0, any0
 	cfg.AgencyMode, cfg.AgencyMinDelay, cfg.AgencyMaxDelay = "auto", 0, 0
 	cfg.CodecKey, cfg.TokenKey = randomKey(), randomKey()
 	if cfg.LogLevel != "debug" {

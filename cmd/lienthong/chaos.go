@@ -153,6 +153,7 @@ type chaosAddrs struct {
 	temporalPort                                 int
 	apiGRPC, apiHTTP, workerHTTP, agencyHTTP     string
 	justice, police, insurance, portal, temporal string
+	sms, smtp                                    string
 }
 
 func pickChaosAddrs() (chaosAddrs, error) {
@@ -169,6 +170,7 @@ func pickChaosAddrs() (chaosAddrs, error) {
 	a.apiGRPC, a.apiHTTP, a.workerHTTP, a.agencyHTTP = next(), next(), next(), next()
 	a.justice, a.police, a.insurance, a.portal = next(), next(), next(), next()
 	a.temporal = next()
+	a.sms, a.smtp = next(), next()
 	if err != nil {
 		return a, err
 	}
@@ -263,6 +265,7 @@ func chaos(ctx context.Context, o chaosOptions, out io.Writer) (chaosOutcome, er
 		"API_GRPC_ADDR": addrs.apiGRPC, "API_HTTP_ADDR": addrs.apiHTTP, "CALLBACK_ADDR": addrs.apiGRPC,
 		"WORKER_HTTP_ADDR": addrs.workerHTTP, "AGENCY_HTTP_ADDR": addrs.agencyHTTP,
 		"JUSTICE_ADDR": addrs.justice, "POLICE_ADDR": addrs.police, "INSURANCE_ADDR": addrs.insurance, "PORTAL_ADDR": addrs.portal,
+		"SMS_ADDR": addrs.sms, "SMTP_ADDR": addrs.smtp,
 		"AGENCY_MODE": "auto", "AGENCY_MIN_DELAY": "0s", "AGENCY_MAX_DELAY": maxDelay.String(),
 		"AGENCY_SEED": strconv.FormatInt(keys.AgencySeed, 10), "SEED_PEOPLE": strconv.Itoa(keys.SeedPeople),
 		"LOG_LEVEL": logLevel,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -94,11 +95,12 @@ func TestCluster(t *testing.T) {
 	temporalPort := freePort(t)
 	keys.TemporalAddress = "127.0.0.1:" + strconv.Itoa(temporalPort)
 	api1, api2 := freeAddr(t), freeAddr(t)
-	agencies := map[string]string{"JUSTICE_ADDR": freeAddr(t), "POLICE_ADDR": freeAddr(t), "INSURANCE_ADDR": freeAddr(t), "PORTAL_ADDR": freeAddr(t)}
+	agencies := map[string]string{"JUSTICE_ADDR": freeAddr(t), "POLICE_ADDR": freeAddr(t), "INSURANCE_ADDR": freeAddr(t), "PORTAL_ADDR": freeAddr(t),
+		"SMS_ADDR": freeAddr(t), "SMTP_ADDR": freeAddr(t)}
 	settings := map[string]string{
 		"DATABASE_URL": dbURL, "CODEC_KEY": keys.CodecKey, "TOKEN_KEY": keys.TokenKey,
 		"TEMPORAL_ADDRESS": keys.TemporalAddress, "DATA_DIR": tmp, "LOG_LEVEL": "info", "TEMPORAL_METRICS_PORT": "0",
-		"CALLBACK_ADDR": api1, "AGENCY_MIN_DELAY": "10ms", "AGENCY_MAX_DELAY": "200ms",
+		"CALLBACK_ADDR": api1, "AGENCY_MIN_DELAY": "10ms", "AGENCY_MAX_DELAY": "200ms", "NOTIFY_MAX_BACKOFF": "2s",
 	}
 	for k, v := range agencies {
 		settings[k] = v
@@ -219,6 +221,32 @@ func TestCluster(t *testing.T) {
 		d := facts.ReadModel[code]
 		require.Equal(t, "COMPLETED", string(d.Status), "%s: %s", code, d.OutcomeReason)
 	}
+	checkNotifiedOnce(t, pool, codes)
+}
+
+// checkNotifiedOnce: with two workers' dispatchers on one outbox, and one of
+// them killed mid-run, every notification reached its channel, and exactly
+// one message per outbox row is held there.
+func checkNotifiedOnce(t *testing.T, pool *pgxpool.Pool, codes []string) {
+	t.Helper()
+	ctx := context.Background()
+	require.Eventually(t, func() bool {
+		var pending int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM engine.notifications WHERE code = ANY($1) AND state <> 'sent'`, codes).Scan(&pending)
+		return err == nil && pending == 0
+	}, 2*time.Minute, 500*time.Millisecond, "every notification is sent")
+	var rows, sms, mails, resent int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM engine.notifications WHERE code = ANY($1)),
+		(SELECT count(*) FROM engine.notifications n JOIN sms.messages m
+			ON m.message_id = n.code || '/' || n.version || '/' || n.kind || '/' || n.step || '/' || n.channel
+			WHERE n.code = ANY($1) AND n.channel = 'sms'),
+		(SELECT count(*) FROM mail.messages WHERE split_part(substr(message_id, 2), '.', 1) = ANY($1)),
+		(SELECT count(*) FROM sms.messages WHERE submissions > 1) + (SELECT count(*) FROM mail.messages WHERE submissions > 1)`,
+		codes).Scan(&rows, &sms, &mails, &resent))
+	require.Positive(t, rows)
+	require.Equal(t, rows, sms+mails, "one SMS or e-mail held per outbox row, none twice")
+	t.Logf("%d notifications delivered once each; %d of them were sent again after a worker died and recognised", rows, resent)
 }
 
 func tail(s string, n int) string {

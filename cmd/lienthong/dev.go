@@ -29,6 +29,7 @@ import (
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/demo"
 	"github.com/lienthong/lienthong/loadgen"
+	"github.com/lienthong/lienthong/notify"
 	"github.com/lienthong/lienthong/pgserver"
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/telemetry"
@@ -38,7 +39,8 @@ import (
 
 // runDev starts the whole system in one process: embedded Temporal, a
 // private PostgreSQL unless DATABASE_URL is set, the four mock agencies, the
-// worker, the API and the console. Stopping it stops everything it started.
+// mock SMS gateway and mail sink, the worker with its notification
+// dispatcher, the API and the console. Stopping it stops everything it started.
 func runDev(ctx context.Context, args []string) error {
 	cfg, err := loadConfig("dev", args)
 	if err != nil {
@@ -148,9 +150,10 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	}
 	cfg.CallbackAddr = apiSrv.GRPCAddr()
 
-	// The four agencies, each on its own port with its own schema.
+	// The four agencies and the SMS gateway, each on its own port with its
+	// own schema, and the mail sink.
 	agencyAddrs := map[string]string{}
-	for _, name := range agency.Names() {
+	for _, name := range agency.Servers() {
 		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name), tracing)
 		if err != nil {
 			return err
@@ -160,6 +163,13 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	}
 	cfg.JusticeAddr, cfg.PoliceAddr = agencyAddrs["justice"], agencyAddrs["police"]
 	cfg.InsuranceAddr, cfg.PortalAddr = agencyAddrs["insurance"], agencyAddrs["portal"]
+	cfg.SMSAddr = agencyAddrs[agency.SMSGateway]
+	sink, err := startMailSink(ctx, cfg, pool)
+	if err != nil {
+		return err
+	}
+	defer sink.Stop()
+	cfg.SMTPAddr = sink.Addr()
 
 	// The worker.
 	agencies, desk, closeAgencies, err := dialAllAgencies(cfg, tracing)
@@ -169,21 +179,30 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	defer closeAgencies()
 	apiSrv.UseAgencies(desk)
 	acts := &activities.Activities{Store: st, Agencies: agencies, Logger: logger.With("component", "worker"), Metrics: activities.NewMetrics(reg)}
+	var dispatcher *notify.Dispatcher
 	if !opts.NoWorker {
 		ws := newWorkers(tc, acts, cfg.WorkerRate)
 		if err := startWorkers(ws); err != nil {
 			return err
 		}
 		defer stopWorkers(ws)
+		var closeDispatcher func()
+		if dispatcher, closeDispatcher, err = newDispatcher(cfg, st, reg, logger, tracing); err != nil {
+			return err
+		}
+		defer closeDispatcher()
 	}
 
 	addrs := devAddrs{
 		API: apiSrv.GRPCAddr(), HTTP: apiSrv.HTTPAddr(), Temporal: cfg.TemporalAddress, UI: ts.UIAddress(),
-		Agencies: agencyAddrs, Database: redactURL(cfg.DatabaseURL), DatabaseNote: databaseNote, Tokens: tokens,
+		Agencies: agencyAddrs, SMTP: cfg.SMTPAddr, Database: redactURL(cfg.DatabaseURL), DatabaseNote: databaseNote, Tokens: tokens,
 		Config: cfg,
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return apiSrv.Serve(gctx) })
+	if dispatcher != nil {
+		g.Go(func() error { return dispatcher.Run(gctx) })
+	}
 	g.Go(func() error {
 		// Without its own worker the API is not ready until a test starts one.
 		if !opts.NoWorker {
@@ -273,9 +292,12 @@ func hostOf(addr string) string {
 // devAddrs are where a running dev stack answers.
 type devAddrs struct {
 	API, HTTP, Temporal, UI string
-	Agencies                map[string]string
-	Database, DatabaseNote  string
-	Tokens                  map[string]string
+	// Agencies are the agencies' and the SMS gateway's gRPC addresses by name.
+	Agencies map[string]string
+	// SMTP is the mail sink's address.
+	SMTP                   string
+	Database, DatabaseNote string
+	Tokens                 map[string]string
 	// Config is the configuration as resolved, keys and addresses included.
 	Config config.Config
 }
@@ -288,6 +310,8 @@ func addrFor(cfg config.Config, name string) string {
 		return cfg.PoliceAddr
 	case "insurance":
 		return cfg.InsuranceAddr
+	case agency.SMSGateway:
+		return cfg.SMSAddr
 	}
 	return cfg.PortalAddr
 }
@@ -414,6 +438,8 @@ func printReady(w io.Writer, cfg config.Config, a devAddrs) {
 	for _, n := range agency.Names() {
 		line("Agency "+n, a.Agencies[n]+"   (API key "+cfg.AgencyAPIKey+", admin key "+cfg.AgencyAdminKey+")")
 	}
+	line("SMS gateway (mock)", a.Agencies[agency.SMSGateway]+"   (same keys; sent messages in sms.messages)")
+	line("Mail sink (SMTP)", a.SMTP+"   (received e-mails in mail.messages)")
 	line("PostgreSQL", a.Database+"   ("+a.DatabaseNote+")")
 	if cfg.CodecEndpoint {
 		line("Codec endpoint", "http://"+a.HTTP+api.CodecPath+"/decode   (admin or supervisor token; the Web UI uses it)")

@@ -89,6 +89,7 @@ func startStack(t *testing.T, opts devOptions, tweaks ...func(*config.Config)) *
 	any0 := "127.0.0.1:0"
 	cfg.APIGRPCAddr, cfg.APIHTTPAddr = any0, any0
 	cfg.JusticeAddr, cfg.PoliceAddr, cfg.InsuranceAddr, cfg.PortalAddr = any0, any0, any0, any0
+	cfg.SMSAddr, cfg.SMTPAddr = any0, any0
 	cfg.AgencyMinDelay, cfg.AgencyMaxDelay = 20*time.Millisecond, 80*time.Millisecond
 	cfg.SeedPeople = 10000
 	// Recorded histories must be readable by the replay test.

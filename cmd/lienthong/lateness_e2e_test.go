@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lienthong/lienthong/calendar"
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/config"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
@@ -79,6 +81,21 @@ func TestLateAgencyApologisesOnTheRealStack(t *testing.T) {
 		return st.GetApology().GetNumber() == number && seen.GetAppointmentAt().AsTime().Equal(newDate)
 	}, 30*time.Second, 100*time.Millisecond, "the apology and the new appointment reach the read model")
 	require.NotNil(t, seen)
+
+	// The applicant is told the new date by SMS, with the apology.
+	require.Eventually(t, func() bool {
+		resp, err := s.clerk.GetDossier(ctx, &enginev1.GetDossierRequest{Code: code, Purpose: "lateness test"})
+		if err != nil {
+			return false
+		}
+		for _, n := range resp.GetNotifications() {
+			if n.GetKind() == enginev1.NotificationKind_NOTIFICATION_KIND_APPOINTMENT && n.GetChannel() == enginev1.NotificationChannel_NOTIFICATION_CHANNEL_SMS &&
+				n.GetState() == enginev1.NotificationState_NOTIFICATION_STATE_SENT {
+				return strings.Contains(n.GetText(), newDate.In(civil.Zone).Format("02/01/2006")) && strings.Contains(n.GetText(), "xin lỗi")
+			}
+		}
+		return false
+	}, 30*time.Second, 200*time.Millisecond, "the new date and the apology reach the applicant by SMS")
 
 	list, err := supervisor.ListApologies(ctx, &enginev1.ListApologiesRequest{Agency: "police"})
 	require.NoError(t, err)

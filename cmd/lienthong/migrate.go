@@ -8,8 +8,8 @@ import (
 	"github.com/lienthong/lienthong/store"
 )
 
-// runMigrate applies the engine's migrations and each mock agency's, each to
-// its own schema. Running it twice is a no-op.
+// runMigrate applies the engine's migrations and each mock's (agencies, SMS
+// gateway, mail sink), each to its own schema. Running it twice is a no-op.
 func runMigrate(ctx context.Context, args []string) error {
 	cfg, err := loadConfig("migrate", args)
 	if err != nil {
@@ -28,7 +28,7 @@ func runMigrate(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("engine: %d migration(s) applied\n", n)
-	for _, name := range agency.Names() {
+	for _, name := range append(agency.Servers(), agency.MailSink) {
 		n, err := agency.Migrate(ctx, pool, name)
 		if err != nil {
 			return err

@@ -20,11 +20,14 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/lienthong/lienthong/activities"
+	"github.com/lienthong/lienthong/agency"
 	"github.com/lienthong/lienthong/api"
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/notify"
 	"github.com/lienthong/lienthong/payloadcodec"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/telemetry"
 	"github.com/lienthong/lienthong/workflows"
 )
@@ -107,6 +110,34 @@ func (k apiKey) GetRequestMetadata(context.Context, ...string) (map[string]strin
 // platform's job in a cluster (see docs/deploy.md).
 func (apiKey) RequireTransportSecurity() bool { return false }
 
+// agencyConn dials an agency, or the SMS gateway, presenting key.
+func agencyConn(addr, key string, tracing *telemetry.Tracing) (*grpc.ClientConn, error) {
+	return grpc.NewClient(addr, append(tracing.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(apiKey(key)))...)
+}
+
+// newDispatcher is the worker's notification dispatcher: the outbox in st,
+// SMS through the gateway at --sms-addr with the engine's agency key,
+// e-mail to the relay at --smtp-addr. With a registry it counts its sends
+// there. Closing closes its gateway connection.
+func newDispatcher(cfg config.Config, st *store.Store, reg prometheus.Registerer, logger *slog.Logger, tracing *telemetry.Tracing) (*notify.Dispatcher, func(), error) {
+	conn, err := agencyConn(cfg.SMSAddr, cfg.AgencyAPIKey, tracing)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--sms-addr: %w", err)
+	}
+	d := &notify.Dispatcher{
+		Outbox:     st,
+		SMS:        agencyv1.NewSmsGatewayServiceClient(conn),
+		Mail:       &notify.Mailer{Addr: cfg.SMTPAddr, From: cfg.MailFrom},
+		Logger:     logger.With("component", "notify"),
+		MaxBackoff: cfg.NotifyMaxBackoff,
+	}
+	if reg != nil {
+		d.Metrics = notify.NewMetrics(reg)
+	}
+	return d, func() { _ = conn.Close() }, nil
+}
+
 // dialAgencies makes the gRPC clients of the four agencies.
 func dialAgencies(cfg config.Config, tracing *telemetry.Tracing) (activities.Agencies, func(), error) {
 	var conns []*grpc.ClientConn
@@ -116,8 +147,7 @@ func dialAgencies(cfg config.Config, tracing *telemetry.Tracing) (activities.Age
 		}
 	}
 	dial := func(addr string) (*grpc.ClientConn, error) {
-		c, err := grpc.NewClient(addr, append(tracing.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithPerRPCCredentials(apiKey(cfg.AgencyAPIKey)))...)
+		c, err := agencyConn(addr, cfg.AgencyAPIKey, tracing)
 		if err != nil {
 			return nil, err
 		}
@@ -179,9 +209,9 @@ func apiAgencies(cfg config.Config, a activities.Agencies, tracing *telemetry.Tr
 	for name, addr := range map[string]string{
 		dossier.AgencyJustice: cfg.JusticeAddr, dossier.AgencyPolice: cfg.PoliceAddr,
 		dossier.AgencyInsurance: cfg.InsuranceAddr, dossier.AgencyPortal: cfg.PortalAddr,
+		agency.SMSGateway: cfg.SMSAddr,
 	} {
-		c, err := grpc.NewClient(addr, append(tracing.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithPerRPCCredentials(apiKey(cfg.AgencyAdminKey)))...)
+		c, err := agencyConn(addr, cfg.AgencyAdminKey, tracing)
 		if err != nil {
 			closeAll()
 			return out, nil, fmt.Errorf("--%s-addr: %w", name, err)

@@ -13,8 +13,9 @@ import (
 	"github.com/lienthong/lienthong/workflows"
 )
 
-// runWorker runs the dossier workflows and the agency activities against a
-// Temporal cluster and lienthong's PostgreSQL.
+// runWorker runs the dossier workflows, the agency activities and the
+// notification dispatcher against a Temporal cluster and lienthong's
+// PostgreSQL.
 func runWorker(ctx context.Context, args []string) error {
 	cfg, err := loadConfig("worker", args)
 	if err != nil {
@@ -51,7 +52,13 @@ func runWorker(ctx context.Context, args []string) error {
 	}
 	defer closeAgencies()
 
-	acts := &activities.Activities{Store: store.New(pool), Agencies: agencies, Logger: logger, Metrics: activities.NewMetrics(reg)}
+	st := store.New(pool)
+	acts := &activities.Activities{Store: st, Agencies: agencies, Logger: logger, Metrics: activities.NewMetrics(reg)}
+	dispatcher, closeDispatcher, err := newDispatcher(cfg, st, reg, logger, tracing)
+	if err != nil {
+		return err
+	}
+	defer closeDispatcher()
 	ws := newWorkers(tc, acts, cfg.WorkerRate)
 	if err := startWorkers(ws); err != nil {
 		return err
@@ -60,6 +67,8 @@ func runWorker(ctx context.Context, args []string) error {
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
 
 	g, gctx := errgroup.WithContext(ctx)
+	// The notifications outbox: several workers share it safely.
+	g.Go(func() error { return dispatcher.Run(gctx) })
 	g.Go(func() error {
 		return serveHealth(gctx, cfg.WorkerHTTPAddr, reg, func(ctx context.Context) error {
 			if _, err := tc.CheckHealth(ctx, nil); err != nil {

@@ -14,6 +14,15 @@ test('lookup, the clerk returns results, and extracts verify (a changed byte doe
   const phone: string = sample.form.requester.phone;
   await waitForStep(page, code, 'STEP_KIND_BIRTH_REGISTRATION');
 
+  // The clerk's dossier page lists what the applicant was told, with the masked recipient.
+  await page.goto(`/#/clerk/dossiers/${code}`);
+  const told = page.getByTestId('notifications');
+  const receiptSMS = told.locator('tr[data-kind="NOTIFICATION_KIND_RECEIPT"][data-channel="NOTIFICATION_CHANNEL_SMS"]');
+  await expect(receiptSMS).toHaveAttribute('data-state', 'NOTIFICATION_STATE_SENT');
+  await expect(receiptSMS).toContainText(`Hồ sơ ${code}`);
+  await expect(receiptSMS).toContainText(/tới \+84•+\d{4}/);
+  await checkA11y(page, 'dossier with notifications');
+
   // The clerk's results page: the extract with its verify QR, and the Verify button.
   await page.goto(`/#/clerk/dossiers/${code}/results`);
   await expect(page.getByTestId('extract-entry')).not.toBeEmpty();
@@ -37,6 +46,10 @@ test('lookup, the clerk returns results, and extracts verify (a changed byte doe
   await expect(result).toContainText(code);
   await expect(citizen.getByTestId('expected')).toContainText(/\d{2}\/\d{2}\/\d{4}/);
   await expect(result.locator('.timeline li').first()).toBeVisible();
+  // What was sent, and when.
+  await expect(citizen.getByTestId('notifications').locator('li[data-kind="NOTIFICATION_KIND_RECEIPT"]').first()).toContainText(
+    `Hồ sơ ${code} (liên thông khai sinh) đã được tiếp nhận`,
+  );
   // Nothing is wider than the phone.
   const overflow = await citizen.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);

@@ -31,6 +31,7 @@ export type CertificateExtract = Schemas['v1CertificateExtract'];
 export type VerifyResult = Schemas['v1VerifyExtractResponse'];
 export type LookupResponse = Schemas['v1LookupDossierResponse'];
 export type TimelineEntry = Schemas['v1TimelineEntry'];
+export type Notification = Schemas['v1Notification'];
 
 /**
  * ApiError is every failed call: `status` is the HTTP status, or 0 when no

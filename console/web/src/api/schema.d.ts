@@ -919,10 +919,15 @@ export interface components {
         };
         /** @description Declarant is the person declaring the death. */
         v1Declarant: {
+            /** @description Optional; when given, the progress is also sent by e-mail. */
+            email?: string;
             fullName?: string;
             idNumber?: string;
+            /** @description Where the dossier's progress is sent by SMS, unless sms_opt_out. */
             phone?: string;
             relationship?: string;
+            /** @description The declarant does not want SMS notifications. */
+            smsOptOut?: boolean;
         };
         /**
          * @description Delivery is how the applicant receives results.
@@ -1064,6 +1069,8 @@ export interface components {
         };
         v1GetDossierResponse: {
             dossier?: components["schemas"]["v1Dossier"];
+            /** @description What the applicant was told, or is about to be, in the order it is sent. */
+            notifications?: components["schemas"]["v1Notification"][];
             /** @description Every status the dossier has had, oldest first, with when it changed. */
             timeline?: components["schemas"]["v1TimelineEntry"][];
         };
@@ -1164,10 +1171,70 @@ export interface components {
             appointmentAt?: string;
             code?: string;
             group?: components["schemas"]["v1Group"];
+            /** @description What the applicant was sent, and when, by SMS and e-mail. */
+            notifications?: components["schemas"]["v1Notification"][];
             status?: components["schemas"]["v1DossierStatus"];
             steps?: components["schemas"]["v1Step"][];
             timeline?: components["schemas"]["v1TimelineEntry"][];
         };
+        /** @description Notification is one message to the applicant, sent or waiting to be. */
+        v1Notification: {
+            /** Format: int32 */
+            attempts?: number;
+            channel?: components["schemas"]["v1NotificationChannel"];
+            /**
+             * Format: date-time
+             * @description When the change it tells of reached the read model.
+             */
+            createdAt?: string;
+            kind?: components["schemas"]["v1NotificationKind"];
+            /**
+             * @description The phone or address, masked (+84•••••5678, n•••@example.vn); only for
+             *     those who see the form.
+             */
+            recipient?: string;
+            /**
+             * Format: date-time
+             * @description When the channel accepted it.
+             */
+            sentAt?: string;
+            state?: components["schemas"]["v1NotificationState"];
+            step?: components["schemas"]["v1StepKind"];
+            /** @description The SMS's text, or the e-mail's subject. It never holds an ID number. */
+            text?: string;
+            /**
+             * Format: int64
+             * @description The dossier version whose change caused it.
+             */
+            version?: string;
+        };
+        /**
+         * @description NotificationChannel is how a notification travels.
+         * @default NOTIFICATION_CHANNEL_UNSPECIFIED
+         * @enum {string}
+         */
+        v1NotificationChannel: "NOTIFICATION_CHANNEL_UNSPECIFIED" | "NOTIFICATION_CHANNEL_SMS" | "NOTIFICATION_CHANNEL_EMAIL";
+        /**
+         * @description NotificationKind is what the applicant was told about.
+         *
+         *      - NOTIFICATION_KIND_RECEIPT: The dossier was received: its code and appointment date.
+         *      - NOTIFICATION_KIND_SUPPLEMENT: A procedure needs a supplement: what, and by when.
+         *      - NOTIFICATION_KIND_STEP_RESULT: A procedure was decided.
+         *      - NOTIFICATION_KIND_APPOINTMENT: The appointment date moved later.
+         *      - NOTIFICATION_KIND_END: The dossier ended.
+         * @default NOTIFICATION_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1NotificationKind: "NOTIFICATION_KIND_UNSPECIFIED" | "NOTIFICATION_KIND_RECEIPT" | "NOTIFICATION_KIND_SUPPLEMENT" | "NOTIFICATION_KIND_STEP_RESULT" | "NOTIFICATION_KIND_APPOINTMENT" | "NOTIFICATION_KIND_END";
+        /**
+         * @description NotificationState is where a notification stands.
+         *
+         *      - NOTIFICATION_STATE_PENDING: Waiting its turn, or to be tried again after a failure.
+         *      - NOTIFICATION_STATE_FAILED: Refused for good by the channel, e.g. an address it does not accept.
+         * @default NOTIFICATION_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1NotificationState: "NOTIFICATION_STATE_UNSPECIFIED" | "NOTIFICATION_STATE_PENDING" | "NOTIFICATION_STATE_SENT" | "NOTIFICATION_STATE_FAILED";
         /** @description Parent is a father or mother. */
         v1Parent: {
             /** @description YYYY-MM-DD. */
@@ -1223,11 +1290,15 @@ export interface components {
         };
         /** @description Requester is the person filing. */
         v1Requester: {
+            /** @description Optional; when given, the progress is also sent by e-mail. */
             email?: string;
             fullName?: string;
             idNumber?: string;
+            /** @description Where the dossier's progress is sent by SMS, unless sms_opt_out. */
             phone?: string;
             relationship?: string;
+            /** @description The applicant does not want SMS notifications. */
+            smsOptOut?: boolean;
         };
         /** @description Residence is where the child will live. */
         v1Residence: {

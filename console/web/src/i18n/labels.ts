@@ -1,6 +1,20 @@
 import type { Dict } from './vi';
 
-type Prefix = 'status' | 'step' | 'stepStatus' | 'group' | 'sex' | 'delivery' | 'bundle' | 'payment' | 'relationship' | 'role' | 'agency';
+type Prefix =
+  | 'status'
+  | 'step'
+  | 'stepStatus'
+  | 'group'
+  | 'sex'
+  | 'delivery'
+  | 'bundle'
+  | 'payment'
+  | 'relationship'
+  | 'role'
+  | 'agency'
+  | 'notificationKind'
+  | 'channel'
+  | 'notificationState';
 
 /** label(t, 'status', 'DOSSIER_STATUS_COMPLETED') → "Đã hoàn thành"; unknown values show as they are. */
 export function label(t: Dict, prefix: Prefix, value: string | undefined): string {

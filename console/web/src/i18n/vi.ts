@@ -66,6 +66,7 @@ export const vi = {
   agency_police: 'Công an',
   agency_insurance: 'Bảo hiểm xã hội',
   agency_portal: 'Cổng Dịch vụ công quốc gia',
+  agency_sms: 'Cổng tin nhắn SMS',
 
   group_GROUP_BIRTH: 'Liên thông khai sinh',
   group_GROUP_DEATH: 'Liên thông khai tử',
@@ -125,6 +126,19 @@ export const vi = {
   relationship_SURVIVOR_RELATIONSHIP_PARENT: 'Cha đẻ, mẹ đẻ',
   relationship_SURVIVOR_RELATIONSHIP_PARENT_IN_LAW: 'Cha đẻ, mẹ đẻ của vợ hoặc chồng',
   relationship_SURVIVOR_RELATIONSHIP_DEPENDANT: 'Thành viên gia đình mà người chết có nghĩa vụ nuôi dưỡng',
+  notificationKind_NOTIFICATION_KIND_UNSPECIFIED: 'Không rõ',
+  notificationKind_NOTIFICATION_KIND_RECEIPT: 'Tiếp nhận hồ sơ',
+  notificationKind_NOTIFICATION_KIND_SUPPLEMENT: 'Yêu cầu bổ sung',
+  notificationKind_NOTIFICATION_KIND_STEP_RESULT: 'Kết quả thủ tục',
+  notificationKind_NOTIFICATION_KIND_APPOINTMENT: 'Hẹn lại ngày trả kết quả',
+  notificationKind_NOTIFICATION_KIND_END: 'Kết thúc hồ sơ',
+  channel_NOTIFICATION_CHANNEL_UNSPECIFIED: 'Không rõ',
+  channel_NOTIFICATION_CHANNEL_SMS: 'Tin nhắn SMS',
+  channel_NOTIFICATION_CHANNEL_EMAIL: 'Thư điện tử',
+  notificationState_NOTIFICATION_STATE_UNSPECIFIED: 'Không rõ',
+  notificationState_NOTIFICATION_STATE_PENDING: 'Đang chờ gửi',
+  notificationState_NOTIFICATION_STATE_SENT: 'Đã gửi',
+  notificationState_NOTIFICATION_STATE_FAILED: 'Không gửi được',
 };
 
 export type Dict = typeof vi;

@@ -159,6 +159,8 @@ type LookupDossierResponse struct {
 	AppointmentAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=appointment_at,json=appointmentAt,proto3" json:"appointment_at,omitempty"`
 	Steps         []*Step                `protobuf:"bytes,5,rep,name=steps,proto3" json:"steps,omitempty"`
 	Timeline      []*TimelineEntry       `protobuf:"bytes,6,rep,name=timeline,proto3" json:"timeline,omitempty"`
+	// What the applicant was sent, and when, by SMS and e-mail.
+	Notifications []*Notification `protobuf:"bytes,7,rep,name=notifications,proto3" json:"notifications,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -231,6 +233,13 @@ func (x *LookupDossierResponse) GetSteps() []*Step {
 func (x *LookupDossierResponse) GetTimeline() []*TimelineEntry {
 	if x != nil {
 		return x.Timeline
+	}
+	return nil
+}
+
+func (x *LookupDossierResponse) GetNotifications() []*Notification {
+	if x != nil {
+		return x.Notifications
 	}
 	return nil
 }
@@ -387,14 +396,15 @@ const file_lienthong_engine_v1_citizen_proto_rawDesc = "" +
 	"\x04step\x18\x02 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04step\x127\n" +
 	"\x06status\x18\x03 \x01(\x0e2\x1f.lienthong.engine.v1.StepStatusR\x06status\x12\x12\n" +
 	"\x04note\x18\x04 \x01(\tR\x04note\x12I\n" +
-	"\x0edossier_status\x18\x05 \x01(\x0e2\".lienthong.engine.v1.DossierStatusR\rdossierStatus\"\xcd\x02\n" +
+	"\x0edossier_status\x18\x05 \x01(\x0e2\".lienthong.engine.v1.DossierStatusR\rdossierStatus\"\x96\x03\n" +
 	"\x15LookupDossierResponse\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x120\n" +
 	"\x05group\x18\x02 \x01(\x0e2\x1a.lienthong.engine.v1.GroupR\x05group\x12:\n" +
 	"\x06status\x18\x03 \x01(\x0e2\".lienthong.engine.v1.DossierStatusR\x06status\x12A\n" +
 	"\x0eappointment_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\rappointmentAt\x12/\n" +
 	"\x05steps\x18\x05 \x03(\v2\x19.lienthong.engine.v1.StepR\x05steps\x12>\n" +
-	"\btimeline\x18\x06 \x03(\v2\".lienthong.engine.v1.TimelineEntryR\btimeline\"Y\n" +
+	"\btimeline\x18\x06 \x03(\v2\".lienthong.engine.v1.TimelineEntryR\btimeline\x12G\n" +
+	"\rnotifications\x18\a \x03(\v2!.lienthong.engine.v1.NotificationR\rnotifications\"Y\n" +
 	"\x14VerifyExtractRequest\x12A\n" +
 	"\aextract\x18\x01 \x01(\v2'.lienthong.engine.v1.CertificateExtractR\aextract\"\xff\x01\n" +
 	"\x15VerifyExtractResponse\x12\x1c\n" +
@@ -434,7 +444,8 @@ var file_lienthong_engine_v1_citizen_proto_goTypes = []any{
 	(DossierStatus)(0),            // 8: lienthong.engine.v1.DossierStatus
 	(Group)(0),                    // 9: lienthong.engine.v1.Group
 	(*Step)(nil),                  // 10: lienthong.engine.v1.Step
-	(*CertificateExtract)(nil),    // 11: lienthong.engine.v1.CertificateExtract
+	(*Notification)(nil),          // 11: lienthong.engine.v1.Notification
+	(*CertificateExtract)(nil),    // 12: lienthong.engine.v1.CertificateExtract
 }
 var file_lienthong_engine_v1_citizen_proto_depIdxs = []int32{
 	5,  // 0: lienthong.engine.v1.TimelineEntry.at:type_name -> google.protobuf.Timestamp
@@ -446,17 +457,18 @@ var file_lienthong_engine_v1_citizen_proto_depIdxs = []int32{
 	5,  // 6: lienthong.engine.v1.LookupDossierResponse.appointment_at:type_name -> google.protobuf.Timestamp
 	10, // 7: lienthong.engine.v1.LookupDossierResponse.steps:type_name -> lienthong.engine.v1.Step
 	1,  // 8: lienthong.engine.v1.LookupDossierResponse.timeline:type_name -> lienthong.engine.v1.TimelineEntry
-	11, // 9: lienthong.engine.v1.VerifyExtractRequest.extract:type_name -> lienthong.engine.v1.CertificateExtract
-	5,  // 10: lienthong.engine.v1.VerifyExtractResponse.signed_at:type_name -> google.protobuf.Timestamp
-	0,  // 11: lienthong.engine.v1.CitizenService.LookupDossier:input_type -> lienthong.engine.v1.LookupDossierRequest
-	3,  // 12: lienthong.engine.v1.CitizenService.VerifyExtract:input_type -> lienthong.engine.v1.VerifyExtractRequest
-	2,  // 13: lienthong.engine.v1.CitizenService.LookupDossier:output_type -> lienthong.engine.v1.LookupDossierResponse
-	4,  // 14: lienthong.engine.v1.CitizenService.VerifyExtract:output_type -> lienthong.engine.v1.VerifyExtractResponse
-	13, // [13:15] is the sub-list for method output_type
-	11, // [11:13] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	11, // 9: lienthong.engine.v1.LookupDossierResponse.notifications:type_name -> lienthong.engine.v1.Notification
+	12, // 10: lienthong.engine.v1.VerifyExtractRequest.extract:type_name -> lienthong.engine.v1.CertificateExtract
+	5,  // 11: lienthong.engine.v1.VerifyExtractResponse.signed_at:type_name -> google.protobuf.Timestamp
+	0,  // 12: lienthong.engine.v1.CitizenService.LookupDossier:input_type -> lienthong.engine.v1.LookupDossierRequest
+	3,  // 13: lienthong.engine.v1.CitizenService.VerifyExtract:input_type -> lienthong.engine.v1.VerifyExtractRequest
+	2,  // 14: lienthong.engine.v1.CitizenService.LookupDossier:output_type -> lienthong.engine.v1.LookupDossierResponse
+	4,  // 15: lienthong.engine.v1.CitizenService.VerifyExtract:output_type -> lienthong.engine.v1.VerifyExtractResponse
+	14, // [14:16] is the sub-list for method output_type
+	12, // [12:14] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_citizen_proto_init() }

@@ -372,7 +372,9 @@ type GetDossierResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Dossier *Dossier               `protobuf:"bytes,1,opt,name=dossier,proto3" json:"dossier,omitempty"`
 	// Every status the dossier has had, oldest first, with when it changed.
-	Timeline      []*TimelineEntry `protobuf:"bytes,2,rep,name=timeline,proto3" json:"timeline,omitempty"`
+	Timeline []*TimelineEntry `protobuf:"bytes,2,rep,name=timeline,proto3" json:"timeline,omitempty"`
+	// What the applicant was told, or is about to be, in the order it is sent.
+	Notifications []*Notification `protobuf:"bytes,3,rep,name=notifications,proto3" json:"notifications,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -417,6 +419,13 @@ func (x *GetDossierResponse) GetDossier() *Dossier {
 func (x *GetDossierResponse) GetTimeline() []*TimelineEntry {
 	if x != nil {
 		return x.Timeline
+	}
+	return nil
+}
+
+func (x *GetDossierResponse) GetNotifications() []*Notification {
+	if x != nil {
+		return x.Notifications
 	}
 	return nil
 }
@@ -912,10 +921,11 @@ const file_lienthong_engine_v1_clerk_proto_rawDesc = "" +
 	"\x11GetDossierRequest\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\apurpose\x18\x02 \x01(\tR\apurpose\x124\n" +
-	"\x04view\x18\x03 \x01(\x0e2 .lienthong.engine.v1.DossierViewR\x04view\"\x8c\x01\n" +
+	"\x04view\x18\x03 \x01(\x0e2 .lienthong.engine.v1.DossierViewR\x04view\"\xd5\x01\n" +
 	"\x12GetDossierResponse\x126\n" +
 	"\adossier\x18\x01 \x01(\v2\x1c.lienthong.engine.v1.DossierR\adossier\x12>\n" +
-	"\btimeline\x18\x02 \x03(\v2\".lienthong.engine.v1.TimelineEntryR\btimeline\"\xb2\x03\n" +
+	"\btimeline\x18\x02 \x03(\v2\".lienthong.engine.v1.TimelineEntryR\btimeline\x12G\n" +
+	"\rnotifications\x18\x03 \x03(\v2!.lienthong.engine.v1.NotificationR\rnotifications\"\xb2\x03\n" +
 	"\x13ListDossiersRequest\x120\n" +
 	"\x05group\x18\x01 \x01(\x0e2\x1a.lienthong.engine.v1.GroupR\x05group\x12>\n" +
 	"\bstatuses\x18\x02 \x03(\x0e2\".lienthong.engine.v1.DossierStatusR\bstatuses\x12!\n" +
@@ -1002,10 +1012,11 @@ var file_lienthong_engine_v1_clerk_proto_goTypes = []any{
 	(*Dossier)(nil),                   // 18: lienthong.engine.v1.Dossier
 	(*DeathForm)(nil),                 // 19: lienthong.engine.v1.DeathForm
 	(*TimelineEntry)(nil),             // 20: lienthong.engine.v1.TimelineEntry
-	(Group)(0),                        // 21: lienthong.engine.v1.Group
-	(DossierStatus)(0),                // 22: lienthong.engine.v1.DossierStatus
-	(StepKind)(0),                     // 23: lienthong.engine.v1.StepKind
-	(*CertificateExtract)(nil),        // 24: lienthong.engine.v1.CertificateExtract
+	(*Notification)(nil),              // 21: lienthong.engine.v1.Notification
+	(Group)(0),                        // 22: lienthong.engine.v1.Group
+	(DossierStatus)(0),                // 23: lienthong.engine.v1.DossierStatus
+	(StepKind)(0),                     // 24: lienthong.engine.v1.StepKind
+	(*CertificateExtract)(nil),        // 25: lienthong.engine.v1.CertificateExtract
 }
 var file_lienthong_engine_v1_clerk_proto_depIdxs = []int32{
 	16, // 0: lienthong.engine.v1.SubmitBirthRequest.form:type_name -> lienthong.engine.v1.BirthForm
@@ -1017,35 +1028,36 @@ var file_lienthong_engine_v1_clerk_proto_depIdxs = []int32{
 	0,  // 6: lienthong.engine.v1.GetDossierRequest.view:type_name -> lienthong.engine.v1.DossierView
 	18, // 7: lienthong.engine.v1.GetDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
 	20, // 8: lienthong.engine.v1.GetDossierResponse.timeline:type_name -> lienthong.engine.v1.TimelineEntry
-	21, // 9: lienthong.engine.v1.ListDossiersRequest.group:type_name -> lienthong.engine.v1.Group
-	22, // 10: lienthong.engine.v1.ListDossiersRequest.statuses:type_name -> lienthong.engine.v1.DossierStatus
-	17, // 11: lienthong.engine.v1.ListDossiersRequest.received_from:type_name -> google.protobuf.Timestamp
-	17, // 12: lienthong.engine.v1.ListDossiersRequest.received_until:type_name -> google.protobuf.Timestamp
-	18, // 13: lienthong.engine.v1.ListDossiersResponse.dossiers:type_name -> lienthong.engine.v1.Dossier
-	23, // 14: lienthong.engine.v1.SupplementDossierRequest.step:type_name -> lienthong.engine.v1.StepKind
-	15, // 15: lienthong.engine.v1.SupplementDossierRequest.fields:type_name -> lienthong.engine.v1.SupplementDossierRequest.FieldsEntry
-	18, // 16: lienthong.engine.v1.SupplementDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	18, // 17: lienthong.engine.v1.CancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
-	24, // 18: lienthong.engine.v1.GetExtractResponse.extract:type_name -> lienthong.engine.v1.CertificateExtract
-	1,  // 19: lienthong.engine.v1.ClerkService.SubmitBirth:input_type -> lienthong.engine.v1.SubmitBirthRequest
-	3,  // 20: lienthong.engine.v1.ClerkService.SubmitDeath:input_type -> lienthong.engine.v1.SubmitDeathRequest
-	5,  // 21: lienthong.engine.v1.ClerkService.GetDossier:input_type -> lienthong.engine.v1.GetDossierRequest
-	7,  // 22: lienthong.engine.v1.ClerkService.ListDossiers:input_type -> lienthong.engine.v1.ListDossiersRequest
-	9,  // 23: lienthong.engine.v1.ClerkService.SupplementDossier:input_type -> lienthong.engine.v1.SupplementDossierRequest
-	11, // 24: lienthong.engine.v1.ClerkService.CancelDossier:input_type -> lienthong.engine.v1.CancelDossierRequest
-	13, // 25: lienthong.engine.v1.ClerkService.GetExtract:input_type -> lienthong.engine.v1.GetExtractRequest
-	2,  // 26: lienthong.engine.v1.ClerkService.SubmitBirth:output_type -> lienthong.engine.v1.SubmitBirthResponse
-	4,  // 27: lienthong.engine.v1.ClerkService.SubmitDeath:output_type -> lienthong.engine.v1.SubmitDeathResponse
-	6,  // 28: lienthong.engine.v1.ClerkService.GetDossier:output_type -> lienthong.engine.v1.GetDossierResponse
-	8,  // 29: lienthong.engine.v1.ClerkService.ListDossiers:output_type -> lienthong.engine.v1.ListDossiersResponse
-	10, // 30: lienthong.engine.v1.ClerkService.SupplementDossier:output_type -> lienthong.engine.v1.SupplementDossierResponse
-	12, // 31: lienthong.engine.v1.ClerkService.CancelDossier:output_type -> lienthong.engine.v1.CancelDossierResponse
-	14, // 32: lienthong.engine.v1.ClerkService.GetExtract:output_type -> lienthong.engine.v1.GetExtractResponse
-	26, // [26:33] is the sub-list for method output_type
-	19, // [19:26] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	21, // 9: lienthong.engine.v1.GetDossierResponse.notifications:type_name -> lienthong.engine.v1.Notification
+	22, // 10: lienthong.engine.v1.ListDossiersRequest.group:type_name -> lienthong.engine.v1.Group
+	23, // 11: lienthong.engine.v1.ListDossiersRequest.statuses:type_name -> lienthong.engine.v1.DossierStatus
+	17, // 12: lienthong.engine.v1.ListDossiersRequest.received_from:type_name -> google.protobuf.Timestamp
+	17, // 13: lienthong.engine.v1.ListDossiersRequest.received_until:type_name -> google.protobuf.Timestamp
+	18, // 14: lienthong.engine.v1.ListDossiersResponse.dossiers:type_name -> lienthong.engine.v1.Dossier
+	24, // 15: lienthong.engine.v1.SupplementDossierRequest.step:type_name -> lienthong.engine.v1.StepKind
+	15, // 16: lienthong.engine.v1.SupplementDossierRequest.fields:type_name -> lienthong.engine.v1.SupplementDossierRequest.FieldsEntry
+	18, // 17: lienthong.engine.v1.SupplementDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	18, // 18: lienthong.engine.v1.CancelDossierResponse.dossier:type_name -> lienthong.engine.v1.Dossier
+	25, // 19: lienthong.engine.v1.GetExtractResponse.extract:type_name -> lienthong.engine.v1.CertificateExtract
+	1,  // 20: lienthong.engine.v1.ClerkService.SubmitBirth:input_type -> lienthong.engine.v1.SubmitBirthRequest
+	3,  // 21: lienthong.engine.v1.ClerkService.SubmitDeath:input_type -> lienthong.engine.v1.SubmitDeathRequest
+	5,  // 22: lienthong.engine.v1.ClerkService.GetDossier:input_type -> lienthong.engine.v1.GetDossierRequest
+	7,  // 23: lienthong.engine.v1.ClerkService.ListDossiers:input_type -> lienthong.engine.v1.ListDossiersRequest
+	9,  // 24: lienthong.engine.v1.ClerkService.SupplementDossier:input_type -> lienthong.engine.v1.SupplementDossierRequest
+	11, // 25: lienthong.engine.v1.ClerkService.CancelDossier:input_type -> lienthong.engine.v1.CancelDossierRequest
+	13, // 26: lienthong.engine.v1.ClerkService.GetExtract:input_type -> lienthong.engine.v1.GetExtractRequest
+	2,  // 27: lienthong.engine.v1.ClerkService.SubmitBirth:output_type -> lienthong.engine.v1.SubmitBirthResponse
+	4,  // 28: lienthong.engine.v1.ClerkService.SubmitDeath:output_type -> lienthong.engine.v1.SubmitDeathResponse
+	6,  // 29: lienthong.engine.v1.ClerkService.GetDossier:output_type -> lienthong.engine.v1.GetDossierResponse
+	8,  // 30: lienthong.engine.v1.ClerkService.ListDossiers:output_type -> lienthong.engine.v1.ListDossiersResponse
+	10, // 31: lienthong.engine.v1.ClerkService.SupplementDossier:output_type -> lienthong.engine.v1.SupplementDossierResponse
+	12, // 32: lienthong.engine.v1.ClerkService.CancelDossier:output_type -> lienthong.engine.v1.CancelDossierResponse
+	14, // 33: lienthong.engine.v1.ClerkService.GetExtract:output_type -> lienthong.engine.v1.GetExtractResponse
+	27, // [27:34] is the sub-list for method output_type
+	20, // [20:27] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_clerk_proto_init() }

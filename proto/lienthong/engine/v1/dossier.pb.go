@@ -555,6 +555,175 @@ func (SurvivorRelationship) EnumDescriptor() ([]byte, []int) {
 	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{8}
 }
 
+// NotificationKind is what the applicant was told about.
+type NotificationKind int32
+
+const (
+	NotificationKind_NOTIFICATION_KIND_UNSPECIFIED NotificationKind = 0
+	// The dossier was received: its code and appointment date.
+	NotificationKind_NOTIFICATION_KIND_RECEIPT NotificationKind = 1
+	// A procedure needs a supplement: what, and by when.
+	NotificationKind_NOTIFICATION_KIND_SUPPLEMENT NotificationKind = 2
+	// A procedure was decided.
+	NotificationKind_NOTIFICATION_KIND_STEP_RESULT NotificationKind = 3
+	// The appointment date moved later.
+	NotificationKind_NOTIFICATION_KIND_APPOINTMENT NotificationKind = 4
+	// The dossier ended.
+	NotificationKind_NOTIFICATION_KIND_END NotificationKind = 5
+)
+
+// Enum value maps for NotificationKind.
+var (
+	NotificationKind_name = map[int32]string{
+		0: "NOTIFICATION_KIND_UNSPECIFIED",
+		1: "NOTIFICATION_KIND_RECEIPT",
+		2: "NOTIFICATION_KIND_SUPPLEMENT",
+		3: "NOTIFICATION_KIND_STEP_RESULT",
+		4: "NOTIFICATION_KIND_APPOINTMENT",
+		5: "NOTIFICATION_KIND_END",
+	}
+	NotificationKind_value = map[string]int32{
+		"NOTIFICATION_KIND_UNSPECIFIED": 0,
+		"NOTIFICATION_KIND_RECEIPT":     1,
+		"NOTIFICATION_KIND_SUPPLEMENT":  2,
+		"NOTIFICATION_KIND_STEP_RESULT": 3,
+		"NOTIFICATION_KIND_APPOINTMENT": 4,
+		"NOTIFICATION_KIND_END":         5,
+	}
+)
+
+func (x NotificationKind) Enum() *NotificationKind {
+	p := new(NotificationKind)
+	*p = x
+	return p
+}
+
+func (x NotificationKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NotificationKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_lienthong_engine_v1_dossier_proto_enumTypes[9].Descriptor()
+}
+
+func (NotificationKind) Type() protoreflect.EnumType {
+	return &file_lienthong_engine_v1_dossier_proto_enumTypes[9]
+}
+
+func (x NotificationKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NotificationKind.Descriptor instead.
+func (NotificationKind) EnumDescriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{9}
+}
+
+// NotificationChannel is how a notification travels.
+type NotificationChannel int32
+
+const (
+	NotificationChannel_NOTIFICATION_CHANNEL_UNSPECIFIED NotificationChannel = 0
+	NotificationChannel_NOTIFICATION_CHANNEL_SMS         NotificationChannel = 1
+	NotificationChannel_NOTIFICATION_CHANNEL_EMAIL       NotificationChannel = 2
+)
+
+// Enum value maps for NotificationChannel.
+var (
+	NotificationChannel_name = map[int32]string{
+		0: "NOTIFICATION_CHANNEL_UNSPECIFIED",
+		1: "NOTIFICATION_CHANNEL_SMS",
+		2: "NOTIFICATION_CHANNEL_EMAIL",
+	}
+	NotificationChannel_value = map[string]int32{
+		"NOTIFICATION_CHANNEL_UNSPECIFIED": 0,
+		"NOTIFICATION_CHANNEL_SMS":         1,
+		"NOTIFICATION_CHANNEL_EMAIL":       2,
+	}
+)
+
+func (x NotificationChannel) Enum() *NotificationChannel {
+	p := new(NotificationChannel)
+	*p = x
+	return p
+}
+
+func (x NotificationChannel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NotificationChannel) Descriptor() protoreflect.EnumDescriptor {
+	return file_lienthong_engine_v1_dossier_proto_enumTypes[10].Descriptor()
+}
+
+func (NotificationChannel) Type() protoreflect.EnumType {
+	return &file_lienthong_engine_v1_dossier_proto_enumTypes[10]
+}
+
+func (x NotificationChannel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NotificationChannel.Descriptor instead.
+func (NotificationChannel) EnumDescriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{10}
+}
+
+// NotificationState is where a notification stands.
+type NotificationState int32
+
+const (
+	NotificationState_NOTIFICATION_STATE_UNSPECIFIED NotificationState = 0
+	// Waiting its turn, or to be tried again after a failure.
+	NotificationState_NOTIFICATION_STATE_PENDING NotificationState = 1
+	NotificationState_NOTIFICATION_STATE_SENT    NotificationState = 2
+	// Refused for good by the channel, e.g. an address it does not accept.
+	NotificationState_NOTIFICATION_STATE_FAILED NotificationState = 3
+)
+
+// Enum value maps for NotificationState.
+var (
+	NotificationState_name = map[int32]string{
+		0: "NOTIFICATION_STATE_UNSPECIFIED",
+		1: "NOTIFICATION_STATE_PENDING",
+		2: "NOTIFICATION_STATE_SENT",
+		3: "NOTIFICATION_STATE_FAILED",
+	}
+	NotificationState_value = map[string]int32{
+		"NOTIFICATION_STATE_UNSPECIFIED": 0,
+		"NOTIFICATION_STATE_PENDING":     1,
+		"NOTIFICATION_STATE_SENT":        2,
+		"NOTIFICATION_STATE_FAILED":      3,
+	}
+)
+
+func (x NotificationState) Enum() *NotificationState {
+	p := new(NotificationState)
+	*p = x
+	return p
+}
+
+func (x NotificationState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NotificationState) Descriptor() protoreflect.EnumDescriptor {
+	return file_lienthong_engine_v1_dossier_proto_enumTypes[11].Descriptor()
+}
+
+func (NotificationState) Type() protoreflect.EnumType {
+	return &file_lienthong_engine_v1_dossier_proto_enumTypes[11]
+}
+
+func (x NotificationState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NotificationState.Descriptor instead.
+func (NotificationState) EnumDescriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{11}
+}
+
 // Child is the newborn.
 type Child struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -825,12 +994,16 @@ func (x *Residence) GetHouseholdHeadConsent() bool {
 
 // Requester is the person filing.
 type Requester struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FullName      string                 `protobuf:"bytes,1,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
-	IdNumber      string                 `protobuf:"bytes,2,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
-	Relationship  string                 `protobuf:"bytes,3,opt,name=relationship,proto3" json:"relationship,omitempty"`
-	Phone         string                 `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`
-	Email         string                 `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	FullName     string                 `protobuf:"bytes,1,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
+	IdNumber     string                 `protobuf:"bytes,2,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
+	Relationship string                 `protobuf:"bytes,3,opt,name=relationship,proto3" json:"relationship,omitempty"`
+	// Where the dossier's progress is sent by SMS, unless sms_opt_out.
+	Phone string `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`
+	// Optional; when given, the progress is also sent by e-mail.
+	Email string `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
+	// The applicant does not want SMS notifications.
+	SmsOptOut     bool `protobuf:"varint,6,opt,name=sms_opt_out,json=smsOptOut,proto3" json:"sms_opt_out,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -898,6 +1071,13 @@ func (x *Requester) GetEmail() string {
 		return x.Email
 	}
 	return ""
+}
+
+func (x *Requester) GetSmsOptOut() bool {
+	if x != nil {
+		return x.SmsOptOut
+	}
+	return false
 }
 
 // BirthForm is the birth group's application.
@@ -1116,11 +1296,16 @@ func (x *Deceased) GetWorkAccident() bool {
 
 // Declarant is the person declaring the death.
 type Declarant struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FullName      string                 `protobuf:"bytes,1,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
-	IdNumber      string                 `protobuf:"bytes,2,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
-	Relationship  string                 `protobuf:"bytes,3,opt,name=relationship,proto3" json:"relationship,omitempty"`
-	Phone         string                 `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	FullName     string                 `protobuf:"bytes,1,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
+	IdNumber     string                 `protobuf:"bytes,2,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
+	Relationship string                 `protobuf:"bytes,3,opt,name=relationship,proto3" json:"relationship,omitempty"`
+	// Where the dossier's progress is sent by SMS, unless sms_opt_out.
+	Phone string `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`
+	// Optional; when given, the progress is also sent by e-mail.
+	Email string `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
+	// The declarant does not want SMS notifications.
+	SmsOptOut     bool `protobuf:"varint,6,opt,name=sms_opt_out,json=smsOptOut,proto3" json:"sms_opt_out,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1181,6 +1366,20 @@ func (x *Declarant) GetPhone() string {
 		return x.Phone
 	}
 	return ""
+}
+
+func (x *Declarant) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Declarant) GetSmsOptOut() bool {
+	if x != nil {
+		return x.SmsOptOut
+	}
+	return false
 }
 
 // AllowanceRecipient receives the funeral allowance.
@@ -2225,6 +2424,130 @@ func (x *CertificateExtract) GetIssuedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// Notification is one message to the applicant, sent or waiting to be.
+type Notification struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Kind    NotificationKind       `protobuf:"varint,1,opt,name=kind,proto3,enum=lienthong.engine.v1.NotificationKind" json:"kind,omitempty"`
+	Channel NotificationChannel    `protobuf:"varint,2,opt,name=channel,proto3,enum=lienthong.engine.v1.NotificationChannel" json:"channel,omitempty"`
+	// The procedure a supplement or a result is about.
+	Step  StepKind          `protobuf:"varint,3,opt,name=step,proto3,enum=lienthong.engine.v1.StepKind" json:"step,omitempty"`
+	State NotificationState `protobuf:"varint,4,opt,name=state,proto3,enum=lienthong.engine.v1.NotificationState" json:"state,omitempty"`
+	// When the change it tells of reached the read model.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// When the channel accepted it.
+	SentAt   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
+	Attempts int32                  `protobuf:"varint,7,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// The SMS's text, or the e-mail's subject. It never holds an ID number.
+	Text string `protobuf:"bytes,8,opt,name=text,proto3" json:"text,omitempty"`
+	// The phone or address, masked (+84•••••5678, n•••@example.vn); only for
+	// those who see the form.
+	Recipient string `protobuf:"bytes,9,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	// The dossier version whose change caused it.
+	Version       int64 `protobuf:"varint,10,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Notification) Reset() {
+	*x = Notification{}
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Notification) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Notification) ProtoMessage() {}
+
+func (x *Notification) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_dossier_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Notification.ProtoReflect.Descriptor instead.
+func (*Notification) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_dossier_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Notification) GetKind() NotificationKind {
+	if x != nil {
+		return x.Kind
+	}
+	return NotificationKind_NOTIFICATION_KIND_UNSPECIFIED
+}
+
+func (x *Notification) GetChannel() NotificationChannel {
+	if x != nil {
+		return x.Channel
+	}
+	return NotificationChannel_NOTIFICATION_CHANNEL_UNSPECIFIED
+}
+
+func (x *Notification) GetStep() StepKind {
+	if x != nil {
+		return x.Step
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
+}
+
+func (x *Notification) GetState() NotificationState {
+	if x != nil {
+		return x.State
+	}
+	return NotificationState_NOTIFICATION_STATE_UNSPECIFIED
+}
+
+func (x *Notification) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Notification) GetSentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SentAt
+	}
+	return nil
+}
+
+func (x *Notification) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *Notification) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Notification) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
+func (x *Notification) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 var File_lienthong_engine_v1_dossier_proto protoreflect.FileDescriptor
 
 const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
@@ -2253,13 +2576,14 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\fcommune_code\x18\x02 \x01(\tR\vcommuneCode\x12%\n" +
 	"\x0estreet_address\x18\x03 \x01(\tR\rstreetAddress\x127\n" +
 	"\x18household_head_id_number\x18\x04 \x01(\tR\x15householdHeadIdNumber\x124\n" +
-	"\x16household_head_consent\x18\x05 \x01(\bR\x14householdHeadConsent\"\x95\x01\n" +
+	"\x16household_head_consent\x18\x05 \x01(\bR\x14householdHeadConsent\"\xb5\x01\n" +
 	"\tRequester\x12\x1b\n" +
 	"\tfull_name\x18\x01 \x01(\tR\bfullName\x12\x1b\n" +
 	"\tid_number\x18\x02 \x01(\tR\bidNumber\x12\"\n" +
 	"\frelationship\x18\x03 \x01(\tR\frelationship\x12\x14\n" +
 	"\x05phone\x18\x04 \x01(\tR\x05phone\x12\x14\n" +
-	"\x05email\x18\x05 \x01(\tR\x05email\"\x83\x03\n" +
+	"\x05email\x18\x05 \x01(\tR\x05email\x12\x1e\n" +
+	"\vsms_opt_out\x18\x06 \x01(\bR\tsmsOptOut\"\x83\x03\n" +
 	"\tBirthForm\x120\n" +
 	"\x05child\x18\x01 \x01(\v2\x1a.lienthong.engine.v1.ChildR\x05child\x123\n" +
 	"\x06father\x18\x02 \x01(\v2\x1b.lienthong.engine.v1.ParentR\x06father\x123\n" +
@@ -2281,12 +2605,14 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\x13death_notice_number\x18\b \x01(\tR\x11deathNoticeNumber\x12.\n" +
 	"\x13death_notice_issuer\x18\t \x01(\tR\x11deathNoticeIssuer\x12#\n" +
 	"\rwork_accident\x18\n" +
-	" \x01(\bR\fworkAccident\"\x7f\n" +
+	" \x01(\bR\fworkAccident\"\xb5\x01\n" +
 	"\tDeclarant\x12\x1b\n" +
 	"\tfull_name\x18\x01 \x01(\tR\bfullName\x12\x1b\n" +
 	"\tid_number\x18\x02 \x01(\tR\bidNumber\x12\"\n" +
 	"\frelationship\x18\x03 \x01(\tR\frelationship\x12\x14\n" +
-	"\x05phone\x18\x04 \x01(\tR\x05phone\"\xfd\x01\n" +
+	"\x05phone\x18\x04 \x01(\tR\x05phone\x12\x14\n" +
+	"\x05email\x18\x05 \x01(\tR\x05email\x12\x1e\n" +
+	"\vsms_opt_out\x18\x06 \x01(\bR\tsmsOptOut\"\xfd\x01\n" +
 	"\x12AllowanceRecipient\x12\x1b\n" +
 	"\tfull_name\x18\x01 \x01(\tR\bfullName\x12\x1b\n" +
 	"\tid_number\x18\x02 \x01(\tR\bidNumber\x12\"\n" +
@@ -2388,7 +2714,20 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\apayload\x18\x05 \x01(\fR\apayload\x12\x1c\n" +
 	"\tsignature\x18\x06 \x01(\fR\tsignature\x12\x15\n" +
 	"\x06key_id\x18\a \x01(\tR\x05keyId\x127\n" +
-	"\tissued_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt*@\n" +
+	"\tissued_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\"\xd6\x03\n" +
+	"\fNotification\x129\n" +
+	"\x04kind\x18\x01 \x01(\x0e2%.lienthong.engine.v1.NotificationKindR\x04kind\x12B\n" +
+	"\achannel\x18\x02 \x01(\x0e2(.lienthong.engine.v1.NotificationChannelR\achannel\x121\n" +
+	"\x04step\x18\x03 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04step\x12<\n" +
+	"\x05state\x18\x04 \x01(\x0e2&.lienthong.engine.v1.NotificationStateR\x05state\x129\n" +
+	"\n" +
+	"created_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x123\n" +
+	"\asent_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12\x1a\n" +
+	"\battempts\x18\a \x01(\x05R\battempts\x12\x12\n" +
+	"\x04text\x18\b \x01(\tR\x04text\x12\x1c\n" +
+	"\trecipient\x18\t \x01(\tR\trecipient\x12\x18\n" +
+	"\aversion\x18\n" +
+	" \x01(\x03R\aversion*@\n" +
 	"\x05Group\x12\x15\n" +
 	"\x11GROUP_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vGROUP_BIRTH\x10\x01\x12\x0f\n" +
@@ -2449,7 +2788,23 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\x1cSURVIVOR_RELATIONSHIP_SPOUSE\x10\x02\x12 \n" +
 	"\x1cSURVIVOR_RELATIONSHIP_PARENT\x10\x03\x12'\n" +
 	"#SURVIVOR_RELATIONSHIP_PARENT_IN_LAW\x10\x04\x12#\n" +
-	"\x1fSURVIVOR_RELATIONSHIP_DEPENDANT\x10\x05BCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
+	"\x1fSURVIVOR_RELATIONSHIP_DEPENDANT\x10\x05*\xd7\x01\n" +
+	"\x10NotificationKind\x12!\n" +
+	"\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19NOTIFICATION_KIND_RECEIPT\x10\x01\x12 \n" +
+	"\x1cNOTIFICATION_KIND_SUPPLEMENT\x10\x02\x12!\n" +
+	"\x1dNOTIFICATION_KIND_STEP_RESULT\x10\x03\x12!\n" +
+	"\x1dNOTIFICATION_KIND_APPOINTMENT\x10\x04\x12\x19\n" +
+	"\x15NOTIFICATION_KIND_END\x10\x05*y\n" +
+	"\x13NotificationChannel\x12$\n" +
+	" NOTIFICATION_CHANNEL_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18NOTIFICATION_CHANNEL_SMS\x10\x01\x12\x1e\n" +
+	"\x1aNOTIFICATION_CHANNEL_EMAIL\x10\x02*\x93\x01\n" +
+	"\x11NotificationState\x12\"\n" +
+	"\x1eNOTIFICATION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aNOTIFICATION_STATE_PENDING\x10\x01\x12\x1b\n" +
+	"\x17NOTIFICATION_STATE_SENT\x10\x02\x12\x1d\n" +
+	"\x19NOTIFICATION_STATE_FAILED\x10\x03BCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
 
 var (
 	file_lienthong_engine_v1_dossier_proto_rawDescOnce sync.Once
@@ -2463,8 +2818,8 @@ func file_lienthong_engine_v1_dossier_proto_rawDescGZIP() []byte {
 	return file_lienthong_engine_v1_dossier_proto_rawDescData
 }
 
-var file_lienthong_engine_v1_dossier_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_lienthong_engine_v1_dossier_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_lienthong_engine_v1_dossier_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
+var file_lienthong_engine_v1_dossier_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_lienthong_engine_v1_dossier_proto_goTypes = []any{
 	(Group)(0),                    // 0: lienthong.engine.v1.Group
 	(DossierStatus)(0),            // 1: lienthong.engine.v1.DossierStatus
@@ -2475,79 +2830,89 @@ var file_lienthong_engine_v1_dossier_proto_goTypes = []any{
 	(PaymentMethod)(0),            // 6: lienthong.engine.v1.PaymentMethod
 	(DeathBundle)(0),              // 7: lienthong.engine.v1.DeathBundle
 	(SurvivorRelationship)(0),     // 8: lienthong.engine.v1.SurvivorRelationship
-	(*Child)(nil),                 // 9: lienthong.engine.v1.Child
-	(*Parent)(nil),                // 10: lienthong.engine.v1.Parent
-	(*Residence)(nil),             // 11: lienthong.engine.v1.Residence
-	(*Requester)(nil),             // 12: lienthong.engine.v1.Requester
-	(*BirthForm)(nil),             // 13: lienthong.engine.v1.BirthForm
-	(*Deceased)(nil),              // 14: lienthong.engine.v1.Deceased
-	(*Declarant)(nil),             // 15: lienthong.engine.v1.Declarant
-	(*AllowanceRecipient)(nil),    // 16: lienthong.engine.v1.AllowanceRecipient
-	(*Survivor)(nil),              // 17: lienthong.engine.v1.Survivor
-	(*SurvivorClaim)(nil),         // 18: lienthong.engine.v1.SurvivorClaim
-	(*DeathForm)(nil),             // 19: lienthong.engine.v1.DeathForm
-	(*Step)(nil),                  // 20: lienthong.engine.v1.Step
-	(*Apology)(nil),               // 21: lienthong.engine.v1.Apology
-	(*LateRegistration)(nil),      // 22: lienthong.engine.v1.LateRegistration
-	(*Dossier)(nil),               // 23: lienthong.engine.v1.Dossier
-	(*CertificateExtract)(nil),    // 24: lienthong.engine.v1.CertificateExtract
-	nil,                           // 25: lienthong.engine.v1.Step.ResultEntry
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(NotificationKind)(0),         // 9: lienthong.engine.v1.NotificationKind
+	(NotificationChannel)(0),      // 10: lienthong.engine.v1.NotificationChannel
+	(NotificationState)(0),        // 11: lienthong.engine.v1.NotificationState
+	(*Child)(nil),                 // 12: lienthong.engine.v1.Child
+	(*Parent)(nil),                // 13: lienthong.engine.v1.Parent
+	(*Residence)(nil),             // 14: lienthong.engine.v1.Residence
+	(*Requester)(nil),             // 15: lienthong.engine.v1.Requester
+	(*BirthForm)(nil),             // 16: lienthong.engine.v1.BirthForm
+	(*Deceased)(nil),              // 17: lienthong.engine.v1.Deceased
+	(*Declarant)(nil),             // 18: lienthong.engine.v1.Declarant
+	(*AllowanceRecipient)(nil),    // 19: lienthong.engine.v1.AllowanceRecipient
+	(*Survivor)(nil),              // 20: lienthong.engine.v1.Survivor
+	(*SurvivorClaim)(nil),         // 21: lienthong.engine.v1.SurvivorClaim
+	(*DeathForm)(nil),             // 22: lienthong.engine.v1.DeathForm
+	(*Step)(nil),                  // 23: lienthong.engine.v1.Step
+	(*Apology)(nil),               // 24: lienthong.engine.v1.Apology
+	(*LateRegistration)(nil),      // 25: lienthong.engine.v1.LateRegistration
+	(*Dossier)(nil),               // 26: lienthong.engine.v1.Dossier
+	(*CertificateExtract)(nil),    // 27: lienthong.engine.v1.CertificateExtract
+	(*Notification)(nil),          // 28: lienthong.engine.v1.Notification
+	nil,                           // 29: lienthong.engine.v1.Step.ResultEntry
+	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
 }
 var file_lienthong_engine_v1_dossier_proto_depIdxs = []int32{
 	4,  // 0: lienthong.engine.v1.Child.sex:type_name -> lienthong.engine.v1.Sex
-	26, // 1: lienthong.engine.v1.Child.birth_time:type_name -> google.protobuf.Timestamp
+	30, // 1: lienthong.engine.v1.Child.birth_time:type_name -> google.protobuf.Timestamp
 	4,  // 2: lienthong.engine.v1.Parent.sex:type_name -> lienthong.engine.v1.Sex
-	9,  // 3: lienthong.engine.v1.BirthForm.child:type_name -> lienthong.engine.v1.Child
-	10, // 4: lienthong.engine.v1.BirthForm.father:type_name -> lienthong.engine.v1.Parent
-	10, // 5: lienthong.engine.v1.BirthForm.mother:type_name -> lienthong.engine.v1.Parent
-	11, // 6: lienthong.engine.v1.BirthForm.residence:type_name -> lienthong.engine.v1.Residence
-	12, // 7: lienthong.engine.v1.BirthForm.requester:type_name -> lienthong.engine.v1.Requester
+	12, // 3: lienthong.engine.v1.BirthForm.child:type_name -> lienthong.engine.v1.Child
+	13, // 4: lienthong.engine.v1.BirthForm.father:type_name -> lienthong.engine.v1.Parent
+	13, // 5: lienthong.engine.v1.BirthForm.mother:type_name -> lienthong.engine.v1.Parent
+	14, // 6: lienthong.engine.v1.BirthForm.residence:type_name -> lienthong.engine.v1.Residence
+	15, // 7: lienthong.engine.v1.BirthForm.requester:type_name -> lienthong.engine.v1.Requester
 	5,  // 8: lienthong.engine.v1.BirthForm.delivery:type_name -> lienthong.engine.v1.Delivery
 	4,  // 9: lienthong.engine.v1.Deceased.sex:type_name -> lienthong.engine.v1.Sex
-	26, // 10: lienthong.engine.v1.Deceased.death_time:type_name -> google.protobuf.Timestamp
+	30, // 10: lienthong.engine.v1.Deceased.death_time:type_name -> google.protobuf.Timestamp
 	6,  // 11: lienthong.engine.v1.AllowanceRecipient.payment_method:type_name -> lienthong.engine.v1.PaymentMethod
 	8,  // 12: lienthong.engine.v1.Survivor.relationship:type_name -> lienthong.engine.v1.SurvivorRelationship
-	17, // 13: lienthong.engine.v1.SurvivorClaim.survivors:type_name -> lienthong.engine.v1.Survivor
-	14, // 14: lienthong.engine.v1.DeathForm.deceased:type_name -> lienthong.engine.v1.Deceased
-	15, // 15: lienthong.engine.v1.DeathForm.declarant:type_name -> lienthong.engine.v1.Declarant
-	16, // 16: lienthong.engine.v1.DeathForm.recipient:type_name -> lienthong.engine.v1.AllowanceRecipient
+	20, // 13: lienthong.engine.v1.SurvivorClaim.survivors:type_name -> lienthong.engine.v1.Survivor
+	17, // 14: lienthong.engine.v1.DeathForm.deceased:type_name -> lienthong.engine.v1.Deceased
+	18, // 15: lienthong.engine.v1.DeathForm.declarant:type_name -> lienthong.engine.v1.Declarant
+	19, // 16: lienthong.engine.v1.DeathForm.recipient:type_name -> lienthong.engine.v1.AllowanceRecipient
 	7,  // 17: lienthong.engine.v1.DeathForm.bundle:type_name -> lienthong.engine.v1.DeathBundle
 	5,  // 18: lienthong.engine.v1.DeathForm.delivery:type_name -> lienthong.engine.v1.Delivery
-	18, // 19: lienthong.engine.v1.DeathForm.survivor_benefit:type_name -> lienthong.engine.v1.SurvivorClaim
+	21, // 19: lienthong.engine.v1.DeathForm.survivor_benefit:type_name -> lienthong.engine.v1.SurvivorClaim
 	2,  // 20: lienthong.engine.v1.Step.kind:type_name -> lienthong.engine.v1.StepKind
 	3,  // 21: lienthong.engine.v1.Step.status:type_name -> lienthong.engine.v1.StepStatus
-	26, // 22: lienthong.engine.v1.Step.started_at:type_name -> google.protobuf.Timestamp
-	26, // 23: lienthong.engine.v1.Step.due_at:type_name -> google.protobuf.Timestamp
-	26, // 24: lienthong.engine.v1.Step.decided_at:type_name -> google.protobuf.Timestamp
-	25, // 25: lienthong.engine.v1.Step.result:type_name -> lienthong.engine.v1.Step.ResultEntry
-	26, // 26: lienthong.engine.v1.Step.new_appointment_at:type_name -> google.protobuf.Timestamp
-	26, // 27: lienthong.engine.v1.Step.updated_at:type_name -> google.protobuf.Timestamp
-	26, // 28: lienthong.engine.v1.Step.status_since:type_name -> google.protobuf.Timestamp
-	21, // 29: lienthong.engine.v1.Step.apology:type_name -> lienthong.engine.v1.Apology
-	26, // 30: lienthong.engine.v1.Apology.requested_at:type_name -> google.protobuf.Timestamp
-	26, // 31: lienthong.engine.v1.Apology.missed_due_at:type_name -> google.protobuf.Timestamp
-	26, // 32: lienthong.engine.v1.Apology.issued_at:type_name -> google.protobuf.Timestamp
-	26, // 33: lienthong.engine.v1.Apology.new_appointment_at:type_name -> google.protobuf.Timestamp
+	30, // 22: lienthong.engine.v1.Step.started_at:type_name -> google.protobuf.Timestamp
+	30, // 23: lienthong.engine.v1.Step.due_at:type_name -> google.protobuf.Timestamp
+	30, // 24: lienthong.engine.v1.Step.decided_at:type_name -> google.protobuf.Timestamp
+	29, // 25: lienthong.engine.v1.Step.result:type_name -> lienthong.engine.v1.Step.ResultEntry
+	30, // 26: lienthong.engine.v1.Step.new_appointment_at:type_name -> google.protobuf.Timestamp
+	30, // 27: lienthong.engine.v1.Step.updated_at:type_name -> google.protobuf.Timestamp
+	30, // 28: lienthong.engine.v1.Step.status_since:type_name -> google.protobuf.Timestamp
+	24, // 29: lienthong.engine.v1.Step.apology:type_name -> lienthong.engine.v1.Apology
+	30, // 30: lienthong.engine.v1.Apology.requested_at:type_name -> google.protobuf.Timestamp
+	30, // 31: lienthong.engine.v1.Apology.missed_due_at:type_name -> google.protobuf.Timestamp
+	30, // 32: lienthong.engine.v1.Apology.issued_at:type_name -> google.protobuf.Timestamp
+	30, // 33: lienthong.engine.v1.Apology.new_appointment_at:type_name -> google.protobuf.Timestamp
 	2,  // 34: lienthong.engine.v1.LateRegistration.step:type_name -> lienthong.engine.v1.StepKind
 	0,  // 35: lienthong.engine.v1.Dossier.group:type_name -> lienthong.engine.v1.Group
 	1,  // 36: lienthong.engine.v1.Dossier.status:type_name -> lienthong.engine.v1.DossierStatus
-	26, // 37: lienthong.engine.v1.Dossier.received_at:type_name -> google.protobuf.Timestamp
-	26, // 38: lienthong.engine.v1.Dossier.due_at:type_name -> google.protobuf.Timestamp
-	26, // 39: lienthong.engine.v1.Dossier.appointment_at:type_name -> google.protobuf.Timestamp
-	26, // 40: lienthong.engine.v1.Dossier.completed_at:type_name -> google.protobuf.Timestamp
-	20, // 41: lienthong.engine.v1.Dossier.steps:type_name -> lienthong.engine.v1.Step
-	26, // 42: lienthong.engine.v1.Dossier.synced_at:type_name -> google.protobuf.Timestamp
-	26, // 43: lienthong.engine.v1.Dossier.portal_synced_at:type_name -> google.protobuf.Timestamp
-	22, // 44: lienthong.engine.v1.Dossier.late_registrations:type_name -> lienthong.engine.v1.LateRegistration
-	13, // 45: lienthong.engine.v1.Dossier.birth:type_name -> lienthong.engine.v1.BirthForm
-	19, // 46: lienthong.engine.v1.Dossier.death:type_name -> lienthong.engine.v1.DeathForm
-	26, // 47: lienthong.engine.v1.CertificateExtract.issued_at:type_name -> google.protobuf.Timestamp
-	48, // [48:48] is the sub-list for method output_type
-	48, // [48:48] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	30, // 37: lienthong.engine.v1.Dossier.received_at:type_name -> google.protobuf.Timestamp
+	30, // 38: lienthong.engine.v1.Dossier.due_at:type_name -> google.protobuf.Timestamp
+	30, // 39: lienthong.engine.v1.Dossier.appointment_at:type_name -> google.protobuf.Timestamp
+	30, // 40: lienthong.engine.v1.Dossier.completed_at:type_name -> google.protobuf.Timestamp
+	23, // 41: lienthong.engine.v1.Dossier.steps:type_name -> lienthong.engine.v1.Step
+	30, // 42: lienthong.engine.v1.Dossier.synced_at:type_name -> google.protobuf.Timestamp
+	30, // 43: lienthong.engine.v1.Dossier.portal_synced_at:type_name -> google.protobuf.Timestamp
+	25, // 44: lienthong.engine.v1.Dossier.late_registrations:type_name -> lienthong.engine.v1.LateRegistration
+	16, // 45: lienthong.engine.v1.Dossier.birth:type_name -> lienthong.engine.v1.BirthForm
+	22, // 46: lienthong.engine.v1.Dossier.death:type_name -> lienthong.engine.v1.DeathForm
+	30, // 47: lienthong.engine.v1.CertificateExtract.issued_at:type_name -> google.protobuf.Timestamp
+	9,  // 48: lienthong.engine.v1.Notification.kind:type_name -> lienthong.engine.v1.NotificationKind
+	10, // 49: lienthong.engine.v1.Notification.channel:type_name -> lienthong.engine.v1.NotificationChannel
+	2,  // 50: lienthong.engine.v1.Notification.step:type_name -> lienthong.engine.v1.StepKind
+	11, // 51: lienthong.engine.v1.Notification.state:type_name -> lienthong.engine.v1.NotificationState
+	30, // 52: lienthong.engine.v1.Notification.created_at:type_name -> google.protobuf.Timestamp
+	30, // 53: lienthong.engine.v1.Notification.sent_at:type_name -> google.protobuf.Timestamp
+	54, // [54:54] is the sub-list for method output_type
+	54, // [54:54] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_dossier_proto_init() }
@@ -2564,8 +2929,8 @@ func file_lienthong_engine_v1_dossier_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_engine_v1_dossier_proto_rawDesc), len(file_lienthong_engine_v1_dossier_proto_rawDesc)),
-			NumEnums:      9,
-			NumMessages:   17,
+			NumEnums:      12,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

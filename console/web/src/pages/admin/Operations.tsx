@@ -225,7 +225,7 @@ export function Operations() {
                       )}
                     </td>
                     <td>
-                      {ag === 'portal' ? (
+                      {ag === 'portal' || ag === 'sms' ? (
                         <span class="muted">{t.none}</span>
                       ) : (
                         <div class="mode-switch" role="group" aria-label={fmt(s.modeOf, { agency: name(ag) })}>

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, client, violationsFor, type LookupResponse } from '../../api/client';
 import { ErrorSummary, TextField } from '../../components/Field';
 import { ApologyLetter } from '../../components/ApologyLetter';
+import { NotificationList } from '../../components/Notifications';
 import { StatusBadge } from '../../components/StatusBadge';
 import { Time } from '../../components/Time';
 import { fmt, formatLongDate, useLang, useT } from '../../i18n';
@@ -128,6 +129,8 @@ export function Lookup({ initialCode }: { initialCode?: string | undefined }) {
               ))}
             </ol>
           )}
+          <h3>{s.notifications}</h3>
+          <NotificationList items={result.notifications ?? []} />
         </section>
       )}
       <p>

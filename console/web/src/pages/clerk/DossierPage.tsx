@@ -4,10 +4,11 @@ import { Fragment } from 'preact';
 // actions (supplement, cancel, slip, results). Polls the status view every
 // second; the full form is read once, with a purpose, for the audit trail.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, call, client, violationsFor, type Dossier, type Step, type TimelineEntry } from '../../api/client';
+import { ApiError, call, client, violationsFor, type Dossier, type Notification, type Step, type TimelineEntry } from '../../api/client';
 import { Ago, useAgeSeconds } from '../../components/Ago';
 import { KeyValues } from '../../components/KeyValues';
 import { ErrorSummary, TextField } from '../../components/Field';
+import { NotificationTable } from '../../components/Notifications';
 import { communeName, usePlaces } from '../../components/places';
 import { StatusBadge } from '../../components/StatusBadge';
 import { Time } from '../../components/Time';
@@ -27,10 +28,21 @@ export async function getDossier(code: string, q: StatusQuery, signal?: AbortSig
   return (await getDossierAndTimeline(code, q, signal)).dossier;
 }
 
-/** The same, with the dossier's statuses from its history, oldest first. */
-async function getDossierAndTimeline(code: string, q: StatusQuery, signal?: AbortSignal): Promise<{ dossier?: Dossier; timeline: TimelineEntry[] }> {
+/** The same, with the dossier's statuses from its history, oldest first, and what the applicant was told. */
+async function getDossierAndTimeline(
+  code: string,
+  q: StatusQuery,
+  signal?: AbortSignal,
+): Promise<{ dossier?: Dossier; timeline: TimelineEntry[]; notifications: Notification[] }> {
   const res = await call((sg) => client.GET('/v1/dossiers/{code}', { params: { path: { code }, query: q }, signal: sg }), signal ? { signal } : {});
-  return { dossier: res.dossier, timeline: res.timeline ?? [] };
+  return { dossier: res.dossier, timeline: res.timeline ?? [], notifications: res.notifications ?? [] };
+}
+
+/** The masked phone and address each channel goes to; only the full, audited read carries them. */
+function recipientsOf(ns: Notification[]): Partial<Record<string, string>> {
+  const out: Partial<Record<string, string>> = {};
+  for (const n of ns) if (n.channel && n.recipient) out[n.channel] = n.recipient;
+  return out;
 }
 
 export function NotYours() {
@@ -51,15 +63,19 @@ export function DossierPage({ code }: { code: string }) {
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
   const [timeline, setTimeline] = useState<TimelineEntry[]>([]);
+  const [notifications, setNotifications] = useState<Notification[]>([]);
+  const [recipients, setRecipients] = useState<Partial<Record<string, string>>>({});
 
   // The form, once, with why it is read.
   useEffect(() => {
     setFull(undefined);
     setMissing(false);
-    getDossier(code, { purpose: s.formPurpose })
-      .then((d) => {
+    setRecipients({});
+    getDossierAndTimeline(code, { purpose: s.formPurpose })
+      .then(({ dossier: d, notifications: ns }) => {
         setFull(d);
         setDossier((cur) => cur ?? d);
+        setRecipients(recipientsOf(ns));
       })
       .catch((e: unknown) => {
         if (e instanceof ApiError && (e.status === 404 || e.status === 403)) setMissing(true);
@@ -71,9 +87,10 @@ export function DossierPage({ code }: { code: string }) {
     async (signal) => {
       if (missing) return;
       try {
-        const { dossier: d, timeline: tl } = await getDossierAndTimeline(code, { view: 'DOSSIER_VIEW_STATUS' }, signal);
+        const { dossier: d, timeline: tl, notifications: ns } = await getDossierAndTimeline(code, { view: 'DOSSIER_VIEW_STATUS' }, signal);
         if (d) setDossier(d);
         setTimeline(tl);
+        setNotifications(ns);
         setError('');
       } catch (e) {
         if (e instanceof ApiError && (e.status === 404 || e.status === 403)) setMissing(true);
@@ -157,6 +174,10 @@ export function DossierPage({ code }: { code: string }) {
 
       <h2>{s.timeline}</h2>
       <Timeline entries={timeline} />
+
+      <h2 id="notifications-h">{s.notifications}</h2>
+      <p class="muted">{s.notificationsIntro}</p>
+      <NotificationTable items={notifications} recipients={recipients} labelledBy="notifications-h" />
 
       {full && (full.birth || full.death) && (
         <details class="card">

@@ -98,6 +98,7 @@ export const birthSections: SectionSpec[] = [
       { path: 'form.requester.relationship', kind: 'text', required: true },
       { path: 'form.requester.phone', kind: 'tel', required: true, autoComplete: 'tel' },
       { path: 'form.requester.email', kind: 'email', autoComplete: 'email' },
+      { path: 'form.requester.sms_opt_out', kind: 'bool' },
     ],
   },
   { path: 'form.result', fields: [{ path: 'form.delivery', kind: 'delivery', required: true }] },
@@ -155,6 +156,8 @@ export const deathSections: SectionSpec[] = [
       { path: 'form.declarant.id_number', kind: 'idnumber', required: true },
       { path: 'form.declarant.relationship', kind: 'text', required: true },
       { path: 'form.declarant.phone', kind: 'tel', required: true, autoComplete: 'tel' },
+      { path: 'form.declarant.email', kind: 'email', autoComplete: 'email' },
+      { path: 'form.declarant.sms_opt_out', kind: 'bool' },
     ],
   },
   {
