@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -173,13 +172,13 @@ func fakeDossier(ctx workflow.Context, group dossier.Group, in workflows.Dossier
 		workflow.UpdateHandlerOptions{Validator: func(in workflows.SupplementInput) error {
 			st := snap.Step(in.Step)
 			if st == nil {
-				return fmt.Errorf("step: this dossier has no step %q", in.Step)
+				return workflows.RefuseState("this dossier has no step %q", in.Step)
 			}
 			if st.Status != dossier.StepNeedsSupplement {
-				return fmt.Errorf("step: %s is not awaiting a supplement (it is %s)", in.Step, st.Status)
+				return workflows.RefuseState("%s is not awaiting a supplement (it is %s)", in.Step, st.Status)
 			}
 			if len(in.Fields) == 0 && strings.TrimSpace(in.Note) == "" {
-				return errors.New("fields: a supplement needs at least one field or a note")
+				return workflows.RefuseInput("fields", "a supplement needs at least one field or a note")
 			}
 			return nil
 		}})
@@ -195,10 +194,10 @@ func fakeDossier(ctx workflow.Context, group dossier.Group, in workflows.Dossier
 		},
 		workflow.UpdateHandlerOptions{Validator: func(in workflows.CancelInput) error {
 			if strings.TrimSpace(in.Reason) == "" {
-				return errors.New("reason: a cancellation needs a reason")
+				return workflows.RefuseInput("reason", "a cancellation needs a reason")
 			}
 			if snap.Status.Terminal() {
-				return fmt.Errorf("code: the dossier is already %s", snap.Status)
+				return workflows.RefuseState("the dossier is already %s", snap.Status)
 			}
 			return nil
 		}})
@@ -210,10 +209,10 @@ func fakeDossier(ctx workflow.Context, group dossier.Group, in workflows.Dossier
 		workflow.UpdateHandlerOptions{Validator: func(in workflows.RetryInput) error {
 			st := snap.Step(in.Step)
 			if st == nil {
-				return fmt.Errorf("step: this dossier has no step %q", in.Step)
+				return workflows.RefuseState("this dossier has no step %q", in.Step)
 			}
 			if st.Status != dossier.StepSending && st.Status != dossier.StepAwaitingAgency {
-				return fmt.Errorf("step: %s cannot be retried while it is %s", in.Step, st.Status)
+				return workflows.RefuseState("%s cannot be retried while it is %s", in.Step, st.Status)
 			}
 			return nil
 		}})
@@ -224,10 +223,10 @@ func fakeDossier(ctx workflow.Context, group dossier.Group, in workflows.Dossier
 		workflow.UpdateHandlerOptions{Validator: func(in workflows.EscalateInput) error {
 			st := snap.Step(in.Step)
 			if st == nil {
-				return fmt.Errorf("step: this dossier has no step %q", in.Step)
+				return workflows.RefuseState("this dossier has no step %q", in.Step)
 			}
 			if st.Status.Terminal() {
-				return fmt.Errorf("step: %s is already %s", in.Step, st.Status)
+				return workflows.RefuseState("%s is already %s", in.Step, st.Status)
 			}
 			return nil
 		}})

@@ -333,7 +333,7 @@ func TestSupplementCancelAndClosedWorkflows(t *testing.T) {
 		Code: code, Step: enginev1.StepKind_STEP_KIND_CHILD_CARD, Note: "ảnh hộ khẩu",
 	})
 	st = requireCode(t, err, codes.FailedPrecondition)
-	require.Contains(t, st.Message(), "step: child_card is not awaiting a supplement")
+	require.Contains(t, st.Message(), "child_card is not awaiting a supplement")
 
 	ok, err := e.clerk().SupplementDossier(as(t, clerkA), &enginev1.SupplementDossierRequest{
 		Code: code, Step: enginev1.StepKind_STEP_KIND_RESIDENCE_REGISTRATION,

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -78,9 +77,9 @@ func (s *Server) ensureWorkflow(ctx context.Context, snap dossier.Snapshot) erro
 }
 
 // update runs a workflow update and waits for its result. The workflow's
-// validators refuse with messages that start with the field at fault
-// ("step: ...", "reason: ..."); they come back as FailedPrecondition when the
-// dossier's state is wrong and InvalidArgument when the input is.
+// validators refuse with a typed error (workflows.RefusedInput, naming the
+// field, or workflows.RefusedState); they come back as InvalidArgument and
+// FailedPrecondition.
 func (s *Server) update(ctx context.Context, snap dossier.Snapshot, name, updateID string, arg any) (dossier.Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
@@ -101,9 +100,6 @@ func (s *Server) update(ctx context.Context, snap dossier.Snapshot, name, update
 	return res.Snapshot, nil
 }
 
-// inputFields are validator prefixes that blame the request, not the dossier's state.
-var inputFields = map[string]bool{"reason": true, "fields": true, "note": true, "request_id": true}
-
 func (s *Server) updateError(ctx context.Context, snap dossier.Snapshot, err error) error {
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
@@ -111,12 +107,16 @@ func (s *Server) updateError(ctx context.Context, snap dossier.Snapshot, err err
 	}
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
-		msg := appErr.Message()
-		field, rest, ok := strings.Cut(msg, ": ")
-		if ok && inputFields[field] {
-			return invalid(violation(field, "%s", rest))
+		switch appErr.Type() {
+		case workflows.RefusedInput:
+			var r workflows.Refusal
+			if derr := appErr.Details(&r); derr == nil && r.Field != "" {
+				return invalid(violation(r.Field, "%s", appErr.Message()))
+			}
+		case workflows.RefusedState:
+			return dossier.Errorf(dossier.KindFailedPrecondition, "%s", appErr.Message())
 		}
-		return dossier.Errorf(dossier.KindFailedPrecondition, "%s", msg)
+		return &dossier.Error{Kind: dossier.KindInternal, Message: "the dossier's workflow refused the update", Err: err}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &dossier.Error{Kind: dossier.KindUnavailable, Message: "the dossier's workflow did not answer in time", Err: err}

@@ -148,16 +148,16 @@ func (m *machine) registerHandlers(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: func(in SupplementInput) error {
 			st, ok := m.state[in.Step]
 			if !ok {
-				return fmt.Errorf("step: this dossier has no step %q", in.Step)
+				return RefuseState("this dossier has no step %q", in.Step)
 			}
 			if in.RequestID != "" && st.delivered[in.RequestID] {
 				return nil
 			}
 			if s := m.step(in.Step).Status; s != dossier.StepNeedsSupplement {
-				return fmt.Errorf("step: %s is not awaiting a supplement (it is %s)", in.Step, s)
+				return RefuseState("%s is not awaiting a supplement (it is %s)", in.Step, s)
 			}
 			if len(in.Fields) == 0 && strings.TrimSpace(in.Note) == "" {
-				return errors.New("fields: a supplement needs at least one field or a note")
+				return RefuseInput("fields", "a supplement needs at least one field or a note")
 			}
 			return nil
 		}},
@@ -176,13 +176,13 @@ func (m *machine) registerHandlers(ctx workflow.Context) error {
 		},
 		workflow.UpdateHandlerOptions{Validator: func(in CancelInput) error {
 			if strings.TrimSpace(in.Reason) == "" {
-				return errors.New("reason: a cancellation needs a reason")
+				return RefuseInput("reason", "a cancellation needs a reason")
 			}
 			if m.snap.Status.Terminal() {
-				return fmt.Errorf("code: the dossier is already %s", m.snap.Status)
+				return RefuseState("the dossier is already %s", m.snap.Status)
 			}
 			if m.cancelled {
-				return errors.New("code: the dossier is already being cancelled")
+				return RefuseState("the dossier is already being cancelled")
 			}
 			return nil
 		}},
@@ -198,13 +198,13 @@ func (m *machine) registerHandlers(ctx workflow.Context) error {
 		},
 		workflow.UpdateHandlerOptions{Validator: func(in RetryInput) error {
 			if _, ok := m.state[in.Step]; !ok {
-				return fmt.Errorf("step: this dossier has no step %q", in.Step)
+				return RefuseState("this dossier has no step %q", in.Step)
 			}
 			switch s := m.step(in.Step).Status; s {
 			case dossier.StepSending, dossier.StepAwaitingAgency:
 				return nil
 			default:
-				return fmt.Errorf("step: %s cannot be retried while it is %s", in.Step, s)
+				return RefuseState("%s cannot be retried while it is %s", in.Step, s)
 			}
 		}},
 	); err != nil {
@@ -219,10 +219,10 @@ func (m *machine) registerHandlers(ctx workflow.Context) error {
 		},
 		workflow.UpdateHandlerOptions{Validator: func(in EscalateInput) error {
 			if _, ok := m.state[in.Step]; !ok {
-				return fmt.Errorf("step: this dossier has no step %q", in.Step)
+				return RefuseState("this dossier has no step %q", in.Step)
 			}
 			if s := m.step(in.Step).Status; s.Terminal() {
-				return fmt.Errorf("step: %s is already %s", in.Step, s)
+				return RefuseState("%s is already %s", in.Step, s)
 			}
 			return nil
 		}},
