@@ -105,9 +105,12 @@ const (
 	refreshEvery = 30 * time.Second
 	// unstartedAge is how old a dossier without a workflow must be before the
 	// sweeper starts it, so it never races the submission that is starting it.
-	unstartedAge   = time.Minute
-	sweepBatch     = 100
-	maxRequestBody = 1 << 20
+	unstartedAge = time.Minute
+	sweepBatch   = 100
+	// contactRetention is how long an ended dossier keeps the applicant's
+	// phone and e-mail for notifications (docs/domain.md, "Notifications").
+	contactRetention = 30 * 24 * time.Hour
+	maxRequestBody   = 1 << 20
 )
 
 // Server serves the engine API.
@@ -368,6 +371,11 @@ func (s *Server) sweepLoop(ctx context.Context) {
 }
 
 func (s *Server) sweep(ctx context.Context) {
+	if n, err := s.store.PurgeContacts(ctx, s.now().Add(-contactRetention), sweepBatch); err != nil {
+		s.log.Warn("sweeper: purging notification contacts", "error", err)
+	} else if n > 0 {
+		s.log.Info("sweeper: forgot the contacts of ended dossiers", "dossiers", n)
+	}
 	if n, err := s.store.PruneThrottle(ctx, s.now(), lookupPairPolicy.Window, lookupThrottleRows); err != nil {
 		s.log.Warn("sweeper: pruning the look-up throttle", "error", err)
 	} else if n > 0 {

@@ -69,7 +69,7 @@ func (t *teller) tell(ctx context.Context, tx pgx.Tx, snap dossier.Snapshot, s *
 }
 
 const messageColumns = `n.id, n.code, n.version, n.kind, n.step, n.channel, n.subject, n.body, n.state, n.attempts,
-	n.last_error, n.created_at, n.sent_at, CASE n.channel WHEN 'sms' THEN c.phone ELSE c.email END`
+	n.last_error, n.created_at, n.sent_at, COALESCE(CASE n.channel WHEN 'sms' THEN c.phone ELSE c.email END, '')`
 
 func scanMessage(row pgx.CollectableRow) (notify.Message, error) {
 	var m notify.Message
@@ -84,7 +84,7 @@ func scanMessage(row pgx.CollectableRow) (notify.Message, error) {
 // be, in the order it is sent, each with its recipient.
 func (s *Store) Notifications(ctx context.Context, code string) ([]notify.Message, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+messageColumns+`
-		FROM engine.notifications n JOIN engine.notification_contacts c ON c.code = n.code
+		FROM engine.notifications n LEFT JOIN engine.notification_contacts c ON c.code = n.code
 		WHERE n.code = $1 ORDER BY n.id`, code)
 	if err != nil {
 		return nil, translate(err, "reading notifications")
@@ -176,4 +176,20 @@ func (s *Store) NotificationBacklog(ctx context.Context) (int, time.Duration, er
 		return n, 0, translate(err, "reading the notification backlog")
 	}
 	return n, time.Since(*oldest), nil
+}
+
+// PurgeContacts forgets the phone and e-mail of dossiers that ended before
+// endedBefore and have nothing left to send: they were copied only to tell
+// the applicant, and the applicant has been told. It returns how many it
+// forgot, at most limit per call.
+func (s *Store) PurgeContacts(ctx context.Context, endedBefore time.Time, limit int) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM engine.notification_contacts WHERE code IN (
+		SELECT c.code FROM engine.notification_contacts c JOIN engine.dossiers d ON d.code = c.code
+		WHERE d.completed_at IS NOT NULL AND d.completed_at < $1
+		  AND NOT EXISTS (SELECT 1 FROM engine.notifications n WHERE n.code = c.code AND n.state = 'pending')
+		LIMIT $2)`, endedBefore, limit)
+	if err != nil {
+		return 0, translate(err, "purging notification contacts")
+	}
+	return tag.RowsAffected(), nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/lienthong/lienthong/dossier"
@@ -350,4 +351,46 @@ func TestDispatchersShareTheOutbox(t *testing.T) {
 	n, _, err := s.NotificationBacklog(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n)
+}
+
+// Contacts are kept only while the applicant may still be told something:
+// a dossier that ended long enough ago, with nothing left to send, loses
+// them; one that ended recently, or still has a message waiting, keeps them.
+func TestPurgeContacts(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	old := createWith(t, s, "old", both)
+	waiting := createWith(t, s, "waiting", both)
+	recent := createWith(t, s, "recent", both)
+	for _, d := range []dossier.Snapshot{old, waiting, recent} {
+		_, err := s.ApplySnapshots(ctx, deathRun(d), nil)
+		require.NoError(t, err)
+	}
+	_, err := s.Pool().Exec(ctx, `UPDATE engine.dossiers SET completed_at = now() - interval '40 days' WHERE code = ANY($1)`,
+		[]string{old.Code, waiting.Code})
+	require.NoError(t, err)
+	_, err = s.Pool().Exec(ctx, `UPDATE engine.dossiers SET completed_at = now() WHERE code = $1`, recent.Code)
+	require.NoError(t, err)
+	_, err = s.Pool().Exec(ctx, `UPDATE engine.notifications SET state = 'sent', sent_at = now() WHERE code <> $1`, waiting.Code)
+	require.NoError(t, err)
+
+	n, err := s.PurgeContacts(ctx, time.Now().Add(-30*24*time.Hour), 100)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	left := map[string]bool{}
+	rows, err := s.Pool().Query(ctx, `SELECT code FROM engine.notification_contacts`)
+	require.NoError(t, err)
+	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	for _, c := range codes {
+		left[c] = true
+	}
+	require.False(t, left[old.Code], "ended 40 days ago, all told: forgotten")
+	told, err := s.Notifications(ctx, old.Code)
+	require.NoError(t, err)
+	require.NotEmpty(t, told, "what was sent stays listed")
+	require.Empty(t, told[0].To, "without the address")
+	require.True(t, left[waiting.Code], "a message still waits: kept")
+	require.True(t, left[recent.Code], "ended today: kept")
 }
