@@ -1,10 +1,10 @@
 // #/clerk/dossiers/:code/apology/:step: a late agency's apology and new
 // appointment slip, printed on A4 for the applicant (print.css).
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, type Dossier } from '../../api/client';
+import type { Dossier } from '../../api/client';
 import { ApologyLetter } from '../../components/ApologyLetter';
 import { fmt, useT } from '../../i18n';
-import { getDossier, NotYours } from './DossierPage';
+import { getDossier, NotLoaded, onReadError } from './DossierPage';
 import { useClerkStrings } from './strings';
 
 export function Apology({ code, step }: { code: string; step: string }) {
@@ -16,21 +16,9 @@ export function Apology({ code, step }: { code: string; step: string }) {
   useEffect(() => {
     getDossier(code, { purpose: s.apologyPurpose })
       .then((d) => (d ? setDossier(d) : setMissing(true)))
-      .catch((e: unknown) => {
-        if (e instanceof ApiError && (e.status === 404 || e.status === 403)) setMissing(true);
-        else setError((e as Error).message);
-      });
+      .catch(onReadError(setMissing, setError));
   }, [code]);
-  if (missing) return <NotYours />;
-  if (!dossier) {
-    return error ? (
-      <p class="alert alert-error" role="alert">
-        {fmt(t.genericError, { message: error })}
-      </p>
-    ) : (
-      <p aria-live="polite">{t.loading}</p>
-    );
-  }
+  if (missing || !dossier) return <NotLoaded missing={missing} error={error} />;
   const st = (dossier.steps ?? []).find((x) => x.kind === step);
   const applicant = dossier.birth?.requester?.fullName ?? dossier.death?.declarant?.fullName;
   return (

@@ -54,6 +54,27 @@ export function NotYours() {
   );
 }
 
+/** What a printable page shows until its dossier has loaded: not this clerk's, an error, or loading. */
+export function NotLoaded({ missing, error }: { missing: boolean; error: string }) {
+  const t = useT();
+  if (missing) return <NotYours />;
+  return error ? (
+    <p class="alert alert-error" role="alert">
+      {fmt(t.genericError, { message: error })}
+    </p>
+  ) : (
+    <p aria-live="polite">{t.loading}</p>
+  );
+}
+
+/** Sorts a failed read into "not this clerk's dossier" (404, 403) and any other error. */
+export function onReadError(setMissing: (v: boolean) => void, setError: (v: string) => void): (e: unknown) => void {
+  return (e) => {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 403)) setMissing(true);
+    else setError((e as Error).message);
+  };
+}
+
 export function DossierPage({ code }: { code: string }) {
   const t = useT();
   const s = useClerkStrings();

@@ -1,13 +1,13 @@
 // The receipt and appointment slip (giấy tiếp nhận hồ sơ và hẹn trả kết quả),
 // printed on A4 (print.css).
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, type Dossier } from '../../api/client';
+import type { Dossier } from '../../api/client';
 import { communeName, usePlaces } from '../../components/places';
 import { Qr } from '../../components/Qr';
 import { fmt, formatDateTime, formatLongDate, useLang, useT } from '../../i18n';
 import { label } from '../../i18n/labels';
 import { useSession } from '../../session';
-import { getDossier, NotYours } from './DossierPage';
+import { getDossier, NotLoaded, onReadError } from './DossierPage';
 import { findByCode } from './store';
 import { useClerkStrings } from './strings';
 
@@ -68,22 +68,10 @@ export function Slip({ code }: { code: string }) {
     }
     getDossier(code, { purpose: s.slipPurpose })
       .then((d) => (d ? setData(fromForm(d)) : setMissing(true)))
-      .catch((e: unknown) => {
-        if (e instanceof ApiError && (e.status === 404 || e.status === 403)) setMissing(true);
-        else setError((e as Error).message);
-      });
+      .catch(onReadError(setMissing, setError));
   }, [code]);
 
-  if (missing) return <NotYours />;
-  if (!data) {
-    return error ? (
-      <p class="alert alert-error" role="alert">
-        {fmt(t.genericError, { message: error })}
-      </p>
-    ) : (
-      <p aria-live="polite">{t.loading}</p>
-    );
-  }
+  if (missing || !data) return <NotLoaded missing={missing} error={error} />;
 
   const d = data.dossier;
   const commune = communeName(places, d.communeCode || session?.communeCode);
