@@ -9,6 +9,7 @@ PROTOC_GEN_GO_VERSION       := v1.36.11
 PROTOC_GEN_GO_GRPC_VERSION  := v1.6.1
 GRPC_GATEWAY_VERSION        := v2.29.0
 GOLANGCI_LINT_VERSION       := v2.15.0
+WORKFLOWCHECK_VERSION       := v0.6.0
 
 GO_TEST_FLAGS ?= -count=1 -timeout 12m
 
@@ -76,9 +77,11 @@ verify: generate console ## fail when generated code or the console's assets are
 	go vet ./...
 
 .PHONY: lint
-lint: ## run golangci-lint (built at a pinned version into ./bin)
+lint: ## run golangci-lint (with the import rules) and Temporal's workflowcheck, built at pinned versions into ./bin
 	@test -x $(BIN)/golangci-lint || GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	@test -x $(BIN)/workflowcheck || GOBIN=$(BIN) go install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 	$(BIN)/golangci-lint run ./...
+	$(BIN)/workflowcheck ./workflows/...
 
 .PHONY: bench
 bench: ## measure throughput against the bare engine limit; writes docs/BENCHMARKS.md

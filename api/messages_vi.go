@@ -20,7 +20,7 @@ const violationLocale = "vi-VN"
 // viFormats translates the formats field violations are made with. A format
 // missing here leaves the violation without a Vietnamese message; a test
 // makes sure the validators' formats are all here.
-var viFormats = map[string]string{
+var viFormats = map[string]string{ //nolint:gosec // G101: messages about tokens, not credentials
 	"%s is not a stuck rule":                                   "%s không phải là một quy tắc hồ sơ tồn đọng",
 	"a %s is recorded as %s":                                   "%s được ghi nhận là %s",
 	"a cancellation needs a reason":                            "cần nêu lý do hủy hồ sơ",

@@ -5,7 +5,7 @@
 // scope, records who read personal data, stores submissions and starts,
 // signals and updates the dossier workflows; the workflows do the rest.
 //
-// It may import store, workflows (names and inputs), auth, console,
+// It may import store, workflows (names and inputs), auth, console, notify,
 // civil, calendar, dossier and telemetry; nothing imports it but cmd.
 package api
 

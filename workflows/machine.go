@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -283,12 +284,7 @@ func (m *machine) copySnapshot() dossier.Snapshot {
 	for i, st := range m.snap.Steps {
 		cp := st
 		cp.Missing = slices.Clone(st.Missing)
-		if st.Result != nil {
-			cp.Result = make(map[string]string, len(st.Result))
-			for k, v := range st.Result {
-				cp.Result[k] = v
-			}
-		}
+		cp.Result = maps.Clone(st.Result)
 		s.Steps[i] = cp
 	}
 	return s
@@ -917,6 +913,9 @@ func (m *machine) outcome() (dossier.Status, string) {
 	return m.snap.Settle(m.order[0])
 }
 
+// mergeResult adds src's keys to dst, src winning.
+//
+//workflowcheck:ignore the result is the same whatever order the keys are copied in.
 func mergeResult(dst, src map[string]string) map[string]string {
 	if len(src) == 0 {
 		return dst
@@ -924,9 +923,7 @@ func mergeResult(dst, src map[string]string) map[string]string {
 	if dst == nil {
 		dst = map[string]string{}
 	}
-	for k, v := range src {
-		dst[k] = v
-	}
+	maps.Copy(dst, src)
 	return dst
 }
 
@@ -946,14 +943,9 @@ func timesEqual(x, y *time.Time) bool {
 	return x.Equal(*y)
 }
 
+// mapsEqual says two results hold the same keys and values.
+//
+//workflowcheck:ignore equality does not depend on the order the keys are compared in.
 func mapsEqual(x, y map[string]string) bool {
-	if len(x) != len(y) {
-		return false
-	}
-	for k, v := range x {
-		if y[k] != v {
-			return false
-		}
-	}
-	return true
+	return maps.Equal(x, y)
 }
