@@ -24,12 +24,17 @@ type teller struct {
 	channels []notify.Channel
 }
 
-// newTeller reads where the dossier's applicant is told and, if anywhere,
-// locks the dossier and reads the version the read model holds. A dossier
+// newTeller locks the dossier, reads where its applicant is told and, if
+// anywhere, reads the version the read model holds. A dossier
 // without channels gets a teller that tells nothing.
 func (s *Store) newTeller(ctx context.Context, tx pgx.Tx, code string) (*teller, error) {
+	// Concurrent writes of one dossier take turns here, so each derives from
+	// the version the other left. The snapshot's update would take the same
+	// row lock a moment later, so taking it first costs nothing.
 	var c notify.Contact
-	err := tx.QueryRow(ctx, `SELECT phone, email FROM engine.notification_contacts WHERE code = $1`, code).Scan(&c.Phone, &c.Email)
+	err := tx.QueryRow(ctx, `SELECT COALESCE(c.phone, ''), COALESCE(c.email, '')
+		FROM engine.dossiers d LEFT JOIN engine.notification_contacts c ON c.code = d.code
+		WHERE d.code = $1 FOR UPDATE OF d`, code).Scan(&c.Phone, &c.Email)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, err
 	}
@@ -37,35 +42,27 @@ func (s *Store) newTeller(ctx context.Context, tx pgx.Tx, code string) (*teller,
 	if len(t.channels) == 0 {
 		return t, nil
 	}
-	// Concurrent writes of one dossier take turns here, so each derives from
-	// the version the other left.
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM engine.dossiers WHERE code = $1 FOR UPDATE`, code); err != nil {
-		return nil, err
-	}
 	t.prev, err = getSnapshot(ctx, tx, code)
 	return t, err
 }
 
-// tell writes the notifications of the move to snap, one per channel, and
+// tell queues the notifications of the move to snap, one per channel, and
 // makes snap the version the next one is compared with.
-func (t *teller) tell(ctx context.Context, tx pgx.Tx, snap dossier.Snapshot, s *Store, now time.Time) error {
+func (t *teller) tell(b *pgx.Batch, snap dossier.Snapshot, s *Store, now time.Time) {
 	if len(t.channels) == 0 {
-		return nil
+		return
 	}
 	for _, n := range notify.Derive(t.prev, snap, s.cal) {
 		for _, ch := range t.channels {
 			subject, body := n.Text(ch)
-			if _, err := tx.Exec(ctx, `INSERT INTO engine.notifications
+			b.Queue(`INSERT INTO engine.notifications
 				(code, version, kind, step, channel, subject, body, created_at, next_attempt_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
 				ON CONFLICT (code, version, kind, step, channel) DO NOTHING`,
-				snap.Code, snap.Version, string(n.Kind), string(n.Step), string(ch), subject, body, now); err != nil {
-				return err
-			}
+				snap.Code, snap.Version, string(n.Kind), string(n.Step), string(ch), subject, body, now)
 		}
 	}
 	t.prev = snap
-	return nil
 }
 
 const messageColumns = `n.id, n.code, n.version, n.kind, n.step, n.channel, n.subject, n.body, n.state, n.attempts,

@@ -325,62 +325,50 @@ func (s *Store) ApplySnapshots(ctx context.Context, snaps []dossier.Snapshot, ev
 			}
 			// A workflow started before late registrations were carried has
 			// none in its versions: it keeps those stored at receipt.
-			tag, err := tx.Exec(ctx, `UPDATE engine.dossiers SET status = $2, version = $3, due_at = $4, appointment_at = $5,
+			var stepStatus string
+			if st := snap.Step(snap.ChangedStep); st != nil {
+				stepStatus = string(st.Status)
+			}
+			head := &pgx.Batch{}
+			head.Queue(`UPDATE engine.dossiers SET status = $2, version = $3, due_at = $4, appointment_at = $5,
 				completed_at = $6, outcome_reason = $7, overdue = $8, current_step = $9, current_agency = $10, updated_at = $11,
 				late_registrations = CASE WHEN $12::jsonb = '[]'::jsonb THEN late_registrations ELSE $12::jsonb END
 				WHERE code = $1 AND version < $3`,
 				snap.Code, string(snap.Status), snap.Version, snap.DueAt, snap.AppointmentAt, snap.CompletedAt,
 				snap.OutcomeReason, snap.Overdue, string(snap.CurrentStep), snap.CurrentAgency, snap.At, late)
+			head.Queue(`INSERT INTO engine.status_history (code, version, status, step, step_status, at, decided_at, synced_at)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (code, version) DO NOTHING`,
+				snap.Code, snap.Version, string(snap.Status), string(snap.ChangedStep), stepStatus, snap.At, snap.DecidedAt, now)
+			applied, err := sendHead(ctx, tx, head)
 			if err != nil {
 				return err
 			}
-			var stepStatus string
-			if st := snap.Step(snap.ChangedStep); st != nil {
-				stepStatus = string(st.Status)
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO engine.status_history (code, version, status, step, step_status, at, decided_at, synced_at)
-				VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (code, version) DO NOTHING`,
-				snap.Code, snap.Version, string(snap.Status), string(snap.ChangedStep), stepStatus, snap.At, snap.DecidedAt, now); err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 0 {
+			if !applied {
 				continue
 			}
 			out.Applied = true
 			out.Version = snap.Version
 			out.Versions = append(out.Versions, snap.Version)
+			// The steps and the notifications the version causes go in one
+			// round trip: a dossier has a handful of steps, and each write
+			// waiting for the one before was most of this transaction's time.
+			body := &pgx.Batch{}
 			for _, st := range snap.Steps {
-				result, err := json.Marshal(nonNil(st.Result))
-				if err != nil {
-					return err
-				}
-				missing := st.Missing
-				if missing == nil {
-					missing = []string{}
-				}
-				if _, err := tx.Exec(ctx, `INSERT INTO engine.steps (code, step, agency, status, status_since, started_at, due_at,
-					decided_at, overdue, attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at,
-					apology)
-					VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
-					ON CONFLICT (code, step) DO UPDATE SET agency = EXCLUDED.agency, status = EXCLUDED.status,
-					status_since = EXCLUDED.status_since, started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at,
-					decided_at = EXCLUDED.decided_at, overdue = EXCLUDED.overdue, attempts = EXCLUDED.attempts,
-					last_error = EXCLUDED.last_error, reason = EXCLUDED.reason, missing = EXCLUDED.missing,
-					agency_case_id = EXCLUDED.agency_case_id, result = EXCLUDED.result,
-					new_appointment_at = EXCLUDED.new_appointment_at, updated_at = EXCLUDED.updated_at,
-					apology = EXCLUDED.apology`,
-					snap.Code, string(st.Kind), st.Agency, string(st.Status), st.StatusSince, st.StartedAt, st.DueAt,
-					st.DecidedAt, st.Overdue, st.Attempts, st.LastError, st.Reason, missing, st.CaseID, result,
-					st.NewAppointmentAt, st.UpdatedAt, st.Apology); err != nil {
+				if err := queueStep(body, snap.Code, st); err != nil {
 					return err
 				}
 			}
-			if err := tellers[snap.Code].tell(ctx, tx, snap, s, now); err != nil {
+			tellers[snap.Code].tell(body, snap, s, now)
+			if err := tx.SendBatch(ctx, body).Close(); err != nil {
 				return err
 			}
 		}
-		for _, ev := range events {
-			if err := insertEvent(ctx, tx, ev); err != nil {
+		if len(events) > 0 {
+			evs := &pgx.Batch{}
+			for _, ev := range events {
+				queueEvent(evs, ev)
+			}
+			if err := tx.SendBatch(ctx, evs).Close(); err != nil {
 				return err
 			}
 		}
@@ -399,24 +387,61 @@ func nonNil(m map[string]string) map[string]string {
 	return m
 }
 
-type execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
+const insertEventSQL = `INSERT INTO engine.events (code, at, kind, actor, step, outcome, error, latency_ms, attempt, detail, dedupe_key)
+	VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (dedupe_key) DO NOTHING`
 
-func insertEvent(ctx context.Context, db execer, ev dossier.Event) error {
+func eventArgs(ev dossier.Event) []any {
 	var key *string
 	if ev.Key != "" {
 		key = &ev.Key
 	}
-	_, err := db.Exec(ctx, `INSERT INTO engine.events (code, at, kind, actor, step, outcome, error, latency_ms, attempt, detail, dedupe_key)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (dedupe_key) DO NOTHING`,
-		ev.Code, ev.At, ev.Kind, ev.Actor, string(ev.Step), ev.Outcome, ev.Error, ev.LatencyMs, ev.Attempt, ev.Detail, key)
-	return err
+	return []any{ev.Code, ev.At, ev.Kind, ev.Actor, string(ev.Step), ev.Outcome, ev.Error, ev.LatencyMs, ev.Attempt, ev.Detail, key}
+}
+
+func queueEvent(b *pgx.Batch, ev dossier.Event) { b.Queue(insertEventSQL, eventArgs(ev)...) }
+
+// sendHead runs a snapshot's dossier update and its history row in one
+// round trip, and says whether the update moved the dossier forward.
+func sendHead(ctx context.Context, tx pgx.Tx, b *pgx.Batch) (bool, error) {
+	res := tx.SendBatch(ctx, b)
+	tag, err := res.Exec()
+	if cerr := res.Close(); err == nil {
+		err = cerr
+	}
+	return err == nil && tag.RowsAffected() > 0, err
+}
+
+// queueStep adds the upsert of one step's row.
+func queueStep(b *pgx.Batch, code string, st dossier.Step) error {
+	result, err := json.Marshal(nonNil(st.Result))
+	if err != nil {
+		return err
+	}
+	missing := st.Missing
+	if missing == nil {
+		missing = []string{}
+	}
+	b.Queue(`INSERT INTO engine.steps (code, step, agency, status, status_since, started_at, due_at,
+		decided_at, overdue, attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at,
+		apology)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
+		ON CONFLICT (code, step) DO UPDATE SET agency = EXCLUDED.agency, status = EXCLUDED.status,
+		status_since = EXCLUDED.status_since, started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at,
+		decided_at = EXCLUDED.decided_at, overdue = EXCLUDED.overdue, attempts = EXCLUDED.attempts,
+		last_error = EXCLUDED.last_error, reason = EXCLUDED.reason, missing = EXCLUDED.missing,
+		agency_case_id = EXCLUDED.agency_case_id, result = EXCLUDED.result,
+		new_appointment_at = EXCLUDED.new_appointment_at, updated_at = EXCLUDED.updated_at,
+		apology = EXCLUDED.apology`,
+		code, string(st.Kind), st.Agency, string(st.Status), st.StatusSince, st.StartedAt, st.DueAt,
+		st.DecidedAt, st.Overdue, st.Attempts, st.LastError, st.Reason, missing, st.CaseID, result,
+		st.NewAppointmentAt, st.UpdatedAt, st.Apology)
+	return nil
 }
 
 // AppendEvent adds one trace event.
 func (s *Store) AppendEvent(ctx context.Context, ev dossier.Event) error {
-	return translate(insertEvent(ctx, s.pool, ev), "appending event")
+	_, err := s.pool.Exec(ctx, insertEventSQL, eventArgs(ev)...)
+	return translate(err, "appending event")
 }
 
 // MarkPortalSynced records when the portal accepted versions up to version.
