@@ -185,7 +185,7 @@ func contact(phone string, a applicant) notify.Contact {
 }
 
 // submit stores a validated submission, or finds it by request id, and
-// makes sure its workflow runs. The appointment is the legal due date.
+// queues its workflow's start (starter.go). The appointment is the legal due date.
 func (s *Server) submit(ctx context.Context, nd store.NewDossier, note *dossier.Event) (dossier.Snapshot, error) {
 	c := caller(ctx)
 	nd.AppointmentAt = nd.DueAt
@@ -222,7 +222,7 @@ func (s *Server) submit(ctx context.Context, nd store.NewDossier, note *dossier.
 		}
 	}
 	if !created.WorkflowStarted {
-		if err := s.ensureWorkflow(ctx, snap); err != nil {
+		if err := s.startLater(ctx, snap); err != nil {
 			log.WarnContext(ctx, "starting workflow", "error", err)
 			return dossier.Snapshot{}, err
 		}

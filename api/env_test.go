@@ -364,6 +364,16 @@ func newEnv(t *testing.T, tc client.Client, opts ...envOption) *env {
 	return &env{srv: srv, store: st, pool: pool, conn: conn, base: "http://" + srv.HTTPAddr()}
 }
 
+// waitStarted waits for a submission's workflow, which starts just after the
+// clerk's answer.
+func (e *env) waitStarted(t *testing.T, code string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		started, err := e.store.WorkflowStarted(context.Background(), code)
+		return err == nil && started
+	}, 30*time.Second, 20*time.Millisecond, "workflow of %s started", code)
+}
+
 func (e *env) clerk() enginev1.ClerkServiceClient { return enginev1.NewClerkServiceClient(e.conn) }
 func (e *env) supervisor() enginev1.SupervisorServiceClient {
 	return enginev1.NewSupervisorServiceClient(e.conn)

@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -137,6 +138,11 @@ type Server struct {
 	// calendarWarned is the day each missing calendar year was last logged:
 	// refreshLoop, its only user, logs each once a day.
 	calendarWarned map[int]string
+
+	// starts queues workflow starts after the submission's commit
+	// (starter.go); nil while the server is not serving.
+	startsMu sync.RWMutex
+	starts   chan pendingStart
 
 	grpcLis net.Listener
 	httpLis net.Listener
@@ -309,6 +315,7 @@ func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
 // Serve serves until ctx is done, then stops gracefully: the HTTP server and
 // gRPC server finish the requests in flight.
 func (s *Server) Serve(ctx context.Context) error {
+	started := s.runStarters()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := s.grpc.Serve(s.grpcLis); err != nil {
@@ -327,6 +334,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	g.Go(func() error {
 		<-gctx.Done()
 		s.shutdown()
+		s.closeStarts()
+		started.Wait()
 		return nil
 	})
 	s.log.Info("engine api serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr())

@@ -171,9 +171,22 @@ func TestSubmitStartsWorkflowLaterWhenTemporalIsDown(t *testing.T) {
 	e := newEnv(t, down)
 	e.srv.startTimeout = time.Second
 	req := validBirth(time.Now(), "birth-down-1")
-	_, err = e.clerk().SubmitBirth(as(t, clerkA), req)
-	requireCode(t, err, codes.Unavailable)
-	require.Equal(t, 1, countDossiers(t, e), "the dossier is stored before the workflow starts")
+	sub, err := e.clerk().SubmitBirth(as(t, clerkA), req)
+	require.NoError(t, err, "the clerk gets the receipt: the dossier is stored, and its workflow starts after")
+	require.Equal(t, 1, countDossiers(t, e))
+	require.Never(t, func() bool {
+		started, err := e.store.WorkflowStarted(context.Background(), sub.GetCode())
+		return err != nil || started
+	}, 2*time.Second, 100*time.Millisecond, "with Temporal down, the start fails and waits for the sweeper")
+
+	t.Run("with no starter running, the submission starts the workflow itself and says when it cannot", func(t *testing.T) {
+		alone, err := New(context.Background(), Options{Store: e.store, Temporal: down, TokenKey: testKey, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
+		require.NoError(t, err)
+		alone.startTimeout = time.Second
+		t.Cleanup(func() { alone.closeListeners(); _ = alone.gwConn.Close() })
+		_, err = (&clerkService{s: alone}).SubmitBirth(auth.NewContext(context.Background(), clerkA), validBirth(time.Now(), "birth-down-2"))
+		require.Equal(t, dossier.KindUnavailable, dossier.KindOf(err), "%v", err)
+	})
 
 	// A second API on the same database, with Temporal up: the client's retry
 	// starts the workflow of the stored dossier.
@@ -183,9 +196,18 @@ func TestSubmitStartsWorkflowLaterWhenTemporalIsDown(t *testing.T) {
 	ctx := auth.NewContext(context.Background(), clerkA)
 	resp, err := cs.SubmitBirth(ctx, req)
 	require.NoError(t, err)
-	require.Equal(t, 1, countDossiers(t, e))
+	require.Equal(t, resp.GetCode(), sub.GetCode())
+	require.Equal(t, 2, countDossiers(t, e))
 	_, err = tc.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(resp.GetCode()), "")
 	require.NoError(t, err)
+
+	// A clerk who cancels a dossier whose workflow has not started yet is
+	// not refused: the cancellation starts it first.
+	queued, err := e.clerk().SubmitDeath(as(t, clerkA), validDeath(time.Now(), "death-down-1"))
+	require.NoError(t, err)
+	cancelled, err := cs.CancelDossier(ctx, &enginev1.CancelDossierRequest{Code: queued.GetCode(), Reason: "người dân rút hồ sơ"})
+	require.NoError(t, err)
+	require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_CANCELLED, cancelled.GetDossier().GetStatus())
 	up.closeListeners()
 	_ = up.gwConn.Close()
 }
@@ -308,6 +330,7 @@ func TestSupplementCancelAndClosedWorkflows(t *testing.T) {
 	sub, err := e.clerk().SubmitBirth(as(t, clerkA), validBirth(time.Now(), "supp-1"))
 	require.NoError(t, err)
 	code := sub.GetCode()
+	e.waitStarted(t, code)
 
 	// Police asks for a supplement on the residence step.
 	rep, err := e.callback().ReportCase(as(t, agencyPolice), &enginev1.ReportCaseRequest{Case: &agencyv1.Case{

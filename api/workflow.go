@@ -83,6 +83,25 @@ func (s *Server) ensureWorkflow(ctx context.Context, snap dossier.Snapshot) erro
 func (s *Server) update(ctx context.Context, snap dossier.Snapshot, name, updateID string, arg any) (dossier.Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
 	defer cancel()
+	res, err := s.runUpdate(ctx, snap, name, updateID, arg)
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) && s.now().Sub(snap.ReceivedAt) < unstartedAge {
+		// A dossier submitted a moment ago may still be in the start queue:
+		// start it here, then update it. An older one without a workflow is
+		// the sweeper's, and the caller is told it is still starting.
+		if started, serr := s.store.WorkflowStarted(ctx, snap.Code); serr == nil && !started {
+			if serr := s.ensureWorkflow(ctx, snap); serr == nil {
+				res, err = s.runUpdate(ctx, snap, name, updateID, arg)
+			}
+		}
+	}
+	if err != nil {
+		return dossier.Snapshot{}, s.updateError(ctx, snap, err)
+	}
+	return res.Snapshot, nil
+}
+
+func (s *Server) runUpdate(ctx context.Context, snap dossier.Snapshot, name, updateID string, arg any) (workflows.UpdateResult, error) {
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		UpdateID:     updateID,
 		WorkflowID:   workflows.WorkflowID(snap.Code),
@@ -94,10 +113,7 @@ func (s *Server) update(ctx context.Context, snap dossier.Snapshot, name, update
 	if err == nil {
 		err = h.Get(ctx, &res)
 	}
-	if err != nil {
-		return dossier.Snapshot{}, s.updateError(ctx, snap, err)
-	}
-	return res.Snapshot, nil
+	return res, err
 }
 
 func (s *Server) updateError(ctx context.Context, snap dossier.Snapshot, err error) error {
