@@ -1,8 +1,6 @@
 package loadgen
 
 import (
-	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protowire"
+	"github.com/google/pprof/profile"
 )
 
 // ProfileShare is one consumer's share of the CPU samples.
@@ -79,20 +77,26 @@ func ownerOf(fn string) string {
 // (gzipped profile.proto) and splits its samples by component.
 func SummarizeCPUProfile(r io.Reader) (ProfileSummary, error) {
 	var sum ProfileSummary
-	p, err := parseProfile(r)
+	p, err := profile.Parse(r)
+	if err != nil {
+		return sum, fmt.Errorf("reading profile: %w", err)
+	}
+	valueIdx, err := cpuValue(p)
 	if err != nil {
 		return sum, err
 	}
 	owned := map[string]int64{}
 	ours := map[string]int64{}
 	var total, alloc, gc int64
-	for _, s := range p.samples {
-		v := s.value
+	for _, s := range p.Sample {
+		if valueIdx >= len(s.Value) {
+			continue
+		}
+		v := s.Value[valueIdx]
 		total += v
-		stack := p.stack(s.locations)
 		owner, ourFrame := "", ""
 		inAlloc, inGC := false, false
-		for _, fn := range stack {
+		for _, fn := range stack(s) {
 			switch fn {
 			case "runtime.mallocgc":
 				inAlloc = true
@@ -143,189 +147,31 @@ func SummarizeCPUProfile(r io.Reader) (ProfileSummary, error) {
 	return sum, nil
 }
 
-// profile is the part of profile.proto a CPU summary needs.
-type profile struct {
-	samples   []sample
-	locations map[uint64][]uint64 // location id → function ids, innermost first
-	functions map[uint64]int64    // function id → name string index
-	strings   []string
-	valueIdx  int
+// cpuValue finds the sample value that holds CPU time: a CPU profile's
+// values are [samples/count, cpu/nanoseconds]. A profile without a cpu type
+// is read by its last value.
+func cpuValue(p *profile.Profile) (int, error) {
+	if len(p.SampleType) == 0 {
+		return 0, errors.New("reading profile: no sample types")
+	}
+	for i, st := range p.SampleType {
+		if st.Type == "cpu" {
+			return i, nil
+		}
+	}
+	return len(p.SampleType) - 1, nil
 }
 
-type sample struct {
-	locations []uint64
-	value     int64
-}
-
-// stack names a sample's functions, innermost first.
-func (p *profile) stack(locs []uint64) []string {
+// stack names a sample's functions, innermost first, inlined frames
+// included.
+func stack(s *profile.Sample) []string {
 	var out []string
-	for _, l := range locs {
-		for _, f := range p.locations[l] {
-			if i := p.functions[f]; i >= 0 && int(i) < len(p.strings) {
-				out = append(out, p.strings[i])
+	for _, loc := range s.Location {
+		for _, line := range loc.Line {
+			if line.Function != nil {
+				out = append(out, line.Function.Name)
 			}
 		}
 	}
 	return out
-}
-
-func parseProfile(r io.Reader) (*profile, error) {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("reading profile: %w", err)
-	}
-	if len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return nil, fmt.Errorf("reading profile: %w", err)
-		}
-		if raw, err = io.ReadAll(zr); err != nil {
-			return nil, fmt.Errorf("reading profile: %w", err)
-		}
-	}
-	p := &profile{locations: map[uint64][]uint64{}, functions: map[uint64]int64{}, valueIdx: -1}
-	type rawSample struct {
-		locs   []uint64
-		values []int64
-	}
-	var samples []rawSample
-	var sampleTypes [][2]int64 // type, unit string indexes
-	err = walk(raw, func(num protowire.Number, typ protowire.Type, b []byte, _ uint64) error {
-		switch num {
-		case 1: // sample_type
-			var vt [2]int64
-			err := walk(b, func(n protowire.Number, _ protowire.Type, _ []byte, v uint64) error {
-				if n == 1 || n == 2 {
-					vt[n-1] = int64(v)
-				}
-				return nil
-			})
-			sampleTypes = append(sampleTypes, vt)
-			return err
-		case 2: // sample
-			var s rawSample
-			err := walk(b, func(n protowire.Number, t protowire.Type, bb []byte, v uint64) error {
-				switch n {
-				case 1:
-					return varints(t, bb, v, func(x uint64) { s.locs = append(s.locs, x) })
-				case 2:
-					return varints(t, bb, v, func(x uint64) { s.values = append(s.values, int64(x)) })
-				}
-				return nil
-			})
-			samples = append(samples, s)
-			return err
-		case 4: // location
-			var id uint64
-			var fns []uint64
-			err := walk(b, func(n protowire.Number, _ protowire.Type, bb []byte, v uint64) error {
-				switch n {
-				case 1:
-					id = v
-				case 4: // line
-					return walk(bb, func(n protowire.Number, _ protowire.Type, _ []byte, v uint64) error {
-						if n == 1 {
-							fns = append(fns, v)
-						}
-						return nil
-					})
-				}
-				return nil
-			})
-			p.locations[id] = fns
-			return err
-		case 5: // function
-			var id uint64
-			name := int64(-1)
-			err := walk(b, func(n protowire.Number, _ protowire.Type, _ []byte, v uint64) error {
-				switch n {
-				case 1:
-					id = v
-				case 2:
-					name = int64(v)
-				}
-				return nil
-			})
-			p.functions[id] = name
-			return err
-		case 6: // string_table
-			p.strings = append(p.strings, string(b))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading profile: %w", err)
-	}
-	// A CPU profile's values are [samples/count, cpu/nanoseconds].
-	for i, st := range sampleTypes {
-		if st[0] >= 0 && int(st[0]) < len(p.strings) && p.strings[st[0]] == "cpu" {
-			p.valueIdx = i
-		}
-	}
-	if p.valueIdx < 0 {
-		if len(sampleTypes) == 0 {
-			return nil, errors.New("reading profile: no sample types")
-		}
-		p.valueIdx = len(sampleTypes) - 1
-	}
-	for _, s := range samples {
-		if p.valueIdx < len(s.values) {
-			p.samples = append(p.samples, sample{locations: s.locs, value: s.values[p.valueIdx]})
-		}
-	}
-	return p, nil
-}
-
-// walk calls fn for each field of a protobuf message: b holds the bytes of
-// length-delimited fields, v the value of varint and fixed ones.
-func walk(msg []byte, fn func(num protowire.Number, typ protowire.Type, b []byte, v uint64) error) error {
-	for len(msg) > 0 {
-		num, typ, n := protowire.ConsumeTag(msg)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		msg = msg[n:]
-		var b []byte
-		var v uint64
-		switch typ {
-		case protowire.VarintType:
-			v, n = protowire.ConsumeVarint(msg)
-		case protowire.Fixed64Type:
-			v, n = protowire.ConsumeFixed64(msg)
-		case protowire.Fixed32Type:
-			var v32 uint32
-			v32, n = protowire.ConsumeFixed32(msg)
-			v = uint64(v32)
-		case protowire.BytesType:
-			b, n = protowire.ConsumeBytes(msg)
-		default:
-			n = protowire.ConsumeFieldValue(num, typ, msg)
-		}
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		msg = msg[n:]
-		if err := fn(num, typ, b, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// varints reads a repeated integer field, packed or not.
-func varints(typ protowire.Type, b []byte, v uint64, add func(uint64)) error {
-	if typ != protowire.BytesType {
-		add(v)
-		return nil
-	}
-	for len(b) > 0 {
-		x, n := protowire.ConsumeVarint(b)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		add(x)
-		b = b[n:]
-	}
-	return nil
 }

@@ -5,13 +5,14 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 )
 
-// IsTerminal says whether f is a character device, such as a terminal;
-// piped or redirected output gets plain periodic lines instead of a bar.
+// IsTerminal says whether f is a terminal; piped or redirected output
+// (a file, a pipe, /dev/null) gets plain periodic lines instead of a bar.
 func IsTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // progressState is what the progress display shows.

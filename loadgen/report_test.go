@@ -3,10 +3,13 @@ package loadgen
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/procfs"
 	"github.com/stretchr/testify/require"
 
 	"github.com/lienthong/lienthong/agency/population"
@@ -78,22 +81,32 @@ func TestReportJSON(t *testing.T) {
 	require.NotContains(t, got, "Codes", "dossier codes stay out of the machine-readable report")
 }
 
-func TestParseVmHWM(t *testing.T) {
+func TestPeakRSS(t *testing.T) {
 	t.Parallel()
+	// A /proc of one process 42, as the kernel writes its status.
+	fakeProc := func(t *testing.T, status string) procfs.FS {
+		t.Helper()
+		dir := t.TempDir()
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, "42"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "42", "status"), []byte(status), 0o644))
+		fs, err := procfs.NewFS(dir)
+		require.NoError(t, err)
+		return fs
+	}
 	t.Run("kernel format", func(t *testing.T) {
 		t.Parallel()
-		b, err := parseVmHWM([]byte("Name:\tlienthong\nVmPeak:\t 1000 kB\nVmHWM:\t  204800 kB\nVmRSS:\t 1000 kB\n"))
+		b, err := peakRSS(fakeProc(t, "Name:\tlienthong\nVmPeak:\t 1000 kB\nVmHWM:\t  204800 kB\nVmRSS:\t 1000 kB\n"), 42)
 		require.NoError(t, err)
 		require.Equal(t, int64(200<<20), b)
 	})
 	t.Run("missing", func(t *testing.T) {
 		t.Parallel()
-		_, err := parseVmHWM([]byte("Name:\tx\n"))
-		require.Error(t, err)
+		_, err := peakRSS(fakeProc(t, "Name:\tx\n"), 42)
+		require.ErrorContains(t, err, "no VmHWM")
 	})
-	t.Run("odd unit", func(t *testing.T) {
+	t.Run("no such process", func(t *testing.T) {
 		t.Parallel()
-		_, err := parseVmHWM([]byte("VmHWM:\t 12 MB\n"))
+		_, err := peakRSS(fakeProc(t, "Name:\tx\n"), 43)
 		require.Error(t, err)
 	})
 	t.Run("this process", func(t *testing.T) {
@@ -223,4 +236,16 @@ func TestPeekClaims(t *testing.T) {
 
 	_, _, err = peekClaims("not-a-jwt")
 	require.Error(t, err)
+}
+
+func TestIsTerminal(t *testing.T) {
+	t.Parallel()
+	null, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer null.Close()
+	require.False(t, IsTerminal(null), "/dev/null is a character device, not a terminal")
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	require.NoError(t, err)
+	defer f.Close()
+	require.False(t, IsTerminal(f))
 }

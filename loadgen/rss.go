@@ -1,12 +1,10 @@
 package loadgen
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
+
+	"github.com/prometheus/procfs"
 )
 
 // Process names a process whose peak memory the report shows. PID 0 is this process.
@@ -28,36 +26,29 @@ type ProcessRSS struct {
 // PeakRSS reads VmHWM, the kernel's record of the most memory the process
 // ever held resident, from /proc/<pid>/status (pid 0: this process).
 func PeakRSS(pid int) (int64, error) {
-	path := "/proc/self/status"
-	if pid > 0 {
-		path = "/proc/" + strconv.Itoa(pid) + "/status"
-	}
-	b, err := os.ReadFile(path)
+	fs, err := procfs.NewDefaultFS()
 	if err != nil {
 		return 0, fmt.Errorf("reading peak RSS: %w", err)
 	}
-	return parseVmHWM(b)
+	if pid <= 0 {
+		pid = os.Getpid()
+	}
+	return peakRSS(fs, pid)
 }
 
-func parseVmHWM(status []byte) (int64, error) {
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, "VmHWM:")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) != 2 || fields[1] != "kB" {
-			return 0, fmt.Errorf("reading peak RSS: unexpected line %q", line)
-		}
-		kb, err := strconv.ParseInt(fields[0], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("reading peak RSS: %w", err)
-		}
-		return kb * 1024, nil
+func peakRSS(fs procfs.FS, pid int) (int64, error) {
+	p, err := fs.Proc(pid)
+	if err != nil {
+		return 0, fmt.Errorf("reading peak RSS: %w", err)
 	}
-	return 0, fmt.Errorf("reading peak RSS: no VmHWM line")
+	st, err := p.NewStatus()
+	if err != nil {
+		return 0, fmt.Errorf("reading peak RSS: %w", err)
+	}
+	if st.VmHWM == 0 {
+		return 0, fmt.Errorf("reading peak RSS of process %d: no VmHWM in its status", pid)
+	}
+	return int64(st.VmHWM), nil
 }
 
 // MeasureRSS reads each process's peak RSS; a failure is kept in the row.
