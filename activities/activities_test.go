@@ -39,24 +39,15 @@ func (f *fakePortal) PublishStatus(_ context.Context, in *agencyv1.PublishStatus
 func TestPublishPortalDeliversInOrderAndHeartbeats(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgtest.New(t)
-	_, err := store.Migrate(ctx, pool)
-	require.NoError(t, err)
-	st := store.New(pool)
-	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	created, err := st.CreateDossier(ctx, store.NewDossier{
-		RequestID: "r1", RequestHash: []byte{1}, Group: dossier.GroupDeath, CommuneCode: "00004", ProvinceCode: "001",
-		ReceivedAt: at, DueAt: at, AppointmentAt: at, PhoneHash: "phone-hash", Form: []byte("f"), CreatedBy: "clerk:1",
-		Steps: []dossier.StepKind{dossier.StepDeathRegistration},
-	})
-	require.NoError(t, err)
+	st, ds := feedStore(t, 1)
+	created := ds[0]
 	var snaps []dossier.Snapshot
 	for v := int64(1); v <= 3; v++ {
-		s := created.Snapshot
-		s.Version, s.At = v, at.Add(time.Duration(v)*time.Second)
+		s := created
+		s.Version, s.At = v, created.ReceivedAt.Add(time.Duration(v)*time.Second)
 		snaps = append(snaps, s)
 	}
-	_, err = st.ApplySnapshots(ctx, snaps, nil)
+	_, err := st.ApplySnapshots(ctx, snaps, nil)
 	require.NoError(t, err)
 
 	portal := &fakePortal{}
@@ -73,7 +64,7 @@ func TestPublishPortalDeliversInOrderAndHeartbeats(t *testing.T) {
 	require.Equal(t, []string{"phone-hash", "phone-hash", "phone-hash"}, portal.hashes, "the stored hash, never a number")
 	// The SDK throttles heartbeats to one per interval, so a quick batch shows one.
 	require.Positive(t, beats, "the batch heartbeats")
-	history, err := st.History(ctx, created.Snapshot.Code)
+	history, err := st.History(ctx, created.Code)
 	require.NoError(t, err)
 	for _, h := range history {
 		require.NotNil(t, h.PortalSyncedAt, "version %d marked as at the portal", h.Version)

@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -97,9 +98,9 @@ func Load(fsys fs.FS, cfg Config) (*Calendar, error) {
 
 func newCalendar(cfg Config) (*Calendar, error) {
 	c := &Calendar{
-		cutOff:          orDefault(cfg.CutOff, DefaultCutOff),
-		endOfDay:        orDefault(cfg.EndOfDay, DefaultEndOfDay),
-		startOfDay:      orDefault(cfg.StartOfDay, DefaultStartOfDay),
+		cutOff:          cmp.Or(cfg.CutOff, DefaultCutOff),
+		endOfDay:        cmp.Or(cfg.EndOfDay, DefaultEndOfDay),
+		startOfDay:      cmp.Or(cfg.StartOfDay, DefaultStartOfDay),
 		holidays:        map[date]string{},
 		workingWeekends: map[date]string{},
 		sources:         map[int]string{},
@@ -129,13 +130,6 @@ func newCalendar(cfg Config) (*Calendar, error) {
 		return nil, fmt.Errorf("calendar: config: StartOfDay %v is not before EndOfDay %v", c.startOfDay, c.endOfDay)
 	}
 	return c, nil
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 type parsedYear struct {

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,14 +50,6 @@ type MailSender interface {
 // backlogEvery is how often Run measures the outbox for the gauges.
 const backlogEvery = 5 * time.Second
 
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
-
 // Run dispatches until ctx is done.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	log := d.logger()
@@ -80,7 +73,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(orDefault(d.Poll, 500*time.Millisecond)):
+		case <-time.After(cmp.Or(d.Poll, 500*time.Millisecond)):
 		}
 	}
 	return nil
@@ -88,7 +81,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 // DispatchOnce claims one batch of due messages and sends it.
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
-	return d.Outbox.DispatchNotifications(ctx, orDefault(d.Batch, 16), d.send)
+	return d.Outbox.DispatchNotifications(ctx, cmp.Or(d.Batch, 16), d.send)
 }
 
 func (d *Dispatcher) logger() *slog.Logger {
@@ -101,7 +94,7 @@ func (d *Dispatcher) logger() *slog.Logger {
 // send sends one message. The recipient and the text are personal data:
 // they are never logged.
 func (d *Dispatcher) send(ctx context.Context, m Message) Outcome {
-	sctx, cancel := context.WithTimeout(ctx, orDefault(d.SendTimeout, 10*time.Second))
+	sctx, cancel := context.WithTimeout(ctx, cmp.Or(d.SendTimeout, 10*time.Second))
 	defer cancel()
 	var err error
 	var refused bool
@@ -162,7 +155,7 @@ func errorClass(err error) string {
 // backoff is the wait after the attempts-th failure: doubling, capped,
 // with 20% jitter so that dispatchers do not retry in step.
 func (d *Dispatcher) backoff(attempts int) time.Duration {
-	lo, hi := orDefault(d.MinBackoff, time.Second), orDefault(d.MaxBackoff, time.Minute)
+	lo, hi := cmp.Or(d.MinBackoff, time.Second), cmp.Or(d.MaxBackoff, time.Minute)
 	wait := lo
 	for range min(attempts, 30) {
 		if wait *= 2; wait >= hi {

@@ -359,10 +359,12 @@ func (s *Store) ApplySnapshots(ctx context.Context, snaps []dossier.Snapshot, ev
 				}
 			}
 			tellers[snap.Code].tell(body, snap, s, now)
+			queuePortalFeed(body, snap)
 			if err := tx.SendBatch(ctx, body).Close(); err != nil {
 				return err
 			}
 		}
+
 		if len(events) > 0 {
 			evs := &pgx.Batch{}
 			for _, ev := range events {

@@ -22,8 +22,10 @@ import (
 var a *activities.Activities
 
 // machine is the one step machine both groups share. It owns the dossier's
-// state, turns every change into a new version, and feeds the read model and
-// the portal from two queues so an outage of either never blocks a step.
+// state, turns every change into a new version, and feeds the read model
+// from a queue so an outage never blocks a step. The portal is fed from the
+// read model (package portalfeed); dossiers that started before that feed
+// still publish from a second queue here.
 type machine struct {
 	in     DossierInput
 	timing Timing
@@ -36,9 +38,12 @@ type machine struct {
 	// Versions not yet written to the read model or the portal, oldest first.
 	readModelQueue []dossier.Snapshot
 	portalQueue    []dossier.Snapshot
-	pendingEvents  []dossier.Event
-	syncing        int
-	eventSeq       int
+	// portalFromReadModel: the portal takes this dossier's versions from the
+	// read model, so the workflow publishes none itself.
+	portalFromReadModel bool
+	pendingEvents       []dossier.Event
+	syncing             int
+	eventSeq            int
 
 	cancelled    bool
 	cancelReason string
@@ -102,6 +107,7 @@ func start(ctx workflow.Context, group dossier.Group, in DossierInput, kinds []d
 	if err := m.registerHandlers(ctx); err != nil {
 		return nil, nil, err
 	}
+	m.portalFromReadModel = workflow.GetVersion(ctx, changePortalFromReadModel, workflow.DefaultVersion, 1) == 1
 	syncCtx, _ := workflow.NewDisconnectedContext(ctx)
 	m.startSync(syncCtx)
 
@@ -273,7 +279,9 @@ func (m *machine) commit(ctx workflow.Context, changed dossier.StepKind, decided
 	m.snap.DecidedAt = decidedAt
 	snap := m.copySnapshot()
 	m.readModelQueue = append(m.readModelQueue, snap)
-	m.portalQueue = append(m.portalQueue, snap)
+	if !m.portalFromReadModel {
+		m.portalQueue = append(m.portalQueue, snap)
+	}
 	m.upsertSearchAttributes(ctx)
 }
 
@@ -341,9 +349,16 @@ func (m *machine) event(ctx workflow.Context, ev dossier.Event) {
 
 // ---- sync loops -----------------------------------------------------------
 
-// startSync runs the read-model and portal loops. Each takes everything
-// queued, writes it oldest first, and only then drops it, so a crash or an
-// outage delays a status but never loses or reorders one.
+// changePortalFromReadModel: the portal is published from the read model by
+// the workers' portal feed, not by an activity per batch of versions. That
+// takes about half of a dossier's activity tasks off the engine, and the
+// portal no longer waits behind new agency work for workflow tasks.
+const changePortalFromReadModel = "portal-from-read-model"
+
+// startSync runs the read-model loop and, for dossiers that publish to the
+// portal themselves, the portal loop. Each takes everything queued, writes it
+// oldest first, and only then drops it, so a crash or an outage delays a
+// status but never loses or reorders one.
 func (m *machine) startSync(ctx workflow.Context) {
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		lctx := workflow.WithLocalActivityOptions(gctx, workflow.LocalActivityOptions{
@@ -371,6 +386,9 @@ func (m *machine) startSync(ctx workflow.Context) {
 			m.pendingEvents = m.pendingEvents[len(events):]
 		}
 	})
+	if m.portalFromReadModel {
+		return
+	}
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		actx := workflow.WithActivityOptions(gctx, workflow.ActivityOptions{
 			TaskQueue: TaskQueuePortal,

@@ -267,6 +267,7 @@ func bench(ctx context.Context, base config.Config, f benchFlags) (benchResult, 
 	if err := startWorkers(ws); err != nil {
 		return res, err
 	}
+	defer startPortalFeed(acts)()
 	workersStopped := false
 	defer func() {
 		if !workersStopped {

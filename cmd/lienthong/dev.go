@@ -186,6 +186,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 			return err
 		}
 		defer stopWorkers(ws)
+		defer startPortalFeed(acts)()
 		var closeDispatcher func()
 		if dispatcher, closeDispatcher, err = newDispatcher(cfg, st, reg, logger, tracing); err != nil {
 			return err

@@ -345,7 +345,8 @@ func TestWorkerKilledMidDossier(t *testing.T) {
 		acts := &activities.Activities{Store: store.New(s.pool), Agencies: agencies}
 		ws := newWorkers(s.temporal, acts, s.cfg.WorkerRate)
 		require.NoError(t, startWorkers(ws))
-		return func() { stopWorkers(ws); closeAgencies() }
+		stopFeed := startPortalFeed(acts)
+		return func() { stopWorkers(ws); stopFeed(); closeAgencies() }
 	}
 	stop := startWorker()
 

@@ -306,3 +306,23 @@ func serveHealth(ctx context.Context, addr string, reg *prometheus.Registry, rea
 	}
 	return nil
 }
+
+// startPortalFeed publishes the read model to the portal (activities.PortalFeed)
+// until the returned stop is called; stop waits for the feed to finish. Every
+// worker runs one: they share the feed safely.
+func startPortalFeed(acts *activities.Activities) (stop func()) {
+	feed := &activities.PortalFeed{Store: acts.Store, Portal: acts.Agencies.Portal, Metrics: acts.Metrics, Logger: acts.Logger}
+	if feed.Logger != nil {
+		feed.Logger = feed.Logger.With("component", "portal-feed")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = feed.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}

@@ -64,6 +64,7 @@ func runWorker(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stopWorkers(ws)
+	defer startPortalFeed(acts)()
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
 
 	g, gctx := errgroup.WithContext(ctx)
