@@ -30,6 +30,20 @@ func runAPI(ctx context.Context, args []string) error {
 	if cfg.DrillStepDeadline != 0 {
 		return errors.New("--drill-step-deadline: only under dev; the api command keeps the legal time limits")
 	}
+	signIn, err := oidcOptions(cfg)
+	if err != nil {
+		return err
+	}
+	if signIn != nil {
+		if err := cfg.RequireOIDC(); err != nil {
+			return err
+		}
+		if cfg.DevTokens {
+			logger.Warn("--dev-tokens: people's HS256 tokens are accepted beside the identity provider's; never in production")
+		}
+	} else {
+		logger.Warn("no identity provider is configured (--oidc-issuer): people are trusted by HS256 tokens signed with --token-key, as under dev")
+	}
 	proxies, err := cfg.TrustedProxyPrefixes()
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
@@ -69,6 +83,9 @@ func runAPI(ctx context.Context, args []string) error {
 		Temporal:       tc,
 		Calendar:       calendar.Default(),
 		TokenKey:       cfg.TokenKeyBytes(),
+		SessionSecret:  cfg.SessionSecretBytes(),
+		OIDC:           signIn,
+		DevTokens:      cfg.DevTokens,
 		GRPCAddr:       cfg.APIGRPCAddr,
 		HTTPAddr:       cfg.APIHTTPAddr,
 		Logger:         logger.With("component", "api"),
