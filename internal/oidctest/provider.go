@@ -235,6 +235,8 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		p.FailRefresh(r.FormValue("on") == "1")
 		w.WriteHeader(http.StatusNoContent)
+	case "/control/logouts":
+		writeJSON(w, http.StatusOK, map[string]any{"logouts": p.Logouts()})
 	default:
 		http.NotFound(w, r)
 	}
