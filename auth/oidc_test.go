@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -40,6 +42,12 @@ func newTestOIDC(t *testing.T, p *oidctest.Provider, edit ...func(*OIDCOptions))
 func clerkClaims() map[string]any {
 	return map[string]any{"sub": "u-123", "aud": testAudience, "roles": []any{"offline_access", "clerk"},
 		"commune": "00004", "province": "001", "name": "Nguyễn Thị Lan"}
+}
+
+// unsigned is a token with alg "none".
+func unsigned(claims map[string]any) string {
+	payload, _ := json.Marshal(claims)
+	return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + base64.RawURLEncoding.EncodeToString(payload) + "."
 }
 
 func without(m map[string]any, keys ...string) map[string]any {
@@ -85,6 +93,7 @@ func TestOIDCRefusesBadTokens(t *testing.T) {
 		{"another issuer", p.Sign(with(clerkClaims(), "iss", other.Issuer())), "issued by a different provider"},
 		{"another key", forged, "failed to verify signature"},
 		{"not a token", "x.y.z", "malformed"},
+		{"unsigned", unsigned(clerkClaims()), "malformed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
