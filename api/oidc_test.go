@@ -25,6 +25,7 @@ import (
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/internal/oidctest"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+	"github.com/lienthong/lienthong/store"
 )
 
 const (
@@ -494,4 +495,16 @@ func TestOIDCTokensOnTheAPI(t *testing.T) {
 		require.Equal(t, "supervisor", resp2.GetSession().GetRole())
 		require.Equal(t, "lienthong-cli", resp2.GetSession().GetSubject())
 	})
+}
+
+func TestOIDCNeedsASessionSecretOfItsOwn(t *testing.T) {
+	t.Parallel()
+	verifier, err := auth.NewOIDC(auth.OIDCOptions{Issuer: "https://sso.example.gov.vn", Audience: testClientID, Claims: auth.DefaultClaimNames()})
+	require.NoError(t, err)
+	signIn := &OIDCOptions{Tokens: verifier, ClientID: testClientID, ClientSecret: testClientSecret, PublicURL: "https://lienthong.example.gov.vn"}
+	for name, secret := range map[string][]byte{"none": nil, "the token key": testKey} {
+		_, err := New(context.Background(), Options{Store: store.New(nil), Temporal: temporalClient(t), TokenKey: testKey,
+			SessionSecret: secret, OIDC: signIn, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
+		require.ErrorContains(t, err, "a session secret of its own is required", name)
+	}
 }

@@ -10,6 +10,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
@@ -318,8 +319,8 @@ func (s *Server) setUpSessions(opts Options) error {
 	if opts.OIDC == nil {
 		return nil
 	}
-	if opts.SessionSecret == nil {
-		return errors.New("api: with OIDC, a session secret of its own is required")
+	if opts.SessionSecret == nil || bytes.Equal(opts.SessionSecret, opts.TokenKey) {
+		return errors.New("api: with OIDC, a session secret of its own is required, not the token key")
 	}
 	if s.oidc, err = newOIDCClient(*opts.OIDC); err != nil {
 		return err

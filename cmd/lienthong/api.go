@@ -22,14 +22,6 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	logger := newLogger(cfg)
-	pool, err := openPool(ctx, cfg.DatabaseURL, 20)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if cfg.DrillStepDeadline != 0 {
-		return errors.New("--drill-step-deadline: only under dev; the api command keeps the legal time limits")
-	}
 	signIn, err := oidcOptions(cfg)
 	if err != nil {
 		return err
@@ -43,6 +35,14 @@ func runAPI(ctx context.Context, args []string) error {
 		}
 	} else {
 		logger.Warn("no identity provider is configured (--oidc-issuer): people are trusted by HS256 tokens signed with --token-key, as under dev")
+	}
+	pool, err := openPool(ctx, cfg.DatabaseURL, 20)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if cfg.DrillStepDeadline != 0 {
+		return errors.New("--drill-step-deadline: only under dev; the api command keeps the legal time limits")
 	}
 	proxies, err := cfg.TrustedProxyPrefixes()
 	if err != nil {
