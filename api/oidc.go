@@ -141,8 +141,7 @@ func (s *Server) serveOIDCStart(w http.ResponseWriter, r *http.Request) {
 		s.signInFailed(w, r, "internal", err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: value, Path: flowPath, HttpOnly: true, Secure: s.secureCookies,
-		SameSite: http.SameSiteLaxMode, MaxAge: int(flowTTL.Seconds())})
+	http.SetCookie(w, s.cookie(flowCookie, value, flowPath, http.SameSiteLaxMode, int(flowTTL.Seconds())))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, conf.AuthCodeURL(flow.State, oidc.Nonce(flow.Nonce), oauth2.S256ChallengeOption(flow.Verifier)), http.StatusFound)
 }
@@ -153,8 +152,7 @@ func (s *Server) serveOIDCStart(w http.ResponseWriter, r *http.Request) {
 // in lienthong. Only then is the session cookie set.
 func (s *Server) serveOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	// A flow is good for one callback, whatever its outcome.
-	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: "", Path: flowPath, HttpOnly: true, Secure: s.secureCookies,
-		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.SetCookie(w, s.cookie(flowCookie, "", flowPath, http.SameSiteLaxMode, -1))
 	w.Header().Set("Cache-Control", "no-store")
 	q := r.URL.Query()
 	ck, err := r.Cookie(flowCookie)
@@ -330,8 +328,7 @@ func (s *Server) sealRefresh(st refreshState) (string, error) {
 }
 
 func (s *Server) setRefreshCookie(w http.ResponseWriter, value string, ends time.Time) {
-	http.SetCookie(w, &http.Cookie{Name: RefreshCookie, Value: value, Path: refreshPath, HttpOnly: true, Secure: s.secureCookies,
-		SameSite: http.SameSiteStrictMode, MaxAge: maxAge(ends, s.now())})
+	http.SetCookie(w, s.cookie(RefreshCookie, value, refreshPath, http.SameSiteStrictMode, maxAge(ends, s.now())))
 }
 
 func maxAge(ends, now time.Time) int {

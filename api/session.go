@@ -190,9 +190,11 @@ func (s *Server) csrfToken(sid string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
 }
 
-func (s *Server) setCookie(w http.ResponseWriter, name, value string, ends time.Time) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: s.secureCookies,
-		SameSite: http.SameSiteStrictMode, MaxAge: maxAge(ends, s.now())})
+// cookie is every cookie this API sets: HttpOnly, and Secure whenever the
+// console is served over https.
+func (s *Server) cookie(name, value, path string, sameSite http.SameSite, maxAge int) *http.Cookie {
+	// A dev stack on loopback http cannot set Secure; Options.SecureCookies does everywhere else.
+	return &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true, SameSite: sameSite, MaxAge: maxAge, Secure: s.secureCookies} //nolint:gosec // G124: see above
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, bs browserSession) error {
@@ -201,7 +203,7 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, bs browserSession) erro
 	if err != nil {
 		return err
 	}
-	s.setCookie(w, SessionCookie, v, ends)
+	http.SetCookie(w, s.cookie(SessionCookie, v, "/", http.SameSiteStrictMode, maxAge(ends, s.now())))
 	return nil
 }
 
@@ -237,8 +239,7 @@ func (s *Server) forwardSession(ctx context.Context, w http.ResponseWriter, m pr
 		r.Session.CsrfToken = s.csrfToken(bs.SID)
 	case *enginev1.SignOutResponse:
 		for _, c := range []struct{ name, path string }{{SessionCookie, "/"}, {RefreshCookie, refreshPath}} {
-			http.SetCookie(w, &http.Cookie{Name: c.name, Value: "", Path: c.path, HttpOnly: true, Secure: s.secureCookies,
-				SameSite: http.SameSiteStrictMode, MaxAge: -1})
+			http.SetCookie(w, s.cookie(c.name, "", c.path, http.SameSiteStrictMode, -1))
 		}
 	}
 	return nil

@@ -101,7 +101,8 @@ func TestOIDCRefusesBadTokens(t *testing.T) {
 			var te *TokenError
 			require.ErrorAs(t, err, &te)
 			require.Contains(t, te.Reason, tc.reason)
-			de := VerifyError(err).(*dossier.Error)
+			var de *dossier.Error
+			require.ErrorAs(t, VerifyError(err), &de)
 			require.Equal(t, dossier.KindUnauthenticated, de.Kind)
 			require.Contains(t, de.Message, tc.reason, "the caller reads why")
 		})
@@ -137,7 +138,8 @@ func TestOIDCNamesTheMissingClaim(t *testing.T) {
 			require.Equal(t, tc.claim, ce.Claim)
 			require.Equal(t, tc.need, ce.Need)
 			require.Contains(t, ce.Problem, tc.problemMatch)
-			de := VerifyError(err).(*dossier.Error)
+			var de *dossier.Error
+			require.ErrorAs(t, VerifyError(err), &de)
 			require.Equal(t, dossier.KindPermissionDenied, de.Kind)
 			require.Contains(t, de.Message, `claim "`+tc.claim+`"`)
 		})

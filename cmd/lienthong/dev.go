@@ -344,7 +344,7 @@ func devSecrets(cfg *config.Config) error {
 		}
 	}
 	if changed {
-		b, _ := json.MarshalIndent(keys, "", "  ")
+		b, _ := json.MarshalIndent(keys, "", "  ") //nolint:gosec // G117: the dev keys file holds the dev stack's generated secrets on purpose, 0600
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			return fmt.Errorf("writing %s: %w", path, err)
 		}

@@ -310,7 +310,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		u, _ := url.Parse(redirect)
 		params.Set("state", q.Get("state"))
 		u.RawQuery = params.Encode()
-		http.Redirect(w, r, u.String(), http.StatusFound)
+		http.Redirect(w, r, u.String(), http.StatusFound) //nolint:gosec // G710: redirect_uri was matched exactly against the client's registered ones
 	}
 	switch {
 	case q.Get("response_type") != "code":
@@ -542,7 +542,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		u.RawQuery = v.Encode()
 		redirect = u.String()
 	}
-	http.Redirect(w, r, redirect, http.StatusFound)
+	http.Redirect(w, r, redirect, http.StatusFound) //nolint:gosec // G710: post_logout_redirect_uri was matched exactly against the registered ones
 }
 
 func tokenFail(w http.ResponseWriter, code int, kind, description string) {
