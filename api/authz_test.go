@@ -233,6 +233,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, err := enginev1.NewSessionServiceClient(e.conn).GetSession(ctx, &enginev1.GetSessionRequest{})
 			return err
 		}, people},
+		{"RefreshSession", func(ctx context.Context) error { // no identity provider here: FailedPrecondition
+			_, err := enginev1.NewSessionServiceClient(e.conn).RefreshSession(ctx, &enginev1.RefreshSessionRequest{})
+			return err
+		}, public},
 		{"SignOut", func(ctx context.Context) error {
 			_, err := enginev1.NewSessionServiceClient(e.conn).SignOut(ctx, &enginev1.SignOutRequest{})
 			return err

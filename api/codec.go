@@ -117,15 +117,15 @@ func (s *Server) codecCaller(r *http.Request, opts CodecOptions) (auth.Claims, i
 		if opts.DevUIOrigin != "" && origin == opts.DevUIOrigin {
 			return auth.Claims{Subject: "dev-temporal-web-ui", Role: auth.RoleAdmin}, 0, ""
 		}
-		ck, err := r.Cookie(SessionCookie)
-		if err != nil || ck.Value == "" || !slices.Contains(opts.Origins, origin) {
+		bs, ok := s.browserSessionOf(r)
+		if !ok || !slices.Contains(opts.Origins, origin) {
 			return auth.Claims{}, http.StatusUnauthorized, "a bearer token is required: send `Authorization: Bearer <token>` of an admin or supervisor, or sign in to the console as one and call from an allowed Web UI origin"
 		}
-		tok = ck.Value
+		tok = bs.Token
 	}
-	c, err := auth.Verify(s.key, tok)
+	c, err := s.tokens.Verify(r.Context(), tok)
 	if err != nil {
-		return auth.Claims{}, http.StatusUnauthorized, "the token is not valid"
+		return auth.Claims{}, http.StatusUnauthorized, "the token is not valid: " + err.Error()
 	}
 	if !slices.Contains(codecRoles, c.Role) {
 		return auth.Claims{}, http.StatusForbidden, fmt.Sprintf("role %s may not decode payloads: they hold personal data", c.Role)

@@ -147,11 +147,11 @@ func TestCodecEndpoint(t *testing.T) {
 			return resp.StatusCode
 		}
 		before := decodes(t)
-		require.Equal(t, http.StatusOK, withCookie(uiOrigin, token(t, supNational)))
+		require.Equal(t, http.StatusOK, withCookie(uiOrigin, e.cookieFor(t, token(t, supNational))))
 		require.Equal(t, before+1, decodes(t))
-		require.Equal(t, http.StatusUnauthorized, withCookie("", token(t, supNational)), "no origin: not a browser on the UI")
-		require.Equal(t, http.StatusForbidden, withCookie("https://evil.example", token(t, supNational)))
-		require.Equal(t, http.StatusForbidden, withCookie(uiOrigin, token(t, clerkA)), "a clerk's session reads no payloads")
+		require.Equal(t, http.StatusUnauthorized, withCookie("", e.cookieFor(t, token(t, supNational))), "no origin: not a browser on the UI")
+		require.Equal(t, http.StatusForbidden, withCookie("https://evil.example", e.cookieFor(t, token(t, supNational))))
+		require.Equal(t, http.StatusForbidden, withCookie(uiOrigin, e.cookieFor(t, token(t, clerkA))), "a clerk's session reads no payloads")
 		require.Equal(t, http.StatusUnauthorized, withCookie(uiOrigin, "forged"))
 	})
 

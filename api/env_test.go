@@ -404,6 +404,22 @@ func token(t *testing.T, c auth.Claims) string {
 	return tok
 }
 
+// cookieFor is the session cookie a browser signed in with tok holds.
+func (e *env) cookieFor(t *testing.T, tok string) string {
+	t.Helper()
+	v, err := seal(e.srv.keys, SessionCookie, browserSession{Token: tok, SID: "sid-" + tok[len(tok)-8:], Ends: time.Now().Add(time.Hour).Unix()}, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	return v
+}
+
+// openSession opens a session cookie the server set.
+func (e *env) openSession(t *testing.T, c *http.Cookie) browserSession {
+	t.Helper()
+	bs, err := unseal[browserSession](e.srv.keys, SessionCookie, c.Value, time.Now())
+	require.NoError(t, err, "the session cookie is sealed by this server")
+	return bs
+}
+
 // as returns a context that calls with c's token.
 func as(t *testing.T, c auth.Claims) context.Context {
 	t.Helper()

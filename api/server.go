@@ -10,6 +10,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
@@ -61,8 +62,20 @@ type Options struct {
 	Temporal client.Client
 	// Calendar counts working days; nil means calendar.Default().
 	Calendar *calendar.Calendar
-	// TokenKey verifies bearer tokens (HMAC-SHA256, at least 32 bytes).
+	// TokenKey verifies lienthong's own bearer tokens (HMAC-SHA256, at least
+	// 32 bytes): every role's without OIDC (dev), and with it only the
+	// agencies' systems' unless DevTokens.
 	TokenKey []byte
+	// SessionSecret keys the console's CSRF tokens and sealed cookies (at
+	// least 32 bytes); every replica must have the same. Nil derives it from
+	// TokenKey, for dev stacks and tests only.
+	SessionSecret []byte
+	// OIDC signs people in through an OpenID Connect provider and accepts
+	// its tokens; nil accepts lienthong's HS256 tokens only.
+	OIDC *OIDCOptions
+	// DevTokens, with OIDC, still accepts people's HS256 tokens (dev and
+	// test clusters).
+	DevTokens bool
 	// GRPCAddr and HTTPAddr are listen addresses; port 0 picks a free one.
 	GRPCAddr string
 	HTTPAddr string
@@ -75,9 +88,6 @@ type Options struct {
 	// DemoUsers are offered on the console's sign-in page; nil outside dev,
 	// where people sign in through the identity provider.
 	DemoUsers []DemoUser
-	// IdentityProviderURL is where production sign-in starts; the console
-	// sends people there when there are no demo users.
-	IdentityProviderURL string
 	// SecureCookies marks the session cookie Secure: set it whenever the
 	// console is served over HTTPS (always, outside dev).
 	SecureCookies bool
@@ -121,15 +131,18 @@ type Server struct {
 	temporal client.Client
 	cal      *calendar.Calendar
 	key      []byte
+	tokens   auth.Tokens
+	keys     sessionKeys
+	oidc     *oidcClient
 	now      func() time.Time
 	metrics  *metrics
 	agencies atomic.Pointer[AgencyClients]
 
-	demoUsers           []DemoUser
-	identityProviderURL string
-	traceURL            string
-	drillStepDeadline   time.Duration
-	trustedProxies      []netip.Prefix
+	demoUsers         []DemoUser
+	secureCookies     bool
+	traceURL          string
+	drillStepDeadline time.Duration
+	trustedProxies    []netip.Prefix
 	// gatewayKey marks the REST gateway's own calls, so that only they may
 	// name the client they serve.
 	gatewayKey string
@@ -180,18 +193,21 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		key:      opts.TokenKey,
 		now:      time.Now,
 
-		demoUsers:           opts.DemoUsers,
-		identityProviderURL: opts.IdentityProviderURL,
-		traceURL:            opts.TraceURL,
-		drillStepDeadline:   opts.DrillStepDeadline,
-		trustedProxies:      opts.TrustedProxies,
-		gatewayKey:          rand.Text(),
+		demoUsers:         opts.DemoUsers,
+		secureCookies:     opts.SecureCookies,
+		traceURL:          opts.TraceURL,
+		drillStepDeadline: opts.DrillStepDeadline,
+		trustedProxies:    opts.TrustedProxies,
+		gatewayKey:        rand.Text(),
 
 		sweepEvery:   sweepEvery,
 		refreshEvery: refreshEvery,
 		startTimeout: startTimeout,
 
 		calendarWarned: map[int]string{},
+	}
+	if err := s.setUpSessions(opts); err != nil {
+		return nil, err
 	}
 	m, err := newMetrics(reg)
 	if err != nil {
@@ -219,7 +235,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 			s.metrics.interceptor(),
 			recoveryInterceptor(s.log),
 			errorInterceptor(s.log),
-			auth.UnaryInterceptor(s.key, auth.EnginePolicy()),
+			auth.UnaryInterceptor(s.tokens, auth.EnginePolicy()),
 		))...,
 	)
 	enginev1.RegisterClerkServiceServer(s.grpc, &clerkService{s: s})
@@ -242,7 +258,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		s.closeListeners()
 		return nil, fmt.Errorf("api: connecting the gateway: %w", err)
 	}
-	gw := runtime.NewServeMux(runtime.WithForwardResponseOption(sessionCookies(opts.SecureCookies)),
+	gw := runtime.NewServeMux(runtime.WithForwardResponseOption(s.forwardSession),
 		runtime.WithMetadata(s.forwardClient))
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		enginev1.RegisterClerkServiceHandler,
@@ -262,6 +278,10 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 
 	mux := http.NewServeMux()
+	if s.oidc != nil {
+		mux.HandleFunc("GET "+OIDCStartPath, s.serveOIDCStart)
+		mux.HandleFunc("GET "+OIDCCallbackPath, s.serveOIDCCallback)
+	}
 	mux.Handle("/v1/", http.MaxBytesHandler(s.withSession(opts.Tracing.HTTP(gw, "rest")), maxRequestBody))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
@@ -285,6 +305,36 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// setUpSessions chooses how callers are verified and keys the console's
+// sessions.
+func (s *Server) setUpSessions(opts Options) error {
+	s.tokens = auth.Tokens{Key: opts.TokenKey}
+	secret := opts.SessionSecret
+	if secret == nil {
+		secret = opts.TokenKey
+	} else if len(secret) < auth.MinKeyLength {
+		return fmt.Errorf("api: the session secret must be at least %d bytes", auth.MinKeyLength)
+	}
+	keys, err := newSessionKeys(secret)
+	if err != nil {
+		return fmt.Errorf("api: keying sessions: %w", err)
+	}
+	s.keys = keys
+	if opts.OIDC == nil {
+		return nil
+	}
+	if opts.SessionSecret == nil || bytes.Equal(opts.SessionSecret, opts.TokenKey) {
+		return errors.New("api: with OIDC, a session secret of its own is required, not the token key")
+	}
+	if s.oidc, err = newOIDCClient(*opts.OIDC); err != nil {
+		return err
+	}
+	// Agencies' systems push with lienthong's HS256 callback token; people
+	// sign in through the provider, unless this is a dev or test cluster.
+	s.tokens = auth.Tokens{OIDC: opts.OIDC.Tokens, Key: opts.TokenKey, HS256Roles: []auth.Role{auth.RoleAgency}, DevTokens: opts.DevTokens}
+	return nil
 }
 
 func (s *Server) closeListeners() {
@@ -529,6 +579,13 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		fail("worker", err)
 	} else {
 		checks["worker"] = "ok"
+	}
+	if s.oidc != nil {
+		if err := s.oidc.opts.Tokens.Ready(ctx); err != nil {
+			fail("identity_provider", err)
+		} else {
+			checks["identity_provider"] = "ok"
+		}
 	}
 	code := http.StatusOK
 	if !ready {

@@ -136,7 +136,7 @@ func TestPolicyAuthorize(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, err := p.Authorize(withToken(tc.tok), key, tc.method)
+			ctx, err := p.Authorize(withToken(tc.tok), Tokens{Key: key}, tc.method)
 			if tc.want == "" {
 				require.NoError(t, err)
 				return

@@ -1,14 +1,20 @@
-// Package auth owns who may call the engine API: signed bearer tokens
-// (HS256 JWTs) carrying a role and its scope, and the per-method policy the
-// gRPC interceptor enforces. Scope that depends on a dossier (its commune or
+// Package auth owns who may call the engine API: bearer tokens carrying a
+// role and its scope (from an OpenID Connect provider, or lienthong's own
+// HS256 dev tokens), and the per-method policy the gRPC interceptor
+// enforces. Scope that depends on a dossier (its commune or
 // province) is checked by the handlers with the claims this package puts in
 // the context. It may import dossier and the generated engine contracts; it
 // must not import store, workflows, activities or api.
 package auth
 
 import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -57,9 +63,14 @@ type Claims struct {
 	// Agency is an agency token's agency: justice, police, insurance or portal.
 	Agency string
 	// Province is a supervisor's 3-digit province code; empty means national.
-	Province  string
+	Province string
+	// Name is what the console shows for the holder; empty shows the subject.
+	Name      string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// Issuer is who signed the token: an identity provider's URL, or
+	// "lienthong" for a dev token.
+	Issuer string
 }
 
 // Actor names the holder in audit rows and trace events, e.g. "clerk:clerk-1".
@@ -102,7 +113,10 @@ type jwtClaims struct {
 	jwt.RegisteredClaims
 }
 
-const issuer = "lienthong"
+// DevIssuer is the issuer of lienthong's own HS256 tokens.
+const DevIssuer = "lienthong"
+
+const issuer = DevIssuer
 
 // Issue signs a token for c that expires after ttl.
 func Issue(key []byte, c Claims, ttl time.Duration) (string, error) {
@@ -165,8 +179,69 @@ func Verify(key []byte, token string) (Claims, error) {
 	if jc.ExpiresAt != nil {
 		c.ExpiresAt = jc.ExpiresAt.Time
 	}
+	c.Issuer = jc.Issuer
 	if err := c.Check(); err != nil {
 		return Claims{}, fmt.Errorf("verifying token: %w", err)
 	}
 	return c, nil
+}
+
+// Verifier checks a bearer token and says who holds it.
+type Verifier interface {
+	Verify(ctx context.Context, token string) (Claims, error)
+}
+
+// Tokens is the engine's verifier: tokens from the identity provider and,
+// as configured, lienthong's own HS256 tokens.
+type Tokens struct {
+	// OIDC verifies the provider's tokens; nil accepts HS256 tokens only (dev).
+	OIDC *OIDC
+	// Key verifies HS256 tokens; nil refuses them all.
+	Key []byte
+	// HS256Roles are the roles an HS256 token may carry while OIDC is set:
+	// systems, not people. Nil with OIDC set refuses every HS256 token but
+	// under DevTokens.
+	HS256Roles []Role
+	// DevTokens accepts HS256 tokens of every role beside the provider's:
+	// dev and test clusters only.
+	DevTokens bool
+}
+
+// Verify picks the verifier by the token's declared algorithm, so a
+// provider's token is never checked against the HMAC key, nor the reverse.
+func (t Tokens) Verify(ctx context.Context, token string) (Claims, error) {
+	if t.OIDC != nil && tokenAlg(token) != jwt.SigningMethodHS256.Alg() {
+		return t.OIDC.Verify(ctx, token)
+	}
+	if len(t.Key) == 0 {
+		return Claims{}, &TokenError{Reason: "HS256 tokens are not accepted here; sign in through the identity provider"}
+	}
+	c, err := Verify(t.Key, token)
+	if err != nil {
+		return Claims{}, &TokenError{Reason: strings.TrimPrefix(err.Error(), "verifying token: ")}
+	}
+	if t.OIDC != nil && !t.DevTokens && !slices.Contains(t.HS256Roles, c.Role) {
+		return Claims{}, &TokenError{Reason: fmt.Sprintf("HS256 tokens are dev tokens, and a %s signs in through the identity provider %s", c.Role, t.OIDC.Issuer())}
+	}
+	return c, nil
+}
+
+// tokenAlg reads a JWT's declared algorithm without trusting it: it only
+// chooses which verifier checks the token.
+func tokenAlg(token string) string {
+	head, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if json.Unmarshal(b, &h) != nil {
+		return ""
+	}
+	return h.Alg
 }

@@ -109,6 +109,29 @@ type Config struct {
 	CodecCORSOrigins string
 	// TokenKey signs API tokens (HMAC-SHA256), at least 32 bytes.
 	TokenKey string
+	// SessionSecret keys the console's CSRF tokens and sealed cookies, at
+	// least 32 bytes; every API replica has the same.
+	SessionSecret string
+	// PublicURL is the console's address as browsers reach it.
+	PublicURL string
+	// DevTokens keeps people's HS256 tokens beside the provider's (test clusters).
+	DevTokens bool
+
+	// OIDC* sign people in through an OpenID Connect provider.
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	// OIDCAudience must be among an API token's audiences; empty is the client id.
+	OIDCAudience     string
+	OIDCScopes       string
+	OIDCProviderName string
+	// OIDCRoleMap maps provider role or group names to lienthong roles.
+	OIDCRoleMap       string
+	OIDCRoleClaim     string
+	OIDCCommuneClaim  string
+	OIDCProvinceClaim string
+	OIDCAgencyClaim   string
+	OIDCNameClaim     string
 
 	// OTLPEndpoint is the OpenTelemetry collector that traces go to, as a
 	// URL. Empty leaves it to the standard OTEL_EXPORTER_OTLP_* variables;
@@ -185,6 +208,12 @@ func Defaults() Config {
 		WorkerRate:               200,
 		DemoLive:                 true,
 		CodecEndpoint:            true,
+		OIDCScopes:               "openid profile",
+		OIDCRoleClaim:            "roles",
+		OIDCCommuneClaim:         "commune",
+		OIDCProvinceClaim:        "province",
+		OIDCAgencyClaim:          "agency",
+		OIDCNameClaim:            "name",
 	}
 }
 
@@ -236,6 +265,21 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.boolean("codec-endpoint", "CODEC_ENDPOINT", &cfg.CodecEndpoint, "serve the codec endpoint (/codec/decode, /codec/encode) on the API's HTTP address")
 	l.str("codec-cors-origins", "CODEC_CORS_ORIGINS", &cfg.CodecCORSOrigins, "comma-separated Web UI origins allowed to call the codec endpoint, e.g. https://temporal.example.gov.vn", false)
 	l.str("token-key", "TOKEN_KEY", &cfg.TokenKey, "base64 of at least 32 bytes: HMAC key signing API tokens", true)
+	l.str("session-secret", "SESSION_SECRET", &cfg.SessionSecret, "base64 of at least 32 bytes: keys the console's CSRF tokens and sealed cookies; the same on every API replica (required with --oidc-issuer outside dev)", true)
+	l.str("public-url", "PUBLIC_URL", &cfg.PublicURL, "the console's address as browsers reach it, e.g. https://lienthong.example.gov.vn (the sign-in callback and the return from logout are under it)", false)
+	l.boolean("dev-tokens", "DEV_TOKENS", &cfg.DevTokens, "with --oidc-issuer, still accept people's HS256 tokens signed by --token-key: dev and test clusters only")
+	l.str("oidc-issuer", "OIDC_ISSUER", &cfg.OIDCIssuer, "OpenID Connect provider's issuer URL, e.g. https://sso.example.gov.vn/realms/lienthong; set, people sign in through it", false)
+	l.str("oidc-client-id", "OIDC_CLIENT_ID", &cfg.OIDCClientID, "the console's client id at the provider (for `token --client-credentials`, the CLI's)", false)
+	l.str("oidc-client-secret", "OIDC_CLIENT_SECRET", &cfg.OIDCClientSecret, "the client's secret at the provider", true)
+	l.str("oidc-audience", "OIDC_AUDIENCE", &cfg.OIDCAudience, "audience the API's tokens must carry; empty is --oidc-client-id", false)
+	l.str("oidc-scopes", "OIDC_SCOPES", &cfg.OIDCScopes, "scopes asked for at sign-in, space-separated (add offline_access where the provider gives refresh tokens only then)", false)
+	l.str("oidc-provider-name", "OIDC_PROVIDER_NAME", &cfg.OIDCProviderName, "the provider's name on the sign-in page (\"Đăng nhập bằng <name>\"); empty is the issuer's host", false)
+	l.str("oidc-role-claim", "OIDC_ROLE_CLAIM", &cfg.OIDCRoleClaim, "claim holding the role (a string or a list; dots walk into objects, e.g. realm_access.roles)", false)
+	l.str("oidc-role-map", "OIDC_ROLE_MAP", &cfg.OIDCRoleMap, "provider role or group names to lienthong roles, e.g. lt-clerks=clerk,lt-supervisors=supervisor; empty takes lienthong's names", false)
+	l.str("oidc-commune-claim", "OIDC_COMMUNE_CLAIM", &cfg.OIDCCommuneClaim, "claim holding a clerk's 5-digit commune code", false)
+	l.str("oidc-province-claim", "OIDC_PROVINCE_CLAIM", &cfg.OIDCProvinceClaim, "claim holding a supervisor's (or clerk's) 3-digit province code", false)
+	l.str("oidc-agency-claim", "OIDC_AGENCY_CLAIM", &cfg.OIDCAgencyClaim, "claim holding an officer's agency: justice, police, insurance or portal", false)
+	l.str("oidc-name-claim", "OIDC_NAME_CLAIM", &cfg.OIDCNameClaim, "claim holding the name the console shows", false)
 	l.str("otlp-endpoint", "OTLP_ENDPOINT", &cfg.OTLPEndpoint, "OpenTelemetry collector for traces, e.g. http://otel-collector:4317 (default: the OTEL_EXPORTER_OTLP_* variables; neither: tracing off)", false)
 	l.str("trusted-proxies", "TRUSTED_PROXIES", &cfg.TrustedProxies, "comma-separated CIDRs of the load balancers in front of the API, whose X-Forwarded-For names the client, e.g. 10.0.0.0/8", false)
 	l.str("trace-url", "TRACE_URL", &cfg.TraceURL, "the console's link to a dossier's trace, with {trace_id}, e.g. http://jaeger:16686/trace/{trace_id}", false)
@@ -445,6 +489,30 @@ func (c *Config) Validate() error {
 			bad("token-key", "expected base64 of at least 32 bytes")
 		}
 	}
+	if c.SessionSecret != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.SessionSecret); err != nil || len(k) < 32 {
+			bad("session-secret", "expected base64 of at least 32 bytes")
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			bad("public-url", "got %q, expected the console's origin, such as https://lienthong.example.gov.vn", c.PublicURL)
+		}
+	}
+	if c.OIDCIssuer != "" {
+		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("oidc-issuer", "got %q, expected the provider's issuer URL, such as https://sso.example.gov.vn/realms/lienthong", c.OIDCIssuer)
+		}
+		if c.OIDCClientID == "" {
+			bad("oidc-client-id", "required with --oidc-issuer")
+		}
+		for _, f := range []struct{ name, v string }{{"oidc-role-claim", c.OIDCRoleClaim}, {"oidc-commune-claim", c.OIDCCommuneClaim},
+			{"oidc-province-claim", c.OIDCProvinceClaim}, {"oidc-agency-claim", c.OIDCAgencyClaim}} {
+			if strings.TrimSpace(f.v) == "" {
+				bad(f.name, "must not be empty with --oidc-issuer")
+			}
+		}
+	}
 	if c.WorkerRate <= 0 {
 		bad("worker-rate", "got %g, expected more than 0", c.WorkerRate)
 	}
@@ -505,6 +573,44 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// SessionSecretBytes decodes the validated session secret; nil when unset.
+func (c *Config) SessionSecretBytes() []byte {
+	if c.SessionSecret == "" {
+		return nil
+	}
+	k, _ := base64.StdEncoding.DecodeString(c.SessionSecret)
+	return k
+}
+
+// RequireOIDC is for the api command with a provider: what sign-in needs
+// outside dev, where nothing is generated or guessed.
+func (c *Config) RequireOIDC() error {
+	var errs []error
+	if c.SessionSecret == "" {
+		errs = append(errs, errors.New("--session-secret (or LIENTHONG_SESSION_SECRET / LIENTHONG_SESSION_SECRET_FILE): required with --oidc-issuer, base64 of at least 32 bytes, the same on every API replica"))
+	}
+	if c.OIDCClientSecret == "" {
+		errs = append(errs, errors.New("--oidc-client-secret (or LIENTHONG_OIDC_CLIENT_SECRET / LIENTHONG_OIDC_CLIENT_SECRET_FILE): required with --oidc-issuer"))
+	}
+	if c.PublicURL == "" {
+		errs = append(errs, errors.New("--public-url: required with --oidc-issuer, the console's address, e.g. https://lienthong.example.gov.vn"))
+	}
+	for _, u := range []struct{ name, v string }{{"oidc-issuer", c.OIDCIssuer}, {"public-url", c.PublicURL}} {
+		if p, err := url.Parse(u.v); err == nil && p.Scheme == "http" && !loopbackHost(p.Hostname()) {
+			errs = append(errs, fmt.Errorf("--%s: got %q; outside this machine, sign-in goes over https", u.name, u.v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func loopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // TokenKeyBytes decodes the validated token key.

@@ -36,6 +36,11 @@ func TestBadValuesNameTheFlag(t *testing.T) {
 	}{
 		{"log level", []string{"--log-level", "loud"}, nil, "--log-level: got \"loud\", expected one of debug, info, warn, error"},
 		{"log format", []string{"--log-format", "xml"}, nil, "--log-format"},
+		{"session secret", []string{"--session-secret", "c2hvcnQ="}, nil, "--session-secret: expected base64 of at least 32 bytes"},
+		{"public url with a path", []string{"--public-url", "https://x.gov.vn/console"}, nil, "--public-url: got \"https://x.gov.vn/console\", expected the console's origin"},
+		{"oidc issuer", []string{"--oidc-issuer", "sso.gov.vn", "--oidc-client-id", "c"}, nil, "--oidc-issuer: got \"sso.gov.vn\""},
+		{"oidc client id", []string{"--oidc-issuer", "https://sso.gov.vn"}, nil, "--oidc-client-id: required with --oidc-issuer"},
+		{"oidc empty claim", []string{"--oidc-issuer", "https://sso.gov.vn", "--oidc-client-id", "c", "--oidc-commune-claim", " "}, nil, "--oidc-commune-claim: must not be empty"},
 		{"database url scheme", []string{"--database-url", "mysql://x"}, nil, "--database-url: expected a postgres:// URL"},
 		{"temporal address", []string{"--temporal-address", "nohost"}, nil, "--temporal-address: got \"nohost\", expected host:port"},
 		{"temporal port", []string{"--temporal-port", "70000"}, nil, "--temporal-port: got 70000"},
@@ -130,4 +135,23 @@ func TestEnvironmentAndPrecedence(t *testing.T) {
 		require.ErrorContains(t, cfg.RequireSecrets(), "--codec-key")
 		require.ErrorContains(t, cfg.RequireSecrets(), "--token-key")
 	})
+}
+
+func TestRequireOIDC(t *testing.T) {
+	t.Parallel()
+	secret := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	cfg, err := load(t, []string{"--oidc-issuer", "https://sso.gov.vn/realms/lt", "--oidc-client-id", "c"}, map[string]string{
+		"LIENTHONG_SESSION_SECRET": secret, "LIENTHONG_OIDC_CLIENT_SECRET": "s", "LIENTHONG_PUBLIC_URL": "https://lienthong.gov.vn"})
+	require.NoError(t, err)
+	require.NoError(t, cfg.RequireOIDC())
+	require.Len(t, cfg.SessionSecretBytes(), 32)
+
+	cfg.PublicURL = "http://lienthong.gov.vn"
+	require.ErrorContains(t, cfg.RequireOIDC(), "--public-url: got \"http://lienthong.gov.vn\"; outside this machine, sign-in goes over https")
+	cfg.PublicURL = "http://127.0.0.1:7480"
+	require.NoError(t, cfg.RequireOIDC(), "loopback may be plain http")
+	cfg.SessionSecret, cfg.OIDCClientSecret = "", ""
+	err = cfg.RequireOIDC()
+	require.ErrorContains(t, err, "--session-secret")
+	require.ErrorContains(t, err, "--oidc-client-secret")
 }

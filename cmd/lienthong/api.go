@@ -22,6 +22,20 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	logger := newLogger(cfg)
+	signIn, err := oidcOptions(cfg)
+	if err != nil {
+		return err
+	}
+	if signIn != nil {
+		if err := cfg.RequireOIDC(); err != nil {
+			return err
+		}
+		if cfg.DevTokens {
+			logger.Warn("--dev-tokens: people's HS256 tokens are accepted beside the identity provider's; never in production")
+		}
+	} else {
+		logger.Warn("no identity provider is configured (--oidc-issuer): people are trusted by HS256 tokens signed with --token-key, as under dev")
+	}
 	pool, err := openPool(ctx, cfg.DatabaseURL, 20)
 	if err != nil {
 		return err
@@ -69,6 +83,9 @@ func runAPI(ctx context.Context, args []string) error {
 		Temporal:       tc,
 		Calendar:       calendar.Default(),
 		TokenKey:       cfg.TokenKeyBytes(),
+		SessionSecret:  cfg.SessionSecretBytes(),
+		OIDC:           signIn,
+		DevTokens:      cfg.DevTokens,
 		GRPCAddr:       cfg.APIGRPCAddr,
 		HTTPAddr:       cfg.APIHTTPAddr,
 		Logger:         logger.With("component", "api"),

@@ -138,9 +138,15 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	if err != nil {
 		return err
 	}
+	cfg.PublicURL = devPublicURL(cfg)
+	signIn, err := oidcOptions(cfg)
+	if err != nil {
+		return err
+	}
 	st := store.New(pool)
 	apiSrv, err := api.New(ctx, api.Options{
 		Store: st, Temporal: tc, Calendar: calendar.Default(), TokenKey: cfg.TokenKeyBytes(),
+		SessionSecret: cfg.SessionSecretBytes(), OIDC: signIn, DevTokens: true,
 		GRPCAddr: cfg.APIGRPCAddr, HTTPAddr: cfg.APIHTTPAddr, Logger: logger.With("component", "api"),
 		Registry: reg, DevSamples: samples, DemoUsers: users, Codec: codec, Tracing: tracing,
 		TraceURL: cfg.TraceURL, DrillStepDeadline: cfg.DrillStepDeadline,
@@ -321,14 +327,14 @@ func addrFor(cfg config.Config, name string) string {
 // can still decrypt the histories of the dossiers it left running.
 func devSecrets(cfg *config.Config) error {
 	path := filepath.Join(cfg.DataDir, "dev-keys.json")
-	var keys struct{ CodecKey, TokenKey string }
+	var keys struct{ CodecKey, TokenKey, SessionSecret string }
 	if b, err := os.ReadFile(path); err == nil {
 		if err := json.Unmarshal(b, &keys); err != nil {
 			return fmt.Errorf("reading %s: %w", path, err)
 		}
 	}
 	changed := false
-	for _, k := range []*string{&keys.CodecKey, &keys.TokenKey} {
+	for _, k := range []*string{&keys.CodecKey, &keys.TokenKey, &keys.SessionSecret} {
 		if *k == "" {
 			b := make([]byte, 32)
 			if _, err := rand.Read(b); err != nil {
@@ -339,7 +345,7 @@ func devSecrets(cfg *config.Config) error {
 		}
 	}
 	if changed {
-		b, _ := json.MarshalIndent(keys, "", "  ")
+		b, _ := json.MarshalIndent(keys, "", "  ") //nolint:gosec // G117: the dev keys file holds the dev stack's generated secrets on purpose, 0600
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			return fmt.Errorf("writing %s: %w", path, err)
 		}
@@ -349,6 +355,9 @@ func devSecrets(cfg *config.Config) error {
 	}
 	if cfg.TokenKey == "" {
 		cfg.TokenKey = keys.TokenKey
+	}
+	if cfg.SessionSecret == "" {
+		cfg.SessionSecret = keys.SessionSecret
 	}
 	return cfg.Validate()
 }
@@ -444,6 +453,9 @@ func printReady(w io.Writer, cfg config.Config, a devAddrs) {
 	line("PostgreSQL", a.Database+"   ("+a.DatabaseNote+")")
 	if cfg.CodecEndpoint {
 		line("Codec endpoint", "http://"+a.HTTP+api.CodecPath+"/decode   (admin or supervisor token; the Web UI uses it)")
+	}
+	if cfg.OIDCIssuer != "" {
+		line("Sign-in (OIDC)", cfg.OIDCIssuer+"   (client "+cfg.OIDCClientID+", callback "+cfg.PublicURL+api.OIDCCallbackPath+"; demo users too)")
 	}
 	line("Health / metrics", "http://"+a.HTTP+"/readyz   http://"+a.HTTP+"/metrics")
 	line("Data directory", cfg.DataDir)

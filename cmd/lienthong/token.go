@@ -18,9 +18,12 @@ import (
 
 // runToken issues an API token signed with --token-key and prints it. In a
 // dev data directory it falls back to the key `lienthong dev` generated.
-func runToken(_ context.Context, args []string) error {
+// With --client-credentials it asks the identity provider instead, for the
+// service account --oidc-client-id: the CLI's token in production.
+func runToken(ctx context.Context, args []string) error {
 	var role, sub, commune, agency, province string
 	var ttl time.Duration
+	var fromProvider bool
 	cfg, rest, err := parseCLI("token", args, "lienthong token --role clerk --commune 00004 --sub clerk-1 [--ttl 24h]", func(fs *flag.FlagSet) {
 		fs.StringVar(&role, "role", "", "clerk, agency, officer, supervisor, citizen or admin")
 		fs.StringVar(&sub, "sub", "", "who the token is for, e.g. clerk-1 (recorded in the audit trail)")
@@ -28,12 +31,21 @@ func runToken(_ context.Context, args []string) error {
 		fs.StringVar(&agency, "agency", "", "an agency token's agency: justice, police, insurance or portal")
 		fs.StringVar(&province, "province", "", "a supervisor's 3-digit province code; empty means national")
 		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid")
+		fs.BoolVar(&fromProvider, "client-credentials", false, "ask the identity provider (--oidc-issuer) for the service account --oidc-client-id's token instead")
 	})
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("token: unexpected argument %q", rest[0])
+	}
+	if fromProvider {
+		tok, err := clientCredentialsToken(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Println(tok)
+		return nil
 	}
 	if !auth.Role(role).Valid() {
 		return fmt.Errorf("--role: got %q, expected one of clerk, agency, officer, supervisor, citizen, admin", role)

@@ -7,11 +7,22 @@ import * as desk from './pages/desk/routes';
 import * as supervisor from './pages/supervisor/routes';
 import * as admin from './pages/admin/routes';
 import { SignIn } from './pages/SignIn';
+import { SignInDone } from './pages/SignInDone';
 import { Home } from './pages/Home';
 
 export const routes: RouteDef[] = [
   { pattern: '/', render: () => <Home /> },
-  { pattern: '/signin', render: (_p, loc) => <SignIn next={loc.query.get('next') ?? undefined} /> },
+  {
+    pattern: '/signin',
+    render: (_p, loc) => {
+      const error = loc.query.get('error');
+      const failure = error
+        ? { error, claim: loc.query.get('claim') ?? undefined, need: loc.query.get('need') ?? undefined, reason: loc.query.get('reason') ?? undefined }
+        : undefined;
+      return <SignIn next={loc.query.get('next') ?? undefined} failure={failure} />;
+    },
+  },
+  { pattern: '/signin-done', render: () => <SignInDone /> },
   ...citizen.routes,
   ...clerk.routes,
   ...desk.routes,

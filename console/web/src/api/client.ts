@@ -141,10 +141,12 @@ type Result<T> = { data?: T; error?: unknown; response: Response };
  *   const { dossiers } = await call((signal) => client.GET('/v1/dossiers', { params: { query: { pageSize: 50 } }, signal }));
  *
  * `signal` aborts after `timeoutMs`; a network failure or a timeout is ApiError with status 0.
+ * `keepSessionOn401` leaves the session alone on a 401 (a failed renewal: the
+ * session's token may still be good for a while).
  */
 export async function call<T>(
   run: (signal: AbortSignal) => Promise<Result<T>>,
-  opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+  opts: { timeoutMs?: number; signal?: AbortSignal; keepSessionOn401?: boolean } = {},
 ): Promise<T> {
   const signals = [AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS)];
   if (opts.signal) signals.push(opts.signal);
@@ -157,7 +159,7 @@ export async function call<T>(
     throw new ApiError(0, e instanceof Error ? e.message : String(e));
   }
   if (!res.response.ok) {
-    if (res.response.status === 401) onUnauthorized();
+    if (res.response.status === 401 && !opts.keepSessionOn401) onUnauthorized();
     throw toApiError(res.response.status, res.error);
   }
   return (res.data ?? {}) as T;

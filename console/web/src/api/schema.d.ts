@@ -350,11 +350,33 @@ export interface paths {
         };
         /**
          * ListSignInOptions says how a person may sign in here: the demo users under
-         *     dev, or the identity provider's address in production.
+         *     dev, and the identity provider when one is configured.
          */
         get: operations["SessionService_ListSignInOptions"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RefreshSession renews a session signed in through the identity provider
+         *     with its refresh token, before the session's token expires. Over REST it
+         *     reads the refresh cookie and needs the X-CSRF-Token header; it answers
+         *     Unauthenticated when the provider no longer renews the session.
+         */
+        post: operations["SessionService_RefreshSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -370,7 +392,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** SignOut ends the session. */
+        /**
+         * SignOut ends the session. Signed in through a provider that offers
+         *     RP-initiated logout, the answer names where the browser goes next to end
+         *     the session there too.
+         */
         post: operations["SessionService_SignOut"];
         delete?: never;
         options?: never;
@@ -1156,7 +1182,12 @@ export interface components {
         v1ListSignInOptionsResponse: {
             /** @description Empty outside dev. */
             demoUsers?: components["schemas"]["v1DemoUser"][];
-            /** @description Where production sign-in starts; empty when no identity provider is configured. */
+            /** @description The identity provider's name, for "Sign in with <name>". */
+            identityProviderName?: string;
+            /**
+             * @description Where sign-in through the identity provider starts (a page the browser
+             *     goes to, with ?next=<console path>); empty when none is configured.
+             */
             identityProviderUrl?: string;
         };
         v1ListStuckResponse: {
@@ -1281,6 +1312,21 @@ export interface components {
             /** Format: int64 */
             received?: string;
         };
+        v1RefreshSessionRequest: Record<string, never>;
+        v1RefreshSessionResponse: {
+            /**
+             * @description The sealed renewal credential (the provider's refresh token, encrypted
+             *     with the API's session secret). Over REST the gateway moves it into the
+             *     refresh cookie and never returns it in the body.
+             */
+            refreshState?: string;
+            session?: components["schemas"]["v1Session"];
+            /**
+             * @description The renewed bearer token. Over REST the gateway moves it into the session
+             *     cookie and never returns it in the body.
+             */
+            token?: string;
+        };
         v1ReportCaseRequest: {
             case?: components["schemas"]["v1Case"];
         };
@@ -1367,12 +1413,17 @@ export interface components {
         v1Session: {
             agency?: string;
             communeCode?: string;
-            /** @description Send it back as the X-CSRF-Token header on every request that changes state. */
+            /**
+             * @description Send it back as the X-CSRF-Token header on every request that changes
+             *     state. Set over REST only, where the session is a cookie.
+             */
             csrfToken?: string;
             displayName?: string;
             /** Format: date-time */
             expiresAt?: string;
             provinceCode?: string;
+            /** @description RefreshSession can renew the session before expires_at. */
+            refreshable?: boolean;
             role?: string;
             subject?: string;
         };
@@ -1400,7 +1451,14 @@ export interface components {
             token?: string;
         };
         v1SignOutRequest: Record<string, never>;
-        v1SignOutResponse: Record<string, never>;
+        v1SignOutResponse: {
+            /**
+             * @description Where the browser goes next to end the session at the identity provider
+             *     (its end_session_endpoint, coming back to the console); empty when there
+             *     is nothing to end there.
+             */
+            endSessionUrl?: string;
+        };
         /** @description Step is one procedure of a dossier as the read model holds it. */
         v1Step: {
             agency?: string;
@@ -2361,6 +2419,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListSignInOptionsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SessionService_RefreshSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1RefreshSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1RefreshSessionResponse"];
                 };
             };
             /** @description An unexpected error response. */

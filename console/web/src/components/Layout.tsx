@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
-import { useLang, useT } from '../i18n';
+import { fmt, formatDateTime, useLang, useT } from '../i18n';
 import { label } from '../i18n/labels';
-import { navigate, useLocation } from '../router';
+import { useLocation } from '../router';
 import { nav } from '../routes';
 import { useSession, type Role } from '../session';
 
@@ -9,7 +9,7 @@ import { useSession, type Role } from '../session';
 export function Layout({ children }: { children: ComponentChildren }) {
   const t = useT();
   const { lang, setLang } = useLang();
-  const { session, signOut } = useSession();
+  const { session, signOut, renewal, signInAgain } = useSession();
   const loc = useLocation();
   const role = session?.role as Role | undefined;
   const items = role ? nav.filter((n) => n.roles.includes(role) || role === 'admin') : [];
@@ -51,7 +51,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
               </button>
             </div>
             {session ? (
-              <button type="button" class="secondary" onClick={() => void signOut().finally(() => navigate('/signin'))}>
+              <button type="button" class="secondary" data-testid="sign-out" onClick={() => void signOut()}>
                 {t.signOut}
               </button>
             ) : (
@@ -80,6 +80,16 @@ export function Layout({ children }: { children: ComponentChildren }) {
           </nav>
         )}
       </header>
+      {session && renewal !== 'ok' && (
+        <div role="alert" class={`alert ${renewal === 'expired' ? 'alert-error' : 'alert-warn'} renewal no-print`} data-testid="renewal">
+          <p>{renewal === 'expired' ? t.renewExpired : fmt(t.renewFailed, { time: formatDateTime(lang, session.expiresAt) })}</p>
+          <p>
+            <button type="button" onClick={signInAgain}>
+              {t.signInAgain}
+            </button>
+          </p>
+        </div>
+      )}
       <main id="main" tabIndex={-1}>
         {children}
       </main>

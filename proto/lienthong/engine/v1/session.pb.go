@@ -148,10 +148,13 @@ type ListSignInOptionsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Empty outside dev.
 	DemoUsers []*DemoUser `protobuf:"bytes,1,rep,name=demo_users,json=demoUsers,proto3" json:"demo_users,omitempty"`
-	// Where production sign-in starts; empty when no identity provider is configured.
+	// Where sign-in through the identity provider starts (a page the browser
+	// goes to, with ?next=<console path>); empty when none is configured.
 	IdentityProviderUrl string `protobuf:"bytes,2,opt,name=identity_provider_url,json=identityProviderUrl,proto3" json:"identity_provider_url,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// The identity provider's name, for "Sign in with <name>".
+	IdentityProviderName string `protobuf:"bytes,3,opt,name=identity_provider_name,json=identityProviderName,proto3" json:"identity_provider_name,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ListSignInOptionsResponse) Reset() {
@@ -194,6 +197,13 @@ func (x *ListSignInOptionsResponse) GetDemoUsers() []*DemoUser {
 func (x *ListSignInOptionsResponse) GetIdentityProviderUrl() string {
 	if x != nil {
 		return x.IdentityProviderUrl
+	}
+	return ""
+}
+
+func (x *ListSignInOptionsResponse) GetIdentityProviderName() string {
+	if x != nil {
+		return x.IdentityProviderName
 	}
 	return ""
 }
@@ -251,8 +261,11 @@ type Session struct {
 	Agency       string                 `protobuf:"bytes,5,opt,name=agency,proto3" json:"agency,omitempty"`
 	DisplayName  string                 `protobuf:"bytes,6,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	ExpiresAt    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	// Send it back as the X-CSRF-Token header on every request that changes state.
-	CsrfToken     string `protobuf:"bytes,8,opt,name=csrf_token,json=csrfToken,proto3" json:"csrf_token,omitempty"`
+	// Send it back as the X-CSRF-Token header on every request that changes
+	// state. Set over REST only, where the session is a cookie.
+	CsrfToken string `protobuf:"bytes,8,opt,name=csrf_token,json=csrfToken,proto3" json:"csrf_token,omitempty"`
+	// RefreshSession can renew the session before expires_at.
+	Refreshable   bool `protobuf:"varint,9,opt,name=refreshable,proto3" json:"refreshable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -341,6 +354,13 @@ func (x *Session) GetCsrfToken() string {
 		return x.CsrfToken
 	}
 	return ""
+}
+
+func (x *Session) GetRefreshable() bool {
+	if x != nil {
+		return x.Refreshable
+	}
+	return false
 }
 
 type SignInResponse struct {
@@ -477,6 +497,107 @@ func (x *GetSessionResponse) GetSession() *Session {
 	return nil
 }
 
+type RefreshSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshSessionRequest) Reset() {
+	*x = RefreshSessionRequest{}
+	mi := &file_lienthong_engine_v1_session_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshSessionRequest) ProtoMessage() {}
+
+func (x *RefreshSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_session_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshSessionRequest.ProtoReflect.Descriptor instead.
+func (*RefreshSessionRequest) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_session_proto_rawDescGZIP(), []int{8}
+}
+
+type RefreshSessionResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Session *Session               `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	// The renewed bearer token. Over REST the gateway moves it into the session
+	// cookie and never returns it in the body.
+	Token string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	// The sealed renewal credential (the provider's refresh token, encrypted
+	// with the API's session secret). Over REST the gateway moves it into the
+	// refresh cookie and never returns it in the body.
+	RefreshState  string `protobuf:"bytes,3,opt,name=refresh_state,json=refreshState,proto3" json:"refresh_state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshSessionResponse) Reset() {
+	*x = RefreshSessionResponse{}
+	mi := &file_lienthong_engine_v1_session_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshSessionResponse) ProtoMessage() {}
+
+func (x *RefreshSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lienthong_engine_v1_session_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshSessionResponse.ProtoReflect.Descriptor instead.
+func (*RefreshSessionResponse) Descriptor() ([]byte, []int) {
+	return file_lienthong_engine_v1_session_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RefreshSessionResponse) GetSession() *Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *RefreshSessionResponse) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *RefreshSessionResponse) GetRefreshState() string {
+	if x != nil {
+		return x.RefreshState
+	}
+	return ""
+}
+
 type SignOutRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -485,7 +606,7 @@ type SignOutRequest struct {
 
 func (x *SignOutRequest) Reset() {
 	*x = SignOutRequest{}
-	mi := &file_lienthong_engine_v1_session_proto_msgTypes[8]
+	mi := &file_lienthong_engine_v1_session_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -497,7 +618,7 @@ func (x *SignOutRequest) String() string {
 func (*SignOutRequest) ProtoMessage() {}
 
 func (x *SignOutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_session_proto_msgTypes[8]
+	mi := &file_lienthong_engine_v1_session_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -510,18 +631,22 @@ func (x *SignOutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignOutRequest.ProtoReflect.Descriptor instead.
 func (*SignOutRequest) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_session_proto_rawDescGZIP(), []int{8}
+	return file_lienthong_engine_v1_session_proto_rawDescGZIP(), []int{10}
 }
 
 type SignOutResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where the browser goes next to end the session at the identity provider
+	// (its end_session_endpoint, coming back to the console); empty when there
+	// is nothing to end there.
+	EndSessionUrl string `protobuf:"bytes,1,opt,name=end_session_url,json=endSessionUrl,proto3" json:"end_session_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SignOutResponse) Reset() {
 	*x = SignOutResponse{}
-	mi := &file_lienthong_engine_v1_session_proto_msgTypes[9]
+	mi := &file_lienthong_engine_v1_session_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -533,7 +658,7 @@ func (x *SignOutResponse) String() string {
 func (*SignOutResponse) ProtoMessage() {}
 
 func (x *SignOutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lienthong_engine_v1_session_proto_msgTypes[9]
+	mi := &file_lienthong_engine_v1_session_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -546,7 +671,14 @@ func (x *SignOutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignOutResponse.ProtoReflect.Descriptor instead.
 func (*SignOutResponse) Descriptor() ([]byte, []int) {
-	return file_lienthong_engine_v1_session_proto_rawDescGZIP(), []int{9}
+	return file_lienthong_engine_v1_session_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SignOutResponse) GetEndSessionUrl() string {
+	if x != nil {
+		return x.EndSessionUrl
+	}
+	return ""
 }
 
 var File_lienthong_engine_v1_session_proto protoreflect.FileDescriptor
@@ -561,14 +693,15 @@ const file_lienthong_engine_v1_session_proto_rawDesc = "" +
 	"\fcommune_code\x18\x04 \x01(\tR\vcommuneCode\x12#\n" +
 	"\rprovince_code\x18\x05 \x01(\tR\fprovinceCode\x12\x16\n" +
 	"\x06agency\x18\x06 \x01(\tR\x06agency\"\x1a\n" +
-	"\x18ListSignInOptionsRequest\"\x8d\x01\n" +
+	"\x18ListSignInOptionsRequest\"\xc3\x01\n" +
 	"\x19ListSignInOptionsResponse\x12<\n" +
 	"\n" +
 	"demo_users\x18\x01 \x03(\v2\x1d.lienthong.engine.v1.DemoUserR\tdemoUsers\x122\n" +
-	"\x15identity_provider_url\x18\x02 \x01(\tR\x13identityProviderUrl\"1\n" +
+	"\x15identity_provider_url\x18\x02 \x01(\tR\x13identityProviderUrl\x124\n" +
+	"\x16identity_provider_name\x18\x03 \x01(\tR\x14identityProviderName\"1\n" +
 	"\rSignInRequest\x12 \n" +
 	"\fdemo_user_id\x18\x01 \x01(\tR\n" +
-	"demoUserId\"\x94\x02\n" +
+	"demoUserId\"\xb6\x02\n" +
 	"\aSession\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12!\n" +
@@ -579,20 +712,28 @@ const file_lienthong_engine_v1_session_proto_rawDesc = "" +
 	"\n" +
 	"expires_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x1d\n" +
 	"\n" +
-	"csrf_token\x18\b \x01(\tR\tcsrfToken\"^\n" +
+	"csrf_token\x18\b \x01(\tR\tcsrfToken\x12 \n" +
+	"\vrefreshable\x18\t \x01(\bR\vrefreshable\"^\n" +
 	"\x0eSignInResponse\x126\n" +
 	"\asession\x18\x01 \x01(\v2\x1c.lienthong.engine.v1.SessionR\asession\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\"\x13\n" +
 	"\x11GetSessionRequest\"L\n" +
 	"\x12GetSessionResponse\x126\n" +
-	"\asession\x18\x01 \x01(\v2\x1c.lienthong.engine.v1.SessionR\asession\"\x10\n" +
-	"\x0eSignOutRequest\"\x11\n" +
-	"\x0fSignOutResponse2\x8c\x03\n" +
+	"\asession\x18\x01 \x01(\v2\x1c.lienthong.engine.v1.SessionR\asession\"\x17\n" +
+	"\x15RefreshSessionRequest\"\x8b\x01\n" +
+	"\x16RefreshSessionResponse\x126\n" +
+	"\asession\x18\x01 \x01(\v2\x1c.lienthong.engine.v1.SessionR\asession\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\x12#\n" +
+	"\rrefresh_state\x18\x03 \x01(\tR\frefreshState\"\x10\n" +
+	"\x0eSignOutRequest\"9\n" +
+	"\x0fSignOutResponse\x12&\n" +
+	"\x0fend_session_url\x18\x01 \x01(\tR\rendSessionUrl2\xf7\x03\n" +
 	"\x0eSessionService\x12r\n" +
 	"\x11ListSignInOptions\x12-.lienthong.engine.v1.ListSignInOptionsRequest\x1a..lienthong.engine.v1.ListSignInOptionsResponse\x12Q\n" +
 	"\x06SignIn\x12\".lienthong.engine.v1.SignInRequest\x1a#.lienthong.engine.v1.SignInResponse\x12]\n" +
 	"\n" +
-	"GetSession\x12&.lienthong.engine.v1.GetSessionRequest\x1a'.lienthong.engine.v1.GetSessionResponse\x12T\n" +
+	"GetSession\x12&.lienthong.engine.v1.GetSessionRequest\x1a'.lienthong.engine.v1.GetSessionResponse\x12i\n" +
+	"\x0eRefreshSession\x12*.lienthong.engine.v1.RefreshSessionRequest\x1a+.lienthong.engine.v1.RefreshSessionResponse\x12T\n" +
 	"\aSignOut\x12#.lienthong.engine.v1.SignOutRequest\x1a$.lienthong.engine.v1.SignOutResponseBCZAgithub.com/lienthong/lienthong/proto/lienthong/engine/v1;enginev1b\x06proto3"
 
 var (
@@ -607,7 +748,7 @@ func file_lienthong_engine_v1_session_proto_rawDescGZIP() []byte {
 	return file_lienthong_engine_v1_session_proto_rawDescData
 }
 
-var file_lienthong_engine_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_lienthong_engine_v1_session_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_lienthong_engine_v1_session_proto_goTypes = []any{
 	(*DemoUser)(nil),                  // 0: lienthong.engine.v1.DemoUser
 	(*ListSignInOptionsRequest)(nil),  // 1: lienthong.engine.v1.ListSignInOptionsRequest
@@ -617,28 +758,33 @@ var file_lienthong_engine_v1_session_proto_goTypes = []any{
 	(*SignInResponse)(nil),            // 5: lienthong.engine.v1.SignInResponse
 	(*GetSessionRequest)(nil),         // 6: lienthong.engine.v1.GetSessionRequest
 	(*GetSessionResponse)(nil),        // 7: lienthong.engine.v1.GetSessionResponse
-	(*SignOutRequest)(nil),            // 8: lienthong.engine.v1.SignOutRequest
-	(*SignOutResponse)(nil),           // 9: lienthong.engine.v1.SignOutResponse
-	(*timestamppb.Timestamp)(nil),     // 10: google.protobuf.Timestamp
+	(*RefreshSessionRequest)(nil),     // 8: lienthong.engine.v1.RefreshSessionRequest
+	(*RefreshSessionResponse)(nil),    // 9: lienthong.engine.v1.RefreshSessionResponse
+	(*SignOutRequest)(nil),            // 10: lienthong.engine.v1.SignOutRequest
+	(*SignOutResponse)(nil),           // 11: lienthong.engine.v1.SignOutResponse
+	(*timestamppb.Timestamp)(nil),     // 12: google.protobuf.Timestamp
 }
 var file_lienthong_engine_v1_session_proto_depIdxs = []int32{
 	0,  // 0: lienthong.engine.v1.ListSignInOptionsResponse.demo_users:type_name -> lienthong.engine.v1.DemoUser
-	10, // 1: lienthong.engine.v1.Session.expires_at:type_name -> google.protobuf.Timestamp
+	12, // 1: lienthong.engine.v1.Session.expires_at:type_name -> google.protobuf.Timestamp
 	4,  // 2: lienthong.engine.v1.SignInResponse.session:type_name -> lienthong.engine.v1.Session
 	4,  // 3: lienthong.engine.v1.GetSessionResponse.session:type_name -> lienthong.engine.v1.Session
-	1,  // 4: lienthong.engine.v1.SessionService.ListSignInOptions:input_type -> lienthong.engine.v1.ListSignInOptionsRequest
-	3,  // 5: lienthong.engine.v1.SessionService.SignIn:input_type -> lienthong.engine.v1.SignInRequest
-	6,  // 6: lienthong.engine.v1.SessionService.GetSession:input_type -> lienthong.engine.v1.GetSessionRequest
-	8,  // 7: lienthong.engine.v1.SessionService.SignOut:input_type -> lienthong.engine.v1.SignOutRequest
-	2,  // 8: lienthong.engine.v1.SessionService.ListSignInOptions:output_type -> lienthong.engine.v1.ListSignInOptionsResponse
-	5,  // 9: lienthong.engine.v1.SessionService.SignIn:output_type -> lienthong.engine.v1.SignInResponse
-	7,  // 10: lienthong.engine.v1.SessionService.GetSession:output_type -> lienthong.engine.v1.GetSessionResponse
-	9,  // 11: lienthong.engine.v1.SessionService.SignOut:output_type -> lienthong.engine.v1.SignOutResponse
-	8,  // [8:12] is the sub-list for method output_type
-	4,  // [4:8] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	4,  // 4: lienthong.engine.v1.RefreshSessionResponse.session:type_name -> lienthong.engine.v1.Session
+	1,  // 5: lienthong.engine.v1.SessionService.ListSignInOptions:input_type -> lienthong.engine.v1.ListSignInOptionsRequest
+	3,  // 6: lienthong.engine.v1.SessionService.SignIn:input_type -> lienthong.engine.v1.SignInRequest
+	6,  // 7: lienthong.engine.v1.SessionService.GetSession:input_type -> lienthong.engine.v1.GetSessionRequest
+	8,  // 8: lienthong.engine.v1.SessionService.RefreshSession:input_type -> lienthong.engine.v1.RefreshSessionRequest
+	10, // 9: lienthong.engine.v1.SessionService.SignOut:input_type -> lienthong.engine.v1.SignOutRequest
+	2,  // 10: lienthong.engine.v1.SessionService.ListSignInOptions:output_type -> lienthong.engine.v1.ListSignInOptionsResponse
+	5,  // 11: lienthong.engine.v1.SessionService.SignIn:output_type -> lienthong.engine.v1.SignInResponse
+	7,  // 12: lienthong.engine.v1.SessionService.GetSession:output_type -> lienthong.engine.v1.GetSessionResponse
+	9,  // 13: lienthong.engine.v1.SessionService.RefreshSession:output_type -> lienthong.engine.v1.RefreshSessionResponse
+	11, // 14: lienthong.engine.v1.SessionService.SignOut:output_type -> lienthong.engine.v1.SignOutResponse
+	10, // [10:15] is the sub-list for method output_type
+	5,  // [5:10] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_lienthong_engine_v1_session_proto_init() }
@@ -652,7 +798,7 @@ func file_lienthong_engine_v1_session_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lienthong_engine_v1_session_proto_rawDesc), len(file_lienthong_engine_v1_session_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

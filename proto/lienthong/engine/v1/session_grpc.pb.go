@@ -22,6 +22,7 @@ const (
 	SessionService_ListSignInOptions_FullMethodName = "/lienthong.engine.v1.SessionService/ListSignInOptions"
 	SessionService_SignIn_FullMethodName            = "/lienthong.engine.v1.SessionService/SignIn"
 	SessionService_GetSession_FullMethodName        = "/lienthong.engine.v1.SessionService/GetSession"
+	SessionService_RefreshSession_FullMethodName    = "/lienthong.engine.v1.SessionService/RefreshSession"
 	SessionService_SignOut_FullMethodName           = "/lienthong.engine.v1.SessionService/SignOut"
 )
 
@@ -31,18 +32,32 @@ const (
 //
 // SessionService signs people in to the console. Over REST the session lives
 // in an HttpOnly, SameSite=Strict cookie that the gateway sets from SignIn's
-// answer and clears on SignOut; the token never reaches page scripts.
-// Requests that change state and authenticate by that cookie must carry the
-// session's csrf_token in the X-CSRF-Token header.
+// (or RefreshSession's) answer and clears on SignOut; the token never reaches
+// page scripts. Requests that change state and authenticate by that cookie
+// must carry the session's csrf_token in the X-CSRF-Token header.
+//
+// With an OpenID Connect provider configured, people sign in through it:
+// the browser goes to GET /v1/session/oidc/start (a redirect to the provider
+// with state, nonce and a PKCE S256 challenge) and comes back to
+// GET /v1/session/oidc/callback, where the API exchanges the code, verifies
+// the tokens and sets the session cookie and a sealed refresh cookie. Those
+// two are redirects, not RPCs; the rest of the session's life is here.
 type SessionServiceClient interface {
 	// ListSignInOptions says how a person may sign in here: the demo users under
-	// dev, or the identity provider's address in production.
+	// dev, and the identity provider when one is configured.
 	ListSignInOptions(ctx context.Context, in *ListSignInOptionsRequest, opts ...grpc.CallOption) (*ListSignInOptionsResponse, error)
 	// SignIn starts a session as one of the demo users (dev only).
 	SignIn(ctx context.Context, in *SignInRequest, opts ...grpc.CallOption) (*SignInResponse, error)
 	// GetSession says who the caller is.
 	GetSession(ctx context.Context, in *GetSessionRequest, opts ...grpc.CallOption) (*GetSessionResponse, error)
-	// SignOut ends the session.
+	// RefreshSession renews a session signed in through the identity provider
+	// with its refresh token, before the session's token expires. Over REST it
+	// reads the refresh cookie and needs the X-CSRF-Token header; it answers
+	// Unauthenticated when the provider no longer renews the session.
+	RefreshSession(ctx context.Context, in *RefreshSessionRequest, opts ...grpc.CallOption) (*RefreshSessionResponse, error)
+	// SignOut ends the session. Signed in through a provider that offers
+	// RP-initiated logout, the answer names where the browser goes next to end
+	// the session there too.
 	SignOut(ctx context.Context, in *SignOutRequest, opts ...grpc.CallOption) (*SignOutResponse, error)
 }
 
@@ -84,6 +99,16 @@ func (c *sessionServiceClient) GetSession(ctx context.Context, in *GetSessionReq
 	return out, nil
 }
 
+func (c *sessionServiceClient) RefreshSession(ctx context.Context, in *RefreshSessionRequest, opts ...grpc.CallOption) (*RefreshSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RefreshSessionResponse)
+	err := c.cc.Invoke(ctx, SessionService_RefreshSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *sessionServiceClient) SignOut(ctx context.Context, in *SignOutRequest, opts ...grpc.CallOption) (*SignOutResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SignOutResponse)
@@ -100,18 +125,32 @@ func (c *sessionServiceClient) SignOut(ctx context.Context, in *SignOutRequest, 
 //
 // SessionService signs people in to the console. Over REST the session lives
 // in an HttpOnly, SameSite=Strict cookie that the gateway sets from SignIn's
-// answer and clears on SignOut; the token never reaches page scripts.
-// Requests that change state and authenticate by that cookie must carry the
-// session's csrf_token in the X-CSRF-Token header.
+// (or RefreshSession's) answer and clears on SignOut; the token never reaches
+// page scripts. Requests that change state and authenticate by that cookie
+// must carry the session's csrf_token in the X-CSRF-Token header.
+//
+// With an OpenID Connect provider configured, people sign in through it:
+// the browser goes to GET /v1/session/oidc/start (a redirect to the provider
+// with state, nonce and a PKCE S256 challenge) and comes back to
+// GET /v1/session/oidc/callback, where the API exchanges the code, verifies
+// the tokens and sets the session cookie and a sealed refresh cookie. Those
+// two are redirects, not RPCs; the rest of the session's life is here.
 type SessionServiceServer interface {
 	// ListSignInOptions says how a person may sign in here: the demo users under
-	// dev, or the identity provider's address in production.
+	// dev, and the identity provider when one is configured.
 	ListSignInOptions(context.Context, *ListSignInOptionsRequest) (*ListSignInOptionsResponse, error)
 	// SignIn starts a session as one of the demo users (dev only).
 	SignIn(context.Context, *SignInRequest) (*SignInResponse, error)
 	// GetSession says who the caller is.
 	GetSession(context.Context, *GetSessionRequest) (*GetSessionResponse, error)
-	// SignOut ends the session.
+	// RefreshSession renews a session signed in through the identity provider
+	// with its refresh token, before the session's token expires. Over REST it
+	// reads the refresh cookie and needs the X-CSRF-Token header; it answers
+	// Unauthenticated when the provider no longer renews the session.
+	RefreshSession(context.Context, *RefreshSessionRequest) (*RefreshSessionResponse, error)
+	// SignOut ends the session. Signed in through a provider that offers
+	// RP-initiated logout, the answer names where the browser goes next to end
+	// the session there too.
 	SignOut(context.Context, *SignOutRequest) (*SignOutResponse, error)
 	mustEmbedUnimplementedSessionServiceServer()
 }
@@ -131,6 +170,9 @@ func (UnimplementedSessionServiceServer) SignIn(context.Context, *SignInRequest)
 }
 func (UnimplementedSessionServiceServer) GetSession(context.Context, *GetSessionRequest) (*GetSessionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetSession not implemented")
+}
+func (UnimplementedSessionServiceServer) RefreshSession(context.Context, *RefreshSessionRequest) (*RefreshSessionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RefreshSession not implemented")
 }
 func (UnimplementedSessionServiceServer) SignOut(context.Context, *SignOutRequest) (*SignOutResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SignOut not implemented")
@@ -210,6 +252,24 @@ func _SessionService_GetSession_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_RefreshSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RefreshSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).RefreshSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_RefreshSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).RefreshSession(ctx, req.(*RefreshSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SessionService_SignOut_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SignOutRequest)
 	if err := dec(in); err != nil {
@@ -246,6 +306,10 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetSession",
 			Handler:    _SessionService_GetSession_Handler,
+		},
+		{
+			MethodName: "RefreshSession",
+			Handler:    _SessionService_RefreshSession_Handler,
 		},
 		{
 			MethodName: "SignOut",
