@@ -26,6 +26,7 @@ import (
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/workflows"
 )
 
@@ -299,6 +300,18 @@ func TestGetDossierAuditsPersonalData(t *testing.T) {
 	}
 	require.True(t, viewed, "trace has the viewed event")
 	require.True(t, audited, "trace has the audit row")
+
+	// Reading the audit through the trace is itself audited.
+	read, err := e.store.AuditOf(context.Background(), code)
+	require.NoError(t, err)
+	require.Len(t, read, len(audits)+1)
+	require.Equal(t, store.AuditEntry{At: read[len(audits)].At, Actor: "supervisor:sup-hn", Role: "supervisor",
+		Action: "read audit", Code: code, Purpose: "TraceDossier"}, read[len(audits)])
+	_, err = e.supervisor().TraceDossier(as(t, supNA), &enginev1.TraceDossierRequest{Code: code})
+	requireCode(t, err, codes.NotFound)
+	refused, err := e.store.AuditOf(context.Background(), code)
+	require.NoError(t, err)
+	require.Len(t, refused, len(read), "a refused trace reads nothing and records nothing")
 }
 
 func TestSupplementCancelAndClosedWorkflows(t *testing.T) {
