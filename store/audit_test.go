@@ -130,6 +130,30 @@ func TestAuditChainHoldsUnderConcurrentAppends(t *testing.T) {
 	require.Zero(t, backwards, "rows are dated when they join the chain, so time grows along it")
 }
 
+// One statement of many rows, and a transaction of several statements,
+// chain row after row and move the head once per statement.
+func TestAuditChainsManyRowsAtOnce(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	_, err := s.Pool().Exec(ctx, `INSERT INTO engine.audit (actor, role, action, purpose)
+		SELECT 'clerk:c' || i, 'clerk', 'view', 'lần ' || i FROM generate_series(1, 5000) i`)
+	require.NoError(t, err)
+	require.NoError(t, pgx.BeginFunc(ctx, s.Pool(), func(tx pgx.Tx) error {
+		for i := range 3 {
+			if _, err := tx.Exec(ctx, `INSERT INTO engine.audit (actor, role, action) VALUES ($1, 'admin', 'view'), ($1, 'admin', 'view')`,
+				fmt.Sprint("admin:", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	v := verify(t, s)
+	require.Nil(t, v.Break)
+	require.EqualValues(t, 5006, v.Rows)
+	require.EqualValues(t, 5006, v.Head.Seq)
+}
+
 func TestAuditVerifyNamesTheChangedRow(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct {
@@ -229,9 +253,9 @@ func TestAuditVerifyFindsRowsWrittenAroundTheChain(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	appendAudit(t, s, 2)
-	tamper(t, s.Pool(), `ALTER TABLE engine.audit DISABLE TRIGGER audit_chain;
+	tamper(t, s.Pool(), `ALTER TABLE engine.audit DISABLE TRIGGER USER;
 		INSERT INTO engine.audit (actor, role, action, seq, prev_hash, hash) VALUES ('x', 'admin', 'view', 3, sha256('a'), sha256('b'));
-		ALTER TABLE engine.audit ENABLE TRIGGER audit_chain`)
+		ALTER TABLE engine.audit ENABLE TRIGGER USER`)
 	b := verify(t, s).Break
 	require.NotNil(t, b)
 	require.Equal(t, store.AuditUnchained, b.Kind)
