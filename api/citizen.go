@@ -50,11 +50,11 @@ func lookupKeys(client, code string) (clientKey, pairKey string) {
 // throttle, bad input, a failure) takes at least the server's look-up
 // floor. Each reads the throttle and looks the code up, a refused client's
 // too (whose phone is then never compared), so the work under the floor
-// differs by one write at most. Timing so tells a guesser nothing: not
-// whether a code exists, nor whether a refused guess was right. A refusal
-// keeps its own status (429, with when to try again): the applicant needs
-// to know to wait, and it says nothing about the code or the phone. The
-// dossier itself is answered at once.
+// differs by the one transaction that counts an attempt at most. Timing so
+// tells a guesser nothing: not whether a code exists, nor whether a refused
+// guess was right. A refusal keeps its own status (429, with when to try
+// again): the applicant needs to know to wait, and it says nothing about
+// the code or the phone. The dossier itself is answered at once.
 func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.LookupDossierRequest) (resp *enginev1.LookupDossierResponse, err error) {
 	s := cs.s
 	start := time.Now()

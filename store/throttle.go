@@ -78,9 +78,10 @@ func (s *Store) ThrottleAttempt(ctx context.Context, keys []ThrottleKey, now tim
 			key, p := k.Key, k.Policy
 			var n int
 			var blocked time.Time
-			// A refusing key is locked and left as it is.
+			// A refusing key is locked and left as it is. A new key refuses
+			// nobody, whatever the clock of a concurrent attempt says.
 			if err := tx.QueryRow(ctx, `INSERT INTO engine.lookup_throttle AS t (key, failures, window_start, blocked_until, updated_at)
-				VALUES ($1, 1, $2, $2, $2)
+				VALUES ($1, 1, $2, 'epoch', $2)
 				ON CONFLICT (key) DO UPDATE SET
 					failures = CASE WHEN t.blocked_until > $2 THEN t.failures
 						WHEN t.window_start < $3 THEN 1 ELSE t.failures + 1 END,
