@@ -25,7 +25,8 @@ type citizenService struct {
 // and against the client's pair with the code, never against the code alone,
 // so nobody's wrong tries lock out the applicant. After a few free tries
 // each further failure doubles the wait. The state lives in PostgreSQL,
-// shared by every replica.
+// shared by every replica, and each attempt is counted before it is judged,
+// so parallel guesses get no more tries than guesses one after another.
 var (
 	lookupPairPolicy   = store.ThrottlePolicy{Free: 3, Base: 2 * time.Second, Max: time.Hour, Window: time.Hour}
 	lookupClientPolicy = store.ThrottlePolicy{Free: 30, Base: 2 * time.Second, Max: time.Hour, Window: time.Hour}
@@ -44,8 +45,24 @@ func lookupKeys(client, code string) (clientKey, pairKey string) {
 // is answered exactly like an unknown code. The answer carries statuses,
 // what the applicant must supply and what they were sent, never personal
 // data or agency results.
-func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.LookupDossierRequest) (*enginev1.LookupDossierResponse, error) {
+//
+// Every other answer (a wrong phone, an unknown code, a refusal by the
+// throttle, bad input, a failure) takes at least the server's look-up
+// floor. Each reads the throttle and looks the code up, a refused client's
+// too (whose phone is then never compared), so the work under the floor
+// differs by the one transaction that counts an attempt at most. Timing so
+// tells a guesser nothing: not whether a code exists, nor whether a refused
+// guess was right. A refusal keeps its own status (429, with when to try
+// again): the applicant needs to know to wait, and it says nothing about
+// the code or the phone. The dossier itself is answered at once.
+func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.LookupDossierRequest) (resp *enginev1.LookupDossierResponse, err error) {
 	s := cs.s
+	start := time.Now()
+	defer func() {
+		if err != nil {
+			s.padLookup(ctx, start)
+		}
+	}()
 	var vs []dossier.FieldViolation
 	if strings.TrimSpace(req.GetCode()) == "" || len(req.GetCode()) > 64 {
 		vs = append(vs, violation("code", "is required: the dossier code on the receipt"))
@@ -62,36 +79,30 @@ func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.Looku
 	code := req.GetCode()
 	clientKey, pairKey := lookupKeys(s.clientOfCtx(ctx), code)
 	now := s.now()
-	if until, err := s.store.ThrottledUntil(ctx, []string{clientKey, pairKey}, now); err != nil {
-		return nil, err
-	} else if !until.IsZero() {
-		return nil, throttled(until.Sub(now))
-	}
-	notFound := dossier.Errorf(dossier.KindNotFound, "no dossier with this code and phone number")
-	fail := func() error {
-		until, err := s.store.ThrottleFailure(ctx, []store.ThrottleKey{
-			{Key: clientKey, Policy: lookupClientPolicy}, {Key: pairKey, Policy: lookupPairPolicy},
-		}, now)
-		if err != nil {
-			return err
-		}
-		if !until.IsZero() {
-			return throttled(until.Sub(now))
-		}
-		return notFound
-	}
-	// A wrong phone is answered exactly like an unknown code.
-	stored, err := s.store.PhoneHash(ctx, code)
-	if dossier.KindOf(err) == dossier.KindNotFound {
-		return nil, fail()
-	}
+	verdict, err := s.store.ThrottleAttempt(ctx, []store.ThrottleKey{
+		{Key: clientKey, Policy: lookupClientPolicy}, {Key: pairKey, Policy: lookupPairPolicy},
+	}, now)
 	if err != nil {
 		return nil, err
 	}
-	if subtle.ConstantTimeCompare([]byte(stored), []byte(civil.PhoneHash(phone))) != 1 {
-		return nil, fail()
+	stored, err := s.store.PhoneHash(ctx, code)
+	known := err == nil
+	if err != nil && dossier.KindOf(err) != dossier.KindNotFound {
+		return nil, err
 	}
-	if err := s.store.ThrottleClear(ctx, pairKey); err != nil {
+	if verdict.Refused {
+		return nil, throttled(verdict.Until.Sub(now))
+	}
+	// A wrong phone is answered exactly like an unknown code.
+	if !known || subtle.ConstantTimeCompare([]byte(stored), []byte(civil.PhoneHash(phone))) != 1 {
+		if !verdict.Until.IsZero() {
+			return nil, throttled(verdict.Until.Sub(now))
+		}
+		return nil, dossier.Errorf(dossier.KindNotFound, "no dossier with this code and phone number")
+	}
+	// The right phone: the attempt counted against the client is handed
+	// back, and the pair's count is forgotten.
+	if err := s.store.ThrottleSucceeded(ctx, pairKey, []string{clientKey}); err != nil {
 		return nil, err
 	}
 	snap, err := s.store.Dossier(ctx, code)
@@ -102,7 +113,7 @@ func (cs *citizenService) LookupDossier(ctx context.Context, req *enginev1.Looku
 	if err != nil {
 		return nil, err
 	}
-	resp := &enginev1.LookupDossierResponse{
+	resp = &enginev1.LookupDossierResponse{
 		Code:          snap.Code,
 		Group:         snap.Group.Proto(),
 		Status:        snap.Status.Proto(),
@@ -158,6 +169,26 @@ func tsOrNil(t *time.Time) *timestamppb.Timestamp {
 		return nil
 	}
 	return timestamppb.New(*t)
+}
+
+// padLookup waits until the look-up floor has passed since start, or the
+// caller is gone. An answer already slower than the floor is counted: the
+// floor no longer hides its timing and should be raised.
+func (s *Server) padLookup(ctx context.Context, start time.Time) {
+	if s.lookupFloor <= 0 {
+		return
+	}
+	wait := s.lookupFloor - time.Since(start)
+	if wait <= 0 {
+		s.metrics.lookupOverFloor.Inc()
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // throttled refuses a look-up for wait, rounded up to whole seconds; the

@@ -331,11 +331,17 @@ func withAgencies(a AgencyClients) envOption {
 	return func(o *Options) { o.Agencies = &a }
 }
 
-// newEnv starts an API server. The sweeper and gauge loops are slowed down
-// so tests call them when they want.
+// newEnv starts an API server on a fresh database. The sweeper and gauge
+// loops are slowed down so tests call them when they want.
 func newEnv(t *testing.T, tc client.Client, opts ...envOption) *env {
 	t.Helper()
-	pool := testDB(t)
+	return newEnvOn(t, tc, testDB(t), opts...)
+}
+
+// newEnvOn starts an API server on pool's database: a second one on the
+// same pool is another replica.
+func newEnvOn(t *testing.T, tc client.Client, pool *pgxpool.Pool, opts ...envOption) *env {
+	t.Helper()
 	st := store.New(pool)
 	o := Options{
 		Store: st, Temporal: tc, TokenKey: testKey,

@@ -19,6 +19,8 @@ type metrics struct {
 	swept    prometheus.Counter
 	dossiers *prometheus.GaugeVec
 	stuckBy  *prometheus.GaugeVec
+	// lookupOverFloor counts look-ups that failed slower than the floor.
+	lookupOverFloor prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -45,6 +47,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		stuckBy: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "lienthong_steps_stuck_by_rule", Help: "Open steps meeting each stuck rule at the default thresholds, from the read model; a step meeting several rules counts under each.",
 		}, []string{"rule"}),
+		lookupOverFloor: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lienthong_lookup_over_floor_total", Help: "Citizen look-ups answered without the dossier more slowly than --lookup-floor, whose timing the floor no longer hides.",
+		}),
 	}
 	var err error
 	if m.requests, err = register(reg, m.requests); err != nil {
@@ -66,6 +71,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.stuckBy, err = register(reg, m.stuckBy); err != nil {
+		return nil, err
+	}
+	if m.lookupOverFloor, err = register(reg, m.lookupOverFloor); err != nil {
 		return nil, err
 	}
 	return m, nil

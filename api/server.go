@@ -108,6 +108,10 @@ type Options struct {
 	// a request from one of them is attributed to the address it forwarded
 	// (X-Forwarded-For), for the citizen look-up's throttle.
 	TrustedProxies []netip.Prefix
+	// LookupFloor is the least time the citizen look-up takes to answer
+	// anything but the dossier; zero answers as fast as it can (tests).
+	// lienthong api and dev set it from --lookup-floor.
+	LookupFloor time.Duration
 }
 
 // Intervals of the background loops.
@@ -143,6 +147,7 @@ type Server struct {
 	traceURL          string
 	drillStepDeadline time.Duration
 	trustedProxies    []netip.Prefix
+	lookupFloor       time.Duration
 	// gatewayKey marks the REST gateway's own calls, so that only they may
 	// name the client they serve.
 	gatewayKey string
@@ -198,6 +203,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		traceURL:          opts.TraceURL,
 		drillStepDeadline: opts.DrillStepDeadline,
 		trustedProxies:    opts.TrustedProxies,
+		lookupFloor:       opts.LookupFloor,
 		gatewayKey:        rand.Text(),
 
 		sweepEvery:   sweepEvery,

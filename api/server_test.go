@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/workflows"
 )
 
@@ -321,6 +324,18 @@ func TestGetDossierAuditsPersonalData(t *testing.T) {
 	}
 	require.True(t, viewed, "trace has the viewed event")
 	require.True(t, audited, "trace has the audit row")
+
+	// Reading the audit through the trace is itself audited.
+	read, err := e.store.AuditOf(context.Background(), code)
+	require.NoError(t, err)
+	require.Len(t, read, len(audits)+1)
+	require.Equal(t, store.AuditEntry{At: read[len(audits)].At, Actor: "supervisor:sup-hn", Role: "supervisor",
+		Action: "read audit", Code: code, Purpose: "TraceDossier"}, read[len(audits)])
+	_, err = e.supervisor().TraceDossier(as(t, supNA), &enginev1.TraceDossierRequest{Code: code})
+	requireCode(t, err, codes.NotFound)
+	refused, err := e.store.AuditOf(context.Background(), code)
+	require.NoError(t, err)
+	require.Len(t, refused, len(read), "a refused trace reads nothing and records nothing")
 }
 
 func TestSupplementCancelAndClosedWorkflows(t *testing.T) {
@@ -490,32 +505,63 @@ func TestCitizenLookup(t *testing.T) {
 	require.Equal(t, http.StatusOK, code3, body)
 }
 
+// lookupAt calls the REST look-up at base, as the load balancer would for
+// the client from.
+func lookupAt(t *testing.T, base, from, code, phone string) (int, string) {
+	t.Helper()
+	b, err := json.Marshal(map[string]string{"code": code, "phone": phone})
+	require.NoError(t, err)
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/v1/lookup", bytes.NewReader(b))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", from)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(body)
+}
+
+// behindProxy trusts the test's own address as the load balancer, so
+// X-Forwarded-For names the client.
+func behindProxy(o *Options) { o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} }
+
+// The applicant's phone in validBirth, as typed.
+const rightPhone = "0912345678"
+
+// statuses counts answers by HTTP status.
+func statuses(t *testing.T, n int, call func(i int) int) map[int]int {
+	t.Helper()
+	var mu sync.Mutex
+	out := map[int]int{}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			st := call(i)
+			mu.Lock()
+			out[st]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out
+}
+
 // The look-up throttles the client and the client's pair with the code,
 // in PostgreSQL: an attacker's wrong tries slow the attacker, with growing
 // waits, and never the applicant; a flood of made-up codes blocks the
-// flooder and is still counted.
+// flooder and is still counted; replicas share the count.
 func TestLookupThrottle(t *testing.T) {
 	t.Parallel()
 	tc := temporalClient(t)
-	e := newEnv(t, tc, func(o *Options) { o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+	e := newEnv(t, tc, behindProxy)
 	sub, err := e.clerk().SubmitBirth(as(t, clerkA), validBirth(time.Now(), "throttle-1"))
 	require.NoError(t, err)
 	code := sub.GetCode()
-
 	lookup := func(t *testing.T, from, code, phone string) (int, string) {
 		t.Helper()
-		b, err := json.Marshal(map[string]string{"code": code, "phone": phone})
-		require.NoError(t, err)
-		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.base+"/v1/lookup", bytes.NewReader(b))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Forwarded-For", from)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer func() { _ = resp.Body.Close() }()
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return resp.StatusCode, string(body)
+		return lookupAt(t, e.base, from, code, phone)
 	}
 	const attacker, applicant, flooder = "203.0.113.5", "198.51.100.7", "192.0.2.44"
 
@@ -527,36 +573,126 @@ func TestLookupThrottle(t *testing.T) {
 		st, body := lookup(t, attacker, code, "0910000009")
 		require.Equal(t, http.StatusTooManyRequests, st, body)
 		require.Contains(t, body, "try again in 2 s")
-		st, _ = lookup(t, attacker, code, "0912345678")
+		st, _ = lookup(t, attacker, code, rightPhone)
 		require.Equal(t, http.StatusTooManyRequests, st, "while refused, even the right phone from the attacker waits")
 	})
 
 	t.Run("the applicant is never locked out by someone else", func(t *testing.T) {
-		st, body := lookup(t, applicant, code, "0912345678")
+		st, body := lookup(t, applicant, code, rightPhone)
 		require.Equal(t, http.StatusOK, st, body)
 	})
 
-	t.Run("the state is in PostgreSQL, so every replica sees it", func(t *testing.T) {
-		ck, pk := lookupKeys(attacker, code)
-		until, err := e.store.ThrottledUntil(context.Background(), []string{ck, pk}, time.Now())
-		require.NoError(t, err)
-		require.True(t, until.After(time.Now()))
+	t.Run("200 wrong phones from client A on one code, then the right phone from client B: 200", func(t *testing.T) {
+		const a, b = "203.0.113.20", "198.51.100.20"
+		got := map[int]int{}
+		for i := range 200 {
+			st, _ := lookup(t, a, code, fmt.Sprintf("0910%06d", i))
+			got[st]++
+		}
+		require.Equal(t, map[int]int{http.StatusNotFound: lookupPairPolicy.Free, http.StatusTooManyRequests: 200 - lookupPairPolicy.Free}, got)
+		st, body := lookup(t, b, code, rightPhone)
+		require.Equal(t, http.StatusOK, st, body)
+		st, _ = lookup(t, a, code, rightPhone)
+		require.Equal(t, http.StatusTooManyRequests, st, "A itself still waits")
+	})
+
+	t.Run("right answers keep working under an attack on the same code", func(t *testing.T) {
+		stop := make(chan struct{})
+		var attack sync.WaitGroup
+		for i := range 8 {
+			attack.Go(func() {
+				for j := 0; ; j++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					lookup(t, fmt.Sprintf("203.0.113.%d", 100+i), code, fmt.Sprintf("0911%06d", j))
+				}
+			})
+		}
+		for range 20 {
+			st, body := lookup(t, applicant, code, rightPhone)
+			require.Equal(t, http.StatusOK, st, body)
+		}
+		close(stop)
+		attack.Wait()
 	})
 
 	t.Run("a flood of made-up codes blocks the flooder and is still counted", func(t *testing.T) {
 		for i := range lookupClientPolicy.Free {
-			st, _ := lookup(t, flooder, fmt.Sprintf("00004-000101-%04d", i), "0912345678")
+			st, _ := lookup(t, flooder, fmt.Sprintf("00004-000101-%04d", i), rightPhone)
 			require.Equal(t, http.StatusNotFound, st)
 		}
-		st, _ := lookup(t, flooder, "00004-000101-9999", "0912345678")
+		st, _ := lookup(t, flooder, "00004-000101-9999", rightPhone)
 		require.Equal(t, http.StatusTooManyRequests, st)
-		st, _ = lookup(t, flooder, code, "0912345678")
+		st, _ = lookup(t, flooder, code, rightPhone)
 		require.Equal(t, http.StatusTooManyRequests, st, "a blocked client is refused on every code")
-		var rows int
+		require.Equal(t, lookupClientPolicy.Free+2, throttleRowsOf(t, e, flooder), "one row per code tried, and the client's")
+		st, body := lookup(t, applicant, code, rightPhone)
+		require.Equal(t, http.StatusOK, st, body)
+	})
+
+	// The handler is called in-process, as the gateway would call it, to
+	// make 100,001 real attempts in seconds.
+	t.Run("100,001 made-up codes from one client, then guesses on a real code: still throttled", func(t *testing.T) {
+		const from, flood = "192.0.2.99", 100_001
+		cs := &citizenService{s: e.srv}
+		ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(mdClient, from, mdGatewayKey, e.srv.gatewayKey))
+		var next, judged, refused atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range 8 {
+			wg.Go(func() {
+				for i := next.Add(1); i <= flood; i = next.Add(1) {
+					_, err := cs.LookupDossier(ctx, &enginev1.LookupDossierRequest{Code: fmt.Sprintf("made-up-%06d", i), Phone: rightPhone})
+					switch {
+					case status.Code(err) == codes.ResourceExhausted:
+						refused.Add(1)
+					case dossier.KindOf(err) == dossier.KindNotFound:
+						judged.Add(1)
+					default:
+						t.Errorf("attempt %d: %v", i, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		t.Logf("%d attempts in %v", flood, time.Since(start))
+		require.EqualValues(t, lookupClientPolicy.Free, judged.Load(), "the free tries are answered; the next starts the wait")
+		require.EqualValues(t, flood-lookupClientPolicy.Free, refused.Load())
+		// Only the attempts that found no wait were counted, each with its
+		// code's row: the free ones, then one each time a doubled wait ran out.
+		var counted int
 		require.NoError(t, e.store.Pool().QueryRow(context.Background(),
-			`SELECT count(*) FROM engine.lookup_throttle WHERE key LIKE $1`, "%"+flooder+"%").Scan(&rows))
-		require.Equal(t, lookupClientPolicy.Free+2, rows, "one row per code tried, and the client's")
-		st, body := lookup(t, applicant, code, "0912345678")
+			`SELECT failures FROM engine.lookup_throttle WHERE key = 'c:' || $1`, from).Scan(&counted))
+		require.Equal(t, counted+1, throttleRowsOf(t, e, from), "refused attempts add no rows")
+		require.Less(t, counted, lookupClientPolicy.Free+1+8, "a few waits of 2 s, 4 s, 8 s ... ran out during the flood, no more")
+
+		for _, phone := range []string{"0987000001", "0987000002", rightPhone} {
+			_, err := cs.LookupDossier(ctx, &enginev1.LookupDossierRequest{Code: code, Phone: phone})
+			requireCode(t, err, codes.ResourceExhausted)
+		}
+		st, body := lookup(t, applicant, code, rightPhone)
+		require.Equal(t, http.StatusOK, st, body)
+	})
+
+	t.Run("the limit holds across two API replicas", func(t *testing.T) {
+		other := newEnvOn(t, tc, e.pool, behindProxy)
+		bases := []string{e.base, other.base}
+		const guesser, flood = "192.0.2.80", "192.0.2.81"
+		got := statuses(t, 40, func(i int) int {
+			st, _ := lookupAt(t, bases[i%2], guesser, code, fmt.Sprintf("0912%06d", i))
+			return st
+		})
+		require.Equal(t, map[int]int{http.StatusNotFound: lookupPairPolicy.Free, http.StatusTooManyRequests: 40 - lookupPairPolicy.Free}, got,
+			"parallel guesses on both replicas get the free tries once")
+		got = statuses(t, 80, func(i int) int {
+			st, _ := lookupAt(t, bases[i%2], flood, fmt.Sprintf("00004-000102-%04d", i), rightPhone)
+			return st
+		})
+		require.Equal(t, map[int]int{http.StatusNotFound: lookupClientPolicy.Free, http.StatusTooManyRequests: 80 - lookupClientPolicy.Free}, got)
+		st, body := lookupAt(t, other.base, applicant, code, rightPhone)
 		require.Equal(t, http.StatusOK, st, body)
 	})
 
@@ -576,6 +712,15 @@ func TestLookupThrottle(t *testing.T) {
 		require.NoError(t, e.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM engine.lookup_throttle`).Scan(&rows))
 		require.Equal(t, 5, rows)
 	})
+}
+
+// throttleRowsOf counts the throttle's rows about one client.
+func throttleRowsOf(t *testing.T, e *env, client string) int {
+	t.Helper()
+	var rows int
+	require.NoError(t, e.store.Pool().QueryRow(context.Background(),
+		`SELECT count(*) FROM engine.lookup_throttle WHERE key = 'c:' || $1 OR key LIKE 'p:' || $1 || '|%'`, client).Scan(&rows))
+	return rows
 }
 
 func TestListDossiersPagesAndScopes(t *testing.T) {

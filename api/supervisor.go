@@ -301,6 +301,10 @@ func (ss *supervisorService) TraceDossier(ctx context.Context, req *enginev1.Tra
 	if err != nil {
 		return nil, err
 	}
+	// The trace carries the audit rows, and reading them is recorded like ListAudit.
+	if err := s.audit(ctx, "read audit", snap.Code, "TraceDossier"); err != nil {
+		return nil, err
+	}
 	traceID, err := s.store.TraceID(ctx, snap.Code)
 	if err != nil {
 		return nil, err

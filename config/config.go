@@ -141,6 +141,10 @@ type Config struct {
 	// comma-separated CIDRs: behind one, a client is the address it
 	// forwards in X-Forwarded-For (for the look-up throttle).
 	TrustedProxies string
+	// LookupFloor is the least time the citizen look-up takes to answer
+	// anything but the dossier (a wrong phone, an unknown code, a refusal),
+	// so that timing does not tell them apart.
+	LookupFloor time.Duration
 	// TraceURL is where the console links a dossier's trace, with {trace_id}
 	// standing for its id, e.g. a Jaeger or Grafana Tempo page.
 	TraceURL string
@@ -197,6 +201,7 @@ func Defaults() Config {
 		SMTPAddr:                 "127.0.0.1:7406",
 		MailFrom:                 "no-reply@lienthong.local",
 		NotifyMaxBackoff:         time.Minute,
+		LookupFloor:              300 * time.Millisecond,
 		CallbackAddr:             "127.0.0.1:7400",
 		AgencyAPIKey:             "dev-engine-key",
 		AgencyAdminKey:           "dev-admin-key",
@@ -282,6 +287,7 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.str("oidc-name-claim", "OIDC_NAME_CLAIM", &cfg.OIDCNameClaim, "claim holding the name the console shows", false)
 	l.str("otlp-endpoint", "OTLP_ENDPOINT", &cfg.OTLPEndpoint, "OpenTelemetry collector for traces, e.g. http://otel-collector:4317 (default: the OTEL_EXPORTER_OTLP_* variables; neither: tracing off)", false)
 	l.str("trusted-proxies", "TRUSTED_PROXIES", &cfg.TrustedProxies, "comma-separated CIDRs of the load balancers in front of the API, whose X-Forwarded-For names the client, e.g. 10.0.0.0/8", false)
+	l.duration("lookup-floor", "LOOKUP_FLOOR", &cfg.LookupFloor, "least time the citizen look-up takes to answer a wrong phone, an unknown code or a refusal, so they cannot be told apart by timing")
 	l.str("trace-url", "TRACE_URL", &cfg.TraceURL, "the console's link to a dossier's trace, with {trace_id}, e.g. http://jaeger:16686/trace/{trace_id}", false)
 	l.duration("drill-step-deadline", "DRILL_STEP_DEADLINE", &cfg.DrillStepDeadline, "dev only: every step is due this long after it is sent, for lateness drills (0: the legal limits)")
 	l.float("worker-rate", "WORKER_RATE", &cfg.WorkerRate, "calls per second allowed to each agency's task queue")
@@ -444,6 +450,9 @@ func (c *Config) Validate() error {
 		bad("notify-max-backoff", "got %s, expected at least 1s", c.NotifyMaxBackoff)
 	}
 	oneOf("agency-mode", c.AgencyMode, "auto", "manual")
+	if c.LookupFloor < 100*time.Millisecond || c.LookupFloor > 10*time.Second {
+		bad("lookup-floor", "got %s, expected 100ms to 10s: longer than the slowest failed look-up", c.LookupFloor)
+	}
 	if c.AgencyMinDelay < 0 {
 		bad("agency-min-delay", "got %s, expected zero or more", c.AgencyMinDelay)
 	}

@@ -61,6 +61,7 @@ func TestBadValuesNameTheFlag(t *testing.T) {
 		{"otlp endpoint", []string{"--otlp-endpoint", "collector:4317"}, nil, "--otlp-endpoint: got \"collector:4317\""},
 		{"trace url", []string{"--trace-url", "http://jaeger:16686/trace/"}, nil, "--trace-url: got"},
 		{"trusted proxies", []string{"--trusted-proxies", "10.0.0.0/8,lb.internal"}, nil, "--trusted-proxies: got \"lb.internal\""},
+		{"lookup floor", []string{"--lookup-floor", "10ms"}, nil, "--lookup-floor: got 10ms, expected 100ms to 10s"},
 		{"token key", []string{"--token-key", "!!"}, nil, "--token-key"},
 		{"worker rate", []string{"--worker-rate", "0"}, nil, "--worker-rate: got 0, expected more than 0"},
 		{"from the environment", nil, map[string]string{"LIENTHONG_TEMPORAL_PORT": "x"}, "--temporal-port (from LIENTHONG_TEMPORAL_PORT): got \"x\""},

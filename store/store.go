@@ -1,6 +1,6 @@
 // Package store owns the engine's PostgreSQL schema: dossiers as received,
 // the read model the workflows keep in sync, status history, the trace, the
-// append-only audit trail, and the outbox of notifications to applicants. pgx types stop here: callers see dossier types
+// append-only, hash-chained audit trail, and the outbox of notifications to applicants. pgx types stop here: callers see dossier types
 // and dossier.Error kinds. It must not import workflows, activities or api.
 package store
 
@@ -44,6 +44,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	// cal dates what notifications announce, as the workflows date it.
 	cal *calendar.Calendar
+	// audits gathers concurrent audit appends into one transaction.
+	audits auditQueue
 }
 
 // New wraps a pool.
@@ -497,37 +499,6 @@ func (s *Store) History(ctx context.Context, code string) ([]HistoryEntry, error
 		return h, err
 	})
 	return hs, translate(err, "reading history")
-}
-
-// AuditEntry is one access to personal data.
-type AuditEntry struct {
-	At      time.Time
-	Actor   string
-	Role    string
-	Action  string
-	Code    string
-	Purpose string
-}
-
-// Audit appends an entry; the table refuses updates and deletes.
-func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO engine.audit (actor, role, action, code, purpose) VALUES ($1,$2,$3,$4,$5)`,
-		e.Actor, e.Role, e.Action, e.Code, e.Purpose)
-	return translate(err, "writing audit entry")
-}
-
-// AuditOf lists who touched a dossier's personal data.
-func (s *Store) AuditOf(ctx context.Context, code string) ([]AuditEntry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT at, actor, role, action, code, purpose FROM engine.audit WHERE code = $1 ORDER BY id`, code)
-	if err != nil {
-		return nil, translate(err, "reading audit")
-	}
-	es, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) {
-		var e AuditEntry
-		err := row.Scan(&e.At, &e.Actor, &e.Role, &e.Action, &e.Code, &e.Purpose)
-		return e, err
-	})
-	return es, translate(err, "reading audit")
 }
 
 // translate turns pgx errors into domain errors at the store's edge.

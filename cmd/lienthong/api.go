@@ -77,6 +77,7 @@ func runAPI(ctx context.Context, args []string) error {
 		Tracing:        tracing,
 		TraceURL:       cfg.TraceURL,
 		TrustedProxies: proxies,
+		LookupFloor:    cfg.LookupFloor,
 		Agencies:       &desk,
 		SecureCookies:  true,
 		Store:          store.New(pool),

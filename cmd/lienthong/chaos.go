@@ -37,6 +37,7 @@ import (
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/loadgen"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/workflows"
 )
 
@@ -506,11 +507,17 @@ func chaos(ctx context.Context, o chaosOptions, out io.Writer) (chaosOutcome, er
 	for _, p := range procs {
 		crashes = append(crashes, p.crashes()...)
 	}
-	crashCheck := loadgen.Check{Name: "no part died on its own", Rule: "only the harness kills processes", Checked: len(procs), Violations: len(crashes)}
-	res.Verdict.Checks = append(res.Verdict.Checks, crashCheck)
-	for _, c := range crashes {
-		res.Verdict.Violations = append(res.Verdict.Violations, loadgen.Violation{Invariant: crashCheck.Name, Code: "-", Detail: c})
+	addCheck(&res.Verdict, loadgen.Check{Name: "no part died on its own", Rule: "only the harness kills processes", Checked: len(procs)}, crashes)
+	// Kills and dropped connections mid-append must not break the audit chain.
+	chain, err := store.New(pool).VerifyAudit(ctx)
+	if err != nil {
+		return res, err
 	}
+	var broken []string
+	if chain.Break != nil {
+		broken = append(broken, chain.Break.Detail)
+	}
+	addCheck(&res.Verdict, loadgen.Check{Name: "the audit chain holds", Rule: "audit verify finds no row changed or removed", Checked: int(chain.Rows)}, broken)
 
 	res.Injected = append(res.Injected, observedFailures(ctx, pool)...)
 	for _, p := range procs {
@@ -1024,4 +1031,14 @@ func (p *proc) waitReady(ctx context.Context, within time.Duration) error {
 		}
 	}
 	return fmt.Errorf("%s not ready within %s (see %s): %w", p.name, within, p.logPath, last)
+}
+
+// addCheck adds a check of the harness's own to the verdict, one violation
+// per detail.
+func addCheck(v *loadgen.Verdict, c loadgen.Check, details []string) {
+	c.Violations = len(details)
+	v.Checks = append(v.Checks, c)
+	for _, d := range details {
+		v.Violations = append(v.Violations, loadgen.Violation{Invariant: c.Name, Code: "-", Detail: d})
+	}
 }

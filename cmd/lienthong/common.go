@@ -35,6 +35,14 @@ func newLogger(cfg config.Config) *slog.Logger {
 	return slog.New(telemetry.LogHandler(slog.NewTextHandler(os.Stderr, opts)))
 }
 
+// openDatabase opens --database-url, which the command requires.
+func openDatabase(ctx context.Context, cfg config.Config, maxConns int32) (*pgxpool.Pool, error) {
+	if err := cfg.RequireDatabase(); err != nil {
+		return nil, err
+	}
+	return openPool(ctx, cfg.DatabaseURL, maxConns)
+}
+
 func openPool(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {

@@ -149,7 +149,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 		SessionSecret: cfg.SessionSecretBytes(), OIDC: signIn, DevTokens: true,
 		GRPCAddr: cfg.APIGRPCAddr, HTTPAddr: cfg.APIHTTPAddr, Logger: logger.With("component", "api"),
 		Registry: reg, DevSamples: samples, DemoUsers: users, Codec: codec, Tracing: tracing,
-		TraceURL: cfg.TraceURL, DrillStepDeadline: cfg.DrillStepDeadline,
+		TraceURL: cfg.TraceURL, DrillStepDeadline: cfg.DrillStepDeadline, LookupFloor: cfg.LookupFloor,
 	})
 	if err != nil {
 		return err

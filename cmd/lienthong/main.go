@@ -1,6 +1,6 @@
 // Command lienthong runs the interagency workflow engine: everything at once
 // (dev) or one part at a time (temporal, api, worker, agency, migrate), plus
-// operator tools (token, dossier, stuck, trace, loadgen).
+// operator tools (token, dossier, stuck, trace, audit, loadgen).
 package main
 
 import (
@@ -38,6 +38,7 @@ func commands() []command {
 		{"worker", "run the workflow and activity worker", runWorker},
 		{"agency", "run mock agency services (--name justice|police|insurance|portal|all)", runAgency},
 		{"migrate", "apply database migrations", runMigrate},
+		{"audit", "verify the audit trail's hash chain and name the first row changed or removed (audit verify)", runAudit},
 		{"token", "issue an API token (--role clerk --commune 00004 --sub clerk-1 [--ttl 24h])", runToken},
 		{"dossier", "submit or show a dossier through the API (submit --file F | show CODE)", runDossier},
 		{"stuck", "list stuck dossiers with a diagnosis and a remedy", runStuck},

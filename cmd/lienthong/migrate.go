@@ -15,10 +15,7 @@ func runMigrate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := cfg.RequireDatabase(); err != nil {
-		return err
-	}
-	pool, err := openPool(ctx, cfg.DatabaseURL, 2)
+	pool, err := openDatabase(ctx, cfg, 2)
 	if err != nil {
 		return err
 	}
