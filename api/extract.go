@@ -56,8 +56,8 @@ func (cs *clerkService) GetExtract(ctx context.Context, req *enginev1.GetExtract
 // VerifyExtract asks the civil-status office whether an extract is intact.
 // The office holds the keys, including retired ones, so old extracts keep
 // verifying after a key rotation.
-func (cz *citizenService) VerifyExtract(ctx context.Context, req *enginev1.VerifyExtractRequest) (*enginev1.VerifyExtractResponse, error) {
-	s := cz.s
+func (cs *citizenService) VerifyExtract(ctx context.Context, req *enginev1.VerifyExtractRequest) (*enginev1.VerifyExtractResponse, error) {
+	s := cs.s
 	e := req.GetExtract()
 	var vs []dossier.FieldViolation
 	switch {
