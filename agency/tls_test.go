@@ -81,7 +81,6 @@ func TestMutualTLS(t *testing.T) {
 	t.Run("a client without a certificate is refused", func(t *testing.T) {
 		err := ask(dialTLS(t, a.srv.Addr(), p.bare))
 		requireCode(t, codes.Unavailable, err)
-		require.Contains(t, err.Error(), "certificate required")
 	})
 	t.Run("a certificate from another CA is refused", func(t *testing.T) {
 		cfg, err := p.stranger.ClientConfig("127.0.0.1", pki.Identity{})
@@ -92,7 +91,6 @@ func TestMutualTLS(t *testing.T) {
 		defer conn.Close()
 		err = ask(conn)
 		requireCode(t, codes.Unavailable, err)
-		require.Contains(t, err.Error(), "unknown certificate authority")
 	})
 	t.Run("a plaintext client is refused", func(t *testing.T) {
 		conn, err := grpc.NewClient(a.srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))

@@ -55,17 +55,15 @@ type material struct {
 }
 
 // Load reads files once, failing with the file at fault, and returns a
-// source that reloads them as they change. logger receives reloads and
-// rejected files; nil discards them.
+// source that reloads them as they change. No files at all make a client
+// with no certificate that trusts the system's roots. logger receives
+// reloads and rejected files; nil discards them.
 func Load(files Files, logger *slog.Logger) (*Source, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if (files.Cert == "") != (files.Key == "") {
 		return nil, errors.New("a certificate file and its key file go together: name both or neither")
-	}
-	if files.IsZero() {
-		return nil, errors.New("no certificate or CA file named")
 	}
 	s := &Source{files: files, log: logger}
 	stamps, err := s.stat()

@@ -18,10 +18,14 @@ func runAPI(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := errors.Join(cfg.RequireSecrets(), cfg.RequireDatabase()); err != nil {
+	if err := errors.Join(cfg.RequireSecrets(), cfg.RequireDatabase(), cfg.RequireTransport()); err != nil {
 		return err
 	}
 	logger := newLogger(cfg)
+	tr, err := engineTransport(cfg, logger)
+	if err != nil {
+		return err
+	}
 	pool, err := openPool(ctx, cfg.DatabaseURL, 20)
 	if err != nil {
 		return err
@@ -45,7 +49,7 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	defer tc.Close()
-	_, desk, closeAgencies, err := dialAllAgencies(cfg, tracing)
+	_, desk, closeAgencies, err := dialAllAgencies(cfg, tr, tracing)
 	if err != nil {
 		return err
 	}
@@ -64,6 +68,8 @@ func runAPI(ctx context.Context, args []string) error {
 		TraceURL:       cfg.TraceURL,
 		TrustedProxies: proxies,
 		Agencies:       &desk,
+		TLS:            tr.engine,
+		HTTPTLS:        tr.http,
 		SecureCookies:  true,
 		Store:          store.New(pool),
 		Temporal:       tc,
