@@ -2,6 +2,7 @@ package agency_test
 
 import (
 	"crypto/tls"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -24,6 +25,8 @@ type testPKI struct {
 	stranger *pki.Source
 	// bare trusts the CA and has no certificate of its own.
 	bare *pki.Source
+	// authority issued all but stranger.
+	authority *pki.Authority
 }
 
 func newTestPKI(t *testing.T) testPKI {
@@ -45,11 +48,12 @@ func newTestPKI(t *testing.T) testPKI {
 	bare, err := pki.Load(pki.Files{CA: a.CAFile()}, nil)
 	require.NoError(t, err)
 	return testPKI{
-		justice:  load(a, "justice", pki.Agency("justice")),
-		police:   load(a, "police", pki.Agency("police")),
-		engine:   load(a, "engine", pki.Engine()),
-		stranger: load(open("other"), "engine", pki.Engine()),
-		bare:     bare,
+		justice:   load(a, "justice", pki.Agency("justice")),
+		police:    load(a, "police", pki.Agency("police")),
+		engine:    load(a, "engine", pki.Engine()),
+		stranger:  load(open("other"), "engine", pki.Engine()),
+		bare:      bare,
+		authority: a,
 	}
 }
 
@@ -112,6 +116,23 @@ func TestMutualTLS(t *testing.T) {
 		requireCode(t, codes.PermissionDenied, err)
 		_, err = admin.GetSettings(withKey(t, adminKey), &agencyv1.GetSettingsRequest{})
 		require.NoError(t, err)
+	})
+	t.Run("a renewed certificate is served without a restart", func(t *testing.T) {
+		serial := func() string {
+			cfg, err := p.engine.ClientConfig("127.0.0.1", pki.Agency("justice"))
+			require.NoError(t, err)
+			cfg.NextProtos = []string{"h2"}
+			conn, err := tls.Dial("tcp", a.srv.Addr(), cfg)
+			require.NoError(t, err)
+			defer conn.Close()
+			return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
+		}
+		before := serial()
+		require.NoError(t, os.Remove(p.justice.Files().Cert))
+		_, err := p.authority.Issue("justice", pki.Agency("justice"), []string{"localhost", "127.0.0.1"})
+		require.NoError(t, err)
+		require.NotEqual(t, before, serial(), "the next handshake has the new certificate")
+		requireCode(t, codes.NotFound, ask(dialTLS(t, a.srv.Addr(), p.engine)))
 	})
 	t.Run("an agency serves only with its own certificate", func(t *testing.T) {
 		_, err := agency.Start(t.Context(), agency.Options{Name: "police", ListenAddr: "127.0.0.1:0", Pool: a.pool, TLS: p.justice})
