@@ -32,6 +32,21 @@ func runAgency(ctx context.Context, args []string) error {
 		return err
 	}
 	logger := newLogger(cfg)
+	names := agency.Servers()
+	if cfg.AgencyName != "all" {
+		names = []string{cfg.AgencyName}
+	}
+	// The gRPC servers; the mail sink speaks SMTP and needs no certificate.
+	grpcNames := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == agency.MailSink })
+	tr := &transport{}
+	if len(grpcNames) > 0 {
+		if tr, err = agencyTransport(cfg, grpcNames, logger); err != nil {
+			return err
+		}
+	}
+	if len(grpcNames) > 0 && tr.plaintext() && cfg.CallbackToken == "" && cfg.TokenKey == "" {
+		return errors.New("--callback-token or --token-key: required without TLS, so the agencies can authenticate their pushes to the engine")
+	}
 	pool, err := openPool(ctx, cfg.DatabaseURL, 20)
 	if err != nil {
 		return err
@@ -42,18 +57,6 @@ func runAgency(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stopTracing()
-	names := agency.Servers()
-	if cfg.AgencyName != "all" {
-		names = []string{cfg.AgencyName}
-	}
-	grpcNames := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == agency.MailSink })
-	tr, err := agencyTransport(cfg, grpcNames, logger)
-	if err != nil {
-		return err
-	}
-	if tr.plaintext() && cfg.CallbackToken == "" && cfg.TokenKey == "" {
-		return errors.New("--callback-token or --token-key: required without TLS, so the agencies can authenticate their pushes to the engine")
-	}
 	if cfg.AgencyName == "all" || cfg.AgencyName == agency.MailSink {
 		sink, err := startMailSink(ctx, cfg, pool)
 		if err != nil {
