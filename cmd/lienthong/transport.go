@@ -138,6 +138,9 @@ func (tr *transport) dialAgency(addr, name, key string, sendKey bool, tracing *t
 		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(apiKey(key)))
 		return grpc.NewClient(addr, opts...)
 	}
+	if tr.engine == nil {
+		return nil, fmt.Errorf("dialling %s: only the engine calls the agencies, and this process has no engine certificate", name)
+	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
