@@ -92,14 +92,14 @@ func TestMutualTLS(t *testing.T) {
 		cfg.VerifyConnection = nil // it would refuse Justice first: let only Justice judge
 		conn, err := grpc.NewClient(a.srv.Addr(), grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 		require.NoError(t, err)
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		err = ask(conn)
 		requireCode(t, codes.Unavailable, err)
 	})
 	t.Run("a plaintext client is refused", func(t *testing.T) {
 		conn, err := grpc.NewClient(a.srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 		require.NoError(t, err)
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		requireCode(t, codes.Unavailable, ask(conn))
 		// Nor is the old API key any use.
 		_, err = agencyv1.NewCaseServiceClient(conn).GetCase(withKey(t, engineKey), &agencyv1.GetCaseRequest{CaseId: "JUS-none"})
@@ -124,7 +124,7 @@ func TestMutualTLS(t *testing.T) {
 			cfg.NextProtos = []string{"h2"}
 			conn, err := tls.Dial("tcp", a.srv.Addr(), cfg)
 			require.NoError(t, err)
-			defer conn.Close()
+			defer func() { _ = conn.Close() }()
 			return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
 		}
 		before := serial()

@@ -53,7 +53,7 @@ func TestTransport(t *testing.T) {
 		require.NoError(t, err)
 		conn, err := grpc.NewClient(e.srv.GRPCAddr(), grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 		require.NoError(t, err)
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		return enginev1.NewAgencyCallbackServiceClient(conn).ReportCase(ctx, &enginev1.ReportCaseRequest{Case: &agencyv1.Case{
 			CaseId: "c", Agency: agency, DossierCode: sub.GetCode(), Step: step, Status: agencyv1.CaseStatus_CASE_STATUS_APPROVED, Version: 1,
 		}})
@@ -91,7 +91,7 @@ func TestTransport(t *testing.T) {
 	t.Run("a plaintext gRPC client is refused", func(t *testing.T) {
 		conn, err := grpc.NewClient(e.srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 		require.NoError(t, err)
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		_, err = enginev1.NewReferenceServiceClient(conn).ListPlaces(bg(), &enginev1.ListPlacesRequest{})
 		requireCode(t, err, codes.Unavailable)
 	})

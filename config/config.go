@@ -492,8 +492,8 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// AgencyPlaceholder, in --tls-cert-file and --tls-key-file, stands for each
-// agency's name when one agency process runs several.
+// AgencyPlaceholder stands for each agency's name in --tls-cert-file and
+// --tls-key-file when one agency process runs several.
 const AgencyPlaceholder = "{agency}"
 
 func (c *Config) validateTLS(bad func(flagName, format string, args ...any)) {

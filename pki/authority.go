@@ -211,7 +211,7 @@ func writeAtomic(path string, b []byte, mode os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }() // gone once renamed
 	if _, err := tmp.Write(b); err != nil {
 		_ = tmp.Close()
 		return err

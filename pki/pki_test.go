@@ -46,7 +46,7 @@ func handshake(t *testing.T, server, client *tls.Config) (srv, cli tls.Connectio
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	type result struct {
 		state tls.ConnectionState
 		err   error
@@ -58,7 +58,7 @@ func handshake(t *testing.T, server, client *tls.Config) (srv, cli tls.Connectio
 			done <- result{err: err}
 			return
 		}
-		defer raw.Close()
+		defer func() { _ = raw.Close() }()
 		_ = raw.SetDeadline(time.Now().Add(5 * time.Second))
 		s := tls.Server(raw, server)
 		err = s.Handshake()
@@ -71,7 +71,7 @@ func handshake(t *testing.T, server, client *tls.Config) (srv, cli tls.Connectio
 	}()
 	raw, err := net.Dial("tcp", l.Addr().String())
 	require.NoError(t, err)
-	defer raw.Close()
+	defer func() { _ = raw.Close() }()
 	_ = raw.SetDeadline(time.Now().Add(5 * time.Second))
 	c := tls.Client(raw, client)
 	cerr := c.Handshake()
