@@ -15,6 +15,7 @@ package agency
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -32,6 +34,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/pki"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/telemetry"
@@ -47,8 +50,18 @@ type Options struct {
 	// one other is required.
 	APIKeys map[string]string
 	// CallbackAddr is the engine's gRPC address for ReportCase; empty disables pushes.
-	CallbackAddr  string
+	CallbackAddr string
+	// CallbackToken authenticates pushes without TLS; over TLS the
+	// agency's certificate does, and the token is not sent.
 	CallbackToken string
+	// TLS, when set, is this agency's certificate, key and CA: the agency
+	// serves mutual TLS only, each caller must present a certificate from
+	// that CA, and the caller is the identity it names (only the engine
+	// may call the agency's services; AdminService also wants the admin
+	// key); API keys no longer name anyone. Pushes present the same
+	// certificate to the engine, which must present the engine's. Nil
+	// serves plaintext and trusts API keys alone: for dev only.
+	TLS *pki.Source
 	// Mode defaults to auto.
 	Mode agencyv1.DecisionMode
 	// Auto defaults to a 200 ms–2 s delay that approves everything.
@@ -83,10 +96,12 @@ func keepsCases(name string) bool {
 
 // Server is one running agency.
 type Server struct {
-	name     string
-	log      *slog.Logger
-	pool     *pgxpool.Pool
-	creds    credentials
+	name string
+	log  *slog.Logger
+	pool *pgxpool.Pool
+	keys apiKeys
+	// mutual says callers are known by their certificates, not API keys.
+	mutual   bool
 	settings *settings
 	faults   *faults
 	desk     *desk // nil for the portal, which keeps no cases
@@ -135,7 +150,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		name:     opts.Name,
 		log:      log,
 		pool:     opts.Pool,
-		creds:    newCredentials(opts.APIKeys),
+		keys:     newAPIKeys(opts.APIKeys),
 		settings: st,
 		faults:   fs,
 		stopping: make(chan struct{}),
@@ -145,7 +160,16 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 
-	s.grpc = grpc.NewServer(append(opts.Tracing.ServerOptions(),
+	serverOpts := opts.Tracing.ServerOptions()
+	if opts.TLS != nil {
+		cfg, err := opts.TLS.ServerConfig(tls.RequireAndVerifyClientCert, "h2")
+		if err != nil {
+			return nil, fmt.Errorf("starting %s: %w", opts.Name, err)
+		}
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(cfg)))
+		s.mutual = true
+	}
+	s.grpc = grpc.NewServer(append(serverOpts,
 		grpc.ChainUnaryInterceptor(s.recoverPanics, s.logCalls, s.authenticate, s.injectFaults, translateErrors))...)
 	admin := &adminService{s: s}
 	agencyv1.RegisterAdminServiceServer(s.grpc, admin)
@@ -193,15 +217,23 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	var pushes *pusher
 	if s.desk != nil && opts.CallbackAddr != "" {
-		conn, err := grpc.NewClient(opts.CallbackAddr, append(opts.Tracing.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+		creds, err := callbackCredentials(opts)
+		if err != nil {
+			return nil, fmt.Errorf("starting %s: %w", opts.Name, err)
+		}
+		conn, err := grpc.NewClient(opts.CallbackAddr, append(opts.Tracing.DialOptions(), grpc.WithTransportCredentials(creds))...)
 		if err != nil {
 			return nil, fmt.Errorf("starting %s: callback address %q: %w", opts.Name, opts.CallbackAddr, err)
 		}
 		s.callback = conn
+		token := opts.CallbackToken
+		if opts.TLS != nil {
+			token = "" // the certificate says who pushes
+		}
 		pushes = &pusher{
 			d:       s.desk,
 			client:  enginev1.NewAgencyCallbackServiceClient(conn),
-			token:   opts.CallbackToken,
+			token:   token,
 			faults:  fs,
 			log:     log,
 			tracing: opts.Tracing,
@@ -274,6 +306,14 @@ func (o Options) check() error {
 	if o.ListenAddr == "" {
 		problems = append(problems, errors.New("a listen address is required"))
 	}
+	if o.TLS != nil {
+		if got := o.TLS.Identity(); got != pki.Agency(o.Name) {
+			problems = append(problems, fmt.Errorf("the TLS certificate %s names %q, not %s: each agency serves with its own", o.TLS.Files().Cert, got.String(), pki.Agency(o.Name).URI()))
+		}
+		if !o.TLS.HasRoots() {
+			problems = append(problems, errors.New("TLS needs the CA that issues the engine's certificate"))
+		}
+	}
 	keys := 0
 	for k, client := range o.APIKeys {
 		if k == "" {
@@ -285,8 +325,8 @@ func (o Options) check() error {
 		}
 		keys++
 	}
-	if keys == 0 {
-		problems = append(problems, errors.New("at least one API key is required: without one every call would be refused"))
+	if keys == 0 && o.TLS == nil {
+		problems = append(problems, errors.New("at least one API key is required without TLS: without one every call would be refused"))
 	}
 	if o.SeedPeople < 0 {
 		problems = append(problems, errors.New("seed people must not be negative"))
@@ -295,6 +335,31 @@ func (o Options) check() error {
 		return fmt.Errorf("agency options: %w", err)
 	}
 	return nil
+}
+
+// callbackCredentials secure the pushes: over TLS the agency presents its
+// certificate and wants the engine's in return.
+func callbackCredentials(o Options) (credentials.TransportCredentials, error) {
+	if o.TLS == nil {
+		return insecure.NewCredentials(), nil
+	}
+	host, _, err := net.SplitHostPort(o.CallbackAddr)
+	if err != nil {
+		return nil, fmt.Errorf("callback address %q: %w", o.CallbackAddr, err)
+	}
+	cfg, err := o.TLS.ClientConfig(dialHost(host), pki.Engine())
+	if err != nil {
+		return nil, err
+	}
+	return credentials.NewTLS(cfg), nil
+}
+
+// dialHost is the name a wildcard address is reached by: loopback.
+func dialHost(host string) string {
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return "127.0.0.1"
+	}
+	return host
 }
 
 func defaultAuto() *agencyv1.AutoDecider {

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/lienthong/lienthong/pki"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 )
 
@@ -29,9 +30,9 @@ func isAgencyMethod(m string) bool   { return strings.HasPrefix(m, agencyPrefix)
 func isAdminMethod(m string) bool    { return strings.HasPrefix(m, adminPrefix) }
 func isBusinessMethod(m string) bool { return isAgencyMethod(m) && !isAdminMethod(m) }
 
-// credentials holds the accepted API keys as digests, so that every
+// apiKeys holds the accepted API keys as digests, so that every
 // comparison takes the same time whatever the key's length.
-type credentials struct {
+type apiKeys struct {
 	keys []apiKey
 }
 
@@ -40,8 +41,8 @@ type apiKey struct {
 	client string
 }
 
-func newCredentials(keys map[string]string) credentials {
-	var c credentials
+func newAPIKeys(keys map[string]string) apiKeys {
+	var c apiKeys
 	for k, client := range keys {
 		if k == "" {
 			continue
@@ -53,7 +54,7 @@ func newCredentials(keys map[string]string) credentials {
 
 // client returns the client whose key the call presents: `authorization:
 // Bearer <key>` or `x-api-key: <key>`. Every key is compared, in constant time.
-func (c credentials) client(md metadata.MD) (string, bool) {
+func (c apiKeys) client(md metadata.MD) (string, bool) {
 	var presented string
 	if v := md.Get("authorization"); len(v) > 0 {
 		scheme, token, ok := strings.Cut(strings.TrimSpace(v[0]), " ")
@@ -88,14 +89,19 @@ func loggerFrom(ctx context.Context) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// authenticate refuses agency calls without a known key before anything else
-// runs, so a refused call writes nothing. AdminService wants the admin client.
+// authenticate refuses agency calls from unknown callers before anything
+// else runs, so a refused call writes nothing. Over mutual TLS the caller is
+// the identity its certificate names; without TLS, the client its API key
+// names. AdminService wants the admin client.
 func (s *Server) authenticate(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	if !isAgencyMethod(info.FullMethod) {
 		return handler(ctx, req)
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
-	client, ok := s.creds.client(md)
+	if s.mutual {
+		return s.authenticatePeer(ctx, req, md, info, handler)
+	}
+	client, ok := s.keys.client(md)
 	if !ok {
 		return nil, status.Error(codes.Unauthenticated, "missing or unknown API key: send `authorization: Bearer <key>`")
 	}
@@ -103,6 +109,25 @@ func (s *Server) authenticate(ctx context.Context, req any, info *grpc.UnaryServ
 		return nil, status.Errorf(codes.PermissionDenied, "client %q may not change the agency's settings; use the admin key", client)
 	}
 	return handler(context.WithValue(ctx, clientKey{}, client), req)
+}
+
+// authenticatePeer names the caller by its verified certificate. Only the
+// engine calls an agency; the mocks' AdminService also wants the admin key,
+// a second credential for changing how the agency behaves.
+func (s *Server) authenticatePeer(ctx context.Context, req any, md metadata.MD, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	id, ok := pki.PeerIdentity(ctx)
+	if !ok {
+		return nil, status.Error(codes.Unauthenticated, "a client certificate naming a lienthong:// identity is required")
+	}
+	if id != pki.Engine() {
+		return nil, status.Errorf(codes.PermissionDenied, "%s may not call %s's services; only the engine may", id, s.name)
+	}
+	if isAdminMethod(info.FullMethod) {
+		if client, ok := s.keys.client(md); !ok || client != AdminClient {
+			return nil, status.Error(codes.PermissionDenied, "changing the agency's settings also needs the admin key: send `authorization: Bearer <key>`")
+		}
+	}
+	return handler(context.WithValue(ctx, clientKey{}, id.String()), req)
 }
 
 type clientKey struct{}

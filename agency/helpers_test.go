@@ -24,6 +24,7 @@ import (
 	"github.com/lienthong/lienthong/agency"
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/internal/pgtest"
+	"github.com/lienthong/lienthong/pki"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 )
@@ -211,6 +212,8 @@ type fakeEngine struct {
 	calls     []*agencyv1.Case
 	acked     []*agencyv1.Case
 	auth      []string
+	// peers are the identities of callers' certificates, over TLS.
+	peers []string
 }
 
 func (f *fakeEngine) ReportCase(ctx context.Context, req *enginev1.ReportCaseRequest) (*enginev1.ReportCaseResponse, error) {
@@ -218,6 +221,9 @@ func (f *fakeEngine) ReportCase(ctx context.Context, req *enginev1.ReportCaseReq
 	defer f.mu.Unlock()
 	md, _ := metadata.FromIncomingContext(ctx)
 	f.auth = append(f.auth, md.Get("authorization")...)
+	if id, ok := pki.PeerIdentity(ctx); ok {
+		f.peers = append(f.peers, id.String())
+	}
 	f.calls = append(f.calls, req.GetCase())
 	if len(f.calls) <= f.failFirst {
 		return nil, status.Error(codes.Unavailable, "engine busy")
@@ -244,12 +250,12 @@ func (f *fakeEngine) ackedFor(caseID string) []*agencyv1.Case {
 	return out
 }
 
-func startFakeEngine(t *testing.T, failFirst int) (*fakeEngine, string) {
+func startFakeEngine(t *testing.T, failFirst int, opts ...grpc.ServerOption) (*fakeEngine, string) {
 	t.Helper()
 	f := &fakeEngine{failFirst: failFirst}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	s := grpc.NewServer()
+	s := grpc.NewServer(opts...)
 	enginev1.RegisterAgencyCallbackServiceServer(s, f)
 	go s.Serve(lis) //nolint:errcheck // ends with Stop
 	t.Cleanup(s.Stop)

@@ -163,7 +163,11 @@ func (p *pusher) deliver(ctx context.Context, r outboxRow) (bool, error) {
 	callCtx, cancel := context.WithTimeout(ctx, pushTimeout)
 	callCtx, endSpan := p.tracing.StartLinked(callCtx, "push "+p.d.agency+" case", r.traceParent,
 		attribute.String("dossier_id", c.DossierCode), attribute.String("step", c.Step), attribute.Int64("version", c.Version))
-	callCtx = metadata.AppendToOutgoingContext(callCtx, "authorization", "Bearer "+p.token)
+	if p.token != "" {
+		// Over mutual TLS the agency's certificate says who pushes; the
+		// token is the plaintext fallback.
+		callCtx = metadata.AppendToOutgoingContext(callCtx, "authorization", "Bearer "+p.token)
+	}
 	_, pushErr := p.client.ReportCase(callCtx, &enginev1.ReportCaseRequest{Case: &c})
 	endSpan(pushErr)
 	cancel()
@@ -182,7 +186,7 @@ func (p *pusher) deliver(ctx context.Context, r outboxRow) (bool, error) {
 	attempts := r.attempts + 1
 	wait := backoff(attempts)
 	st := status.Convert(pushErr)
-	log.WarnContext(callCtx, "case push failed; will retry", "attempt", attempts, "code", st.Code().String(), "retry_in", wait.String())
+	log.WarnContext(callCtx, "case push failed; will retry", "attempt", attempts, "code", st.Code().String(), "error", st.Message(), "retry_in", wait.String())
 	_, err := p.d.pool.Exec(ctx, p.d.sql(`UPDATE ${schema}.outbox SET attempts = $2, next_attempt_at = $3, last_error = $4
 		WHERE id = $1`), r.id, attempts, now.Add(wait), st.Code().String()+": "+st.Message())
 	return false, err

@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/pki"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/temporalserver"
@@ -322,6 +324,8 @@ type env struct {
 	pool  *pgxpool.Pool
 	conn  *grpc.ClientConn
 	base  string
+	// http reaches base: the default client, or one trusting the test CA.
+	http *http.Client
 }
 
 type envOption func(*Options)
@@ -360,14 +364,29 @@ func newEnvOn(t *testing.T, tc client.Client, pool *pgxpool.Pool, opts ...envOpt
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
-	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	e := &env{srv: srv, store: st, pool: pool, base: "http://" + srv.HTTPAddr(), http: http.DefaultClient}
+	creds := insecure.NewCredentials()
+	if o.TLS != nil {
+		// People's tools: the CA, no certificate of their own.
+		bare, err := pki.Load(pki.Files{CA: o.TLS.Files().CA}, nil)
+		require.NoError(t, err)
+		cfg, err := bare.ClientConfig("127.0.0.1", pki.Engine())
+		require.NoError(t, err)
+		creds = credentials.NewTLS(cfg)
+		if o.HTTPTLS != nil {
+			e.base = "https://" + srv.HTTPAddr()
+			e.http = &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+		}
+	}
+	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(creds))
 	require.NoError(t, err)
+	e.conn = conn
 	t.Cleanup(func() {
 		_ = conn.Close()
 		cancel()
 		require.NoError(t, <-done)
 	})
-	return &env{srv: srv, store: st, pool: pool, conn: conn, base: "http://" + srv.HTTPAddr()}
+	return e
 }
 
 // waitStarted waits for a submission's workflow, which starts just after the
@@ -459,7 +478,7 @@ func (e *env) rest(t *testing.T, method, path, tok string, body any) (int, map[s
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.http.Do(req)
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)

@@ -6,13 +6,14 @@
 // signals and updates the dossier workflows; the workflows do the rest.
 //
 // It may import store, workflows (names and inputs), auth, console, notify,
-// civil, calendar, dossier and telemetry; nothing imports it but cmd.
+// civil, calendar, dossier, pki and telemetry; nothing imports it but cmd.
 package api
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -33,6 +34,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -43,6 +45,7 @@ import (
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/console"
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/pki"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/telemetry"
@@ -104,6 +107,15 @@ type Options struct {
 	// DrillStepDeadline, set only by dev, makes every step of new dossiers
 	// due this long after it is sent (workflows.Limits.DrillStepDeadline).
 	DrillStepDeadline time.Duration
+	// TLS, when set, is the engine's certificate, key and CA: the gRPC
+	// listener serves TLS only, verifies client certificates that callers
+	// present, and the agency callback takes nothing but an agency's
+	// certificate (people's tools and the gateway still bring tokens).
+	// Nil serves plaintext (dev only).
+	TLS *pki.Source
+	// HTTPTLS, when set, serves the HTTP listener (console, REST, health,
+	// metrics) over TLS with its certificate; nil serves plain HTTP.
+	HTTPTLS *pki.Source
 	// TrustedProxies are the load balancers in front of the REST gateway:
 	// a request from one of them is attributed to the address it forwarded
 	// (X-Forwarded-For), for the citizen look-up's throttle.
@@ -235,13 +247,20 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("api: listening for HTTP on %s: %w", opts.HTTPAddr, err)
 	}
 
-	s.grpc = grpc.NewServer(append(opts.Tracing.ServerOptions(),
+	serverOpts, gatewayCreds, err := transport(opts)
+	if err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	s.grpc = grpc.NewServer(append(serverOpts,
 		grpc.MaxRecvMsgSize(maxRequestBody),
 		grpc.ChainUnaryInterceptor(
 			s.metrics.interceptor(),
 			recoveryInterceptor(s.log),
 			errorInterceptor(s.log),
-			auth.UnaryInterceptor(s.tokens, auth.EnginePolicy()),
+			// Agencies by their certificates, everyone else by token.
+			auth.CertificateInterceptor(auth.EnginePolicy(), opts.TLS != nil,
+				auth.UnaryInterceptor(s.tokens, auth.EnginePolicy())),
 		))...,
 	)
 	enginev1.RegisterClerkServiceServer(s.grpc, &clerkService{s: s})
@@ -259,7 +278,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	// The gateway calls the gRPC server like any client, so REST requests
 	// pass the same interceptors: authentication, errors, metrics.
 	s.gwConn, err = grpc.NewClient(dialTarget(s.grpcLis.Addr()),
-		append(opts.Tracing.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+		append(opts.Tracing.DialOptions(), grpc.WithTransportCredentials(gatewayCreds))...)
 	if err != nil {
 		s.closeListeners()
 		return nil, fmt.Errorf("api: connecting the gateway: %w", err)
@@ -310,6 +329,13 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	if opts.HTTPTLS != nil {
+		if s.http.TLSConfig, err = opts.HTTPTLS.ServerConfig(tls.NoClientCert, "h2", "http/1.1"); err != nil {
+			s.closeListeners()
+			_ = s.gwConn.Close()
+			return nil, fmt.Errorf("api: the HTTP listener's TLS: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -341,6 +367,26 @@ func (s *Server) setUpSessions(opts Options) error {
 	// sign in through the provider, unless this is a dev or test cluster.
 	s.tokens = auth.Tokens{OIDC: opts.OIDC.Tokens, Key: opts.TokenKey, HS256Roles: []auth.Role{auth.RoleAgency}, DevTokens: opts.DevTokens}
 	return nil
+}
+
+// transport is how the gRPC listener is served and how the gateway reaches
+// it: TLS with the engine's certificate, which the gateway pins, or
+// plaintext.
+func transport(opts Options) ([]grpc.ServerOption, credentials.TransportCredentials, error) {
+	serverOpts := opts.Tracing.ServerOptions()
+	if opts.TLS == nil {
+		return serverOpts, insecure.NewCredentials(), nil
+	}
+	if got := opts.TLS.Identity(); got != pki.Engine() {
+		return nil, nil, fmt.Errorf("api: the TLS certificate %s names %q, not %s", opts.TLS.Files().Cert, got.String(), pki.Engine().URI())
+	}
+	// People's tools connect without a certificate and bring a token;
+	// agencies present theirs, and the callback wants it.
+	cfg, err := opts.TLS.ServerConfig(tls.VerifyClientCertIfGiven, "h2")
+	if err != nil {
+		return nil, nil, fmt.Errorf("api: %w", err)
+	}
+	return append(serverOpts, grpc.Creds(credentials.NewTLS(cfg))), credentials.NewTLS(opts.TLS.SelfClientConfig()), nil
 }
 
 func (s *Server) closeListeners() {
@@ -380,7 +426,11 @@ func (s *Server) Serve(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
-		if err := s.http.Serve(s.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := func() error { return s.http.Serve(s.httpLis) }
+		if s.http.TLSConfig != nil {
+			serve = func() error { return s.http.ServeTLS(s.httpLis, "", "") }
+		}
+		if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serving HTTP: %w", err)
 		}
 		return nil

@@ -133,6 +133,35 @@ type Config struct {
 	OIDCAgencyClaim   string
 	OIDCNameClaim     string
 
+	// TLSCertFile and TLSKeyFile are this process's certificate (PEM, with
+	// any intermediates) and key: the engine's for api and worker, an
+	// agency's for agency. It serves every gRPC listener and is presented
+	// on every call to another part. In an agency process that runs several
+	// agencies, AgencyPlaceholder in the paths stands for each one's name.
+	// The files are re-read when they change.
+	TLSCertFile string
+	TLSKeyFile  string
+	// TLSCAFile holds the CA certificates that issue lienthong's parts'
+	// certificates: peers are verified against them, in both directions.
+	TLSCAFile string
+	// HTTPTLSCertFile and HTTPTLSKeyFile, when set, serve the API's HTTP
+	// listener (console, REST) with a certificate browsers trust, instead of
+	// the service certificate.
+	HTTPTLSCertFile string
+	HTTPTLSKeyFile  string
+	// InsecurePlaintext runs without TLS, trusting API keys and tokens
+	// alone: for dev and a trusted test network only.
+	InsecurePlaintext bool
+	// TemporalTLS connects to the Temporal frontend over TLS, verified
+	// against TemporalTLSCAFile or else the system's roots, presenting
+	// TemporalTLSCertFile when the cluster wants client certificates.
+	// Naming any of the files turns it on.
+	TemporalTLS           bool
+	TemporalTLSCAFile     string
+	TemporalTLSCertFile   string
+	TemporalTLSKeyFile    string
+	TemporalTLSServerName string
+
 	// OTLPEndpoint is the OpenTelemetry collector that traces go to, as a
 	// URL. Empty leaves it to the standard OTEL_EXPORTER_OTLP_* variables;
 	// with neither, tracing is off.
@@ -285,6 +314,17 @@ func NewLoader(fs *flag.FlagSet, cfg *Config) *Loader {
 	l.str("oidc-province-claim", "OIDC_PROVINCE_CLAIM", &cfg.OIDCProvinceClaim, "claim holding a supervisor's (or clerk's) 3-digit province code", false)
 	l.str("oidc-agency-claim", "OIDC_AGENCY_CLAIM", &cfg.OIDCAgencyClaim, "claim holding an officer's agency: justice, police, insurance or portal", false)
 	l.str("oidc-name-claim", "OIDC_NAME_CLAIM", &cfg.OIDCNameClaim, "claim holding the name the console shows", false)
+	l.str("tls-cert-file", "TLS_CERT_FILE", &cfg.TLSCertFile, "this process's TLS certificate (PEM), served and presented on every hop; "+AgencyPlaceholder+" stands for each agency's name in an agency process running several (generated under dev)", false)
+	l.str("tls-key-file", "TLS_KEY_FILE", &cfg.TLSKeyFile, "the TLS certificate's private key (PEM); "+AgencyPlaceholder+" as in --tls-cert-file", false)
+	l.str("tls-ca-file", "TLS_CA_FILE", &cfg.TLSCAFile, "CA certificates (PEM) that issue lienthong's parts' certificates; every peer is verified against them", false)
+	l.str("http-tls-cert-file", "HTTP_TLS_CERT_FILE", &cfg.HTTPTLSCertFile, "certificate (PEM) of the API's HTTP listener (console, REST) when browsers should see another than the service certificate", false)
+	l.str("http-tls-key-file", "HTTP_TLS_KEY_FILE", &cfg.HTTPTLSKeyFile, "the HTTP listener certificate's private key (PEM)", false)
+	l.boolean("insecure-plaintext", "INSECURE_PLAINTEXT", &cfg.InsecurePlaintext, "run without TLS, trusting API keys and tokens alone (dev and trusted test networks only)")
+	l.boolean("temporal-tls", "TEMPORAL_TLS", &cfg.TemporalTLS, "connect to the Temporal frontend over TLS (on when any --temporal-tls-* file is named)")
+	l.str("temporal-tls-ca-file", "TEMPORAL_TLS_CA_FILE", &cfg.TemporalTLSCAFile, "CA certificates (PEM) the Temporal frontend is verified against (default: the system's roots)", false)
+	l.str("temporal-tls-cert-file", "TEMPORAL_TLS_CERT_FILE", &cfg.TemporalTLSCertFile, "client certificate (PEM) presented to the Temporal frontend", false)
+	l.str("temporal-tls-key-file", "TEMPORAL_TLS_KEY_FILE", &cfg.TemporalTLSKeyFile, "the Temporal client certificate's private key (PEM)", false)
+	l.str("temporal-tls-server-name", "TEMPORAL_TLS_SERVER_NAME", &cfg.TemporalTLSServerName, "name the Temporal frontend's certificate must carry (default: the host of --temporal-address)", false)
 	l.str("otlp-endpoint", "OTLP_ENDPOINT", &cfg.OTLPEndpoint, "OpenTelemetry collector for traces, e.g. http://otel-collector:4317 (default: the OTEL_EXPORTER_OTLP_* variables; neither: tracing off)", false)
 	l.str("trusted-proxies", "TRUSTED_PROXIES", &cfg.TrustedProxies, "comma-separated CIDRs of the load balancers in front of the API, whose X-Forwarded-For names the client, e.g. 10.0.0.0/8", false)
 	l.duration("lookup-floor", "LOOKUP_FLOOR", &cfg.LookupFloor, "least time the citizen look-up takes to answer a wrong phone, an unknown code or a refusal, so they cannot be told apart by timing")
@@ -525,7 +565,62 @@ func (c *Config) Validate() error {
 	if c.WorkerRate <= 0 {
 		bad("worker-rate", "got %g, expected more than 0", c.WorkerRate)
 	}
+	c.validateTLS(bad)
 	return errors.Join(errs...)
+}
+
+// AgencyPlaceholder stands for each agency's name in --tls-cert-file and
+// --tls-key-file when one agency process runs several.
+const AgencyPlaceholder = "{agency}"
+
+func (c *Config) validateTLS(bad func(flagName, format string, args ...any)) {
+	pair := func(certFlag, cert, keyFlag, key string) {
+		switch {
+		case cert != "" && key == "":
+			bad(keyFlag, "required with --%s", certFlag)
+		case cert == "" && key != "":
+			bad(certFlag, "required with --%s", keyFlag)
+		}
+	}
+	pair("tls-cert-file", c.TLSCertFile, "tls-key-file", c.TLSKeyFile)
+	pair("http-tls-cert-file", c.HTTPTLSCertFile, "http-tls-key-file", c.HTTPTLSKeyFile)
+	pair("temporal-tls-cert-file", c.TemporalTLSCertFile, "temporal-tls-key-file", c.TemporalTLSKeyFile)
+	if c.TLSCertFile != "" && c.TLSCAFile == "" {
+		bad("tls-ca-file", "required with --tls-cert-file: every hop is mutual, and peers are verified against this CA")
+	}
+	if strings.Contains(c.TLSCertFile, AgencyPlaceholder) != strings.Contains(c.TLSKeyFile, AgencyPlaceholder) {
+		bad("tls-key-file", "%s must appear in both --tls-cert-file and --tls-key-file, or in neither", AgencyPlaceholder)
+	}
+	for _, f := range []struct{ name, v string }{
+		{"tls-ca-file", c.TLSCAFile}, {"http-tls-cert-file", c.HTTPTLSCertFile}, {"http-tls-key-file", c.HTTPTLSKeyFile},
+		{"temporal-tls-ca-file", c.TemporalTLSCAFile}, {"temporal-tls-cert-file", c.TemporalTLSCertFile}, {"temporal-tls-key-file", c.TemporalTLSKeyFile},
+	} {
+		if strings.Contains(f.v, AgencyPlaceholder) {
+			bad(f.name, "%s is understood only in --tls-cert-file and --tls-key-file", AgencyPlaceholder)
+		}
+	}
+	if c.InsecurePlaintext && c.TLSCertFile != "" {
+		bad("insecure-plaintext", "contradicts --tls-cert-file: choose TLS or plaintext")
+	}
+}
+
+// TLSConfigured says this process has a certificate of its own.
+func (c *Config) TLSConfigured() bool { return c.TLSCertFile != "" }
+
+// TemporalTLSEnabled says the Temporal frontend is reached over TLS.
+func (c *Config) TemporalTLSEnabled() bool {
+	return c.TemporalTLS || c.TemporalTLSCAFile != "" || c.TemporalTLSCertFile != "" || c.TemporalTLSServerName != ""
+}
+
+// RequireTransport is for the parts outside dev: they run over TLS unless
+// --insecure-plaintext says otherwise, out loud.
+func (c *Config) RequireTransport() error {
+	if c.TLSConfigured() || c.InsecurePlaintext {
+		return nil
+	}
+	return errors.New("--tls-cert-file, --tls-key-file and --tls-ca-file (or LIENTHONG_TLS_CERT_FILE, ..._KEY_FILE, ..._CA_FILE): required outside dev, " +
+		"since every hop between the engine and the agencies is mutual TLS (docs/deploy.md); " +
+		"--insecure-plaintext runs without TLS, on API keys and tokens alone, for a trusted test network only")
 }
 
 // RequireDatabase is for the parts that never start a private PostgreSQL.

@@ -64,6 +64,13 @@ func TestBadValuesNameTheFlag(t *testing.T) {
 		{"lookup floor", []string{"--lookup-floor", "10ms"}, nil, "--lookup-floor: got 10ms, expected 100ms to 10s"},
 		{"token key", []string{"--token-key", "!!"}, nil, "--token-key"},
 		{"worker rate", []string{"--worker-rate", "0"}, nil, "--worker-rate: got 0, expected more than 0"},
+		{"tls key without its certificate", []string{"--tls-key-file", "k.pem", "--tls-ca-file", "ca.pem"}, nil, "--tls-cert-file: required with --tls-key-file"},
+		{"tls certificate without a CA", []string{"--tls-cert-file", "c.pem", "--tls-key-file", "k.pem"}, nil, "--tls-ca-file: required with --tls-cert-file"},
+		{"http certificate without its key", []string{"--http-tls-cert-file", "c.pem"}, nil, "--http-tls-key-file: required with --http-tls-cert-file"},
+		{"temporal key without its certificate", nil, map[string]string{"LIENTHONG_TEMPORAL_TLS_KEY_FILE": "k.pem"}, "--temporal-tls-cert-file: required"},
+		{"agency placeholder in one path", []string{"--tls-cert-file", "/tls/{agency}.crt", "--tls-key-file", "/tls/k.pem", "--tls-ca-file", "ca.pem"}, nil, "--tls-key-file: {agency} must appear in both"},
+		{"agency placeholder in the CA", []string{"--tls-ca-file", "/tls/{agency}/ca.crt"}, nil, "--tls-ca-file: {agency} is understood only in"},
+		{"plaintext and TLS at once", []string{"--insecure-plaintext", "--tls-cert-file", "c.pem", "--tls-key-file", "k.pem", "--tls-ca-file", "ca.pem"}, nil, "--insecure-plaintext: contradicts --tls-cert-file"},
 		{"from the environment", nil, map[string]string{"LIENTHONG_TEMPORAL_PORT": "x"}, "--temporal-port (from LIENTHONG_TEMPORAL_PORT): got \"x\""},
 		{"secret file missing", nil, map[string]string{"LIENTHONG_CODEC_KEY_FILE": "/nonexistent/key"}, "--codec-key (from LIENTHONG_CODEC_KEY_FILE): reading /nonexistent/key"},
 	} {
@@ -135,6 +142,22 @@ func TestEnvironmentAndPrecedence(t *testing.T) {
 		require.ErrorContains(t, cfg.RequireDatabase(), "--database-url")
 		require.ErrorContains(t, cfg.RequireSecrets(), "--codec-key")
 		require.ErrorContains(t, cfg.RequireSecrets(), "--token-key")
+	})
+	t.Run("parts outside dev need TLS, or plaintext asked for by name", func(t *testing.T) {
+		t.Parallel()
+		cfg, err := load(t, nil, nil)
+		require.NoError(t, err)
+		require.ErrorContains(t, cfg.RequireTransport(), "--tls-cert-file, --tls-key-file and --tls-ca-file")
+		cfg, err = load(t, []string{"--insecure-plaintext"}, nil)
+		require.NoError(t, err)
+		require.NoError(t, cfg.RequireTransport())
+		cfg, err = load(t, nil, map[string]string{"LIENTHONG_TLS_CERT_FILE": "/tls/{agency}.crt", "LIENTHONG_TLS_KEY_FILE": "/tls/{agency}.key", "LIENTHONG_TLS_CA_FILE": "/tls/ca.crt"})
+		require.NoError(t, err)
+		require.NoError(t, cfg.RequireTransport())
+		require.False(t, cfg.TemporalTLSEnabled())
+		cfg, err = load(t, []string{"--temporal-tls-server-name", "temporal.internal"}, nil)
+		require.NoError(t, err)
+		require.True(t, cfg.TemporalTLSEnabled(), "naming what to verify turns TLS on")
 	})
 }
 

@@ -22,6 +22,8 @@ import (
 	"github.com/lienthong/lienthong/agency/population"
 	"github.com/lienthong/lienthong/calendar"
 	"github.com/lienthong/lienthong/loadgen"
+	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 )
 
 // Options are what a running dev stack hands the seeder.
@@ -35,14 +37,14 @@ type Options struct {
 	// Calendar counts working days; nil means calendar.Default().
 	Calendar *calendar.Calendar
 
-	// APIAddr is the engine API's gRPC address.
-	APIAddr string
-	// ClerkTokens are clerk tokens by commune, for LiveCommunes.
+	// Clerk is the engine API's clerk service, connected as the stack
+	// requires (TLS or not); ClerkTokens are clerk tokens by commune, for
+	// LiveCommunes.
+	Clerk       enginev1.ClerkServiceClient
 	ClerkTokens map[string]string
-	// Agencies are the agencies' gRPC addresses by name, and AdminKey the
-	// credential of their AdminService.
-	Agencies map[string]string
-	AdminKey string
+	// Admins are the agencies' AdminService clients by name, connected with
+	// the admin credential.
+	Admins map[string]agencyv1.AdminServiceClient
 	// HistoryOnly writes the finished history and leaves the agencies and
 	// the live set alone (dev --demo-live=false).
 	HistoryOnly bool

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -33,31 +31,15 @@ const (
 	justiceReject = 0.15
 )
 
-// bearer sends a token on every call.
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-
-func (bearer) RequireTransportSecurity() bool { return false }
-
 // seedLive sets the agencies up and, once per database, submits the live
 // dossiers through the engine API. Justice's reject ratio is restored once
 // the live registrations are decided.
 func seedLive(ctx context.Context, o Options, p *people, log *slog.Logger) error {
-	admins := map[string]agencyv1.AdminServiceClient{}
+	admins := o.Admins
 	for _, name := range []string{dossier.AgencyJustice, dossier.AgencyPolice, dossier.AgencyInsurance} {
-		addr, ok := o.Agencies[name]
-		if !ok {
-			return fmt.Errorf("no address for agency %s", name)
+		if admins[name] == nil {
+			return fmt.Errorf("no admin client for agency %s", name)
 		}
-		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearer(o.AdminKey)))
-		if err != nil {
-			return fmt.Errorf("dialling %s: %w", name, err)
-		}
-		defer func() { _ = conn.Close() }()
-		admins[name] = agencyv1.NewAdminServiceClient(conn)
 	}
 
 	// Insurance's officers decide by hand; Police issues some numbers late.
@@ -113,12 +95,7 @@ func seedLive(ctx context.Context, o Options, p *people, log *slog.Logger) error
 	}
 	defer restore()
 
-	conn, err := grpc.NewClient(o.APIAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return fmt.Errorf("dialling the engine API: %w", err)
-	}
-	defer func() { _ = conn.Close() }()
-	clerk := enginev1.NewClerkServiceClient(conn)
+	clerk := o.Clerk
 
 	type submitted struct{ code, commune string }
 	var codes []submitted

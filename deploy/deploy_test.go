@@ -16,8 +16,10 @@ import (
 	"go/token"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -31,6 +33,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/pki"
 	"github.com/lienthong/lienthong/workflows"
 )
 
@@ -160,8 +163,8 @@ type envValue struct {
 }
 
 type probe struct {
-	kind, path string
-	port       any // number or a container port's name
+	kind, path, scheme string
+	port               any // number or a container port's name
 }
 
 type containerPort struct {
@@ -182,6 +185,9 @@ type container struct {
 	resources  map[string]any
 	// secretFiles are the paths where secret files are mounted.
 	secretFiles map[string]bool
+	// identities are the lienthong:// URIs of the certificates mounted at
+	// paths, where cert-manager issues them (Kubernetes).
+	identities map[string]string
 }
 
 // dial is a host:port a container connects to.
@@ -315,6 +321,7 @@ func (c *checker) checkContainer(ct container, r *report) *process {
 		eff[env] = val
 	}
 
+	c.checkTransport(ct, sub, eff, r)
 	p := &process{role: sub, listening: map[int]bool{}}
 	listen := slices.Clone(rl.listen)
 	switch sub {
@@ -386,6 +393,9 @@ func (c *checker) checkContainer(ct container, r *report) *process {
 				r.add(ct.where, "%s probe port %q: no container port of that name", pr.kind, v)
 				continue
 			}
+		}
+		if pr.scheme != "HTTPS" && eff["LIENTHONG_TLS_CERT_FILE"] != "" {
+			r.add(ct.where, "%s probe: %s serves health over TLS; set scheme: HTTPS", pr.kind, sub)
 		}
 		if p.httpPort == 0 {
 			r.add(ct.where, "%s probe: %s serves no health endpoints", pr.kind, sub)
@@ -546,6 +556,8 @@ func (c *checker) checkKubernetes(docs []k8sDoc, external map[string]map[int]boo
 	r := &report{}
 	configMaps := map[string]map[string]string{}
 	secrets := map[string]map[string]bool{}
+	// certURIs are the identities of the certificates cert-manager writes, by Secret.
+	certURIs := map[string]string{}
 	for _, d := range docs {
 		switch d.kind() {
 		case "ConfigMap":
@@ -573,6 +585,28 @@ func (c *checker) checkKubernetes(docs []k8sDoc, external map[string]map[int]boo
 				}
 			}
 			secrets[d.name()] = keys
+		case "Certificate":
+			// cert-manager writes the Secret: the certificate, its key and
+			// the issuing CA.
+			name := str(get(d.obj, "spec", "secretName"))
+			secrets[name] = map[string]bool{"tls.crt": true, "tls.key": true, "ca.crt": true}
+			if get(d.obj, "spec", "isCA") == true {
+				continue
+			}
+			var uris []string
+			for _, u := range strs(get(d.obj, "spec", "uris")) {
+				if strings.HasPrefix(u, "lienthong://") {
+					uris = append(uris, u)
+				}
+			}
+			if len(uris) != 1 {
+				r.add(d.where(), "names %d lienthong:// identities in spec.uris; a lienthong certificate names one", len(uris))
+			} else {
+				certURIs[name] = uris[0]
+			}
+			if u := strs(get(d.obj, "spec", "usages")); !slices.Contains(u, "server auth") || !slices.Contains(u, "client auth") {
+				r.add(d.where(), "usages %v: a part both serves and calls, so it needs server auth and client auth", u)
+			}
 		}
 	}
 
@@ -600,12 +634,14 @@ func (c *checker) checkKubernetes(docs []k8sDoc, external map[string]map[int]boo
 		}
 		// Secret volumes: which files each mount path holds.
 		volumes := map[string]map[string]bool{}
+		volumeURIs := map[string]string{}
 		for _, v := range list(spec["volumes"]) {
 			sec := mapping(get(v, "secret"))
 			if sec == nil {
 				continue
 			}
 			name := str(sec["secretName"])
+			volumeURIs[str(get(v, "name"))] = certURIs[name]
 			keys, known := secrets[name]
 			if !known {
 				r.add(d.where(), "volume %s: no Secret %q among the manifests", str(get(v, "name")), name)
@@ -635,10 +671,14 @@ func (c *checker) checkKubernetes(docs []k8sDoc, external map[string]map[int]boo
 				workload:    d.kind(),
 				resources:   mapping(get(raw, "resources")),
 				secretFiles: map[string]bool{},
+				identities:  map[string]string{},
 			}
 			for _, m := range list(get(raw, "volumeMounts")) {
 				for f := range volumes[str(get(m, "name"))] {
 					ct.secretFiles[path.Join(str(get(m, "mountPath")), f)] = true
+					if uri := volumeURIs[str(get(m, "name"))]; uri != "" && f == "tls.crt" {
+						ct.identities[path.Join(str(get(m, "mountPath")), f)] = uri
+					}
 				}
 			}
 			for _, ef := range list(get(raw, "envFrom")) {
@@ -691,7 +731,7 @@ func (c *checker) checkKubernetes(docs []k8sDoc, external map[string]map[int]boo
 					continue
 				}
 				if hg := get(pr, "httpGet"); hg != nil {
-					ct.probes = append(ct.probes, probe{kind: k, path: str(get(hg, "path")), port: get(hg, "port")})
+					ct.probes = append(ct.probes, probe{kind: k, path: str(get(hg, "path")), port: get(hg, "port"), scheme: str(get(hg, "scheme"))})
 				} else if isLienthong(ct.image) {
 					r.add(ct.where, "%s probe: use httpGet on /healthz or /readyz", k)
 				}
@@ -787,6 +827,65 @@ func readKubernetes(t *testing.T, dir string) (docs []k8sDoc, kustomizations []k
 	})
 	require.NoError(t, err)
 	return docs, kustomizations
+}
+
+// agencyPlaceholder is config.AgencyPlaceholder, spelled as deployments spell it.
+const agencyPlaceholder = "{agency}"
+
+// checkTransport: every lienthong part but migrate runs mutual TLS, with
+// its certificate, key and CA on mounted secrets; the certificate names the
+// identity the part needs (where cert-manager says so); nothing asks for
+// plaintext.
+func (c *checker) checkTransport(ct container, role string, eff map[string]string, r *report) {
+	if role == "migrate" {
+		return
+	}
+	if v, err := strconv.ParseBool(eff["LIENTHONG_INSECURE_PLAINTEXT"]); err == nil && v {
+		r.add(ct.where, "LIENTHONG_INSECURE_PLAINTEXT: a deployment never runs plaintext")
+		return
+	}
+	for _, s := range []string{"LIENTHONG_TLS_CERT_FILE", "LIENTHONG_TLS_KEY_FILE", "LIENTHONG_TLS_CA_FILE"} {
+		if eff[s] == "" {
+			r.add(ct.where, "%s runs without TLS: set %s (docs/deploy.md)", role, s)
+			return
+		}
+	}
+	// Who the certificate must name, by the placeholder's expansion.
+	want := map[string]string{"": "lienthong://engine"}
+	switch role {
+	case "temporal":
+		want = map[string]string{"": "lienthong://temporal"}
+	case "agency":
+		want = map[string]string{}
+		name := eff["LIENTHONG_AGENCY_NAME"]
+		for a := range agencyListen {
+			if a != "mail" && (name == "all" || name == a) {
+				want[a] = "lienthong://agency/" + a
+			}
+		}
+		if len(want) > 1 && !strings.Contains(eff["LIENTHONG_TLS_CERT_FILE"], agencyPlaceholder) {
+			r.add(ct.where, "LIENTHONG_TLS_CERT_FILE: runs %d agencies; each needs its own certificate, through %s in the path", len(want), agencyPlaceholder)
+		}
+	}
+	var files []string
+	for k, v := range eff {
+		if strings.HasPrefix(k, "LIENTHONG_") && strings.Contains(k, "TLS_") && strings.HasSuffix(k, "_FILE") && v != "" {
+			files = append(files, k)
+		}
+	}
+	slices.Sort(files)
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		for _, k := range files {
+			p := strings.ReplaceAll(eff[k], agencyPlaceholder, name)
+			if !ct.secretFiles[p] {
+				r.add(ct.where, "%s=%s: no secret is mounted at %s", k, eff[k], p)
+			}
+		}
+		cert := strings.ReplaceAll(eff["LIENTHONG_TLS_CERT_FILE"], agencyPlaceholder, name)
+		if got, ok := ct.identities[cert]; ok && got != want[name] {
+			r.add(ct.where, "LIENTHONG_TLS_CERT_FILE=%s: the certificate names %s; %s needs %s", cert, got, role, want[name])
+		}
+	}
 }
 
 // --- Compose ----------------------------------------------------------------
@@ -1001,15 +1100,6 @@ func TestDeployMatchesBinary(t *testing.T) {
 			})
 			require.Empty(t, errs, "\n"+strings.Join(errs, "\n"))
 			require.Equal(t, []string{"agency", "api", "migrate", "temporal", "worker"}, rolesOf(procs), "the roles %s runs", f)
-
-			// Every declared secret is one secrets.sh creates.
-			docs, err := decodeAll(b)
-			require.NoError(t, err)
-			script, err := os.ReadFile(filepath.Join(filepath.Dir(f), "secrets.sh"))
-			require.NoError(t, err)
-			for name := range mapping(docs[0]["secrets"]) {
-				require.Contains(t, string(script), "put "+name+" ", "%s: secrets.sh does not create secret %s", f, name)
-			}
 		}
 	})
 
@@ -1162,6 +1252,50 @@ metadata: {name: api}
 spec:
   selector: {app: api}
   ports: [{name: grpc, port: 7400, targetPort: grpc}]
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: justice}
+spec: {secretName: justice-tls, uris: ["lienthong://agency/police"], usages: [server auth]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: agency}
+spec:
+  selector: {matchLabels: {app: agency}}
+  template:
+    metadata: {labels: {app: agency}}
+    spec:
+      containers:
+        - name: agency
+          image: ghcr.io/lienthong/lienthong:1.0
+          args: ["agency", "--name", "justice"]
+          env:
+            - {name: LIENTHONG_TLS_CERT_FILE, value: /tls/tls.crt}
+            - {name: LIENTHONG_TLS_KEY_FILE, value: /tls/tls.key}
+            - {name: LIENTHONG_TLS_CA_FILE, value: /ca/ca.crt}
+            - {name: LIENTHONG_AGENCY_HTTP_ADDR, value: "0.0.0.0:7495"}
+            - {name: LIENTHONG_JUSTICE_ADDR, value: "0.0.0.0:7401"}
+          ports: [{name: http, containerPort: 7495}]
+          readinessProbe: {httpGet: {path: /readyz, port: http}}
+          livenessProbe: {httpGet: {path: /healthz, port: http, scheme: HTTPS}}
+          resources: {requests: {cpu: 1, memory: 1Gi}, limits: {memory: 1Gi}}
+          volumeMounts: [{name: tls, mountPath: /tls}]
+      volumes: [{name: tls, secret: {secretName: justice-tls}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker}
+spec:
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata: {labels: {app: worker}}
+    spec:
+      containers:
+        - name: worker
+          image: ghcr.io/lienthong/lienthong:1.0
+          args: ["worker", "--insecure-plaintext"]
+          resources: {requests: {cpu: 1, memory: 1Gi}, limits: {memory: 1Gi}}
 `
 		var docs []k8sDoc
 		objs, err := decodeAll([]byte(drifted))
@@ -1185,6 +1319,12 @@ spec:
 			`subcommand "serve": not one of lienthong's subcommands`,
 			"targetPort grpc is not a container port",
 			"LIENTHONG_TEMPORAL_ADDRESS=127.0.0.1:7233: loopback",
+			"api runs without TLS: set LIENTHONG_TLS_CERT_FILE",
+			"usages [server auth]: a part both serves and calls",
+			"LIENTHONG_TLS_CERT_FILE=/tls/tls.crt: the certificate names lienthong://agency/police; agency needs lienthong://agency/justice",
+			"LIENTHONG_TLS_CA_FILE=/ca/ca.crt: no secret is mounted at /ca/ca.crt",
+			"readiness probe: agency serves health over TLS; set scheme: HTTPS",
+			"LIENTHONG_INSECURE_PLAINTEXT: a deployment never runs plaintext",
 		} {
 			require.Contains(t, errs, want)
 		}
@@ -1257,6 +1397,90 @@ func TestComposeWebUIDecodes(t *testing.T) {
 	require.True(t, strings.HasSuffix(endpoint, "/codec"), endpoint)
 	apiHTTP := strings.Split(published(apiSvc.Ports, "7480"), "-")[0]
 	require.NotEmpty(t, apiHTTP)
-	require.Equal(t, "http://"+apiHTTP+"/codec", endpoint, "the codec endpoint is the API's published HTTP port")
+	require.Equal(t, "https://"+apiHTTP+"/codec", endpoint, "the codec endpoint is the API's published HTTPS port")
 	require.Equal(t, "true", ui.Environment["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"], "the console's session cookie goes along")
+}
+
+// TestComposeSecrets runs secrets.sh in a scratch copy: it makes every
+// secret compose declares, twice is harmless, and each certificate loads
+// with its key, is issued by the CA, and names the identity of the parts
+// that mount it.
+func TestComposeSecrets(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("secrets.sh needs openssl")
+	}
+	dir := t.TempDir()
+	script, err := os.ReadFile(filepath.Join("compose", "secrets.sh"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "secrets.sh"), script, 0o755))
+	for range 2 {
+		out, err := exec.Command("sh", filepath.Join(dir, "secrets.sh")).CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	b, err := os.ReadFile(filepath.Join("compose", "docker-compose.yaml"))
+	require.NoError(t, err)
+	var doc struct {
+		Services map[string]struct {
+			Command     []string          `yaml:"command"`
+			Environment map[string]string `yaml:"environment"`
+		} `yaml:"services"`
+		Secrets map[string]struct {
+			File string `yaml:"file"`
+		} `yaml:"secrets"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	file := map[string]string{}
+	for name, sec := range doc.Secrets {
+		p := filepath.Join(dir, sec.File)
+		_, err := os.Stat(p)
+		require.NoError(t, err, "secrets.sh makes no file for secret %s", name)
+		file["/run/secrets/"+name] = p
+	}
+	for name, svc := range doc.Services {
+		env := svc.Environment
+		if env["LIENTHONG_TLS_CERT_FILE"] == "" {
+			continue
+		}
+		want := map[string]pki.Identity{"": pki.Engine()}
+		switch svc.Command[0] {
+		case "temporal":
+			want = map[string]pki.Identity{"": pki.Temporal()}
+		case "agency":
+			want = map[string]pki.Identity{}
+			for a := range agencyListen {
+				if a != "mail" {
+					want[a] = pki.Agency(a)
+				}
+			}
+		}
+		for agency, id := range want {
+			at := func(k string) string { return file[strings.ReplaceAll(env[k], agencyPlaceholder, agency)] }
+			src, err := pki.Load(pki.Files{Cert: at("LIENTHONG_TLS_CERT_FILE"), Key: at("LIENTHONG_TLS_KEY_FILE"), CA: at("LIENTHONG_TLS_CA_FILE")}, nil)
+			require.NoError(t, err, "service %s %s", name, agency)
+			require.Equal(t, id, src.Identity(), "service %s %s", name, agency)
+			require.NoError(t, src.Leaf().VerifyHostname(name), "service %s is reached as %s", name, name)
+		}
+	}
+}
+
+// TestReadmeDocumentsEverySetting: each setting has its flag or its
+// variable in README's configuration table.
+func TestReadmeDocumentsEverySetting(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	readme := string(b)
+	start := strings.Index(readme, "\n## Configuration\n")
+	require.NotEqual(t, -1, start, "README has a Configuration section")
+	section := readme[start+1:]
+	if end := strings.Index(section[3:], "\n## "); end >= 0 {
+		section = section[:end+3]
+	}
+	cfg := config.Defaults()
+	for _, f := range config.NewLoader(flag.NewFlagSet("readme", flag.ContinueOnError), &cfg).Fields() {
+		if !strings.Contains(section, "`--"+f.Flag+"`") && !strings.Contains(section, "`"+f.Env+"`") {
+			t.Errorf("README's configuration table has no row naming `--%s` or `%s`", f.Flag, f.Env)
+		}
+	}
 }

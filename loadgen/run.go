@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -35,6 +36,8 @@ type Config struct {
 	// Addr is the engine API's gRPC address; Clerk, when set, is used instead.
 	Addr  string
 	Clerk enginev1.ClerkServiceClient
+	// Transport secures the connection to Addr; nil is plaintext.
+	Transport credentials.TransportCredentials
 
 	// Token is sent on every call. Without it, tokens are minted from
 	// TokenKey: a clerk token per commune, or one admin token with AsAdmin.
@@ -257,7 +260,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	r.clerk = cfg.Clerk
 	if r.clerk == nil {
-		conn, err := grpc.NewClient(cfg.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		creds := cfg.Transport
+		if creds == nil {
+			creds = insecure.NewCredentials()
+		}
+		conn, err := grpc.NewClient(cfg.Addr, grpc.WithTransportCredentials(creds))
 		if err != nil {
 			return Report{}, fmt.Errorf("load run: dialing %s: %w", cfg.Addr, err)
 		}

@@ -2,6 +2,7 @@ package temporalserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,7 +32,12 @@ const NamespaceRetention = 30 * 24 * time.Hour
 // process may call it at start-up; an attribute that exists with another
 // type is an error, since Temporal cannot change it.
 func EnsureNamespace(ctx context.Context, address, namespace string, searchAttributes map[string]enums.IndexedValueType) error {
-	c, err := dialFrontend(ctx, address)
+	return EnsureNamespaceTLS(ctx, address, nil, namespace, searchAttributes)
+}
+
+// EnsureNamespaceTLS is EnsureNamespace over TLS with tlsConfig; nil is plaintext.
+func EnsureNamespaceTLS(ctx context.Context, address string, tlsConfig *tls.Config, namespace string, searchAttributes map[string]enums.IndexedValueType) error {
+	c, err := dialFrontend(ctx, address, tlsConfig)
 	if err != nil {
 		return err
 	}
@@ -109,13 +115,14 @@ func EnsureNamespace(ctx context.Context, address, namespace string, searchAttri
 	return nil
 }
 
-func dialFrontend(ctx context.Context, address string) (client.Client, error) {
+func dialFrontend(ctx context.Context, address string, tlsConfig *tls.Config) (client.Client, error) {
 	var c client.Client
 	err := retryTransient(ctx, func() error {
 		var err error
 		c, err = client.DialContext(ctx, client.Options{
-			HostPort: address,
-			Logger:   sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+			HostPort:          address,
+			Logger:            sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+			ConnectionOptions: client.ConnectionOptions{TLS: tlsConfig},
 		})
 		if err != nil {
 			// Until the frontend listens, every dial fails; keep waiting.

@@ -54,7 +54,19 @@ type Options struct {
 	MetricsPort int
 	// HistoryShards is fixed for the life of a PostgreSQL-backed cluster.
 	HistoryShards int32
-	Logger        *slog.Logger
+	// TLS, when set, serves the frontend and the services between
+	// themselves over mutual TLS; nil is plaintext.
+	TLS    *TLS
+	Logger *slog.Logger
+}
+
+// TLS is the server's certificate and key, the CA its clients' (and its
+// own services') certificates come from, and the name its certificate
+// carries that its own services verify it by. The server re-reads the
+// files every minute.
+type TLS struct {
+	CertFile, KeyFile, CAFile string
+	ServerName                string
 }
 
 // Server is a running embedded Temporal server.
@@ -145,6 +157,9 @@ func uiConfig(opts Options, frontend string) *uiconfig.Config {
 		DisableNewsFetch:    true,
 	}
 	c.Codec.Endpoint = opts.UICodecEndpoint
+	if t := opts.TLS; t != nil {
+		c.TLS = uiconfig.TLS{CaFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName, EnableHostVerification: true}
+	}
 	return c
 }
 
@@ -244,6 +259,16 @@ func buildConfig(opts Options) (*config.Config, error) {
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port))
+	if t := opts.TLS; t != nil {
+		server := config.ServerTLS{CertFile: t.CertFile, KeyFile: t.KeyFile, ClientCAFiles: []string{t.CAFile}, RequireClientAuth: true}
+		client := config.ClientTLS{ServerName: t.ServerName, RootCAFiles: []string{t.CAFile}}
+		conf.Global.TLS = config.RootTLS{
+			Internode:       config.GroupTLS{Server: server, Client: client},
+			Frontend:        config.GroupTLS{Server: server, Client: client},
+			SystemWorker:    config.WorkerTLS{CertFile: t.CertFile, KeyFile: t.KeyFile, Client: client},
+			RefreshInterval: time.Minute,
+		}
+	}
 	return &conf, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/lienthong/lienthong/agency"
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/pki"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	"github.com/lienthong/lienthong/telemetry"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -30,10 +31,22 @@ func runAgency(ctx context.Context, args []string) error {
 	if err := cfg.RequireDatabase(); err != nil {
 		return err
 	}
-	if cfg.CallbackToken == "" && cfg.TokenKey == "" {
-		return errors.New("--callback-token or --token-key: required, so the agencies can authenticate their pushes to the engine")
-	}
 	logger := newLogger(cfg)
+	names := agency.Servers()
+	if cfg.AgencyName != "all" {
+		names = []string{cfg.AgencyName}
+	}
+	// The gRPC servers; the mail sink speaks SMTP and needs no certificate.
+	grpcNames := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == agency.MailSink })
+	tr := &transport{}
+	if len(grpcNames) > 0 {
+		if tr, err = agencyTransport(cfg, grpcNames, logger); err != nil {
+			return err
+		}
+	}
+	if len(grpcNames) > 0 && tr.plaintext() && cfg.CallbackToken == "" && cfg.TokenKey == "" {
+		return errors.New("--callback-token or --token-key: required without TLS, so the agencies can authenticate their pushes to the engine")
+	}
 	pool, err := openPool(ctx, cfg.DatabaseURL, 20)
 	if err != nil {
 		return err
@@ -44,17 +57,12 @@ func runAgency(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stopTracing()
-	names := agency.Servers()
-	if cfg.AgencyName != "all" {
-		names = []string{cfg.AgencyName}
-	}
 	if cfg.AgencyName == "all" || cfg.AgencyName == agency.MailSink {
 		sink, err := startMailSink(ctx, cfg, pool)
 		if err != nil {
 			return err
 		}
 		defer sink.Stop()
-		names = slices.DeleteFunc(names, func(n string) bool { return n == agency.MailSink })
 	}
 	var servers []*agency.Server
 	defer func() {
@@ -62,8 +70,8 @@ func runAgency(ctx context.Context, args []string) error {
 			s.Stop()
 		}
 	}()
-	for _, name := range names {
-		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name), tracing)
+	for _, name := range grpcNames {
+		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name), tr, tracing)
 		if err != nil {
 			return err
 		}
@@ -73,16 +81,27 @@ func runAgency(ctx context.Context, args []string) error {
 	reg := newRegistry()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return serveHealth(gctx, cfg.AgencyHTTPAddr, reg, func(ctx context.Context) error { return pool.Ping(ctx) })
+		return serveHealth(gctx, cfg.AgencyHTTPAddr, reg, tr.health(), func(ctx context.Context) error { return pool.Ping(ctx) })
 	})
 	return g.Wait()
 }
 
-// startAgency starts one agency with the configured credentials, mode and
-// the token it presents when pushing to the engine.
-func startAgency(ctx context.Context, cfg config.Config, name string, pool *pgxpool.Pool, addr string, tracing *telemetry.Tracing) (*agency.Server, error) {
+// startAgency starts one agency with its certificate from tr, or else the
+// configured API keys and the token it presents when pushing to the engine,
+// and its decision mode.
+func startAgency(ctx context.Context, cfg config.Config, name string, pool *pgxpool.Pool, addr string, tr *transport, tracing *telemetry.Tracing) (*agency.Server, error) {
+	keys := map[string]string{cfg.AgencyAPIKey: "engine", cfg.AgencyAdminKey: agency.AdminClient}
+	var tlsSource *pki.Source
+	if !tr.plaintext() {
+		if tlsSource = tr.agencies[name]; tlsSource == nil {
+			return nil, fmt.Errorf("starting agency %s: no certificate for it", name)
+		}
+		// Over TLS the certificate names the engine; the admin key stays,
+		// for the mocks' AdminService.
+		keys = map[string]string{cfg.AgencyAdminKey: agency.AdminClient}
+	}
 	token := cfg.CallbackToken
-	if token == "" {
+	if token == "" && tlsSource == nil {
 		var err error
 		token, err = auth.Issue(cfg.TokenKeyBytes(), auth.Claims{Subject: "agency-" + name, Role: auth.RoleAgency, Agency: name}, 10*365*24*time.Hour)
 		if err != nil {
@@ -97,7 +116,8 @@ func startAgency(ctx context.Context, cfg config.Config, name string, pool *pgxp
 		Name:          name,
 		ListenAddr:    addr,
 		Pool:          pool,
-		APIKeys:       map[string]string{cfg.AgencyAPIKey: "engine", cfg.AgencyAdminKey: "admin"},
+		APIKeys:       keys,
+		TLS:           tlsSource,
 		CallbackAddr:  cfg.CallbackAddr,
 		CallbackToken: token,
 		Mode:          mode,
@@ -135,13 +155,13 @@ func quietLogger(cfg config.Config) *slog.Logger {
 	return newLogger(c)
 }
 
-// waitHTTP polls url until it answers 200.
-func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
+// waitHTTP polls url with c until it answers 200.
+func waitHTTP(ctx context.Context, c *http.Client, url string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := c.Do(req)
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -18,7 +18,7 @@ func runAPI(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := errors.Join(cfg.RequireSecrets(), cfg.RequireDatabase()); err != nil {
+	if err := errors.Join(cfg.RequireSecrets(), cfg.RequireDatabase(), cfg.RequireTransport()); err != nil {
 		return err
 	}
 	logger := newLogger(cfg)
@@ -35,6 +35,10 @@ func runAPI(ctx context.Context, args []string) error {
 		}
 	} else {
 		logger.Warn("no identity provider is configured (--oidc-issuer): people are trusted by HS256 tokens signed with --token-key, as under dev")
+	}
+	tr, err := engineTransport(cfg, logger)
+	if err != nil {
+		return err
 	}
 	pool, err := openPool(ctx, cfg.DatabaseURL, 20)
 	if err != nil {
@@ -59,7 +63,7 @@ func runAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	defer tc.Close()
-	_, desk, closeAgencies, err := dialAllAgencies(cfg, tracing)
+	_, desk, closeAgencies, err := dialAllAgencies(cfg, tr, tracing)
 	if err != nil {
 		return err
 	}
@@ -79,6 +83,8 @@ func runAPI(ctx context.Context, args []string) error {
 		TrustedProxies: proxies,
 		LookupFloor:    cfg.LookupFloor,
 		Agencies:       &desk,
+		TLS:            tr.engine,
+		HTTPTLS:        tr.http,
 		SecureCookies:  true,
 		Store:          store.New(pool),
 		Temporal:       tc,

@@ -256,7 +256,15 @@ func bench(ctx context.Context, base config.Config, f benchFlags) (benchResult, 
 	}
 	defer tc.Close()
 
-	agencies, closeAgencies, err := dialAgencies(scfg, nil)
+	tr, err := engineTransport(scfg, logger)
+	if err != nil {
+		return res, err
+	}
+	agencies, closeAgencies, err := dialAgencies(scfg, tr, nil)
+	if err != nil {
+		return res, err
+	}
+	apiCreds, err := apiCredentials(scfg)
 	if err != nil {
 		return res, err
 	}
@@ -278,7 +286,7 @@ func bench(ctx context.Context, base config.Config, f benchFlags) (benchResult, 
 	pop := population.Generate(scfg.AgencySeed, scfg.SeedPeople)
 	load := func(n, offset int, progress io.Writer) (loadgen.Report, error) {
 		return loadgen.Run(ctx, loadgen.Config{
-			Addr: addrs.API, TokenKey: scfg.TokenKeyBytes(), Population: pop,
+			Addr: addrs.API, Transport: apiCreds, TokenKey: scfg.TokenKeyBytes(), Population: pop,
 			Dossiers: n, BirthShare: f.birthShare, AllowanceShare: 0.5, Offset: offset, Seed: 1,
 			Rate: f.rate, Concurrency: f.concurrency, Timeout: f.timeout, DB: pool,
 			Processes: []loadgen.Process{{Name: "lienthong bench (every part in one process)"}},

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -28,7 +30,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lienthong/lienthong/agency"
@@ -36,6 +37,7 @@ import (
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/loadgen"
+	"github.com/lienthong/lienthong/pki"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/workflows"
@@ -245,10 +247,18 @@ func chaos(ctx context.Context, o chaosOptions, out io.Writer) (chaosOutcome, er
 	if err != nil {
 		return res, err
 	}
-	keys := config.Defaults()
+	certs, err := newHarnessTLS(filepath.Join(tmp, "tls"))
+	if err != nil {
+		return res, err
+	}
+	keys := certs.config(config.Defaults())
 	keys.CodecKey, keys.TokenKey = randomKey(), randomKey()
 	keys.AgencyAPIKey, keys.AgencyAdminKey = "engine-"+hex.EncodeToString(randomBytes(12)), "admin-"+hex.EncodeToString(randomBytes(12))
-	keys.TemporalAddress, keys.DatabaseURL = addrs.temporal, dbURL
+	keys.TemporalAddress, keys.DatabaseURL, keys.APIGRPCAddr = addrs.temporal, dbURL, addrs.apiGRPC
+	apiCreds, err := apiCredentials(keys)
+	if err != nil {
+		return res, err
+	}
 	logLevel := o.LogLevel
 	if logLevel == "" {
 		logLevel = "info"
@@ -275,14 +285,15 @@ func chaos(ctx context.Context, o chaosOptions, out io.Writer) (chaosOutcome, er
 	if err := runOnce(ctx, bin, env, filepath.Join(tmp, "migrate.log"), "migrate"); err != nil {
 		return res, fmt.Errorf("lienthong migrate: %w (see %s)", err, filepath.Join(tmp, "migrate.log"))
 	}
-	newProc := func(name string, ready string, args ...string) *proc {
-		return &proc{name: name, bin: bin, args: args, env: env, logPath: filepath.Join(tmp, name+".log"), readyURL: ready}
+	newProc := func(name string, ready string, tlsEnv []string, args ...string) *proc {
+		return &proc{name: name, bin: bin, args: args, env: append(slices.Clone(env), tlsEnv...), logPath: filepath.Join(tmp, name+".log"),
+			readyURL: ready, client: certs.client}
 	}
 	procs := []*proc{
-		newProc("temporal", "", "temporal", "--db", "sqlite", "--data-dir", tmp),
-		newProc("agency", "http://"+addrs.agencyHTTP+"/readyz", "agency", "--name", "all"),
-		newProc("worker", "http://"+addrs.workerHTTP+"/readyz", "worker"),
-		newProc("api", "http://"+addrs.apiHTTP+"/readyz", "api"),
+		newProc("temporal", "", certs.temporalEnv(), "temporal", "--db", "sqlite", "--data-dir", tmp),
+		newProc("agency", "https://"+addrs.agencyHTTP+"/readyz", certs.agencyEnv(), "agency", "--name", "all"),
+		newProc("worker", "https://"+addrs.workerHTTP+"/readyz", certs.engineEnv(), "worker"),
+		newProc("api", "https://"+addrs.apiHTTP+"/readyz", certs.engineEnv(), "api"),
 	}
 	byName := map[string]*proc{}
 	for _, p := range procs {
@@ -321,7 +332,7 @@ func chaos(ctx context.Context, o chaosOptions, out io.Writer) (chaosOutcome, er
 		return res, err
 	}
 	defer pool.Close()
-	admins, closeAdmins, err := dialAdmins(addrs, keys.AgencyAdminKey)
+	admins, closeAdmins, err := dialAdmins(addrs, keys)
 	if err != nil {
 		return res, err
 	}
@@ -477,7 +488,7 @@ func chaos(ctx context.Context, o chaosOptions, out io.Writer) (chaosOutcome, er
 		o.Dossiers, rateWords(o.Rate), loadgen.FormatDuration(plan.ClearAt.Round(100*time.Millisecond)), loadgen.FormatDuration(plan.OutageAt.Round(100*time.Millisecond)),
 		len(plan.Kills), loadgen.FormatDuration(plan.DropAt.Round(100*time.Millisecond)))
 	rep, loadErr := loadgen.Run(ctx, loadgen.Config{
-		Addr: addrs.apiGRPC, TokenKey: keys.TokenKeyBytes(),
+		Addr: addrs.apiGRPC, Transport: apiCreds, TokenKey: keys.TokenKeyBytes(),
 		Population: population.Generate(keys.AgencySeed, keys.SeedPeople),
 		Dossiers:   o.Dossiers, BirthShare: 0.7, AllowanceShare: 0.5, Seed: o.Seed,
 		Rate: o.Rate, Concurrency: o.Concurrency, Timeout: time.Duration(float64(plan.ClearAt)*1.2) + o.Settle,
@@ -638,7 +649,11 @@ func waitTemporal(ctx context.Context, keys config.Config, logger *slog.Logger, 
 	}
 }
 
-func dialAdmins(a chaosAddrs, adminKey string) (map[string]agencyv1.AdminServiceClient, func(), error) {
+func dialAdmins(a chaosAddrs, keys config.Config) (map[string]agencyv1.AdminServiceClient, func(), error) {
+	tr, err := engineTransport(keys, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, nil, err
+	}
 	out := map[string]agencyv1.AdminServiceClient{}
 	var conns []*grpc.ClientConn
 	closeAll := func() {
@@ -647,7 +662,7 @@ func dialAdmins(a chaosAddrs, adminKey string) (map[string]agencyv1.AdminService
 		}
 	}
 	for name, addr := range a.agencies() {
-		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(apiKey(adminKey)))
+		conn, err := tr.dialAgency(addr, name, keys.AgencyAdminKey, true, nil)
 		if err != nil {
 			closeAll()
 			return nil, nil, err
@@ -656,6 +671,60 @@ func dialAdmins(a chaosAddrs, adminKey string) (map[string]agencyv1.AdminService
 		out[name] = agencyv1.NewAdminServiceClient(conn)
 	}
 	return out, closeAll, nil
+}
+
+// harnessTLS is how the harnesses' processes run mutual TLS, as a
+// deployment does: a CA and the parts' certificates made in one directory,
+// the engine's given to api and worker (for the agencies and for
+// Temporal), each agency's to the agency process through
+// config.AgencyPlaceholder, Temporal's to the temporal process.
+type harnessTLS struct {
+	engine, agencies, temporal pki.Files
+	// client reaches the processes' HTTPS health endpoints.
+	client *http.Client
+}
+
+func newHarnessTLS(dir string) (harnessTLS, error) {
+	hosts := []string{"localhost", "127.0.0.1"}
+	engine, agencies, err := issueLocalCertificates(dir, hosts)
+	if err != nil {
+		return harnessTLS{}, err
+	}
+	authority, err := pki.OpenAuthority(dir)
+	if err != nil {
+		return harnessTLS{}, err
+	}
+	temporal, err := authority.Issue("temporal", pki.Temporal(), hosts)
+	if err != nil {
+		return harnessTLS{}, err
+	}
+	b, err := os.ReadFile(engine.CA)
+	if err != nil {
+		return harnessTLS{}, err
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(b)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	return harnessTLS{engine: engine, agencies: agencies, temporal: temporal, client: client}, nil
+}
+
+func tlsEnv(f pki.Files) []string {
+	return []string{"LIENTHONG_TLS_CERT_FILE=" + f.Cert, "LIENTHONG_TLS_KEY_FILE=" + f.Key, "LIENTHONG_TLS_CA_FILE=" + f.CA}
+}
+
+func (h harnessTLS) engineEnv() []string {
+	return append(tlsEnv(h.engine), "LIENTHONG_TEMPORAL_TLS_CERT_FILE="+h.engine.Cert, "LIENTHONG_TEMPORAL_TLS_KEY_FILE="+h.engine.Key,
+		"LIENTHONG_TEMPORAL_TLS_CA_FILE="+h.engine.CA)
+}
+func (h harnessTLS) agencyEnv() []string   { return tlsEnv(h.agencies) }
+func (h harnessTLS) temporalEnv() []string { return tlsEnv(h.temporal) }
+
+// config is cfg with the engine's certificate, for the harness's own
+// clients of the processes, Temporal's included.
+func (h harnessTLS) config(cfg config.Config) config.Config {
+	cfg.TLSCertFile, cfg.TLSKeyFile, cfg.TLSCAFile = h.engine.Cert, h.engine.Key, h.engine.CA
+	cfg.TemporalTLSCertFile, cfg.TemporalTLSKeyFile, cfg.TemporalTLSCAFile = h.engine.Cert, h.engine.Key, h.engine.CA
+	return cfg
 }
 
 func setFaults(ctx context.Context, c agencyv1.AdminServiceClient, f *agencyv1.Faults) error {
@@ -831,6 +900,8 @@ type proc struct {
 	env      []string
 	logPath  string
 	readyURL string
+	// client polls readyURL; nil is http.DefaultClient.
+	client *http.Client
 
 	mu         sync.Mutex
 	cmd        *exec.Cmd
@@ -1014,7 +1085,11 @@ func (p *proc) waitReady(ctx context.Context, within time.Duration) error {
 			return fmt.Errorf("%s exited while starting; see %s", p.name, p.logPath)
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.readyURL, nil)
-		resp, err := http.DefaultClient.Do(req)
+		c := p.client
+		if c == nil {
+			c = http.DefaultClient
+		}
+		resp, err := c.Do(req)
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

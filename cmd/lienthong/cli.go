@@ -17,7 +17,6 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -84,7 +83,7 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 	return map[string]string{"authorization": "Bearer " + string(b)}, nil
 }
 
-// The API is on loopback in dev; in a cluster it sits behind the platform's TLS.
+// The token travels over TLS unless --insecure-plaintext says otherwise.
 func (bearer) RequireTransportSecurity() bool { return false }
 
 func dialAPI(cfg config.Config, f apiFlags) (*grpc.ClientConn, error) {
@@ -95,7 +94,11 @@ func dialAPI(cfg config.Config, f apiFlags) (*grpc.ClientConn, error) {
 	if tok == "" {
 		return nil, errors.New("--token (or LIENTHONG_TOKEN): required; issue one with `lienthong token --role ...`")
 	}
-	conn, err := grpc.NewClient(cfg.APIGRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+	creds, err := apiCredentials(cfg)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := grpc.NewClient(cfg.APIGRPCAddr, grpc.WithTransportCredentials(creds),
 		grpc.WithPerRPCCredentials(bearer(tok)))
 	if err != nil {
 		return nil, fmt.Errorf("--api-grpc-addr: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,7 +20,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/lienthong/lienthong/agency/population"
 	"github.com/lienthong/lienthong/auth"
@@ -90,11 +90,16 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
-	keys := config.Defaults()
+	// Mutual TLS on every hop, with certificates made here as an
+	// operator's CA would issue them.
+	certs, err := newHarnessTLS(filepath.Join(tmp, "tls"))
+	require.NoError(t, err)
+	keys := certs.config(config.Defaults())
 	keys.CodecKey, keys.TokenKey = randomKey(), randomKey()
 	temporalPort := freePort(t)
 	keys.TemporalAddress = "127.0.0.1:" + strconv.Itoa(temporalPort)
 	api1, api2 := freeAddr(t), freeAddr(t)
+	keys.APIGRPCAddr = api1
 	agencies := map[string]string{"JUSTICE_ADDR": freeAddr(t), "POLICE_ADDR": freeAddr(t), "INSURANCE_ADDR": freeAddr(t), "PORTAL_ADDR": freeAddr(t),
 		"SMS_ADDR": freeAddr(t), "SMTP_ADDR": freeAddr(t)}
 	settings := map[string]string{
@@ -112,24 +117,25 @@ func TestCluster(t *testing.T) {
 		require.NoError(t, runOnce(ctx, bin, env, filepath.Join(tmp, fmt.Sprintf("migrate-%d.log", i)), "migrate"), "migrate run %d", i+1)
 	}
 
-	newProc := func(name, httpAddr string, args ...string) *proc {
+	newProc := func(name, httpAddr string, tlsEnv []string, args ...string) *proc {
 		ready := ""
 		if httpAddr != "" {
-			ready = "http://" + httpAddr + "/readyz"
+			ready = "https://" + httpAddr + "/readyz"
 		}
-		return &proc{name: name, bin: bin, args: args, env: env, logPath: filepath.Join(tmp, name+".log"), readyURL: ready}
+		return &proc{name: name, bin: bin, args: args, env: append(slices.Clone(env), tlsEnv...), logPath: filepath.Join(tmp, name+".log"),
+			readyURL: ready, client: certs.client}
 	}
 	agencyHTTP, w1, w2, h1, h2 := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
-	temporal := newProc("temporal", "", "temporal", "--db", "postgres", "--temporal-db-url", pgtest.ServerURL(),
+	temporal := newProc("temporal", "", certs.temporalEnv(), "temporal", "--db", "postgres", "--temporal-db-url", pgtest.ServerURL(),
 		"--temporal-db-name", temporalDB, "--temporal-visibility-db-name", visibilityDB, "--temporal-shards", "2",
 		"--temporal-port", strconv.Itoa(temporalPort), "--temporal-ui-port", "0")
 	procs := []*proc{
 		temporal,
-		newProc("agency", agencyHTTP, "agency", "--name", "all", "--agency-http-addr", agencyHTTP),
-		newProc("worker-1", w1, "worker", "--worker-http-addr", w1),
-		newProc("worker-2", w2, "worker", "--worker-http-addr", w2),
-		newProc("api-1", h1, "api", "--api-grpc-addr", api1, "--api-http-addr", h1),
-		newProc("api-2", h2, "api", "--api-grpc-addr", api2, "--api-http-addr", h2),
+		newProc("agency", agencyHTTP, certs.agencyEnv(), "agency", "--name", "all", "--agency-http-addr", agencyHTTP),
+		newProc("worker-1", w1, certs.engineEnv(), "worker", "--worker-http-addr", w1),
+		newProc("worker-2", w2, certs.engineEnv(), "worker", "--worker-http-addr", w2),
+		newProc("api-1", h1, certs.engineEnv(), "api", "--api-grpc-addr", api1, "--api-http-addr", h1),
+		newProc("api-2", h2, certs.engineEnv(), "api", "--api-grpc-addr", api2, "--api-http-addr", h2),
 	}
 	t.Cleanup(func() {
 		for _, p := range slices.Backward(procs) {
@@ -159,9 +165,11 @@ func TestCluster(t *testing.T) {
 
 	token, err := auth.Issue(keys.TokenKeyBytes(), auth.Claims{Subject: "cluster-test", Role: auth.RoleAdmin}, time.Hour)
 	require.NoError(t, err)
+	apiCreds, err := apiCredentials(keys)
+	require.NoError(t, err)
 	var clerks []enginev1.ClerkServiceClient
 	for _, addr := range []string{api1, api2} {
-		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(apiKey(token)))
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(apiCreds), grpc.WithPerRPCCredentials(apiKey(token)))
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = conn.Close() })
 		clerks = append(clerks, enginev1.NewClerkServiceClient(conn))
@@ -222,6 +230,15 @@ func TestCluster(t *testing.T) {
 		require.Equal(t, "COMPLETED", string(d.Status), "%s: %s", code, d.OutcomeReason)
 	}
 	checkNotifiedOnce(t, pool, codes)
+
+	// Nothing answers in plaintext, Temporal included.
+	for _, addr := range append([]string{api1, api2, keys.TemporalAddress}, agencies["JUSTICE_ADDR"], agencies["POLICE_ADDR"], agencies["SMS_ADDR"]) {
+		requirePlaintextRefused(t, addr)
+	}
+	resp, err := http.Get("http://" + h1 + "/readyz")
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "the API's HTTP listener wants HTTPS")
 }
 
 // checkNotifiedOnce: with two workers' dispatchers on one outbox, and one of

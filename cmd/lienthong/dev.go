@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/lienthong/lienthong/loadgen"
 	"github.com/lienthong/lienthong/notify"
 	"github.com/lienthong/lienthong/pgserver"
+	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/telemetry"
 	"github.com/lienthong/lienthong/temporalserver"
@@ -66,6 +68,11 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 		return fmt.Errorf("--data-dir: %w", err)
 	}
 	if err := devSecrets(&cfg); err != nil {
+		return err
+	}
+	// Mutual TLS on every hop, with certificates dev makes itself.
+	tr, err := devTransport(&cfg, logger)
+	if err != nil {
 		return err
 	}
 
@@ -150,6 +157,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 		GRPCAddr: cfg.APIGRPCAddr, HTTPAddr: cfg.APIHTTPAddr, Logger: logger.With("component", "api"),
 		Registry: reg, DevSamples: samples, DemoUsers: users, Codec: codec, Tracing: tracing,
 		TraceURL: cfg.TraceURL, DrillStepDeadline: cfg.DrillStepDeadline, LookupFloor: cfg.LookupFloor,
+		TLS: tr.engine, HTTPTLS: tr.http,
 	})
 	if err != nil {
 		return err
@@ -160,7 +168,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	// own schema, and the mail sink.
 	agencyAddrs := map[string]string{}
 	for _, name := range agency.Servers() {
-		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name), tracing)
+		srv, err := startAgency(ctx, cfg, name, pool, addrFor(cfg, name), tr, tracing)
 		if err != nil {
 			return err
 		}
@@ -178,7 +186,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	cfg.SMTPAddr = sink.Addr()
 
 	// The worker.
-	agencies, desk, closeAgencies, err := dialAllAgencies(cfg, tracing)
+	agencies, desk, closeAgencies, err := dialAllAgencies(cfg, tr, tracing)
 	if err != nil {
 		return err
 	}
@@ -194,14 +202,14 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 		defer stopWorkers(ws)
 		defer startPortalFeed(acts)()
 		var closeDispatcher func()
-		if dispatcher, closeDispatcher, err = newDispatcher(cfg, st, reg, logger, tracing); err != nil {
+		if dispatcher, closeDispatcher, err = newDispatcher(cfg, tr, st, reg, logger, tracing); err != nil {
 			return err
 		}
 		defer closeDispatcher()
 	}
 
 	addrs := devAddrs{
-		API: apiSrv.GRPCAddr(), HTTP: apiSrv.HTTPAddr(), Temporal: cfg.TemporalAddress, UI: ts.UIAddress(),
+		API: apiSrv.GRPCAddr(), HTTP: apiSrv.HTTPAddr(), HTTPScheme: httpScheme(tr), Temporal: cfg.TemporalAddress, UI: ts.UIAddress(),
 		Agencies: agencyAddrs, SMTP: cfg.SMTPAddr, Database: redactURL(cfg.DatabaseURL), DatabaseNote: databaseNote, Tokens: tokens,
 		Config: cfg,
 	}
@@ -213,7 +221,7 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	g.Go(func() error {
 		// Without its own worker the API is not ready until a test starts one.
 		if !opts.NoWorker {
-			if err := waitHTTP(gctx, "http://"+apiSrv.HTTPAddr()+"/readyz", 60*time.Second); err != nil {
+			if err := waitHTTP(gctx, selfClient(tr), addrs.HTTPScheme+"://"+apiSrv.HTTPAddr()+"/readyz", 60*time.Second); err != nil {
 				return err
 			}
 		}
@@ -222,8 +230,13 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 			opts.Ready(addrs)
 		}
 		if cfg.Demo {
+			opts, closeDemo, err := demoOptions(cfg, pool, addrs, desk, users, logger)
+			if err != nil {
+				return err
+			}
 			g.Go(func() error {
-				demo.Run(gctx, demoOptions(cfg, pool, addrs, users, logger))
+				defer closeDemo()
+				demo.Run(gctx, opts)
 				return nil
 			})
 		}
@@ -237,20 +250,29 @@ func devStack(ctx context.Context, cfg config.Config, out io.Writer, opts devOpt
 	return err
 }
 
-// demoOptions hand --demo the running stack: the demo clerks' tokens by
-// commune, the agencies and their admin key.
-func demoOptions(cfg config.Config, pool *pgxpool.Pool, a devAddrs, users []api.DemoUser, logger *slog.Logger) demo.Options {
+// demoOptions hand --demo the running stack: a connection to the API, the
+// demo clerks' tokens by commune, and the agencies' admin services.
+// Closing closes the connection.
+func demoOptions(cfg config.Config, pool *pgxpool.Pool, a devAddrs, desk api.AgencyClients, users []api.DemoUser, logger *slog.Logger) (demo.Options, func(), error) {
 	clerks := map[string]string{}
 	for _, u := range users {
 		if u.Claims.Role == auth.RoleClerk {
 			clerks[u.Claims.Commune] = a.Tokens[string(u.Claims.Role)+" "+u.ID]
 		}
 	}
+	creds, err := apiCredentials(cfg)
+	if err != nil {
+		return demo.Options{}, nil, err
+	}
+	conn, err := grpc.NewClient(a.API, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		return demo.Options{}, nil, fmt.Errorf("dialling the engine API: %w", err)
+	}
 	return demo.Options{
 		Pool: pool, Seed: cfg.AgencySeed, People: cfg.SeedPeople, Calendar: calendar.Default(),
-		APIAddr: a.API, ClerkTokens: clerks, Agencies: a.Agencies, AdminKey: cfg.AgencyAdminKey, HistoryOnly: !cfg.DemoLive,
+		Clerk: enginev1.NewClerkServiceClient(conn), ClerkTokens: clerks, Admins: desk.Admin, HistoryOnly: !cfg.DemoLive,
 		Logger: logger.With("component", "demo"),
-	}
+	}, func() { _ = conn.Close() }, nil
 }
 
 // devCodecEndpoint is the codec endpoint the embedded Web UI's browser
@@ -261,10 +283,11 @@ func devCodecEndpoint(cfg config.Config) string {
 	if !cfg.CodecEndpoint || err != nil || port == "0" {
 		return ""
 	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
+	scheme := "http"
+	if devServesHTTPS(cfg) {
+		scheme = "https"
 	}
-	return "http://" + net.JoinHostPort(host, port) + api.CodecPath
+	return scheme + "://" + net.JoinHostPort(dialHost(host), port) + api.CodecPath
 }
 
 // devCodec serves the codec endpoint under dev. The embedded UI has no
@@ -299,6 +322,8 @@ func hostOf(addr string) string {
 // devAddrs are where a running dev stack answers.
 type devAddrs struct {
 	API, HTTP, Temporal, UI string
+	// HTTPScheme is http or https, as HTTP is served.
+	HTTPScheme string
 	// Agencies are the agencies' and the SMS gateway's gRPC addresses by name.
 	Agencies map[string]string
 	// SMTP is the mail sink's address.
@@ -438,26 +463,43 @@ func printReady(w io.Writer, cfg config.Config, a devAddrs) {
 	var b strings.Builder
 	line := func(k, v string) { fmt.Fprintf(&b, "  %-22s %s\n", k, v) }
 	b.WriteString("\nlienthong is ready\n\n")
-	line("Console", "http://"+a.HTTP+"/")
-	line("REST API", "http://"+a.HTTP+"/v1/  (OpenAPI: /openapi.json)")
-	line("gRPC API", a.API+"   grpcurl -plaintext "+a.API+" list")
+	web := a.HTTPScheme + "://" + a.HTTP
+	line("Console", web+"/")
+	line("REST API", web+"/v1/  (OpenAPI: /openapi.json)")
+	tlsOn := cfg.TLSCAFile != ""
+	if tlsOn {
+		line("gRPC API", a.API+"   grpcurl -cacert "+cfg.TLSCAFile+" "+a.API+" list")
+	} else {
+		line("gRPC API", a.API+"   grpcurl -plaintext "+a.API+" list")
+	}
 	line("Temporal", a.Temporal+"   namespace "+cfg.TemporalNamespace)
 	if a.UI != "" {
 		line("Temporal Web UI", a.UI)
 	}
 	for _, n := range agency.Names() {
-		line("Agency "+n, a.Agencies[n]+"   (API key "+cfg.AgencyAPIKey+", admin key "+cfg.AgencyAdminKey+")")
+		if tlsOn {
+			line("Agency "+n, a.Agencies[n]+"   (mutual TLS; admin key "+cfg.AgencyAdminKey+")")
+		} else {
+			line("Agency "+n, a.Agencies[n]+"   (API key "+cfg.AgencyAPIKey+", admin key "+cfg.AgencyAdminKey+")")
+		}
 	}
-	line("SMS gateway (mock)", a.Agencies[agency.SMSGateway]+"   (same keys; sent messages in sms.messages)")
+	line("SMS gateway (mock)", a.Agencies[agency.SMSGateway]+"   (the same; sent messages in sms.messages)")
 	line("Mail sink (SMTP)", a.SMTP+"   (received e-mails in mail.messages)")
+	if tlsOn {
+		dir := filepath.Dir(cfg.TLSCAFile)
+		line("TLS", "every gRPC hop; CA and certificates in "+dir+" (the agencies want the engine's: "+
+			"grpcurl -cacert "+cfg.TLSCAFile+" -cert "+cfg.TLSCertFile+" -key "+cfg.TLSKeyFile+" ...)")
+	} else {
+		line("TLS", "off (--insecure-plaintext): API keys and tokens only")
+	}
 	line("PostgreSQL", a.Database+"   ("+a.DatabaseNote+")")
 	if cfg.CodecEndpoint {
-		line("Codec endpoint", "http://"+a.HTTP+api.CodecPath+"/decode   (admin or supervisor token; the Web UI uses it)")
+		line("Codec endpoint", web+api.CodecPath+"/decode   (admin or supervisor token; the Web UI uses it)")
 	}
 	if cfg.OIDCIssuer != "" {
 		line("Sign-in (OIDC)", cfg.OIDCIssuer+"   (client "+cfg.OIDCClientID+", callback "+cfg.PublicURL+api.OIDCCallbackPath+"; demo users too)")
 	}
-	line("Health / metrics", "http://"+a.HTTP+"/readyz   http://"+a.HTTP+"/metrics")
+	line("Health / metrics", web+"/readyz   "+web+"/metrics")
 	line("Data directory", cfg.DataDir)
 	b.WriteString("\nDemo tokens (24 h):\n")
 	for _, label := range sortedKeys(a.Tokens) {
@@ -473,8 +515,8 @@ func printReady(w io.Writer, cfg config.Config, a devAddrs) {
 	}
 	b.WriteString("\nSubmit a first dossier (README.md has more):\n")
 	fmt.Fprintf(&b, "  export TOKEN=%s\n", a.Tokens["clerk clerk-badinh"])
-	fmt.Fprintf(&b, "  curl -s -H \"Authorization: Bearer $TOKEN\" -d @examples/birth.json http://%s/v1/dossiers/birth\n", a.HTTP)
-	fmt.Fprintf(&b, "  curl -s -H \"Authorization: Bearer $TOKEN\" http://%s/v1/dossiers\n\n", a.HTTP)
+	fmt.Fprintf(&b, "  curl -s -H \"Authorization: Bearer $TOKEN\" -d @examples/birth.json %s/v1/dossiers/birth\n", web)
+	fmt.Fprintf(&b, "  curl -s -H \"Authorization: Bearer $TOKEN\" %s/v1/dossiers\n\n", web)
 	b.WriteString("Press Ctrl-C to stop everything.\n")
 	fmt.Fprint(w, b.String())
 }

@@ -18,7 +18,11 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -29,6 +33,7 @@ import (
 	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/loadgen"
 	"github.com/lienthong/lienthong/payloadcodec"
+	"github.com/lienthong/lienthong/pki"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
@@ -129,11 +134,7 @@ func startStack(t *testing.T, opts devOptions, tweaks ...func(*config.Config)) *
 	s.temporal, err = newTemporalClient(context.Background(), s.cfg, newLogger(s.cfg), nil, nil)
 	require.NoError(t, err)
 	t.Cleanup(s.temporal.Close)
-	conn, err := grpc.NewClient(addrs.API, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(apiKey(addrs.Tokens["admin admin"])))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	s.clerk = enginev1.NewClerkServiceClient(conn)
+	s.clerk = enginev1.NewClerkServiceClient(s.conn(t, addrs.API, addrs.Tokens["admin admin"]))
 	s.forms = loadgen.NewForms(population.Generate(s.cfg.AgencySeed, s.cfg.SeedPeople))
 	return s
 }
@@ -242,10 +243,7 @@ func TestEndToEnd(t *testing.T) {
 		s.record(t, "birth-completed", sub.GetCode())
 
 		// The citizen sees the same status on the portal with the applicant's phone.
-		conn, err := grpc.NewClient(s.addrs.Agencies["portal"], grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithPerRPCCredentials(apiKey(s.cfg.AgencyAPIKey)))
-		require.NoError(t, err)
-		defer func() { _ = conn.Close() }()
+		conn := s.conn(t, s.addrs.Agencies["portal"], s.cfg.AgencyAPIKey)
 		got, err := agencyv1.NewPortalServiceClient(conn).LookupStatus(ctx, &agencyv1.LookupStatusRequest{
 			DossierCode: sub.GetCode(), Phone: req.GetForm().GetRequester().GetPhone()})
 		require.NoError(t, err)
@@ -312,8 +310,36 @@ func TestEndToEnd(t *testing.T) {
 		s.checkConsistent(t, sub.GetCode())
 	})
 
+	t.Run("every gRPC listener is mutual TLS", func(t *testing.T) {
+		requirePlaintextRefused(t, s.addrs.API)
+		bare, err := pki.Load(pki.Files{CA: s.cfg.TLSCAFile}, nil)
+		require.NoError(t, err)
+		for name, addr := range s.addrs.Agencies {
+			requirePlaintextRefused(t, addr)
+			// With the CA but no certificate of its own, a client is refused too.
+			cfg, err := bare.ClientConfig("127.0.0.1", pki.Agency(name))
+			require.NoError(t, err)
+			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+			require.NoError(t, err)
+			_, err = agencyv1.NewAdminServiceClient(conn).GetSettings(ctx, &agencyv1.GetSettingsRequest{})
+			_ = conn.Close()
+			require.Equal(t, codes.Unavailable, status.Code(err), "%s: %v", name, err)
+		}
+	})
 	t.Run("metrics after the work", func(t *testing.T) { s.checkMetrics(t) })
 	t.Run("the codec endpoint decodes the birth's history", func(t *testing.T) { s.checkCodec(t, birthCode) })
+}
+
+// requirePlaintextRefused: a plaintext gRPC client of addr gets nowhere.
+func requirePlaintextRefused(t *testing.T, addr string) {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer func() { _ = conn.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	require.Equal(t, codes.Unavailable, status.Code(err), "%s answered a plaintext client: %v", addr, err)
 }
 
 // survivorDeath returns a death index, away from the ones other tests use,
@@ -340,7 +366,9 @@ func TestWorkerKilledMidDossier(t *testing.T) {
 	s := startStack(t, devOptions{NoWorker: true})
 	ctx := context.Background()
 	startWorker := func() func() {
-		agencies, closeAgencies, err := dialAgencies(s.cfg, nil)
+		tr, err := engineTransport(s.cfg, newLogger(s.cfg))
+		require.NoError(t, err)
+		agencies, closeAgencies, err := dialAgencies(s.cfg, tr, nil)
 		require.NoError(t, err)
 		acts := &activities.Activities{Store: store.New(s.pool), Agencies: agencies}
 		ws := newWorkers(s.temporal, acts, s.cfg.WorkerRate)

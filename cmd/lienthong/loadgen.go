@@ -107,6 +107,11 @@ func (f loadFlags) config(ctx context.Context, cfg config.Config) (loadgen.Confi
 		Progress:  os.Stderr, ProgressTTY: loadgen.IsTerminal(os.Stderr),
 		Logger: newLogger(cfg).With("component", "loadgen"),
 	}
+	creds, err := apiCredentials(cfg)
+	if err != nil {
+		return lc, nil, err
+	}
+	lc.Transport = creds
 	switch f.as {
 	case "clerk":
 	case "admin":

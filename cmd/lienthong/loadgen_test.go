@@ -20,8 +20,10 @@ func TestLoadgen(t *testing.T) {
 	}
 	s := startStack(t, devOptions{})
 	ctx := context.Background()
+	creds, err := apiCredentials(s.cfg)
+	require.NoError(t, err)
 	base := loadgen.Config{
-		Addr: s.addrs.API, TokenKey: s.cfg.TokenKeyBytes(),
+		Addr: s.addrs.API, Transport: creds, TokenKey: s.cfg.TokenKeyBytes(),
 		Population: population.Generate(s.cfg.AgencySeed, s.cfg.SeedPeople),
 		Dossiers:   8, BirthShare: 0.5, AllowanceShare: 0.5, Concurrency: 4, Seed: 3, Timeout: 3 * time.Minute,
 	}

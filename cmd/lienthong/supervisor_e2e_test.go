@@ -2,21 +2,37 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 )
 
+// conn connects to the stack's API, or to one of its agencies as the
+// engine, the way the stack is secured, sending credential (a token, an
+// API key or the admin key) on every call.
 func (s *stack) conn(t *testing.T, addr, credential string) *grpc.ClientConn {
 	t.Helper()
-	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(apiKey(credential)))
+	for name, a := range s.addrs.Agencies {
+		if a != addr {
+			continue
+		}
+		tr, err := engineTransport(s.cfg, slog.New(slog.DiscardHandler))
+		require.NoError(t, err)
+		c, err := tr.dialAgency(addr, name, credential, true, nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	creds, err := apiCredentials(s.cfg)
+	require.NoError(t, err)
+	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds), grpc.WithPerRPCCredentials(apiKey(credential)))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c

@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/pki"
 	"github.com/lienthong/lienthong/temporalserver"
 	"github.com/lienthong/lienthong/workflows"
 )
@@ -24,6 +27,10 @@ func runTemporal(ctx context.Context, args []string) error {
 	}
 	// Start tags the server's own lines; these are the set-up's.
 	logger := newLogger(cfg)
+	serverTLS, selfTLS, err := temporalServerTLS(cfg, logger)
+	if err != nil {
+		return err
+	}
 
 	opts := temporalserver.Options{
 		IP:            cfg.ListenIP,
@@ -31,6 +38,7 @@ func runTemporal(ctx context.Context, args []string) error {
 		UIPort:        cfg.TemporalUIPort,
 		MetricsPort:   cfg.TemporalMetricsPort,
 		HistoryShards: int32(cfg.TemporalShards),
+		TLS:           serverTLS,
 		Logger:        logger,
 	}
 	db := cfg.TemporalDB
@@ -66,7 +74,7 @@ func runTemporal(ctx context.Context, args []string) error {
 	address := dialAddress(cfg.ListenIP, cfg.TemporalPort)
 	nsCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if err := temporalserver.EnsureNamespace(nsCtx, address, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
+	if err := temporalserver.EnsureNamespaceTLS(nsCtx, address, selfTLS, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
 		return err
 	}
 
@@ -80,6 +88,41 @@ func runTemporal(ctx context.Context, args []string) error {
 	<-ctx.Done()
 	logger.Info("stopping temporal server", "component", "temporal")
 	return nil
+}
+
+// temporalServerTLS is the frontend's mutual TLS, from --tls-cert-file (a
+// certificate naming lienthong://temporal), --tls-key-file and
+// --tls-ca-file, the CA its clients' certificates come from; and how this
+// process reaches its own frontend. Its services verify each other by the
+// certificate's first DNS name (or IP address). Both are nil under
+// --insecure-plaintext.
+func temporalServerTLS(cfg config.Config, logger *slog.Logger) (*temporalserver.TLS, *tls.Config, error) {
+	if cfg.InsecurePlaintext {
+		warnPlaintext(logger)
+		return nil, nil, nil
+	}
+	if err := cfg.RequireTransport(); err != nil {
+		return nil, nil, err
+	}
+	src, err := loadSource(cfg, cfg.TLSCertFile, cfg.TLSKeyFile, pki.Temporal(), logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	leaf := src.Leaf()
+	var name string
+	switch {
+	case len(leaf.DNSNames) > 0:
+		name = leaf.DNSNames[0]
+	case len(leaf.IPAddresses) > 0:
+		name = leaf.IPAddresses[0].String()
+	default:
+		return nil, nil, fmt.Errorf("--tls-cert-file %s: the certificate names no DNS name or IP address to be reached by", cfg.TLSCertFile)
+	}
+	self, err := src.ClientConfig(name, pki.Temporal())
+	if err != nil {
+		return nil, nil, err
+	}
+	return &temporalserver.TLS{CertFile: cfg.TLSCertFile, KeyFile: cfg.TLSKeyFile, CAFile: cfg.TLSCAFile, ServerName: name}, self, nil
 }
 
 // temporalPostgres reads the server, credentials and connection parameters

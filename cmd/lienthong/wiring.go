@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,7 +18,6 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/lienthong/lienthong/activities"
 	"github.com/lienthong/lienthong/agency"
@@ -26,6 +26,7 @@ import (
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/notify"
 	"github.com/lienthong/lienthong/payloadcodec"
+	"github.com/lienthong/lienthong/pki"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/telemetry"
@@ -42,11 +43,16 @@ func newTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logg
 	if err != nil {
 		return nil, err
 	}
+	tlsConfig, err := temporalTLS(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	opts := client.Options{
-		HostPort:      cfg.TemporalAddress,
-		Namespace:     cfg.TemporalNamespace,
-		DataConverter: codec.DataConverter(),
-		Logger:        sdklog.NewStructuredLogger(logger.With("component", "temporal-client")),
+		HostPort:          cfg.TemporalAddress,
+		Namespace:         cfg.TemporalNamespace,
+		DataConverter:     codec.DataConverter(),
+		Logger:            sdklog.NewStructuredLogger(logger.With("component", "temporal-client")),
+		ConnectionOptions: client.ConnectionOptions{TLS: tlsConfig},
 	}
 	if reg != nil {
 		if opts.MetricsHandler, err = sdkMetrics(reg, logger); err != nil {
@@ -99,29 +105,24 @@ func newCodec(cfg config.Config) (*payloadcodec.Codec, error) {
 	return codec, nil
 }
 
-// apiKey sends the engine's credential on every agency call.
+// apiKey sends a credential on every call: an agency's API key, the mocks'
+// admin key, or a person's token.
 type apiKey string
 
 func (k apiKey) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
 	return map[string]string{"authorization": "Bearer " + string(k)}, nil
 }
 
-// Agencies live on loopback or a private network; TLS termination is the
-// platform's job in a cluster (see docs/deploy.md).
+// The key also travels on plaintext connections, which only
+// --insecure-plaintext makes (docs/security.md).
 func (apiKey) RequireTransportSecurity() bool { return false }
 
-// agencyConn dials an agency, or the SMS gateway, presenting key.
-func agencyConn(addr, key string, tracing *telemetry.Tracing) (*grpc.ClientConn, error) {
-	return grpc.NewClient(addr, append(tracing.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(apiKey(key)))...)
-}
-
 // newDispatcher is the worker's notification dispatcher: the outbox in st,
-// SMS through the gateway at --sms-addr with the engine's agency key,
-// e-mail to the relay at --smtp-addr. With a registry it counts its sends
-// there. Closing closes its gateway connection.
-func newDispatcher(cfg config.Config, st *store.Store, reg prometheus.Registerer, logger *slog.Logger, tracing *telemetry.Tracing) (*notify.Dispatcher, func(), error) {
-	conn, err := agencyConn(cfg.SMSAddr, cfg.AgencyAPIKey, tracing)
+// SMS through the gateway at --sms-addr (mutual TLS, or the engine's agency
+// key), e-mail to the relay at --smtp-addr. With a registry it counts its
+// sends there. Closing closes its gateway connection.
+func newDispatcher(cfg config.Config, tr *transport, st *store.Store, reg prometheus.Registerer, logger *slog.Logger, tracing *telemetry.Tracing) (*notify.Dispatcher, func(), error) {
+	conn, err := tr.dialAgency(cfg.SMSAddr, agency.SMSGateway, cfg.AgencyAPIKey, false, tracing)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--sms-addr: %w", err)
 	}
@@ -139,15 +140,15 @@ func newDispatcher(cfg config.Config, st *store.Store, reg prometheus.Registerer
 }
 
 // dialAgencies makes the gRPC clients of the four agencies.
-func dialAgencies(cfg config.Config, tracing *telemetry.Tracing) (activities.Agencies, func(), error) {
+func dialAgencies(cfg config.Config, tr *transport, tracing *telemetry.Tracing) (activities.Agencies, func(), error) {
 	var conns []*grpc.ClientConn
 	closeAll := func() {
 		for _, c := range conns {
 			_ = c.Close()
 		}
 	}
-	dial := func(addr string) (*grpc.ClientConn, error) {
-		c, err := agencyConn(addr, cfg.AgencyAPIKey, tracing)
+	dial := func(addr, name string) (*grpc.ClientConn, error) {
+		c, err := tr.dialAgency(addr, name, cfg.AgencyAPIKey, false, tracing)
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +159,7 @@ func dialAgencies(cfg config.Config, tracing *telemetry.Tracing) (activities.Age
 	for _, a := range []struct {
 		name, addr string
 	}{{dossier.AgencyJustice, cfg.JusticeAddr}, {dossier.AgencyPolice, cfg.PoliceAddr}, {dossier.AgencyInsurance, cfg.InsuranceAddr}, {dossier.AgencyPortal, cfg.PortalAddr}} {
-		conn, err := dial(a.addr)
+		conn, err := dial(a.addr, a.name)
 		if err != nil {
 			closeAll()
 			return out, nil, fmt.Errorf("--%s-addr: %w", a.name, err)
@@ -182,12 +183,12 @@ func dialAgencies(cfg config.Config, tracing *telemetry.Tracing) (activities.Age
 
 // dialAllAgencies makes both sets of agency clients: the worker's and the
 // API's. Closing closes both.
-func dialAllAgencies(cfg config.Config, tracing *telemetry.Tracing) (activities.Agencies, api.AgencyClients, func(), error) {
-	agencies, closeAgencies, err := dialAgencies(cfg, tracing)
+func dialAllAgencies(cfg config.Config, tr *transport, tracing *telemetry.Tracing) (activities.Agencies, api.AgencyClients, func(), error) {
+	agencies, closeAgencies, err := dialAgencies(cfg, tr, tracing)
 	if err != nil {
 		return agencies, api.AgencyClients{}, nil, err
 	}
-	desk, closeDesk, err := apiAgencies(cfg, agencies, tracing)
+	desk, closeDesk, err := apiAgencies(cfg, tr, agencies, tracing)
 	if err != nil {
 		closeAgencies()
 		return agencies, desk, nil, err
@@ -198,7 +199,7 @@ func dialAllAgencies(cfg config.Config, tracing *telemetry.Tracing) (activities.
 // apiAgencies are the agency services the API's desk, extract and
 // operations pages call: the engine's case and civil-status clients, and
 // each agency's admin service with the admin credential.
-func apiAgencies(cfg config.Config, a activities.Agencies, tracing *telemetry.Tracing) (api.AgencyClients, func(), error) {
+func apiAgencies(cfg config.Config, tr *transport, a activities.Agencies, tracing *telemetry.Tracing) (api.AgencyClients, func(), error) {
 	out := api.AgencyClients{Cases: a.Cases, Justice: a.Justice, Admin: map[string]agencyv1.AdminServiceClient{}}
 	var conns []*grpc.ClientConn
 	closeAll := func() {
@@ -211,7 +212,7 @@ func apiAgencies(cfg config.Config, a activities.Agencies, tracing *telemetry.Tr
 		dossier.AgencyInsurance: cfg.InsuranceAddr, dossier.AgencyPortal: cfg.PortalAddr,
 		agency.SMSGateway: cfg.SMSAddr,
 	} {
-		c, err := agencyConn(addr, cfg.AgencyAdminKey, tracing)
+		c, err := tr.dialAgency(addr, name, cfg.AgencyAdminKey, true, tracing)
 		if err != nil {
 			closeAll()
 			return out, nil, fmt.Errorf("--%s-addr: %w", name, err)
@@ -276,8 +277,9 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// serveHealth serves /healthz, /readyz and /metrics until ctx is done.
-func serveHealth(ctx context.Context, addr string, reg *prometheus.Registry, ready func(context.Context) error) error {
+// serveHealth serves /healthz, /readyz and /metrics until ctx is done,
+// over TLS with src unless it is nil.
+func serveHealth(ctx context.Context, addr string, reg *prometheus.Registry, src *pki.Source, ready func(context.Context) error) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -295,13 +297,21 @@ func serveHealth(ctx context.Context, addr string, reg *prometheus.Registry, rea
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	serve := func() error { return srv.Serve(l) }
+	if src != nil {
+		if srv.TLSConfig, err = src.ServerConfig(tls.NoClientCert, "h2", "http/1.1"); err != nil {
+			_ = l.Close()
+			return err
+		}
+		serve = func() error { return srv.ServeTLS(l, "", "") }
+	}
 	go func() { //nolint:gosec // G118: shutdown must outlive the cancelled context
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

@@ -21,10 +21,18 @@ func runWorker(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := errors.Join(cfg.RequireDatabase(), cfg.RequireSecrets()); err != nil {
+	if err := errors.Join(cfg.RequireDatabase(), cfg.RequireSecrets(), cfg.RequireTransport()); err != nil {
 		return err
 	}
 	logger := newLogger(cfg).With("component", "worker")
+	tr, err := engineTransport(cfg, logger)
+	if err != nil {
+		return err
+	}
+	temporalTLSConfig, err := temporalTLS(cfg, logger)
+	if err != nil {
+		return err
+	}
 	pool, err := openPool(ctx, cfg.DatabaseURL, 20)
 	if err != nil {
 		return err
@@ -32,7 +40,7 @@ func runWorker(ctx context.Context, args []string) error {
 	defer pool.Close()
 	// Every worker makes sure the namespace and search attributes exist: a
 	// fresh cluster needs no separate set-up step. It is idempotent.
-	if err := temporalserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
+	if err := temporalserver.EnsureNamespaceTLS(ctx, cfg.TemporalAddress, temporalTLSConfig, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
 		return err
 	}
 	tracing, stopTracing, err := startTracing(ctx, cfg, "lienthong-worker", logger)
@@ -46,7 +54,7 @@ func runWorker(ctx context.Context, args []string) error {
 		return err
 	}
 	defer tc.Close()
-	agencies, closeAgencies, err := dialAgencies(cfg, tracing)
+	agencies, closeAgencies, err := dialAgencies(cfg, tr, tracing)
 	if err != nil {
 		return err
 	}
@@ -54,7 +62,7 @@ func runWorker(ctx context.Context, args []string) error {
 
 	st := store.New(pool)
 	acts := &activities.Activities{Store: st, Agencies: agencies, Logger: logger, Metrics: activities.NewMetrics(reg)}
-	dispatcher, closeDispatcher, err := newDispatcher(cfg, st, reg, logger, tracing)
+	dispatcher, closeDispatcher, err := newDispatcher(cfg, tr, st, reg, logger, tracing)
 	if err != nil {
 		return err
 	}
@@ -71,7 +79,7 @@ func runWorker(ctx context.Context, args []string) error {
 	// The notifications outbox: several workers share it safely.
 	g.Go(func() error { return dispatcher.Run(gctx) })
 	g.Go(func() error {
-		return serveHealth(gctx, cfg.WorkerHTTPAddr, reg, func(ctx context.Context) error {
+		return serveHealth(gctx, cfg.WorkerHTTPAddr, reg, tr.health(), func(ctx context.Context) error {
 			if _, err := tc.CheckHealth(ctx, nil); err != nil {
 				return fmt.Errorf("temporal: %w", err)
 			}
