@@ -435,6 +435,7 @@ func TestReportCaseRules(t *testing.T) {
 	e := newEnv(t, tc)
 	sub, err := e.clerk().SubmitBirth(as(t, clerkA), validBirth(time.Now(), "report-1"))
 	require.NoError(t, err)
+	e.waitStarted(t, sub.GetCode())
 	c := func(agency, step, code string) *enginev1.ReportCaseRequest {
 		return &enginev1.ReportCaseRequest{Case: &agencyv1.Case{
 			CaseId: "c", Agency: agency, DossierCode: code, Step: step, Status: agencyv1.CaseStatus_CASE_STATUS_APPROVED, Version: 1,

@@ -46,6 +46,7 @@ func TestTransport(t *testing.T) {
 	e := newEnv(t, tc, withTLS(engine))
 	sub, err := e.clerk().SubmitBirth(as(t, clerkA), validBirth(time.Now(), "tls-1"))
 	require.NoError(t, err, "a clerk's token travels over TLS as before")
+	e.waitStarted(t, sub.GetCode())
 
 	pushAs := func(t *testing.T, src *pki.Source, ctx context.Context, agency, step string) (*enginev1.ReportCaseResponse, error) {
 		t.Helper()

@@ -264,7 +264,8 @@ func TestNotifications(t *testing.T) {
 				sms, email := s.delivered(t, d.code)
 				require.Empty(t, sms, "the gateway is down")
 				require.Empty(t, email, "each dossier's e-mails wait behind its SMS")
-				require.Positive(t, s.outbox(t, d.code)[0].Attempts, "the receipt is being retried")
+				require.Eventually(t, func() bool { return s.outbox(t, d.code)[0].Attempts > 0 },
+					10*time.Second, 50*time.Millisecond, "the receipt is being retried")
 			}
 		} else {
 			t.Logf("the dossiers took %s, longer than the outage: its effect is not checked mid-way", time.Since(start))
