@@ -811,7 +811,7 @@ func renderBenchmarks(r benchResult, notes string) string {
 	p("| Go | %s |\n", r.Machine.GoVersion)
 	p("| OS | %s |\n", orUnknown(r.Machine.Kernel))
 	p("| Database | %s, %s |\n", orUnknown(r.Machine.Postgres), r.Database)
-	p("\nThe machine was shared with other work while the benchmark ran; treat the figures as a floor.\n\n")
+	p("\nOther work on the machine slows the figures down: treat them as a floor, and compare runs made side by side.\n\n")
 
 	p("## Configuration\n\n")
 	p("- One process runs everything: the embedded Temporal server (in-memory SQLite, one history shard),\n")
@@ -850,7 +850,7 @@ func renderBenchmarks(r benchResult, notes string) string {
 	}
 	p("| errors (submission calls, by gRPC code) | %s | | |\n", errs)
 	p("| outcome | %s | | |\n\n", statusWords(o.ByStatus))
-	p("By the workflows' close events (after the final version reached the read model and the portal) our\n")
+	p("By the workflows' close events (after the final version reached the read model) our\n")
 	p("throughput was %.1f dossiers/s.\n\n", r.OursClosed)
 
 	c := r.Cost
