@@ -500,8 +500,8 @@ func chaos(ctx context.Context, o chaosOptions, out io.Writer) (chaosOutcome, er
 	<-scheduleDone
 	stopWatch()
 
-	// Every version must reach the portal before the workflows close; give
-	// the last ones time to get there.
+	// The portal follows the read model, and a dossier a killed worker was
+	// publishing waits for its lease: give the last versions time to get there.
 	logf("waiting for the last versions to reach the read model and the portal")
 	settleErr := waitSettled(ctx, pool, 3*time.Minute)
 

@@ -208,14 +208,20 @@ func TestCluster(t *testing.T) {
 			WHERE status NOT IN ('COMPLETED','PARTIALLY_COMPLETED','REJECTED','CANCELLED')`).Scan(&open)
 		return err == nil && open == 0
 	}, 4*time.Minute, 500*time.Millisecond, "every dossier completes on the surviving worker")
-	// A workflow closes only once the read model and the portal hold every
-	// version; a portal push that was running on the killed worker is retried
-	// after its activity timeout, so the portal may trail the read model.
+	// A workflow closes once the read model holds every version. The portal
+	// follows the read model: a dossier the killed worker was publishing
+	// waits for its lease to pass, so the portal may trail a little.
 	for _, code := range codes {
 		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		require.NoError(t, tc.GetWorkflow(wctx, workflows.WorkflowID(code), "").Get(wctx, nil), code)
 		cancel()
 	}
+	require.Eventually(t, func() bool {
+		var behind int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM engine.status_history WHERE code = ANY($1) AND portal_synced_at IS NULL`,
+			codes).Scan(&behind)
+		return err == nil && behind == 0
+	}, time.Minute, 200*time.Millisecond, "every version reached the portal")
 
 	facts, err := loadgen.ReadFacts(ctx, pool, codes)
 	require.NoError(t, err)
