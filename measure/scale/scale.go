@@ -32,8 +32,10 @@ type Config struct {
 	// 0 measures the newest schema only.
 	Baseline   int
 	Iterations int
-	// Budget bounds each query's timed calls (at least five are made).
+	// Budget bounds each query's timed calls (at least three are made).
 	Budget time.Duration
+	// Timeout stops a call, and that query's calls, when it runs longer.
+	Timeout time.Duration
 	// Out is the benchmarks document whose scale section is rewritten; "" writes none.
 	Out      string
 	Progress io.Writer
@@ -101,7 +103,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	st := store.New(pool)
 	p := newParams(res.Seeded.Summary, now)
 	fmt.Fprintf(progress, "measuring at schema version %d\n", res.BaselineVersion)
-	res.Before, err = Measure(ctx, queries(st, p), cfg.Iterations, cfg.Budget, cfg.Seed, progress)
+	res.Before, err = Measure(ctx, queries(st, p), cfg.Iterations, cfg.Budget, cfg.Timeout, cfg.Seed, progress)
 	if err != nil {
 		return res, err
 	}
@@ -127,7 +129,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			res.Migrate = time.Since(t)
 			fmt.Fprintf(progress, "applied %s in %s; measuring at schema version %d\n", strings.Join(res.Migrations, ", "),
 				res.Migrate.Round(time.Millisecond), res.Version)
-			res.After, err = Measure(ctx, queries(st, p), cfg.Iterations, cfg.Budget, cfg.Seed, progress)
+			res.After, err = Measure(ctx, queries(st, p), cfg.Iterations, cfg.Budget, cfg.Timeout, cfg.Seed, progress)
 			if err != nil {
 				return res, err
 			}

@@ -108,7 +108,7 @@ func TestSmallYear(t *testing.T) {
 	})
 
 	t.Run("every measured query runs", func(t *testing.T) {
-		figs, err := Measure(ctx, queries(st, newParams(sum, now)), 1, 0, 1, io.Discard)
+		figs, err := Measure(ctx, queries(st, newParams(sum, now)), 1, 0, time.Minute, 1, io.Discard)
 		require.NoError(t, err)
 		require.Len(t, figs, len(queries(st, newParams(sum, now))))
 		for _, f := range figs {

@@ -101,7 +101,7 @@ type SeedResult struct {
 	Rows     int64
 	Copy     time.Duration // the COPY itself
 	Indexes  time.Duration // rebuilding the keys, constraints and indexes
-	Analyze  time.Duration
+	Analyze  time.Duration // VACUUM (ANALYZE)
 	Duration time.Duration
 }
 
@@ -109,7 +109,7 @@ type SeedResult struct {
 // received until now. The keys, constraints and indexes of the filled
 // tables are dropped during the COPY and rebuilt from their own definitions
 // afterwards, so the schema ends exactly as the migrations left it; then
-// every table is analysed.
+// every table is vacuumed and analysed.
 func Seed(ctx context.Context, pool *pgxpool.Pool, n int, now time.Time, seed uint64, progress io.Writer) (SeedResult, error) {
 	var res SeedResult
 	start := time.Now()
@@ -180,12 +180,14 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, n int, now time.Time, seed ui
 	}
 	res.Indexes = time.Since(t)
 	t = time.Now()
-	if _, err := pool.Exec(ctx, "ANALYZE"); err != nil {
-		return res, fmt.Errorf("analysing: %w", err)
+	// A year-old table has been vacuumed: its visibility map lets the
+	// planner answer from an index alone, as it would in production.
+	if _, err := pool.Exec(ctx, "VACUUM (ANALYZE)"); err != nil {
+		return res, fmt.Errorf("vacuuming: %w", err)
 	}
 	res.Analyze = time.Since(t)
 	res.Duration = time.Since(start)
-	fmt.Fprintf(progress, "seeding: done in %s (copy %s, keys and indexes %s, analyse %s)\n", res.Duration.Round(time.Second),
+	fmt.Fprintf(progress, "seeding: done in %s (copy %s, keys and indexes %s, vacuum and analyse %s)\n", res.Duration.Round(time.Second),
 		res.Copy.Round(time.Second), res.Indexes.Round(time.Second), res.Analyze.Round(time.Second))
 	return res, nil
 }

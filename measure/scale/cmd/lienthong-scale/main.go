@@ -37,7 +37,8 @@ func run(ctx context.Context, args []string) error {
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the year and of the queries' parameters")
 	fs.IntVar(&cfg.Baseline, "baseline", 9, "schema version measured first; the newer migrations are then applied and measured (0: the newest only)")
 	fs.IntVar(&cfg.Iterations, "iterations", 200, "timed calls per query")
-	fs.DurationVar(&cfg.Budget, "budget", 20*time.Second, "time each query's timed calls may take (at least 5 are made)")
+	fs.DurationVar(&cfg.Budget, "budget", 20*time.Second, "time each query's timed calls may take (at least 3 are made)")
+	fs.DurationVar(&cfg.Timeout, "timeout", time.Minute, "a call running longer is stopped, and its query's figures are then at least this")
 	fs.StringVar(&cfg.Out, "out", "docs/BENCHMARKS.md", "document whose scale section is rewritten (empty: none)")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the database afterwards, to look at its plans")
 	if err := fs.Parse(args); err != nil {
