@@ -136,17 +136,19 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, n int, now time.Time, seed ui
 			}
 		}
 	})
-	copied := make(chan int64, 2)
+	type progressed struct {
+		dossiers int
+		rows     int64
+	}
+	copied := make(chan progressed, 2)
 	for range 2 {
 		g.Go(func() error {
-			var rows int64
 			for b := range batches {
 				k, err := copyBatch(gctx, pool, b)
 				if err != nil {
 					return err
 				}
-				rows += k
-				copied <- k
+				copied <- progressed{len(b), k}
 			}
 			return nil
 		})
@@ -159,12 +161,12 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, n int, now time.Time, seed ui
 	last := time.Now()
 	dossiers := 0
 	for k := range copied {
-		res.Rows += k
-		dossiers += chunk
+		res.Rows += k.rows
+		dossiers += k.dossiers
 		if time.Since(last) > 5*time.Second {
 			last = time.Now()
 			el := time.Since(start)
-			fmt.Fprintf(progress, "seeding: %d/%d dossiers, %d rows, %.0f rows/s\n", min(dossiers, n), n, res.Rows, float64(res.Rows)/el.Seconds())
+			fmt.Fprintf(progress, "seeding: %d/%d dossiers, %d rows, %.0f rows/s\n", dossiers, n, res.Rows, float64(res.Rows)/el.Seconds())
 		}
 	}
 	if err := <-waited; err != nil {
