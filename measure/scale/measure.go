@@ -314,6 +314,8 @@ func figure(q Query, ds []time.Duration) Figure {
 
 func ms(d time.Duration) string {
 	switch {
+	case d >= 100*time.Second:
+		return d.Round(time.Second).String()
 	case d >= 10*time.Second:
 		return fmt.Sprintf("%.1fs", d.Seconds())
 	case d >= time.Second:

@@ -96,7 +96,7 @@ func Render(res Result, notes string) string {
 	if len(res.After) > 0 {
 		p("*Before* is schema version %d; *after* is version %d, once %s had run on the seeded year (in %s).\n\n",
 			res.BaselineVersion, res.Version, strings.Join(res.Migrations, ", "), ms(res.Migrate))
-		p("| query | goal (p95) | before p50 / p95 / p99 | after p50 / p95 / p99 | n | |\n|---|---|---|---|---|---|\n")
+		p("| query | goal (p95) | before p50 / p95 / p99 | after p50 / p95 / p99 | n (after) | |\n|---|---|---|---|---|---|\n")
 		for i, a := range res.After {
 			bf := res.Before[i]
 			p("| %s | < %s | %s / %s / %s | %s / %s / %s | %d | %s |\n", a.Name, ms(a.Goal),
