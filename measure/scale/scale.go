@@ -3,8 +3,9 @@
 // into a fresh PostgreSQL database with COPY, then times the reads the API
 // makes through the store's own methods (supervisor statistics, stuck-case
 // rules, list pages and the citizen's look-up) against their goals, on the
-// schema before and after the newest migrations. It measures lienthong; the
-// engine must not import it.
+// schema before and after the newest migrations. It measures lienthong, so
+// the engine must not import it; it must not import the workflows,
+// activities or the API either: it calls the store as the API does.
 package scale
 
 import (
