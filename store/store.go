@@ -32,12 +32,17 @@ const Component = "engine"
 
 // Migrate applies the engine's migrations.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
-	ms, err := migrate.Load(migrations, "migrations")
+	ms, err := Migrations()
 	if err != nil {
 		return 0, err
 	}
 	return migrate.Apply(ctx, pool, Component, ms)
 }
+
+// Migrations are the engine's migrations in order, for a caller that
+// applies them in steps: the scale scenario measures the read model before
+// and after the newest ones.
+func Migrations() ([]migrate.Migration, error) { return migrate.Load(migrations, "migrations") }
 
 // Store reads and writes the engine's schema.
 type Store struct {
