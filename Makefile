@@ -13,7 +13,10 @@ WORKFLOWCHECK_VERSION       := v0.6.0
 SQLC_VERSION                := v1.31.1
 
 # Where sqlc.yaml writes the Go it generates from the .sql query files.
-SQLC_OUT := store/internal/enginedb
+SQLC_OUT := store/internal/enginedb agency/internal/deskdb agency/internal/agencydb
+# The agencies' shared case-desk migrations with their schema named, as sqlc
+# reads them (sqlc.yaml).
+SQLC_SCHEMA := $(BIN)/sqlc-schema
 
 GO_TEST_FLAGS ?= -count=1 -timeout 12m
 
@@ -66,12 +69,19 @@ tools: ## build the pinned code generators into ./bin
 	GOBIN=$(BIN) go install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
 
 .PHONY: generate
-generate: ## regenerate protobuf, gRPC, gateway and OpenAPI code, and the Go for the SQL queries
-	@test -x $(BIN)/buf -a -x $(BIN)/sqlc || $(MAKE) tools
+generate: generate-sql ## regenerate protobuf, gRPC, gateway and OpenAPI code, and the Go for the SQL queries
+	@test -x $(BIN)/buf || $(MAKE) tools
 	$(BIN)/buf lint
 	$(BIN)/buf generate
 	$(BIN)/buf generate --template buf.gen.gateway.yaml --path proto/lienthong/engine
 	cp docs/openapi/lienthong.swagger.json api/openapi.json  # go:embed cannot reach docs/
+
+.PHONY: generate-sql
+generate-sql: ## regenerate the Go for the SQL queries (sqlc.yaml)
+	@test -x $(BIN)/sqlc || GOBIN=$(BIN) go install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
+	@mkdir -p $(SQLC_SCHEMA)
+	@for schema in desk insurance justice police; do \
+		sed "s/\$${schema}/$$schema/g" agency/migrations/common/*.sql > $(SQLC_SCHEMA)/$$schema.sql; done
 	$(BIN)/sqlc generate
 
 .PHONY: verify
