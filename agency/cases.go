@@ -346,37 +346,30 @@ func (d *desk) open(ctx context.Context, in intake) (*caseRecord, error) {
 // byID finds a case by its id.
 func (d *desk) byID(ctx context.Context, db deskdb.DBTX, caseID string) (*caseRecord, error) {
 	r, err := d.queries(db).CaseByID(ctx, caseID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("case %s not found", caseID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return caseOf(r)
+	return found(r, err, notFound("case %s not found", caseID))
 }
 
 // lock finds a case by its id and locks it until tx ends.
 func (d *desk) lock(ctx context.Context, tx pgx.Tx, caseID string) (*caseRecord, error) {
 	r, err := d.queries(tx).CaseByIDForUpdate(ctx, caseID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("case %s not found", caseID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return caseOf(deskdb.CaseByIDRow(r))
+	return found(deskdb.CaseByIDRow(r), err, notFound("case %s not found", caseID))
 }
 
 // byKey finds a case by its idempotency key.
 func (d *desk) byKey(ctx context.Context, db deskdb.DBTX, key string) (*caseRecord, error) {
 	r, err := d.queries(db).CaseByKey(ctx, key)
+	return found(deskdb.CaseByIDRow(r), err, notFound("no case has this idempotency key"))
+}
+
+// found reads the case a query found, or returns missing when there was none.
+func found(r deskdb.CaseByIDRow, err, missing error) (*caseRecord, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("no case has this idempotency key")
+		return nil, missing
 	}
 	if err != nil {
 		return nil, err
 	}
-	return caseOf(deskdb.CaseByIDRow(r))
+	return caseOf(r)
 }
 
 // write stores every mutable column of c.
