@@ -10,6 +10,13 @@ PROTOC_GEN_GO_GRPC_VERSION  := v1.6.1
 GRPC_GATEWAY_VERSION        := v2.29.0
 GOLANGCI_LINT_VERSION       := v2.15.0
 WORKFLOWCHECK_VERSION       := v0.6.0
+SQLC_VERSION                := v1.31.1
+
+# Where sqlc.yaml writes the Go it generates from the .sql query files.
+SQLC_OUT := store/internal/enginedb agency/internal/deskdb agency/internal/agencydb demo/internal/demodb
+# The agencies' shared case-desk migrations with their schema named, as sqlc
+# reads them (sqlc.yaml).
+SQLC_SCHEMA := $(BIN)/sqlc-schema
 
 GO_TEST_FLAGS ?= -count=1 -timeout 12m
 
@@ -59,18 +66,28 @@ tools: ## build the pinned code generators into ./bin
 	GOBIN=$(BIN) go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 	GOBIN=$(BIN) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION)
 	GOBIN=$(BIN) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
+	GOBIN=$(BIN) go install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
 
 .PHONY: generate
-generate: ## regenerate protobuf, gRPC, gateway and OpenAPI code
+generate: generate-sql ## regenerate protobuf, gRPC, gateway and OpenAPI code, and the Go for the SQL queries
 	@test -x $(BIN)/buf || $(MAKE) tools
 	$(BIN)/buf lint
 	$(BIN)/buf generate
 	$(BIN)/buf generate --template buf.gen.gateway.yaml --path proto/lienthong/engine
 	cp docs/openapi/lienthong.swagger.json api/openapi.json  # go:embed cannot reach docs/
 
+.PHONY: generate-sql
+generate-sql: ## regenerate the Go for the SQL queries (sqlc.yaml)
+	@test -x $(BIN)/sqlc || GOBIN=$(BIN) go install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
+	@mkdir -p $(SQLC_SCHEMA)
+	@for schema in desk insurance justice police; do \
+		sed "s/\$${schema}/$$schema/g" agency/migrations/common/*.sql > $(SQLC_SCHEMA)/$$schema.sql; done
+	$(BIN)/sqlc generate
+
 .PHONY: verify
 verify: generate console ## fail when generated code or the console's assets are stale, or gofmt or vet complain
 	@git diff --exit-code -- proto docs/openapi api/openapi.json || (echo "generated code is stale: run make generate and commit" && exit 1)
+	@test -z "$$(git status --porcelain -- $(SQLC_OUT))" || (git status --porcelain -- $(SQLC_OUT); echo "the Go generated from the SQL queries is stale: run make generate and commit" && exit 1)
 	@git diff --exit-code -- console/static $(CONSOLE)/src/api || (echo "the console's built assets are stale: run make console and commit" && exit 1)
 	@test -z "$$(git status --porcelain -- console/static)" || (git status --porcelain -- console/static; echo "the console build made files that are not committed: run make console and commit" && exit 1)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/lienthong/lienthong/agency/internal/deskdb"
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	"github.com/lienthong/lienthong/telemetry"
@@ -66,9 +68,6 @@ func newDesk(pool *pgxpool.Pool, agency string, seed int64, st *settings, log *s
 	}
 }
 
-// sql names the agency's schema in a query.
-func (d *desk) sql(q string) string { return strings.ReplaceAll(q, schemaToken, d.agency) }
-
 // now is the desk's clock, at PostgreSQL's precision so that a case read
 // back equals the case pushed.
 func (d *desk) now() time.Time { return time.Now().Truncate(time.Microsecond) }
@@ -114,25 +113,24 @@ type caseRecord struct {
 	Apology *agencyv1.Apology
 }
 
-const caseColumns = `case_id, kind, idempotency_key, request_hash, request, dossier_code, step, status, version, reason,
-	missing, claimed_by, result, supplements, due_at, new_appointment_at, decided_at, created_at, updated_at, apology`
-
-func scanCase(row pgx.Row) (*caseRecord, error) {
-	var c caseRecord
-	var st string
-	var apology []byte
-	err := row.Scan(&c.ID, &c.Kind, &c.Key, &c.Hash, &c.Request, &c.DossierCode, &c.Step, &st, &c.Version, &c.Reason,
-		&c.Missing, &c.ClaimedBy, &c.Result, &c.Supplements, &c.DueAt, &c.NewAppointmentAt, &c.DecidedAt, &c.CreatedAt, &c.UpdatedAt, &apology)
-	if err != nil {
+// caseOf reads a row of the cases table, as every query of a case selects
+// it.
+func caseOf(r deskdb.CaseByIDRow) (*caseRecord, error) {
+	c := caseRecord{
+		ID: r.CaseID, Kind: r.Kind, Key: r.IdempotencyKey, Hash: r.RequestHash, Request: r.Request,
+		DossierCode: r.DossierCode, Step: r.Step, Status: parseStatus(r.Status), Version: r.Version, Reason: r.Reason,
+		Missing: r.Missing, ClaimedBy: r.ClaimedBy, Supplements: r.Supplements, DueAt: r.DueAt,
+		NewAppointmentAt: r.NewAppointmentAt, DecidedAt: r.DecidedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+	if err := json.Unmarshal(r.Result, &c.Result); err != nil {
 		return nil, err
 	}
-	if apology != nil {
+	if r.Apology != nil {
 		c.Apology = &agencyv1.Apology{}
-		if err := protojson.Unmarshal(apology, c.Apology); err != nil {
+		if err := protojson.Unmarshal(r.Apology, c.Apology); err != nil {
 			return nil, &dossier.Error{Kind: dossier.KindInternal, Message: "reading the apology of case " + c.ID, Err: err}
 		}
 	}
-	c.Status = parseStatus(st)
 	if c.Result == nil {
 		c.Result = map[string]string{}
 	}
@@ -293,16 +291,23 @@ func (d *desk) open(ctx context.Context, in intake) (*caseRecord, error) {
 
 	created := false
 	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, d.sql(`INSERT INTO ${schema}.cases (`+caseColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, NULL)
-			ON CONFLICT (idempotency_key) DO NOTHING`),
-			c.ID, c.Kind, c.Key, c.Hash, c.Request, c.DossierCode, c.Step, statusText(c.Status), c.Version, c.Reason,
-			nonNilSlice(c.Missing), c.ClaimedBy, c.Result, c.Supplements, c.DueAt, c.NewAppointmentAt, c.DecidedAt, c.CreatedAt, c.UpdatedAt)
+		q := d.queries(tx)
+		result, err := json.Marshal(c.Result)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			existing, err := d.get(ctx, tx, "idempotency_key", in.key, false)
+		n, err := q.OpenCase(ctx, deskdb.OpenCaseParams{
+			CaseID: c.ID, Kind: c.Kind, IdempotencyKey: c.Key, RequestHash: c.Hash, Request: c.Request,
+			DossierCode: c.DossierCode, Step: c.Step, Status: statusText(c.Status), Version: c.Version, Reason: c.Reason,
+			Missing: nonNilSlice(c.Missing), ClaimedBy: c.ClaimedBy, Result: result, Supplements: c.Supplements,
+			DueAt: c.DueAt, NewAppointmentAt: c.NewAppointmentAt, DecidedAt: c.DecidedAt, CreatedAt: c.CreatedAt,
+			UpdatedAt: c.UpdatedAt,
+		})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			existing, err := d.byKey(ctx, tx, in.key)
 			if err != nil {
 				return err
 			}
@@ -314,7 +319,7 @@ func (d *desk) open(ctx context.Context, in intake) (*caseRecord, error) {
 		}
 		created = true
 		if tp := telemetry.TraceParent(ctx); tp != "" {
-			if _, err := tx.Exec(ctx, d.sql(`UPDATE ${schema}.cases SET trace_parent = $2 WHERE case_id = $1`), c.ID, tp); err != nil {
+			if err := q.SetTraceParent(ctx, deskdb.SetTraceParentParams{CaseID: c.ID, TraceParent: tp}); err != nil {
 				return err
 			}
 		}
@@ -338,24 +343,33 @@ func (d *desk) open(ctx context.Context, in intake) (*caseRecord, error) {
 	return c, nil
 }
 
-type querier interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+// byID finds a case by its id.
+func (d *desk) byID(ctx context.Context, db deskdb.DBTX, caseID string) (*caseRecord, error) {
+	r, err := d.queries(db).CaseByID(ctx, caseID)
+	return found(r, err, notFound("case %s not found", caseID))
 }
 
-// get finds a case by case_id or idempotency_key, locking it if asked.
-func (d *desk) get(ctx context.Context, q querier, by, value string, lock bool) (*caseRecord, error) {
-	sql := `SELECT ` + caseColumns + ` FROM ${schema}.cases WHERE ` + by + ` = $1`
-	if lock {
-		sql += ` FOR UPDATE`
-	}
-	c, err := scanCase(q.QueryRow(ctx, d.sql(sql), value))
+// lock finds a case by its id and locks it until tx ends.
+func (d *desk) lock(ctx context.Context, tx pgx.Tx, caseID string) (*caseRecord, error) {
+	r, err := d.queries(tx).CaseByIDForUpdate(ctx, caseID)
+	return found(deskdb.CaseByIDRow(r), err, notFound("case %s not found", caseID))
+}
+
+// byKey finds a case by its idempotency key.
+func (d *desk) byKey(ctx context.Context, db deskdb.DBTX, key string) (*caseRecord, error) {
+	r, err := d.queries(db).CaseByKey(ctx, key)
+	return found(deskdb.CaseByIDRow(r), err, notFound("no case has this idempotency key"))
+}
+
+// found reads the case a query found, or returns missing when there was none.
+func found(r deskdb.CaseByIDRow, err, missing error) (*caseRecord, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
-		if by == "case_id" {
-			return nil, notFound("case %s not found", value)
-		}
-		return nil, notFound("no case has this idempotency key")
+		return nil, missing
 	}
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	return caseOf(r)
 }
 
 // write stores every mutable column of c.
@@ -364,12 +378,16 @@ func (d *desk) write(ctx context.Context, tx pgx.Tx, c *caseRecord) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, d.sql(`UPDATE ${schema}.cases SET request = $2, status = $3, version = $4, reason = $5,
-		missing = $6, claimed_by = $7, result = $8, supplements = $9, due_at = $10, new_appointment_at = $11,
-		decided_at = $12, updated_at = $13, apology = $14 WHERE case_id = $1`),
-		c.ID, c.Request, statusText(c.Status), c.Version, c.Reason, nonNilSlice(c.Missing), c.ClaimedBy, nonNilMap(c.Result),
-		c.Supplements, c.DueAt, c.NewAppointmentAt, c.DecidedAt, c.UpdatedAt, apology)
-	return err
+	result, err := json.Marshal(nonNilMap(c.Result))
+	if err != nil {
+		return err
+	}
+	return d.queries(tx).WriteCase(ctx, deskdb.WriteCaseParams{
+		CaseID: c.ID, Request: c.Request, Status: statusText(c.Status), Version: c.Version, Reason: c.Reason,
+		Missing: nonNilSlice(c.Missing), ClaimedBy: c.ClaimedBy, Result: result, Supplements: c.Supplements,
+		DueAt: c.DueAt, NewAppointmentAt: c.NewAppointmentAt, DecidedAt: c.DecidedAt, UpdatedAt: c.UpdatedAt,
+		Apology: apology,
+	})
 }
 
 // enqueue writes the case's current version to the outbox for the pusher.
@@ -378,9 +396,8 @@ func (d *desk) enqueue(ctx context.Context, tx pgx.Tx, c *caseRecord) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, d.sql(`INSERT INTO ${schema}.outbox (case_id, version, payload, created_at, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $4)`), c.ID, c.Version, payload, c.UpdatedAt)
-	return err
+	return d.queries(tx).EnqueueCase(ctx, deskdb.EnqueueCaseParams{
+		CaseID: c.ID, Version: c.Version, Payload: payload, CreatedAt: c.UpdatedAt})
 }
 
 // outcome says what a change did to a case.
@@ -400,7 +417,7 @@ func (d *desk) change(ctx context.Context, caseID string, fn func(ctx context.Co
 	var out *caseRecord
 	var what outcome
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		c, err := d.get(ctx, tx, "case_id", caseID, true)
+		c, err := d.lock(ctx, tx, caseID)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/lienthong/lienthong/agency/internal/deskdb"
 	"github.com/lienthong/lienthong/calendar"
 	"github.com/lienthong/lienthong/civil"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
@@ -29,9 +30,9 @@ func (s *caseService) GetCase(ctx context.Context, req *agencyv1.GetCaseRequest)
 	var err error
 	switch {
 	case req.GetCaseId() != "":
-		c, err = s.d.get(ctx, s.d.pool, "case_id", req.GetCaseId(), false)
+		c, err = s.d.byID(ctx, s.d.pool, req.GetCaseId())
 	case req.GetIdempotencyKey() != "":
-		c, err = s.d.get(ctx, s.d.pool, "idempotency_key", req.GetIdempotencyKey(), false)
+		c, err = s.d.byKey(ctx, s.d.pool, req.GetIdempotencyKey())
 	default:
 		var v violations
 		v.add("case_id", "case_id or idempotency_key is required")
@@ -80,18 +81,20 @@ func (s *caseService) ListCases(ctx context.Context, req *agencyv1.ListCasesRequ
 		}
 		statuses = append(statuses, statusText(st))
 	}
-	rows, err := s.d.pool.Query(ctx, s.d.sql(`SELECT `+caseColumns+` FROM ${schema}.cases
-		WHERE (cardinality($1::text[]) = 0 OR status = ANY($1))
-		  AND ($2 = '' OR kind = $2)
-		  AND (created_at, case_id) > ($3, $4)
-		ORDER BY created_at, case_id LIMIT $5`),
-		statuses, req.GetKind(), after.CreatedAt, after.CaseID, size+1)
+	rows, err := s.d.queries(s.d.pool).ListCases(ctx, deskdb.ListCasesParams{
+		Statuses: statuses, Kind: req.GetKind(), AfterCreatedAt: after.CreatedAt, AfterCaseID: after.CaseID,
+		Lim: int32(size + 1),
+	})
 	if err != nil {
 		return nil, dbError(err, "listing cases")
 	}
-	cases, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*caseRecord, error) { return scanCase(r) })
-	if err != nil {
-		return nil, dbError(err, "listing cases")
+	cases := make([]*caseRecord, 0, len(rows))
+	for _, r := range rows {
+		c, err := caseOf(deskdb.CaseByIDRow(r))
+		if err != nil {
+			return nil, dbError(err, "listing cases")
+		}
+		cases = append(cases, c)
 	}
 	out := &agencyv1.ListCasesResponse{}
 	if len(cases) > size {
@@ -230,14 +233,12 @@ func (s *caseService) SupplementCase(ctx context.Context, req *agencyv1.Suppleme
 		fields = map[string]string{}
 	}
 	c, err := s.d.change(ctx, req.GetCaseId(), func(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.Time) (outcome, error) {
-		var seenCase string
-		var seenHash []byte
-		err := tx.QueryRow(ctx, s.d.sql(`SELECT case_id, request_hash FROM ${schema}.supplements WHERE idempotency_key = $1`),
-			req.GetIdempotencyKey()).Scan(&seenCase, &seenHash)
+		q := s.d.queries(tx)
+		seen, err := q.SupplementByKey(ctx, req.GetIdempotencyKey())
 		switch {
 		case err == nil:
-			if seenCase != c.ID || !bytes.Equal(seenHash, hash) {
-				return unchanged, conflict("supplement idempotency key was already used for a different supplement (case %s)", seenCase)
+			if seen.CaseID != c.ID || !bytes.Equal(seen.RequestHash, hash) {
+				return unchanged, conflict("supplement idempotency key was already used for a different supplement (case %s)", seen.CaseID)
 			}
 			return unchanged, nil
 		case !errors.Is(err, pgx.ErrNoRows):
@@ -246,8 +247,14 @@ func (s *caseService) SupplementCase(ctx context.Context, req *agencyv1.Suppleme
 		if c.Status != agencyv1.CaseStatus_CASE_STATUS_NEEDS_SUPPLEMENT {
 			return unchanged, failedPrecondition("case %s is %s; it is not waiting for a supplement", c.ID, statusText(c.Status))
 		}
-		if _, err := tx.Exec(ctx, s.d.sql(`INSERT INTO ${schema}.supplements (idempotency_key, case_id, request_hash, fields, note, received_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`), req.GetIdempotencyKey(), c.ID, hash, fields, req.GetNote(), now); err != nil {
+		fieldsJSON, err := json.Marshal(fields)
+		if err != nil {
+			return unchanged, err
+		}
+		if err := q.InsertSupplement(ctx, deskdb.InsertSupplementParams{
+			IdempotencyKey: req.GetIdempotencyKey(), CaseID: c.ID, RequestHash: hash, Fields: fieldsJSON,
+			Note: req.GetNote(), ReceivedAt: now,
+		}); err != nil {
 			return unchanged, err
 		}
 		c.Status = agencyv1.CaseStatus_CASE_STATUS_RECEIVED
@@ -377,9 +384,8 @@ func (s *caseService) IssueApology(ctx context.Context, req *agencyv1.IssueApolo
 // moves the case's appointment to the new date.
 func (d *desk) issueApology(ctx context.Context, tx pgx.Tx, c *caseRecord, officer, reason string, at, now time.Time) error {
 	year := now.In(civil.Zone).Year()
-	var n int
-	if err := tx.QueryRow(ctx, d.sql(`INSERT INTO ${schema}.apology_register (year, last) VALUES ($1, 1)
-		ON CONFLICT (year) DO UPDATE SET last = ${schema}.apology_register.last + 1 RETURNING last`), year).Scan(&n); err != nil {
+	n, err := d.queries(tx).NextApologyNumber(ctx, int32(year))
+	if err != nil {
 		return err
 	}
 	c.Apology.IssuedAt = timestamppb.New(now)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/lienthong/lienthong/agency/internal/deskdb"
 )
 
 // maxIdle bounds how long the decider sleeps without looking at the queue.
@@ -53,10 +55,11 @@ func (d *desk) decideDue(ctx context.Context) (time.Time, error) {
 			break
 		}
 	}
-	var next *time.Time
-	err := d.pool.QueryRow(ctx, d.sql(`SELECT min(due_at) FROM ${schema}.cases
-		WHERE status = 'RECEIVED' AND due_at IS NOT NULL AND ($1 OR kind = ANY($2))`), d.settings.isAuto(), machine).Scan(&next)
-	if err != nil || next == nil {
+	next, err := d.queries(d.pool).NextDueAt(ctx, deskdb.NextDueAtParams{Auto: d.settings.isAuto(), Machine: machine})
+	if errors.Is(err, pgx.ErrNoRows) || next == nil {
+		return time.Time{}, nil
+	}
+	if err != nil {
 		return time.Time{}, err
 	}
 	return *next, nil
@@ -69,12 +72,15 @@ func (d *desk) decideOne(ctx context.Context, auto bool, machine []string) (bool
 	var ok bool
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		now := d.now()
-		c, err := scanCase(tx.QueryRow(ctx, d.sql(`SELECT `+caseColumns+` FROM ${schema}.cases
-			WHERE status = 'RECEIVED' AND due_at <= $1 AND ($2 OR kind = ANY($3))
-			ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED`), now, auto, machine))
+		q := d.queries(tx)
+		row, err := q.NextDueCase(ctx, deskdb.NextDueCaseParams{Now: now, Auto: auto, Machine: machine})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
+		if err != nil {
+			return err
+		}
+		c, err := caseOf(deskdb.CaseByIDRow(row))
 		if err != nil {
 			return err
 		}
@@ -91,7 +97,8 @@ func (d *desk) decideOne(ctx context.Context, auto bool, machine []string) (bool
 			}
 			// Put the case aside for a while rather than retrying it in a tight loop.
 			d.log.Error("auto decision failed; retrying later", "case_id", c.ID, "dossier_code", c.DossierCode, "step", c.Step, "err", err)
-			_, err := tx.Exec(ctx, d.sql(`UPDATE ${schema}.cases SET due_at = $2 WHERE case_id = $1`), c.ID, now.Add(5*time.Second))
+			later := now.Add(5 * time.Second)
+			err := q.PostponeCase(ctx, deskdb.PostponeCaseParams{CaseID: c.ID, DueAt: &later})
 			decided = c
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/lienthong/lienthong/agency/internal/agencydb"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 )
 
@@ -31,25 +32,24 @@ type signingKey struct {
 // old extracts keep verifying.
 func loadSigningKey(ctx context.Context, pool *pgxpool.Pool) (signingKey, error) {
 	for range 2 {
-		var k signingKey
-		var priv []byte
-		err := pool.QueryRow(ctx, `SELECT key_id, private_key FROM justice.signing_keys WHERE active`).Scan(&k.id, &priv)
+		q := agencydb.New(pool)
+		active, err := q.ActiveSigningKey(ctx)
 		if err == nil {
-			k.priv = ed25519.PrivateKey(priv)
-			return k, nil
+			return signingKey{id: active.KeyID, priv: ed25519.PrivateKey(active.PrivateKey)}, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
-			return k, fmt.Errorf("loading signing key: %w", err)
+			return signingKey{}, fmt.Errorf("loading signing key: %w", err)
 		}
 		pub, newPriv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
-			return k, fmt.Errorf("making signing key: %w", err)
+			return signingKey{}, fmt.Errorf("making signing key: %w", err)
 		}
 		sum := sha256.Sum256(pub)
 		// Another starter may have made one first; the unique index keeps one active key.
-		if _, err := pool.Exec(ctx, `INSERT INTO justice.signing_keys (key_id, public_key, private_key, active)
-			VALUES ($1, $2, $3, true) ON CONFLICT DO NOTHING`, "justice-"+hex.EncodeToString(sum[:6]), []byte(pub), []byte(newPriv)); err != nil {
-			return k, fmt.Errorf("storing signing key: %w", err)
+		if err := q.InsertSigningKey(ctx, agencydb.InsertSigningKeyParams{
+			KeyID: "justice-" + hex.EncodeToString(sum[:6]), PublicKey: pub, PrivateKey: newPriv,
+		}); err != nil {
+			return signingKey{}, fmt.Errorf("storing signing key: %w", err)
 		}
 	}
 	return signingKey{}, errors.New("loading signing key: no active key after making one")
@@ -69,8 +69,9 @@ func canonicalJSON(doc map[string]any) ([]byte, error) {
 
 // issue signs and stores the next revision of a case's extract.
 func (j *justice) issue(ctx context.Context, tx pgx.Tx, c *caseRecord, reg registration, doc map[string]any, now time.Time) error {
-	var revision int
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(revision), 0) + 1 FROM justice.extracts WHERE case_id = $1`, c.ID).Scan(&revision); err != nil {
+	q := agencydb.New(tx)
+	revision, err := q.NextExtractRevision(ctx, c.ID)
+	if err != nil {
 		return err
 	}
 	doc["case_id"] = c.ID
@@ -86,9 +87,8 @@ func (j *justice) issue(ctx context.Context, tx pgx.Tx, c *caseRecord, reg regis
 		return err
 	}
 	sig := ed25519.Sign(j.key.priv, payload)
-	_, err = tx.Exec(ctx, `INSERT INTO justice.extracts (case_id, revision, payload, signature, key_id, issued_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, c.ID, revision, payload, sig, j.key.id, now)
-	return err
+	return q.InsertExtract(ctx, agencydb.InsertExtractParams{
+		CaseID: c.ID, Revision: revision, Payload: payload, Signature: sig, KeyID: j.key.id, IssuedAt: now})
 }
 
 // GetExtract returns the newest extract of an approved registration.
@@ -98,27 +98,23 @@ func (j *justice) GetExtract(ctx context.Context, req *agencyv1.GetExtractReques
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	c, err := j.d.get(ctx, j.d.pool, "case_id", req.GetCaseId(), false)
+	c, err := j.d.byID(ctx, j.d.pool, req.GetCaseId())
 	if err != nil {
 		return nil, dbError(err, "getting extract")
 	}
-	e := &agencyv1.Extract{CaseId: c.ID}
-	var issued time.Time
-	err = j.d.pool.QueryRow(ctx, `SELECT r.book, r.entry::text, e.payload, e.signature, e.key_id, e.issued_at
-		FROM justice.extracts e JOIN justice.registrations r USING (case_id)
-		WHERE e.case_id = $1 ORDER BY e.revision DESC LIMIT 1`, c.ID).
-		Scan(&e.RegistrationBook, &e.RegistrationEntry, &e.Payload, &e.Signature, &e.KeyId, &issued)
+	latest, err := agencydb.New(j.d.pool).LatestExtract(ctx, c.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, failedPrecondition("case %s has no extract: it is %s", c.ID, statusText(c.Status))
 	}
 	if err != nil {
 		return nil, dbError(err, "getting extract")
 	}
+	e := &agencyv1.Extract{CaseId: c.ID, RegistrationBook: latest.Book, RegistrationEntry: latest.Entry,
+		Payload: latest.Payload, Signature: latest.Signature, KeyId: latest.KeyID, IssuedAt: timestamppb.New(latest.IssuedAt)}
 	e.Kind = "birth"
 	if c.Kind == kindDeath {
 		e.Kind = "death"
 	}
-	e.IssuedAt = timestamppb.New(issued)
 	return &agencyv1.GetExtractResponse{Extract: e}, nil
 }
 
@@ -138,8 +134,7 @@ func (j *justice) VerifyExtract(ctx context.Context, req *agencyv1.VerifyExtract
 	if e.GetKeyId() == "" {
 		return no("the extract names no signing key")
 	}
-	var pub []byte
-	err := j.d.pool.QueryRow(ctx, `SELECT public_key FROM justice.signing_keys WHERE key_id = $1`, e.GetKeyId()).Scan(&pub)
+	pub, err := agencydb.New(j.d.pool).SigningKey(ctx, e.GetKeyId())
 	if errors.Is(err, pgx.ErrNoRows) {
 		return no("signed with key %q, which this civil-status office never used", e.GetKeyId())
 	}
@@ -174,12 +169,12 @@ func (j *justice) VerifyExtract(ctx context.Context, req *agencyv1.VerifyExtract
 			return no("the extract's %s says %q but its signed content says %q", f.name, f.envelope, f.signed)
 		}
 	}
-	var latest int
-	if err := j.d.pool.QueryRow(ctx, `SELECT coalesce(max(revision), 0) FROM justice.extracts WHERE case_id = $1`, doc.CaseID).Scan(&latest); err != nil {
+	latest, err := agencydb.New(j.d.pool).LatestExtractRevision(ctx, doc.CaseID)
+	if err != nil {
 		return nil, dbError(err, "verifying extract")
 	}
 	resp := &agencyv1.VerifyExtractResponse{Authentic: true}
-	if latest > doc.Revision {
+	if int(latest) > doc.Revision {
 		resp.Reason = fmt.Sprintf("authentic, but superseded by revision %d of the same registration", latest)
 	}
 	return resp, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lienthong/lienthong/agency/internal/agencydb"
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
@@ -86,7 +87,7 @@ func (in *insurance) IssueChildCard(ctx context.Context, req *agencyv1.IssueChil
 
 // cardRule says why the child cannot have a card, judged on the day the
 // request arrived.
-func cardRule(ctx context.Context, q querier, req *agencyv1.IssueChildCardRequest, requested time.Time) (string, error) {
+func cardRule(ctx context.Context, db agencydb.DBTX, req *agencyv1.IssueChildCardRequest, requested time.Time) (string, error) {
 	born, err := time.ParseInLocation(time.DateOnly, req.GetBirthDate(), civil.Zone)
 	if err != nil {
 		return "", err
@@ -104,8 +105,7 @@ func cardRule(ctx context.Context, q querier, req *agencyv1.IssueChildCardReques
 	if req.GetBirthRegistrationNumber() == "" {
 		return "no birth registration number: the card rests on the electronic birth extract", nil
 	}
-	var other string
-	err = q.QueryRow(ctx, `SELECT case_id FROM insurance.cards WHERE id_number = $1`, req.GetIdNumber()).Scan(&other)
+	other, err := agencydb.New(db).CardCaseOf(ctx, req.GetIdNumber())
 	if err == nil {
 		return fmt.Sprintf("a health-insurance card was already issued to this child (case %s)", other), nil
 	}
@@ -130,8 +130,9 @@ func (in *insurance) approveCard(ctx context.Context, tx pgx.Tx, c *caseRecord, 
 		c.reject(reason, now)
 		return nil
 	}
-	var serial int64
-	if err := tx.QueryRow(ctx, `SELECT nextval('insurance.si_serial')`).Scan(&serial); err != nil {
+	q := agencydb.New(tx)
+	serial, err := q.NextSocialInsuranceSerial(ctx)
+	if err != nil {
 		return err
 	}
 	code, err := civil.NewSocialInsuranceCode(req.GetProvinceCode(), serial)
@@ -141,9 +142,10 @@ func (in *insurance) approveCard(ctx context.Context, tx pgx.Tx, c *caseRecord, 
 	born, _ := time.ParseInLocation(time.DateOnly, req.GetBirthDate(), civil.Zone)
 	from, to := civil.ChildCardValidity(born)
 	card := civil.ChildCardObjectCode + strconv.Itoa(civil.ChildCardBenefitLevel) + req.GetProvinceCode()[1:] + code
-	if _, err := tx.Exec(ctx, `INSERT INTO insurance.cards (social_insurance_code, card_code, id_number, case_id, facility_code,
-		valid_from, valid_to, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		code, card, req.GetIdNumber(), c.ID, req.GetFacilityCode(), dateText(from), dateText(to), now); err != nil {
+	if err := q.InsertCard(ctx, agencydb.InsertCardParams{
+		SocialInsuranceCode: code, CardCode: card, IDNumber: req.GetIdNumber(), CaseID: c.ID,
+		FacilityCode: req.GetFacilityCode(), ValidFrom: dateText(from), ValidTo: dateText(to), IssuedAt: now,
+	}); err != nil {
 		return err
 	}
 	c.Result = map[string]string{
@@ -198,20 +200,19 @@ type eligibility struct {
 }
 
 // funeralRule returns the basis of eligibility, or why there is none.
-func funeralRule(ctx context.Context, q querier, req *agencyv1.SettleFuneralAllowanceRequest) (eligibility, string, error) {
+func funeralRule(ctx context.Context, db agencydb.DBTX, req *agencyv1.SettleFuneralAllowanceRequest) (eligibility, string, error) {
 	var e eligibility
 	if req.GetDeathRegistrationNumber() == "" {
 		return e, "the death is not registered: no death registration number", nil
 	}
-	var other string
-	err := q.QueryRow(ctx, `SELECT case_id FROM insurance.funeral_allowances WHERE deceased_id_number = $1`, req.GetDeceasedIdNumber()).Scan(&other)
+	other, err := agencydb.New(db).FuneralCaseOf(ctx, req.GetDeceasedIdNumber())
 	if err == nil {
 		return e, fmt.Sprintf("the funeral allowance for this person was already settled (case %s)", other), nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return e, "", err
 	}
-	if e.contributions, err = contributionsOf(ctx, q, req.GetDeceasedIdNumber()); err != nil {
+	if e.contributions, err = contributionsOf(ctx, db, req.GetDeceasedIdNumber()); err != nil {
 		return e, "", err
 	}
 	ok, reason := civil.FuneralEligibility(e.contributions, req.GetWorkAccident())
@@ -224,15 +225,18 @@ func funeralRule(ctx context.Context, q querier, req *agencyv1.SettleFuneralAllo
 
 // contributionsOf reads a person's contribution record; a person with none
 // has the zero record.
-func contributionsOf(ctx context.Context, q querier, idNumber string) (civil.Contributions, error) {
-	var c civil.Contributions
-	err := q.QueryRow(ctx, `SELECT compulsory_months, voluntary_months, pensioner, work_injury_benefit, work_injury_loss_percent
-		FROM insurance.contributions WHERE id_number = $1`, idNumber).
-		Scan(&c.CompulsoryMonths, &c.VoluntaryMonths, &c.Pensioner, &c.WorkInjuryBenefit, &c.WorkInjuryLossPercent)
+func contributionsOf(ctx context.Context, db agencydb.DBTX, idNumber string) (civil.Contributions, error) {
+	r, err := agencydb.New(db).ContributionsOf(ctx, idNumber)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return civil.Contributions{}, nil
 	}
-	return c, err
+	if err != nil {
+		return civil.Contributions{}, err
+	}
+	return civil.Contributions{
+		CompulsoryMonths: int(r.CompulsoryMonths), VoluntaryMonths: int(r.VoluntaryMonths), Pensioner: r.Pensioner,
+		WorkInjuryBenefit: r.WorkInjuryBenefit, WorkInjuryLossPercent: int(r.WorkInjuryLossPercent),
+	}, nil
 }
 
 // approveFuneral pays 10 × the base salary of the month of death and stops
@@ -263,8 +267,9 @@ func (in *insurance) approveFuneral(ctx context.Context, tx pgx.Tx, c *caseRecor
 	if e.contributions.Pensioner || e.contributions.WorkInjuryBenefit {
 		from := time.Date(died.Year(), died.Month()+1, 1, 0, 0, 0, 0, civil.Zone)
 		stoppedFrom = from.Format("2006-01")
-		if _, err := tx.Exec(ctx, `INSERT INTO insurance.pension_stops (id_number, stopped_from, case_id, recorded_at)
-			VALUES ($1, $2, $3, $4) ON CONFLICT (id_number) DO NOTHING`, req.GetDeceasedIdNumber(), dateText(from), c.ID, now); err != nil {
+		if err := agencydb.New(tx).StopPension(ctx, agencydb.StopPensionParams{
+			IDNumber: req.GetDeceasedIdNumber(), StoppedFrom: dateText(from), CaseID: c.ID, RecordedAt: now,
+		}); err != nil {
 			return err
 		}
 	}
@@ -272,9 +277,10 @@ func (in *insurance) approveFuneral(ctx context.Context, tx pgx.Tx, c *caseRecor
 	if req.GetPaymentMethod() == agencyv1.PaymentMethod_PAYMENT_METHOD_BANK {
 		method, bankCode, bankAccount = "bank", req.GetBankCode(), req.GetBankAccount()
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO insurance.funeral_allowances (case_id, deceased_id_number, death_date, amount_vnd,
-		base_salary_vnd, payment_method, bank_code, bank_account, settled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		c.ID, req.GetDeceasedIdNumber(), req.GetDeathDate(), amount, base, method, bankCode, bankAccount, now); err != nil {
+	if err := agencydb.New(tx).InsertFuneralAllowance(ctx, agencydb.InsertFuneralAllowanceParams{
+		CaseID: c.ID, DeceasedIDNumber: req.GetDeceasedIdNumber(), DeathDate: req.GetDeathDate(), AmountVnd: amount,
+		BaseSalaryVnd: base, PaymentMethod: method, BankCode: bankCode, BankAccount: bankAccount, SettledAt: now,
+	}); err != nil {
 		return err
 	}
 	c.Result = map[string]string{
@@ -350,13 +356,12 @@ func relationship(r agencyv1.SurvivorRelationship) civil.Relationship {
 
 // survivorRule decides the claim on the deceased's contribution record, or
 // says why it cannot be decided or nothing is payable.
-func survivorRule(ctx context.Context, q querier, req *agencyv1.SettleSurvivorBenefitRequest) (civil.SurvivorDecision, string, error) {
+func survivorRule(ctx context.Context, db agencydb.DBTX, req *agencyv1.SettleSurvivorBenefitRequest) (civil.SurvivorDecision, string, error) {
 	var dec civil.SurvivorDecision
 	if req.GetDeathRegistrationNumber() == "" {
 		return dec, "the death is not registered: no death registration number", nil
 	}
-	var other string
-	err := q.QueryRow(ctx, `SELECT case_id FROM insurance.survivor_benefits WHERE deceased_id_number = $1`, req.GetDeceasedIdNumber()).Scan(&other)
+	other, err := agencydb.New(db).SurvivorCaseOf(ctx, req.GetDeceasedIdNumber())
 	if err == nil {
 		return dec, fmt.Sprintf("the survivor benefit for this person was already decided (case %s)", other), nil
 	}
@@ -368,7 +373,7 @@ func survivorRule(ctx context.Context, q querier, req *agencyv1.SettleSurvivorBe
 		return dec, "", err
 	}
 	claim := civil.SurvivorClaim{DeathDate: died, WorkAccident: req.GetWorkAccident(), PreferLumpSum: req.GetPreferLumpSum()}
-	if claim.Contributions, err = contributionsOf(ctx, q, req.GetDeceasedIdNumber()); err != nil {
+	if claim.Contributions, err = contributionsOf(ctx, db, req.GetDeceasedIdNumber()); err != nil {
 		return dec, "", err
 	}
 	for _, r := range req.GetRelatives() {
@@ -426,11 +431,11 @@ func (in *insurance) approveSurvivor(ctx context.Context, tx pgx.Tx, c *caseReco
 		f := dateText(dec.MonthlyFrom)
 		from = &f
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO insurance.survivor_benefits (case_id, deceased_id_number, death_date, kind, law,
-		base_salary_vnd, monthly_total_vnd, monthly_from, relatives_paid, payment_method, bank_code, bank_account, decided_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		c.ID, req.GetDeceasedIdNumber(), req.GetDeathDate(), string(dec.Kind), dec.Law, dec.BaseSalaryVND, dec.MonthlyTotalVND,
-		from, paid, method, bankCode, bankAccount, now); err != nil {
+	if err := agencydb.New(tx).InsertSurvivorBenefit(ctx, agencydb.InsertSurvivorBenefitParams{
+		CaseID: c.ID, DeceasedIDNumber: req.GetDeceasedIdNumber(), DeathDate: req.GetDeathDate(), Kind: string(dec.Kind),
+		Law: dec.Law, BaseSalaryVnd: dec.BaseSalaryVND, MonthlyTotalVnd: dec.MonthlyTotalVND, MonthlyFrom: from,
+		RelativesPaid: int32(paid), PaymentMethod: method, BankCode: bankCode, BankAccount: bankAccount, DecidedAt: now,
+	}); err != nil {
 		return err
 	}
 	c.Result = survivorResult(dec)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lienthong/lienthong/agency/internal/agencydb"
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
@@ -174,15 +175,13 @@ func (r registration) result(keyID string) map[string]string {
 func (j *justice) register(ctx context.Context, tx pgx.Tx, caseID, commune, kind string, now time.Time) (registration, error) {
 	year := now.In(civil.Zone).Year()
 	r := registration{book: fmt.Sprintf("%s-%d-%s", commune, year, kind), at: now}
-	err := tx.QueryRow(ctx, `INSERT INTO justice.registration_books (book, commune_code, year, kind, last_entry)
-		VALUES ($1, $2, $3, $4, 1)
-		ON CONFLICT (book) DO UPDATE SET last_entry = justice.registration_books.last_entry + 1
-		RETURNING last_entry`, r.book, commune, year, kind).Scan(&r.entry)
+	q := agencydb.New(tx)
+	entry, err := q.NextBookEntry(ctx, agencydb.NextBookEntryParams{Book: r.book, CommuneCode: commune, Year: int32(year), Kind: kind})
 	if err != nil {
 		return r, err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO justice.registrations (case_id, book, entry, registered_at) VALUES ($1, $2, $3, $4)`,
-		caseID, r.book, r.entry, r.at)
+	r.entry = int(entry)
+	err = q.InsertRegistration(ctx, agencydb.InsertRegistrationParams{CaseID: caseID, Book: r.book, Entry: entry, RegisteredAt: r.at})
 	return r, err
 }
 
@@ -246,11 +245,9 @@ func (j *justice) AttachIdNumber(ctx context.Context, req *agencyv1.AttachIdNumb
 	return &agencyv1.AttachIdNumberResponse{Case: c.proto(j.d.agency)}, nil
 }
 
-func (j *justice) registrationOf(ctx context.Context, q querier, caseID string) (registration, error) {
-	var r registration
-	err := q.QueryRow(ctx, `SELECT book, entry, registered_at FROM justice.registrations WHERE case_id = $1`, caseID).
-		Scan(&r.book, &r.entry, &r.at)
-	return r, err
+func (j *justice) registrationOf(ctx context.Context, db agencydb.DBTX, caseID string) (registration, error) {
+	r, err := agencydb.New(db).RegistrationOf(ctx, caseID)
+	return registration{book: r.Book, entry: int(r.Entry), at: r.RegisteredAt}, err
 }
 
 // birthDocument is the content of a birth extract, before the registration

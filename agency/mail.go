@@ -17,6 +17,8 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lienthong/lienthong/agency/internal/agencydb"
 )
 
 // MailSink names the mock mail relay: an SMTP server that accepts every
@@ -144,11 +146,9 @@ func (s *mailSession) Data(r io.Reader) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var submissions int
-	err = s.pool.QueryRow(ctx, `INSERT INTO mail.messages (message_id, mail_from, rcpt_to, subject, body, raw, received_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (message_id) DO UPDATE SET submissions = mail.messages.submissions + 1
-		RETURNING submissions`, id, s.from, s.to, subject, body, raw, time.Now()).Scan(&submissions)
+	submissions, err := agencydb.New(s.pool).ReceiveMail(ctx, agencydb.ReceiveMailParams{
+		MessageID: id, MailFrom: s.from, RcptTo: s.to, Subject: subject, Body: body, Raw: raw, ReceivedAt: time.Now(),
+	})
 	if err != nil {
 		s.log.Error("storing a message", "err", err)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "mailbox temporarily unavailable"}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lienthong/lienthong/agency/internal/agencydb"
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
@@ -106,13 +107,14 @@ func (p *police) issue(ctx context.Context, tx pgx.Tx, c *caseRecord, now time.T
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO police.persons (id_number, full_name, sex, birth_date, province_code, issued_by_case, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id_number) DO NOTHING`,
-			id, req.GetFullName(), int(sex), req.GetBirthDate(), req.GetProvinceCode(), c.ID, now)
+		n, err := agencydb.New(tx).InsertPerson(ctx, agencydb.InsertPersonParams{
+			IDNumber: id, FullName: req.GetFullName(), Sex: int16(sex), BirthDate: req.GetBirthDate(),
+			ProvinceCode: req.GetProvinceCode(), IssuedByCase: c.ID, CreatedAt: now,
+		})
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 1 {
+		if n == 1 {
 			c.Result = map[string]string{"id_number": id}
 			return nil
 		}
@@ -127,14 +129,15 @@ type person struct {
 	householdID *string
 }
 
-func lookupPerson(ctx context.Context, q querier, id string) (person, bool, error) {
-	var p person
-	err := q.QueryRow(ctx, `SELECT resident, deceased, household_id FROM police.persons WHERE id_number = $1`, id).
-		Scan(&p.resident, &p.deceased, &p.householdID)
+func lookupPerson(ctx context.Context, db agencydb.DBTX, id string) (person, bool, error) {
+	r, err := agencydb.New(db).PersonStanding(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return p, false, nil
+		return person{}, false, nil
 	}
-	return p, err == nil, err
+	if err != nil {
+		return person{}, false, err
+	}
+	return person{resident: r.Resident, deceased: r.Deceased, householdID: r.HouseholdID}, true, nil
 }
 
 // RegisterResidence registers permanent residence in an existing household.
@@ -166,11 +169,11 @@ func (p *police) RegisterResidence(ctx context.Context, req *agencyv1.RegisterRe
 }
 
 // residenceRule returns the household the person joins, or why they cannot.
-func residenceRule(ctx context.Context, q querier, req *agencyv1.RegisterResidenceRequest) (string, string, error) {
+func residenceRule(ctx context.Context, db agencydb.DBTX, req *agencyv1.RegisterResidenceRequest) (string, string, error) {
 	if req.GetBirthRegistrationNumber() == "" {
 		return "", "no birth registration number: residence registration rests on the birth record", nil
 	}
-	who, ok, err := lookupPerson(ctx, q, req.GetIdNumber())
+	who, ok, err := lookupPerson(ctx, db, req.GetIdNumber())
 	if err != nil {
 		return "", "", err
 	}
@@ -183,7 +186,7 @@ func residenceRule(ctx context.Context, q querier, req *agencyv1.RegisterResiden
 	if req.GetHouseholdHeadIdNumber() == "" {
 		return "", "no household head is named", nil
 	}
-	head, ok, err := lookupPerson(ctx, q, req.GetHouseholdHeadIdNumber())
+	head, ok, err := lookupPerson(ctx, db, req.GetHouseholdHeadIdNumber())
 	if err != nil {
 		return "", "", err
 	}
@@ -193,9 +196,8 @@ func residenceRule(ctx context.Context, q querier, req *agencyv1.RegisterResiden
 	if head.deceased {
 		return "", "the household head is recorded as deceased", nil
 	}
-	var household string
-	err = q.QueryRow(ctx, `SELECT household_id FROM police.households WHERE head_id_number = $1 AND commune_code = $2`,
-		req.GetHouseholdHeadIdNumber(), req.GetCommuneCode()).Scan(&household)
+	household, err := agencydb.New(db).HouseholdHeadedBy(ctx, agencydb.HouseholdHeadedByParams{
+		HeadIDNumber: req.GetHouseholdHeadIdNumber(), CommuneCode: req.GetCommuneCode()})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Sprintf("the household head has no household in commune %s", req.GetCommuneCode()), nil
 	}
@@ -223,8 +225,9 @@ func (p *police) approveResidence(ctx context.Context, tx pgx.Tx, c *caseRecord,
 		c.reject(reason, now)
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE police.persons SET household_id = $2, commune_code = $3, resident = true, resident_since = $4
-		WHERE id_number = $1`, req.GetIdNumber(), household, req.GetCommuneCode(), now); err != nil {
+	if err := agencydb.New(tx).EnterHousehold(ctx, agencydb.EnterHouseholdParams{
+		IDNumber: req.GetIdNumber(), HouseholdID: &household, CommuneCode: req.GetCommuneCode(), ResidentSince: &now,
+	}); err != nil {
 		return err
 	}
 	c.Result = map[string]string{"household_id": household, "registered_at": timeText(now)}
@@ -257,11 +260,11 @@ func (p *police) CancelResidence(ctx context.Context, req *agencyv1.CancelReside
 	return &agencyv1.CancelResidenceResponse{Case: c.proto(p.d.agency)}, nil
 }
 
-func cancellationRule(ctx context.Context, q querier, req *agencyv1.CancelResidenceRequest) (string, error) {
+func cancellationRule(ctx context.Context, db agencydb.DBTX, req *agencyv1.CancelResidenceRequest) (string, error) {
 	if req.GetDeathRegistrationNumber() == "" {
 		return "the death is not registered: no death registration number", nil
 	}
-	who, ok, err := lookupPerson(ctx, q, req.GetIdNumber())
+	who, ok, err := lookupPerson(ctx, db, req.GetIdNumber())
 	if err != nil {
 		return "", err
 	}
@@ -291,8 +294,7 @@ func (p *police) approveCancellation(ctx context.Context, tx pgx.Tx, c *caseReco
 	if d := req.GetDeathDate(); d != "" {
 		died = &d
 	}
-	if _, err := tx.Exec(ctx, `UPDATE police.persons SET resident = false, deceased = true, death_date = coalesce($2::date, death_date)
-		WHERE id_number = $1`, req.GetIdNumber(), died); err != nil {
+	if err := agencydb.New(tx).RecordDeath(ctx, agencydb.RecordDeathParams{IDNumber: req.GetIdNumber(), DeathDate: died}); err != nil {
 		return err
 	}
 	c.Result = map[string]string{"cancelled_at": timeText(now)}
@@ -306,23 +308,19 @@ func (p *police) LookupPerson(ctx context.Context, req *agencyv1.LookupPersonReq
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	out := &agencyv1.Person{}
-	var sex int16
-	var born time.Time
-	var household *string
-	err := p.d.pool.QueryRow(ctx, `SELECT id_number, full_name, sex, birth_date, province_code, commune_code, household_id, resident, deceased
-		FROM police.persons WHERE id_number = $1`, req.GetIdNumber()).
-		Scan(&out.IdNumber, &out.FullName, &sex, &born, &out.ProvinceCode, &out.CommuneCode, &household, &out.Resident, &out.Deceased)
+	r, err := agencydb.New(p.d.pool).Person(ctx, req.GetIdNumber())
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("no population record has this ID number")
 	}
 	if err != nil {
 		return nil, dbError(err, "looking up person")
 	}
-	out.Sex = protoSex(civil.Sex(sex))
-	out.BirthDate = born.Format(time.DateOnly)
-	if household != nil {
-		out.HouseholdId = *household
+	out := &agencyv1.Person{
+		IdNumber: r.IDNumber, FullName: r.FullName, Sex: protoSex(civil.Sex(r.Sex)), BirthDate: r.BirthDate.Format(time.DateOnly),
+		ProvinceCode: r.ProvinceCode, CommuneCode: r.CommuneCode, Resident: r.Resident, Deceased: r.Deceased,
+	}
+	if r.HouseholdID != nil {
+		out.HouseholdId = *r.HouseholdID
 	}
 	return &agencyv1.LookupPersonResponse{Person: out}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lienthong/lienthong/agency/internal/agencydb"
 	"github.com/lienthong/lienthong/civil"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 )
@@ -50,18 +51,17 @@ func (p *portal) PublishStatus(ctx context.Context, req *agencyv1.PublishStatusR
 		return nil, err
 	}
 	out := &agencyv1.PublishStatusResponse{}
-	err = p.pool.QueryRow(ctx, `INSERT INTO portal.statuses (dossier_code, version, phone_hash, status, published_at)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (dossier_code) DO UPDATE SET version = EXCLUDED.version, phone_hash = EXCLUDED.phone_hash,
-			status = EXCLUDED.status, published_at = EXCLUDED.published_at
-		WHERE portal.statuses.version < EXCLUDED.version
-		RETURNING version`, st.GetDossierCode(), st.GetVersion(), req.GetPhoneHash(), body, time.Now()).Scan(&out.StoredVersion)
+	q := agencydb.New(p.pool)
+	out.StoredVersion, err = q.PublishStatus(ctx, agencydb.PublishStatusParams{
+		DossierCode: st.GetDossierCode(), Version: st.GetVersion(), PhoneHash: req.GetPhoneHash(), Status: body,
+		PublishedAt: time.Now(),
+	})
 	switch {
 	case err == nil:
 		out.Applied = true
 	case errors.Is(err, pgx.ErrNoRows):
 		// A newer version is stored; the late one is dropped, and that is fine.
-		if err := p.pool.QueryRow(ctx, `SELECT version FROM portal.statuses WHERE dossier_code = $1`, st.GetDossierCode()).Scan(&out.StoredVersion); err != nil {
+		if out.StoredVersion, err = q.StoredStatusVersion(ctx, st.GetDossierCode()); err != nil {
 			return nil, dbError(err, "publishing status")
 		}
 	default:
@@ -84,18 +84,16 @@ func (p *portal) LookupStatus(ctx context.Context, req *agencyv1.LookupStatusReq
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	var stored string
-	var body []byte
-	err := p.pool.QueryRow(ctx, `SELECT phone_hash, status FROM portal.statuses WHERE dossier_code = $1`, req.GetDossierCode()).Scan(&stored, &body)
+	stored, err := agencydb.New(p.pool).StoredStatus(ctx, req.GetDossierCode())
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, dbError(err, "looking up status")
 	}
 	given := civil.PhoneHash(phone)
-	if err != nil || subtle.ConstantTimeCompare([]byte(given), []byte(stored)) != 1 {
+	if err != nil || subtle.ConstantTimeCompare([]byte(given), []byte(stored.PhoneHash)) != 1 {
 		return nil, notFound("no dossier matches this code and phone number")
 	}
 	st := &agencyv1.PortalStatus{}
-	if err := proto.Unmarshal(body, st); err != nil {
+	if err := proto.Unmarshal(stored.Status, st); err != nil {
 		return nil, err
 	}
 	return &agencyv1.LookupStatusResponse{Status: st}, nil

@@ -2,16 +2,19 @@ package agency
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/otel/attribute"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lienthong/lienthong/agency/internal/deskdb"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/telemetry"
@@ -60,7 +63,8 @@ func (p *pusher) run(ctx context.Context) {
 	for {
 		if time.Since(pruned) > pruneEvery {
 			pruned = time.Now()
-			if _, err := p.d.pool.Exec(ctx, p.d.sql(`DELETE FROM ${schema}.outbox WHERE sent_at < $1`), pruned.Add(-pushKeep)); err != nil && ctx.Err() == nil {
+			keep := pruned.Add(-pushKeep)
+			if err := p.d.queries(p.d.pool).PruneOutbox(ctx, &keep); err != nil && ctx.Err() == nil {
 				p.log.Warn("pruning delivered case pushes", "err", err)
 			}
 		}
@@ -93,37 +97,26 @@ func (p *pusher) run(ctx context.Context) {
 // whether anything was delivered (then there may be a next version to push)
 // and, if not, when the next retry is due.
 func (p *pusher) pass(ctx context.Context) (bool, time.Time, error) {
-	rows, err := p.d.pool.Query(ctx, p.d.sql(`SELECT heads.id, heads.case_id, heads.version, heads.payload, heads.attempts, c.trace_parent FROM (
-			SELECT DISTINCT ON (case_id) id, case_id, version, payload, attempts, next_attempt_at
-			FROM ${schema}.outbox WHERE sent_at IS NULL ORDER BY case_id, version) AS heads
-		JOIN ${schema}.cases c ON c.case_id = heads.case_id
-		WHERE heads.next_attempt_at <= $1 ORDER BY heads.id LIMIT $2`), time.Now(), pushBatch)
+	q := p.d.queries(p.d.pool)
+	rows, err := q.DuePushes(ctx, deskdb.DuePushesParams{Now: time.Now(), Lim: pushBatch})
 	if err != nil {
 		return false, time.Time{}, err
 	}
-	var due []outboxRow
-	for rows.Next() {
-		var r outboxRow
-		if err := rows.Scan(&r.id, &r.caseID, &r.version, &r.payload, &r.attempts, &r.traceParent); err != nil {
-			rows.Close()
-			return false, time.Time{}, err
-		}
-		due = append(due, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, time.Time{}, err
+	due := make([]outboxRow, 0, len(rows))
+	for _, r := range rows {
+		due = append(due, outboxRow{id: r.ID, caseID: r.CaseID, version: r.Version, payload: r.Payload,
+			attempts: int(r.Attempts), traceParent: r.TraceParent})
 	}
 
 	if len(due) == 0 {
-		var next *time.Time
-		err := p.d.pool.QueryRow(ctx, p.d.sql(`SELECT min(next_attempt_at) FROM (
-				SELECT DISTINCT ON (case_id) next_attempt_at FROM ${schema}.outbox
-				WHERE sent_at IS NULL ORDER BY case_id, version) AS heads`)).Scan(&next)
-		if err != nil || next == nil {
+		next, err := q.NextPushAt(ctx)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return false, time.Time{}, nil
+		}
+		if err != nil {
 			return false, time.Time{}, err
 		}
-		return false, *next, nil
+		return false, next, nil
 	}
 
 	delivered := make([]bool, len(due))
@@ -155,8 +148,8 @@ func (p *pusher) deliver(ctx context.Context, r outboxRow) (bool, error) {
 	log := p.log.With("case_id", c.CaseId, "dossier_code", c.DossierCode, "step", c.Step, "version", c.Version)
 	if p.faults.loseCallback() {
 		log.Info("case push dropped (injected fault)")
-		_, err := p.d.pool.Exec(ctx, p.d.sql(`UPDATE ${schema}.outbox SET sent_at = $2, lost = true, attempts = attempts + 1
-			WHERE id = $1`), r.id, time.Now())
+		now := time.Now()
+		err := p.d.queries(p.d.pool).PushLost(ctx, deskdb.PushLostParams{ID: r.id, SentAt: &now})
 		return err == nil, err
 	}
 
@@ -176,8 +169,7 @@ func (p *pusher) deliver(ctx context.Context, r outboxRow) (bool, error) {
 	}
 	now := time.Now()
 	if pushErr == nil {
-		_, err := p.d.pool.Exec(ctx, p.d.sql(`UPDATE ${schema}.outbox SET sent_at = $2, attempts = attempts + 1, last_error = ''
-			WHERE id = $1`), r.id, now)
+		err := p.d.queries(p.d.pool).PushDelivered(ctx, deskdb.PushDeliveredParams{ID: r.id, SentAt: &now})
 		if err == nil {
 			log.Debug("case pushed", "attempts", r.attempts+1)
 		}
@@ -187,9 +179,8 @@ func (p *pusher) deliver(ctx context.Context, r outboxRow) (bool, error) {
 	wait := backoff(attempts)
 	st := status.Convert(pushErr)
 	log.WarnContext(callCtx, "case push failed; will retry", "attempt", attempts, "code", st.Code().String(), "error", st.Message(), "retry_in", wait.String())
-	_, err := p.d.pool.Exec(ctx, p.d.sql(`UPDATE ${schema}.outbox SET attempts = $2, next_attempt_at = $3, last_error = $4
-		WHERE id = $1`), r.id, attempts, now.Add(wait), st.Code().String()+": "+st.Message())
-	return false, err
+	return false, p.d.queries(p.d.pool).PushFailed(ctx, deskdb.PushFailedParams{ID: r.id, Attempts: int32(attempts),
+		NextAttemptAt: now.Add(wait), LastError: st.Code().String() + ": " + st.Message()})
 }
 
 // backoff doubles from pushBackoff up to pushMaxBackoff, with up to 20%

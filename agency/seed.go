@@ -9,7 +9,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/lienthong/lienthong/agency/internal/agencydb"
 	"github.com/lienthong/lienthong/agency/population"
+	"github.com/lienthong/lienthong/dossier"
 )
 
 // seedLock serialises seeding across processes starting at once.
@@ -77,18 +79,27 @@ func seedInsurance(ctx context.Context, pool *pgxpool.Pool, seed int64, n int, l
 	})
 }
 
-// seedOnce runs load in one transaction unless the schema already holds the
-// population of this seed and size.
+// seedOnce runs load in one transaction unless the schema (police or
+// insurance) already holds the population of this seed and size. The loads
+// copy rows through temporary tables by hand: sqlc cannot describe them.
 func seedOnce(ctx context.Context, pool *pgxpool.Pool, schema string, seed int64, n int, log *slog.Logger,
 	load func(ctx context.Context, tx pgx.Tx, pop *population.Population) error) error {
 	start := time.Now()
 	seeded := false
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, seedLock); err != nil {
+		q := agencydb.New(tx)
+		if err := q.LockSeeding(ctx, seedLock); err != nil {
 			return err
 		}
+		run := agencydb.PoliceSeededParams{Seed: seed, People: int32(n)}
 		var done bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+schema+`.seed_runs WHERE seed = $1 AND people = $2)`, seed, n).Scan(&done); err != nil {
+		var err error
+		if schema == dossier.AgencyInsurance {
+			done, err = q.InsuranceSeeded(ctx, agencydb.InsuranceSeededParams(run))
+		} else {
+			done, err = q.PoliceSeeded(ctx, run)
+		}
+		if err != nil {
 			return err
 		}
 		if done {
@@ -98,8 +109,10 @@ func seedOnce(ctx context.Context, pool *pgxpool.Pool, schema string, seed int64
 			return err
 		}
 		seeded = true
-		_, err := tx.Exec(ctx, `INSERT INTO `+schema+`.seed_runs (seed, people) VALUES ($1, $2)`, seed, n)
-		return err
+		if schema == dossier.AgencyInsurance {
+			return q.InsuranceSeedRun(ctx, agencydb.InsuranceSeedRunParams(run))
+		}
+		return q.PoliceSeedRun(ctx, agencydb.PoliceSeedRunParams(run))
 	})
 	if err != nil {
 		return fmt.Errorf("seeding %s: %w", schema, err)

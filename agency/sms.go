@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/lienthong/lienthong/agency/internal/agencydb"
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/notify"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
@@ -55,20 +56,18 @@ func (g *smsGateway) SendSms(ctx context.Context, req *agencyv1.SendSmsRequest) 
 	client := clientFrom(ctx)
 	encoding, segments := notify.Segments(req.GetText())
 	out := &agencyv1.SendSmsResponse{}
-	var id int64
-	var at time.Time
-	err := g.pool.QueryRow(ctx, `INSERT INTO sms.messages (client, message_id, phone, body, encoding, segments, accepted_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (client, message_id) DO NOTHING
-		RETURNING id, accepted_at`, client, req.GetMessageId(), req.GetTo(), req.GetText(), encoding, segments, time.Now()).Scan(&id, &at)
+	q := agencydb.New(g.pool)
+	accepted, err := q.AcceptSms(ctx, agencydb.AcceptSmsParams{
+		Client: client, MessageID: req.GetMessageId(), Phone: req.GetTo(), Body: req.GetText(), Encoding: encoding,
+		Segments: int32(segments), AcceptedAt: time.Now(),
+	})
+	id, at := accepted.ID, accepted.AcceptedAt
 	if errors.Is(err, pgx.ErrNoRows) {
 		out.Duplicate = true
-		var phone, body string
-		err = g.pool.QueryRow(ctx, `UPDATE sms.messages SET submissions = submissions + 1
-			WHERE client = $1 AND message_id = $2
-			RETURNING id, phone, body, encoding, segments, accepted_at`, client, req.GetMessageId()).
-			Scan(&id, &phone, &body, &encoding, &segments, &at)
-		if err == nil && (phone != req.GetTo() || body != req.GetText()) {
+		var again agencydb.ResubmitSmsRow
+		again, err = q.ResubmitSms(ctx, agencydb.ResubmitSmsParams{Client: client, MessageID: req.GetMessageId()})
+		id, encoding, segments, at = again.ID, again.Encoding, int(again.Segments), again.AcceptedAt
+		if err == nil && (again.Phone != req.GetTo() || again.Body != req.GetText()) {
 			return nil, conflict("message_id %q was already used for another message", req.GetMessageId())
 		}
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/lienthong/lienthong/calendar"
 	"github.com/lienthong/lienthong/civil"
+	"github.com/lienthong/lienthong/demo/internal/demodb"
 	"github.com/lienthong/lienthong/dossier"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 )
@@ -96,15 +97,16 @@ func SeedHistory(ctx context.Context, pool *pgxpool.Pool, p *people, o HistoryOp
 	}
 	var sum HistorySummary
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, seedLock); err != nil {
+		q := demodb.New(tx)
+		if err := q.LockSeeding(ctx, seedLock); err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM engine.dossiers WHERE request_id LIKE $1`, HistoryPrefix+"%").Scan(&n); err != nil {
+		n, err := q.CountDossiersLike(ctx, HistoryPrefix+"%")
+		if err != nil {
 			return err
 		}
 		if n > 0 {
-			sum.Dossiers = n
+			sum.Dossiers = int(n)
 			return nil
 		}
 		g := &generator{rng: rand.New(rand.NewPCG(o.Rand, 2024)), cal: o.Calendar, now: o.Now, days: o.Days, people: p,
@@ -113,7 +115,7 @@ func SeedHistory(ctx context.Context, pool *pgxpool.Pool, p *people, o HistoryOp
 		if err != nil {
 			return err
 		}
-		if err := write(ctx, tx, ds); err != nil {
+		if err := write(ctx, q, ds); err != nil {
 			return err
 		}
 		sum = summarise(ds)
@@ -989,7 +991,7 @@ func (s *stepper) run(birth bool, steps []dossier.StepKind, t time.Time) time.Ti
 // ---- writing ---------------------------------------------------------------
 
 // write stores the dossiers with their codes, steps, history and trace.
-func write(ctx context.Context, tx pgx.Tx, ds []*past) error {
+func write(ctx context.Context, q *demodb.Queries, ds []*past) error {
 	// Codes: {commune}-{YYMMDD}-{seq}, from the same daily sequences the API uses.
 	type dayKey struct{ commune, day string }
 	byDay := map[dayKey][]*past{}
@@ -1005,25 +1007,31 @@ func write(ctx context.Context, tx pgx.Tx, ds []*past) error {
 	for _, k := range keys {
 		list := byDay[k]
 		slices.SortFunc(list, func(a, b *past) int { return a.snap.ReceivedAt.Compare(b.snap.ReceivedAt) })
-		var last int
-		if err := tx.QueryRow(ctx, `INSERT INTO engine.dossier_sequences (commune_code, day, last) VALUES ($1, $2, $3)
-			ON CONFLICT (commune_code, day) DO UPDATE SET last = engine.dossier_sequences.last + $3
-			RETURNING last`, k.commune, k.day, len(list)).Scan(&last); err != nil {
+		taken, err := q.TakeDossierSequence(ctx, demodb.TakeDossierSequenceParams{CommuneCode: k.commune, Day: k.day, N: int32(len(list))})
+		if err != nil {
 			return err
 		}
+		last := int(taken)
 		day, _ := time.Parse("2006-01-02", k.day)
 		for i, d := range list {
 			d.setCode(fmt.Sprintf("%s-%s-%04d", k.commune, day.Format("060102"), last-len(list)+i+1))
 		}
 	}
 
-	var dossiers, steps, history, events [][]any
+	var dossiers []demodb.CopyDossiersParams
+	var steps []demodb.CopyStepsParams
+	var history []demodb.CopyStatusHistoryParams
+	var events []demodb.CopyEventsParams
 	for _, d := range ds {
 		s := d.snap
 		started := d.started
-		dossiers = append(dossiers, []any{s.Code, d.requestID, d.requestHash, string(s.Group), s.CommuneCode, s.ProvinceCode,
-			string(s.Status), s.Version, s.ReceivedAt, s.DueAt, s.AppointmentAt, s.CompletedAt, s.OutcomeReason, s.Overdue,
-			string(s.CurrentStep), s.CurrentAgency, d.phoneHash, d.form, HistoryActor, started, s.At})
+		dossiers = append(dossiers, demodb.CopyDossiersParams{
+			Code: s.Code, RequestID: d.requestID, RequestHash: d.requestHash, Grp: string(s.Group), CommuneCode: s.CommuneCode,
+			ProvinceCode: s.ProvinceCode, Status: string(s.Status), Version: s.Version, ReceivedAt: s.ReceivedAt, DueAt: s.DueAt,
+			AppointmentAt: s.AppointmentAt, CompletedAt: s.CompletedAt, OutcomeReason: s.OutcomeReason, Overdue: s.Overdue,
+			CurrentStep: string(s.CurrentStep), CurrentAgency: s.CurrentAgency, PhoneHash: d.phoneHash, Form: d.form,
+			CreatedBy: HistoryActor, WorkflowStartedAt: &started, UpdatedAt: s.At,
+		})
 		for _, st := range s.Steps {
 			res := st.Result
 			if res == nil {
@@ -1037,11 +1045,19 @@ func write(ctx context.Context, tx pgx.Tx, ds []*past) error {
 			if missing == nil {
 				missing = []string{}
 			}
-			steps = append(steps, []any{s.Code, string(st.Kind), st.Agency, string(st.Status), st.StatusSince, st.StartedAt, st.DueAt,
-				st.DecidedAt, st.Overdue, st.Attempts, st.LastError, st.Reason, missing, st.CaseID, string(b), st.NewAppointmentAt, st.UpdatedAt})
+			steps = append(steps, demodb.CopyStepsParams{
+				Code: s.Code, Step: string(st.Kind), Agency: st.Agency, Status: string(st.Status), StatusSince: st.StatusSince,
+				StartedAt: st.StartedAt, DueAt: st.DueAt, DecidedAt: st.DecidedAt, Overdue: st.Overdue, Attempts: int32(st.Attempts),
+				LastError: st.LastError, Reason: st.Reason, Missing: missing, AgencyCaseID: st.CaseID, Result: b,
+				NewAppointmentAt: st.NewAppointmentAt, UpdatedAt: st.UpdatedAt,
+			})
 		}
 		for _, h := range d.history {
-			history = append(history, []any{s.Code, h.version, string(h.status), string(h.step), string(h.stepStatus), h.at, h.decided, h.synced, h.portal})
+			portal := h.portal
+			history = append(history, demodb.CopyStatusHistoryParams{
+				Code: s.Code, Version: h.version, Status: string(h.status), Step: string(h.step), StepStatus: string(h.stepStatus),
+				At: h.at, DecidedAt: h.decided, SyncedAt: h.synced, PortalSyncedAt: &portal,
+			})
 		}
 		for _, ev := range d.events {
 			var key *string
@@ -1049,25 +1065,23 @@ func write(ctx context.Context, tx pgx.Tx, ds []*past) error {
 				k := ev.Key
 				key = &k
 			}
-			events = append(events, []any{s.Code, ev.At, ev.Kind, ev.Actor, string(ev.Step), ev.Outcome, ev.Error, ev.LatencyMs, ev.Attempt, ev.Detail, key})
+			events = append(events, demodb.CopyEventsParams{
+				Code: s.Code, At: ev.At, Kind: ev.Kind, Actor: ev.Actor, Step: string(ev.Step), Outcome: ev.Outcome, Error: ev.Error,
+				LatencyMs: ev.LatencyMs, Attempt: int32(ev.Attempt), Detail: ev.Detail, DedupeKey: key,
+			})
 		}
 	}
-	for _, c := range []struct {
-		table string
-		cols  []string
-		rows  [][]any
-	}{
-		{"dossiers", []string{"code", "request_id", "request_hash", "grp", "commune_code", "province_code", "status", "version",
-			"received_at", "due_at", "appointment_at", "completed_at", "outcome_reason", "overdue", "current_step", "current_agency",
-			"phone_hash", "form", "created_by", "workflow_started_at", "updated_at"}, dossiers},
-		{"steps", []string{"code", "step", "agency", "status", "status_since", "started_at", "due_at", "decided_at", "overdue",
-			"attempts", "last_error", "reason", "missing", "agency_case_id", "result", "new_appointment_at", "updated_at"}, steps},
-		{"status_history", []string{"code", "version", "status", "step", "step_status", "at", "decided_at", "synced_at", "portal_synced_at"}, history},
-		{"events", []string{"code", "at", "kind", "actor", "step", "outcome", "error", "latency_ms", "attempt", "detail", "dedupe_key"}, events},
-	} {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"engine", c.table}, c.cols, pgx.CopyFromRows(c.rows)); err != nil {
-			return fmt.Errorf("writing engine.%s: %w", c.table, err)
-		}
+	if _, err := q.CopyDossiers(ctx, dossiers); err != nil {
+		return fmt.Errorf("writing engine.dossiers: %w", err)
+	}
+	if _, err := q.CopySteps(ctx, steps); err != nil {
+		return fmt.Errorf("writing engine.steps: %w", err)
+	}
+	if _, err := q.CopyStatusHistory(ctx, history); err != nil {
+		return fmt.Errorf("writing engine.status_history: %w", err)
+	}
+	if _, err := q.CopyEvents(ctx, events); err != nil {
+		return fmt.Errorf("writing engine.events: %w", err)
 	}
 	return nil
 }

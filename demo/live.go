@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/lienthong/lienthong/demo/internal/demodb"
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
@@ -60,8 +61,8 @@ func seedLive(ctx context.Context, o Options, p *people, log *slog.Logger) error
 	}
 	log.Info("demo: agencies set", "insurance", "manual", "police_late_id_ratio", lateIDRatio, "police_late_id_delay", lateIDDelay)
 
-	var n int
-	if err := o.Pool.QueryRow(ctx, `SELECT count(*) FROM engine.dossiers WHERE request_id LIKE $1`, LivePrefix+"%").Scan(&n); err != nil {
+	n, err := demodb.New(o.Pool).CountDossiersLike(ctx, LivePrefix+"%")
+	if err != nil {
 		return err
 	}
 	if n > 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/store/internal/enginedb"
 )
 
 // The audit trail is a hash chain (migration 0008): every row holds its
@@ -105,9 +106,8 @@ func (s *Store) flushAudits() {
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
-		_, err := s.pool.Exec(ctx, `INSERT INTO engine.audit (actor, role, action, code, purpose)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`,
-			cols[0], cols[1], cols[2], cols[3], cols[4])
+		err := s.q.AppendAudit(ctx, enginedb.AppendAuditParams{
+			Actors: cols[0], Roles: cols[1], Actions: cols[2], Codes: cols[3], Purposes: cols[4]})
 		cancel()
 		err = translate(err, "writing audit entry")
 		for _, a := range batch {
@@ -121,16 +121,15 @@ const auditTimeout = 30 * time.Second
 
 // AuditOf lists who touched a dossier's personal data, in the chain's order.
 func (s *Store) AuditOf(ctx context.Context, code string) ([]AuditEntry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT at, actor, role, action, code, purpose FROM engine.audit WHERE code = $1 ORDER BY seq`, code)
+	rows, err := s.q.AuditOf(ctx, code)
 	if err != nil {
 		return nil, translate(err, "reading audit")
 	}
-	es, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) {
-		var e AuditEntry
-		err := row.Scan(&e.At, &e.Actor, &e.Role, &e.Action, &e.Code, &e.Purpose)
-		return e, err
-	})
-	return es, translate(err, "reading audit")
+	es := make([]AuditEntry, 0, len(rows))
+	for _, r := range rows {
+		es = append(es, AuditEntry{At: r.At, Actor: r.Actor, Role: r.Role, Action: r.Action, Code: r.Code, Purpose: r.Purpose})
+	}
+	return es, nil
 }
 
 // AuditAnchor is a position in the chain and the hash of the row there,
@@ -204,7 +203,8 @@ type AuditVerification struct {
 func (s *Store) VerifyAudit(ctx context.Context, anchors ...AuditAnchor) (AuditVerification, error) {
 	var v AuditVerification
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT seq, hash FROM engine.audit_head`).Scan(&v.Head.Seq, &v.Head.Hash)
+		q := enginedb.New(tx)
+		head, err := q.AuditHead(ctx)
 		if errors.Is(err, pgx.ErrNoRows) {
 			v.Break = &AuditBreak{Kind: AuditRemoved, Detail: "the chain's head (engine.audit_head) is gone"}
 			return nil
@@ -212,7 +212,10 @@ func (s *Store) VerifyAudit(ctx context.Context, anchors ...AuditAnchor) (AuditV
 		if err != nil {
 			return err
 		}
+		v.Head = AuditAnchor{Seq: head.Seq, Hash: head.Hash}
 		w := newChainWalk(v.Head, anchors)
+		// Hand-written rather than generated: sqlc's :many would hold the
+		// whole chain in memory, and this walks it one row at a time.
 		rows, err := tx.Query(ctx, `SELECT seq, id, at, actor, role, action, code, purpose, prev_hash, hash
 			FROM engine.audit ORDER BY seq NULLS FIRST, id`)
 		if err != nil {

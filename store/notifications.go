@@ -10,6 +10,7 @@ import (
 
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/notify"
+	"github.com/lienthong/lienthong/store/internal/enginedb"
 )
 
 // The notifications outbox. ApplySnapshots writes a dossier's messages in the
@@ -27,67 +28,67 @@ type teller struct {
 // newTeller locks the dossier, reads where its applicant is told and, if
 // anywhere, reads the version the read model holds. A dossier
 // without channels gets a teller that tells nothing.
-func (s *Store) newTeller(ctx context.Context, tx pgx.Tx, code string) (*teller, error) {
+func (s *Store) newTeller(ctx context.Context, q *enginedb.Queries, code string) (*teller, error) {
 	// Concurrent writes of one dossier take turns here, so each derives from
 	// the version the other left. The snapshot's update would take the same
 	// row lock a moment later, so taking it first costs nothing.
-	var c notify.Contact
-	err := tx.QueryRow(ctx, `SELECT COALESCE(c.phone, ''), COALESCE(c.email, '')
-		FROM engine.dossiers d LEFT JOIN engine.notification_contacts c ON c.code = d.code
-		WHERE d.code = $1 FOR UPDATE OF d`, code).Scan(&c.Phone, &c.Email)
+	c, err := q.LockDossierContact(ctx, code)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, err
 	}
-	t := &teller{channels: c.Channels()}
+	t := &teller{channels: notify.Contact{Phone: c.Phone, Email: c.Email}.Channels()}
 	if len(t.channels) == 0 {
 		return t, nil
 	}
-	t.prev, err = getSnapshot(ctx, tx, code)
+	t.prev, err = getSnapshot(ctx, q, code)
 	return t, err
 }
 
 // tell queues the notifications of the move to snap, one per channel, and
 // makes snap the version the next one is compared with.
-func (t *teller) tell(b *pgx.Batch, snap dossier.Snapshot, s *Store, now time.Time) {
+func (t *teller) tell(ctx context.Context, q *enginedb.Queries, snap dossier.Snapshot, s *Store, now time.Time) error {
 	if len(t.channels) == 0 {
-		return
+		return nil
 	}
 	for _, n := range notify.Derive(t.prev, snap, s.cal) {
 		for _, ch := range t.channels {
 			subject, body := n.Text(ch)
-			b.Queue(`INSERT INTO engine.notifications
-				(code, version, kind, step, channel, subject, body, created_at, next_attempt_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
-				ON CONFLICT (code, version, kind, step, channel) DO NOTHING`,
-				snap.Code, snap.Version, string(n.Kind), string(n.Step), string(ch), subject, body, now)
+			if err := q.InsertNotification(ctx, enginedb.InsertNotificationParams{
+				Code: snap.Code, Version: snap.Version, Kind: string(n.Kind), Step: string(n.Step), Channel: string(ch),
+				Subject: subject, Body: body, CreatedAt: now,
+			}); err != nil {
+				return err
+			}
 		}
 	}
 	t.prev = snap
+	return nil
 }
 
-const messageColumns = `n.id, n.code, n.version, n.kind, n.step, n.channel, n.subject, n.body, n.state, n.attempts,
-	n.last_error, n.created_at, n.sent_at, COALESCE(CASE n.channel WHEN 'sms' THEN c.phone ELSE c.email END, '')`
-
-func scanMessage(row pgx.CollectableRow) (notify.Message, error) {
-	var m notify.Message
-	var kind, step, channel, state string
-	err := row.Scan(&m.ID, &m.Code, &m.Version, &kind, &step, &channel, &m.Subject, &m.Body, &state, &m.Attempts,
-		&m.LastError, &m.CreatedAt, &m.SentAt, &m.To)
-	m.Kind, m.Step, m.Channel, m.State = notify.Kind(kind), dossier.StepKind(step), notify.Channel(channel), notify.State(state)
-	return m, err
+// message is a row of the outbox as Notifications and ClaimNotifications
+// read it, with its recipient.
+func message(r enginedb.NotificationsRow) notify.Message {
+	return notify.Message{
+		ID: r.ID,
+		Key: notify.Key{Code: r.Code, Version: r.Version, Kind: notify.Kind(r.Kind), Step: dossier.StepKind(r.Step),
+			Channel: notify.Channel(r.Channel)},
+		Subject: r.Subject, Body: r.Body, State: notify.State(r.State),
+		Attempts: int(r.Attempts), LastError: r.LastError, CreatedAt: r.CreatedAt, SentAt: r.SentAt, To: r.Recipient,
+	}
 }
 
 // Notifications lists what a dossier's applicant was told or is about to
 // be, in the order it is sent, each with its recipient.
 func (s *Store) Notifications(ctx context.Context, code string) ([]notify.Message, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+messageColumns+`
-		FROM engine.notifications n LEFT JOIN engine.notification_contacts c ON c.code = n.code
-		WHERE n.code = $1 ORDER BY n.id`, code)
+	rows, err := s.q.Notifications(ctx, code)
 	if err != nil {
 		return nil, translate(err, "reading notifications")
 	}
-	ms, err := pgx.CollectRows(rows, scanMessage)
-	return ms, translate(err, "reading notifications")
+	ms := make([]notify.Message, 0, len(rows))
+	for _, r := range rows {
+		ms = append(ms, message(r))
+	}
+	return ms, nil
 }
 
 // DispatchNotifications implements notify.Outbox. The claim takes only the
@@ -113,20 +114,14 @@ func (s *Store) dispatch(ctx context.Context, limit int, send notify.Sender) (in
 		defer cancel()
 		_ = tx.Rollback(rctx)
 	}()
-	rows, err := tx.Query(ctx, `SELECT `+messageColumns+`
-		FROM engine.notifications n JOIN engine.notification_contacts c ON c.code = n.code
-		WHERE n.state = 'pending' AND n.next_attempt_at <= now()
-		  AND NOT EXISTS (SELECT 1 FROM engine.notifications e
-		                  WHERE e.code = n.code AND e.state = 'pending' AND e.id < n.id)
-		ORDER BY n.next_attempt_at, n.id
-		LIMIT $1
-		FOR UPDATE OF n SKIP LOCKED`, limit)
+	q := enginedb.New(tx)
+	rows, err := q.ClaimNotifications(ctx, int32(limit))
 	if err != nil {
 		return 0, err
 	}
-	ms, err := pgx.CollectRows(rows, scanMessage)
-	if err != nil {
-		return 0, err
+	ms := make([]notify.Message, 0, len(rows))
+	for _, r := range rows {
+		ms = append(ms, message(enginedb.NotificationsRow(r)))
 	}
 	outcomes := make([]notify.Outcome, len(ms))
 	var wg sync.WaitGroup
@@ -141,38 +136,32 @@ func (s *Store) dispatch(ctx context.Context, limit int, send notify.Sender) (in
 		return len(ms), err
 	}
 	for i, m := range ms {
-		if err := recordOutcome(ctx, tx, m.ID, outcomes[i]); err != nil {
+		if err := recordOutcome(ctx, q, m.ID, outcomes[i]); err != nil {
 			return len(ms), err
 		}
 	}
 	return len(ms), tx.Commit(ctx)
 }
 
-func recordOutcome(ctx context.Context, tx pgx.Tx, id int64, o notify.Outcome) error {
-	var err error
+func recordOutcome(ctx context.Context, q *enginedb.Queries, id int64, o notify.Outcome) error {
 	switch {
 	case o.Err == nil:
-		_, err = tx.Exec(ctx, `UPDATE engine.notifications SET state = 'sent', sent_at = $2, attempts = attempts + 1, last_error = ''
-			WHERE id = $1`, id, o.At)
+		return q.NotificationSent(ctx, enginedb.NotificationSentParams{ID: id, SentAt: &o.At})
 	case o.Permanent:
-		_, err = tx.Exec(ctx, `UPDATE engine.notifications SET state = 'failed', attempts = attempts + 1, last_error = $2
-			WHERE id = $1`, id, o.Err.Error())
+		return q.NotificationFailed(ctx, enginedb.NotificationFailedParams{ID: id, LastError: o.Err.Error()})
 	default:
-		_, err = tx.Exec(ctx, `UPDATE engine.notifications SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3
-			WHERE id = $1`, id, o.Err.Error(), o.RetryAt)
+		return q.NotificationRetry(ctx, enginedb.NotificationRetryParams{ID: id, LastError: o.Err.Error(), NextAttemptAt: o.RetryAt})
 	}
-	return err
 }
 
 // NotificationBacklog implements notify.Outbox.
 func (s *Store) NotificationBacklog(ctx context.Context) (int, time.Duration, error) {
-	var n int
-	var oldest *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM engine.notifications WHERE state = 'pending'`).Scan(&n, &oldest)
+	b, err := s.q.NotificationBacklog(ctx)
+	oldest := nullTime(b.Oldest)
 	if err != nil || oldest == nil {
-		return n, 0, translate(err, "reading the notification backlog")
+		return int(b.Count), 0, translate(err, "reading the notification backlog")
 	}
-	return n, time.Since(*oldest), nil
+	return int(b.Count), time.Since(*oldest), nil
 }
 
 // PurgeContacts forgets the phone and e-mail of dossiers that ended before
@@ -180,13 +169,9 @@ func (s *Store) NotificationBacklog(ctx context.Context) (int, time.Duration, er
 // the applicant, and the applicant has been told. It returns how many it
 // forgot, at most limit per call.
 func (s *Store) PurgeContacts(ctx context.Context, endedBefore time.Time, limit int) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM engine.notification_contacts WHERE code IN (
-		SELECT c.code FROM engine.notification_contacts c JOIN engine.dossiers d ON d.code = c.code
-		WHERE d.completed_at IS NOT NULL AND d.completed_at < $1
-		  AND NOT EXISTS (SELECT 1 FROM engine.notifications n WHERE n.code = c.code AND n.state = 'pending')
-		LIMIT $2)`, endedBefore, limit)
+	n, err := s.q.PurgeContacts(ctx, enginedb.PurgeContactsParams{CompletedAt: &endedBefore, Limit: int32(limit)})
 	if err != nil {
 		return 0, translate(err, "purging notification contacts")
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }

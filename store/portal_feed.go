@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/store/internal/enginedb"
 )
 
 // PortalFeedChannel is the PostgreSQL notification channel ApplySnapshots
@@ -16,11 +17,11 @@ const PortalFeedChannel = "lienthong_portal_feed"
 // queuePortalFeed raises the version the portal should show, and wakes the
 // feed when the transaction commits (PostgreSQL folds a transaction's equal
 // notifications into one).
-func queuePortalFeed(b *pgx.Batch, snap dossier.Snapshot) {
-	b.Queue(`INSERT INTO engine.portal_feed (code, wanted) VALUES ($1, $2)
-		ON CONFLICT (code) DO UPDATE SET wanted = GREATEST(engine.portal_feed.wanted, EXCLUDED.wanted)`,
-		snap.Code, snap.Version)
-	b.Queue(`SELECT pg_notify($1, '')`, PortalFeedChannel)
+func queuePortalFeed(ctx context.Context, q *enginedb.Queries, snap dossier.Snapshot) error {
+	if err := q.RaisePortalFeed(ctx, enginedb.RaisePortalFeedParams{Code: snap.Code, Wanted: snap.Version}); err != nil {
+		return err
+	}
+	return q.Notify(ctx, PortalFeedChannel)
 }
 
 // PortalDue is a dossier whose portal status is behind the read model.
@@ -33,22 +34,15 @@ type PortalDue struct {
 // and due, oldest due first, until now+lease. A leased dossier is no one
 // else's until it is published, failed, or the lease passes.
 func (s *Store) ClaimPortalFeed(ctx context.Context, limit int, lease time.Duration) ([]PortalDue, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE engine.portal_feed f SET leased_until = now() + make_interval(secs => $2)
-		WHERE f.code IN (
-			SELECT code FROM engine.portal_feed
-			WHERE wanted > published AND next_attempt_at <= now() AND (leased_until IS NULL OR leased_until < now())
-			ORDER BY next_attempt_at
-			LIMIT $1
-			FOR UPDATE SKIP LOCKED)
-		RETURNING f.code, f.attempts`, limit, lease.Seconds())
+	rows, err := s.q.ClaimPortalFeed(ctx, enginedb.ClaimPortalFeedParams{Lim: int32(limit), LeaseSeconds: lease.Seconds()})
 	if err != nil {
 		return nil, translate(err, "claiming the portal feed")
 	}
-	due, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PortalDue, error) {
-		var d PortalDue
-		return d, r.Scan(&d.Code, &d.Attempts)
-	})
-	return due, translate(err, "claiming the portal feed")
+	due := make([]PortalDue, 0, len(rows))
+	for _, r := range rows {
+		due = append(due, PortalDue{Code: r.Code, Attempts: int(r.Attempts)})
+	}
+	return due, nil
 }
 
 // PortalPublished records that the portal holds version of code, releases
@@ -57,16 +51,11 @@ func (s *Store) ClaimPortalFeed(ctx context.Context, limit int, lease time.Durat
 func (s *Store) PortalPublished(ctx context.Context, code string, version int64, at time.Time) ([]time.Time, error) {
 	var decided []time.Time
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE engine.portal_feed SET published = GREATEST(published, $2), leased_until = NULL,
-			attempts = 0, last_error = '', next_attempt_at = now() WHERE code = $1`, code, version); err != nil {
+		q := enginedb.New(tx)
+		if err := q.PortalPublished(ctx, enginedb.PortalPublishedParams{Code: code, Version: version}); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `UPDATE engine.status_history SET portal_synced_at = $3
-			WHERE code = $1 AND version <= $2 AND portal_synced_at IS NULL RETURNING decided_at`, code, version, at)
-		if err != nil {
-			return err
-		}
-		all, err := pgx.CollectRows(rows, pgx.RowTo[*time.Time])
+		all, err := q.PortalSynced(ctx, enginedb.PortalSyncedParams{Code: code, Version: version, At: &at})
 		for _, t := range all {
 			if t != nil { // versions no agency decided carry no lag
 				decided = append(decided, *t)
@@ -80,21 +69,19 @@ func (s *Store) PortalPublished(ctx context.Context, code string, version int64,
 // PortalFailed releases code's lease after a failed publication and makes
 // it due again at retryAt.
 func (s *Store) PortalFailed(ctx context.Context, code string, cause error, retryAt time.Time) error {
-	_, err := s.pool.Exec(ctx, `UPDATE engine.portal_feed SET leased_until = NULL, attempts = attempts + 1,
-		last_error = $2, next_attempt_at = $3 WHERE code = $1`, code, cause.Error(), retryAt)
+	err := s.q.PortalFailed(ctx, enginedb.PortalFailedParams{Code: code, LastError: cause.Error(), NextAttemptAt: retryAt})
 	return translate(err, "recording a portal failure")
 }
 
 // PortalBacklog is how many dossiers the portal is behind on, and since
 // when the oldest has been due.
 func (s *Store) PortalBacklog(ctx context.Context) (int, time.Duration, error) {
-	var n int
-	var oldest *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT count(*), min(next_attempt_at) FROM engine.portal_feed WHERE wanted > published`).Scan(&n, &oldest)
+	b, err := s.q.PortalBacklog(ctx)
+	oldest := nullTime(b.Oldest)
 	if err != nil || oldest == nil {
-		return n, 0, translate(err, "reading the portal backlog")
+		return int(b.Count), 0, translate(err, "reading the portal backlog")
 	}
-	return n, max(time.Since(*oldest), 0), nil
+	return int(b.Count), max(time.Since(*oldest), 0), nil
 }
 
 // PortalNews is a connection of its own that waits for the portal feed's

@@ -5,9 +5,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/store/internal/enginedb"
 )
 
 // The API's read queries: listings, stuck steps and statistics over the read
@@ -72,47 +71,29 @@ func (s *Store) ListDossiers(ctx context.Context, f DossierFilter) ([]dossier.Sn
 	if f.After != nil {
 		afterAt, afterCode = &f.After.ReceivedAt, f.After.Code
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+dossierColumns+` FROM engine.dossiers d
-		WHERE ($1 = '' OR d.grp = $1)
-		  AND (cardinality($2::text[]) = 0 OR d.status = ANY($2))
-		  AND ($3 = '' OR d.commune_code = $3)
-		  AND ($4 = '' OR d.province_code = $4)
-		  AND (NOT $5 OR d.overdue OR (d.due_at < $6 AND d.status <> ALL($7)))
-		  AND ($8::timestamptz IS NULL OR d.received_at >= $8)
-		  AND ($9::timestamptz IS NULL OR d.received_at < $9)
-		  AND ($10::timestamptz IS NULL OR (d.received_at, d.code) < ($10, $11))
-		ORDER BY d.received_at DESC, d.code DESC
-		LIMIT $12`,
-		string(f.Group), statuses, f.CommuneCode, f.ProvinceCode, f.OverdueOnly, f.Now, terminalStatuses,
-		optTime(f.ReceivedFrom), optTime(f.ReceivedUntil), afterAt, afterCode, f.Limit)
+	rows, err := s.q.ListDossiers(ctx, enginedb.ListDossiersParams{
+		Grp: string(f.Group), Statuses: statuses, CommuneCode: f.CommuneCode, ProvinceCode: f.ProvinceCode,
+		OverdueOnly: f.OverdueOnly, Now: f.Now, Terminal: terminalStatuses,
+		ReceivedFrom: optTime(f.ReceivedFrom), ReceivedUntil: optTime(f.ReceivedUntil), AfterAt: afterAt, AfterCode: afterCode,
+		Lim: int32(f.Limit),
+	})
 	if err != nil {
 		return nil, translate(err, "listing dossiers")
 	}
-	snaps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (dossier.Snapshot, error) { return scanDossier(row) })
-	if err != nil {
-		return nil, translate(err, "listing dossiers")
-	}
-	if len(snaps) == 0 {
+	if len(rows) == 0 {
 		return nil, nil
 	}
-	codes := make([]string, len(snaps))
-	for i, d := range snaps {
-		codes[i] = d.Code
+	read := make([]enginedb.GetDossierRow, len(rows))
+	for i, r := range rows {
+		read[i] = enginedb.GetDossierRow(r)
 	}
-	steps, err := loadSteps(ctx, s.pool, codes)
-	if err != nil {
-		return nil, translate(err, "listing dossiers")
-	}
-	for i := range snaps {
-		snaps[i].Steps = steps[snaps[i].Code]
-	}
-	return snaps, nil
+	snaps, err := withSteps(ctx, s.q, read)
+	return snaps, translate(err, "listing dossiers")
 }
 
 // WorkflowStarted says whether the dossier's workflow was confirmed started.
 func (s *Store) WorkflowStarted(ctx context.Context, code string) (bool, error) {
-	var started bool
-	err := s.pool.QueryRow(ctx, `SELECT workflow_started_at IS NOT NULL FROM engine.dossiers WHERE code = $1`, code).Scan(&started)
+	started, err := s.q.WorkflowStarted(ctx, code)
 	return started, translate(err, "reading dossier")
 }
 
@@ -168,30 +149,22 @@ type OpenStep struct {
 	Step            dossier.Step
 }
 
-const stuckWhere = `FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
-	WHERE d.status <> ALL($1) AND s.status <> ALL($2)
-	  AND ($3 = '' OR d.province_code = $3)
-	  AND ($4 = '' OR s.agency = $4)
-	  AND (
-	        ($11 AND s.status <> 'PENDING' AND (s.overdue OR s.due_at < $5 OR d.overdue OR d.due_at < $5))
-	     OR ($12 AND s.status <> 'PENDING' AND s.status_since < $6)
-	     OR ($12 AND d.workflow_started_at IS NULL AND d.received_at < $9 AND s.step = ANY($10))
-	     OR ($13 AND s.attempts >= $7 AND s.last_error <> '')
-	     OR ($14 AND s.status_since < $8 AND ((s.step = 'id_number' AND s.status = 'AWAITING_AGENCY') OR s.status = 'WAITING_ID_NUMBER'))
-	     OR ($15 AND s.status = 'NEEDS_SUPPLEMENT')
-	  )`
-
-func (f StuckFilter) args() []any {
+// params are the conditions as StuckSteps and CountStuckSteps take them.
+func (f StuckFilter) params() enginedb.CountStuckStepsParams {
 	if f.Now.IsZero() {
 		f.Now = time.Now()
 	}
 	if f.MinAttempts <= 0 {
 		f.MinAttempts = 1
 	}
-	return []any{terminalStatuses, terminalStepStatuses, f.ProvinceCode, f.Agency, f.Now, f.IdleBefore,
-		f.MinAttempts, f.LateIDBefore, f.UnstartedBefore,
-		[]string{string(dossier.StepBirthRegistration), string(dossier.StepDeathRegistration)},
-		f.Rules.Overdue, f.Rules.Idle, f.Rules.RetriesFailing, f.Rules.LateIDNumber, f.Rules.AwaitingSupplement}
+	return enginedb.CountStuckStepsParams{
+		Terminal: terminalStatuses, TerminalSteps: terminalStepStatuses, ProvinceCode: f.ProvinceCode, Agency: f.Agency,
+		Now: f.Now, IdleBefore: f.IdleBefore, MinAttempts: int32(f.MinAttempts), LateIDBefore: f.LateIDBefore,
+		UnstartedBefore: f.UnstartedBefore,
+		FirstSteps:      []string{string(dossier.StepBirthRegistration), string(dossier.StepDeathRegistration)},
+		RuleOverdue:     f.Rules.Overdue, RuleIdle: f.Rules.Idle, RuleRetries: f.Rules.RetriesFailing,
+		RuleLateID: f.Rules.LateIDNumber, RuleSupplement: f.Rules.AwaitingSupplement,
+	}
 }
 
 // StuckSteps returns open steps that meet any condition of f, the longest
@@ -200,39 +173,41 @@ func (s *Store) StuckSteps(ctx context.Context, f StuckFilter) ([]OpenStep, erro
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	args := append(f.args(), f.Limit)
-	rows, err := s.pool.Query(ctx, `SELECT d.code, d.grp, d.commune_code, d.province_code, d.received_at, d.due_at, d.overdue,
-		d.workflow_started_at IS NOT NULL,
-		s.step, s.agency, s.status, s.status_since, s.started_at, s.due_at, s.decided_at, s.overdue, s.attempts,
-		s.last_error, s.reason, s.missing, s.agency_case_id, s.new_appointment_at, s.updated_at
-		`+stuckWhere+`
-		ORDER BY s.status_since, d.code, s.step
-		LIMIT $16`, args...)
+	p := f.params()
+	rows, err := s.q.StuckSteps(ctx, enginedb.StuckStepsParams{
+		Terminal: p.Terminal, TerminalSteps: p.TerminalSteps, ProvinceCode: p.ProvinceCode, Agency: p.Agency,
+		Now: p.Now, IdleBefore: p.IdleBefore, MinAttempts: p.MinAttempts, LateIDBefore: p.LateIDBefore,
+		UnstartedBefore: p.UnstartedBefore, FirstSteps: p.FirstSteps,
+		RuleOverdue: p.RuleOverdue, RuleIdle: p.RuleIdle, RuleRetries: p.RuleRetries,
+		RuleLateID: p.RuleLateID, RuleSupplement: p.RuleSupplement, Lim: int32(f.Limit),
+	})
 	if err != nil {
 		return nil, translate(err, "listing stuck steps")
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OpenStep, error) {
-		var o OpenStep
-		var g, kind, status string
-		err := row.Scan(&o.Code, &g, &o.CommuneCode, &o.ProvinceCode, &o.ReceivedAt, &o.DossierDueAt, &o.DossierOverdue,
-			&o.WorkflowStarted,
-			&kind, &o.Step.Agency, &status, &o.Step.StatusSince, &o.Step.StartedAt, &o.Step.DueAt, &o.Step.DecidedAt,
-			&o.Step.Overdue, &o.Step.Attempts, &o.Step.LastError, &o.Step.Reason, &o.Step.Missing, &o.Step.CaseID,
-			&o.Step.NewAppointmentAt, &o.Step.UpdatedAt)
-		o.Group = dossier.Group(g)
-		o.Step.Kind, o.Step.Status = dossier.StepKind(kind), dossier.StepStatus(status)
+	out := make([]OpenStep, 0, len(rows))
+	for _, r := range rows {
+		o := OpenStep{
+			Code: r.Code, Group: dossier.Group(r.Grp), CommuneCode: r.CommuneCode, ProvinceCode: r.ProvinceCode,
+			ReceivedAt: r.ReceivedAt, DossierDueAt: r.DossierDueAt, DossierOverdue: r.DossierOverdue,
+			WorkflowStarted: r.WorkflowStarted,
+			Step: dossier.Step{
+				Kind: dossier.StepKind(r.Step), Agency: r.Agency, Status: dossier.StepStatus(r.Status),
+				StatusSince: r.StatusSince, StartedAt: r.StartedAt, DueAt: r.DueAt, DecidedAt: r.DecidedAt,
+				Overdue: r.Overdue, Attempts: int(r.Attempts), LastError: r.LastError, Reason: r.Reason,
+				Missing: r.Missing, CaseID: r.AgencyCaseID, NewAppointmentAt: r.NewAppointmentAt, UpdatedAt: r.UpdatedAt,
+			},
+		}
 		if len(o.Step.Missing) == 0 {
 			o.Step.Missing = nil
 		}
-		return o, err
-	})
-	return out, translate(err, "listing stuck steps")
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // CountStuckSteps counts what StuckSteps would return without a limit.
 func (s *Store) CountStuckSteps(ctx context.Context, f StuckFilter) (int64, error) {
-	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*) `+stuckWhere, f.args()...).Scan(&n)
+	n, err := s.q.CountStuckSteps(ctx, f.params())
 	return n, translate(err, "counting stuck steps")
 }
 
@@ -245,25 +220,20 @@ type GroupStatusCount struct {
 
 // CountByGroupStatus counts every dossier by procedure group and status.
 func (s *Store) CountByGroupStatus(ctx context.Context) ([]GroupStatusCount, error) {
-	rows, err := s.pool.Query(ctx, `SELECT grp, status, count(*) FROM engine.dossiers GROUP BY 1, 2 ORDER BY 1, 2`)
+	rows, err := s.q.CountByGroupStatus(ctx)
 	if err != nil {
 		return nil, translate(err, "counting dossiers by status")
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (GroupStatusCount, error) {
-		var c GroupStatusCount
-		var g, st string
-		err := row.Scan(&g, &st, &c.Count)
-		c.Group, c.Status = dossier.Group(g), dossier.Status(st)
-		return c, err
-	})
-	return out, translate(err, "counting dossiers by status")
+	out := make([]GroupStatusCount, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, GroupStatusCount{Group: dossier.Group(r.Grp), Status: dossier.Status(r.Status), Count: r.Count})
+	}
+	return out, nil
 }
 
 // CountOverdue counts open dossiers past their legal deadline.
 func (s *Store) CountOverdue(ctx context.Context, now time.Time) (int64, error) {
-	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM engine.dossiers
-		WHERE status <> ALL($1) AND (overdue OR due_at < $2)`, terminalStatuses, now).Scan(&n)
+	n, err := s.q.CountOverdue(ctx, enginedb.CountOverdueParams{Terminal: terminalStatuses, Now: now})
 	return n, translate(err, "counting overdue dossiers")
 }
 
@@ -359,66 +329,35 @@ var backlogBuckets = []BacklogBucket{
 // Statistics computes counts, step timings and daily volumes.
 func (s *Store) Statistics(ctx context.Context, f StatsFilter) (Statistics, error) {
 	var out Statistics
-	args := []any{f.ProvinceCode, optTime(f.From), optTime(f.Until)}
-	const where = `($1 = '' OR d.province_code = $1)
-		AND ($2::timestamptz IS NULL OR d.received_at >= $2)
-		AND ($3::timestamptz IS NULL OR d.received_at < $3)`
+	from, until := optTime(f.From), optTime(f.Until)
 
-	rows, err := s.pool.Query(ctx, `SELECT d.province_code, d.commune_code, d.grp, d.status, count(*)
-		FROM engine.dossiers d WHERE `+where+`
-		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, args...)
+	counts, err := s.q.CountByPlace(ctx, enginedb.CountByPlaceParams{ProvinceCode: f.ProvinceCode, ReceivedFrom: from, ReceivedUntil: until})
 	if err != nil {
 		return out, translate(err, "counting dossiers")
 	}
-	out.Counts, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (CountRow, error) {
-		var c CountRow
-		var g, st string
-		err := row.Scan(&c.ProvinceCode, &c.CommuneCode, &g, &st, &c.Count)
-		c.Group, c.Status = dossier.Group(g), dossier.Status(st)
-		return c, err
-	})
-	if err != nil {
-		return out, translate(err, "counting dossiers")
+	out.Counts = make([]CountRow, 0, len(counts))
+	for _, r := range counts {
+		out.Counts = append(out.Counts, CountRow{ProvinceCode: r.ProvinceCode, CommuneCode: r.CommuneCode,
+			Group: dossier.Group(r.Grp), Status: dossier.Status(r.Status), Count: r.Count})
 	}
 
-	rows, err = s.pool.Query(ctx, `SELECT s.agency, s.step, count(*),
-		count(*) FILTER (WHERE s.due_at IS NOT NULL AND s.decided_at <= s.due_at),
-		coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.decided_at - s.started_at)), 0),
-		coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM s.decided_at - s.started_at)), 0)
-		FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
-		WHERE s.decided_at IS NOT NULL AND s.started_at IS NOT NULL AND `+where+`
-		GROUP BY 1, 2 ORDER BY 1, 2`, args...)
+	timings, err := s.q.StepTimings(ctx, enginedb.StepTimingsParams{ProvinceCode: f.ProvinceCode, ReceivedFrom: from, ReceivedUntil: until})
 	if err != nil {
 		return out, translate(err, "timing steps")
 	}
-	out.Timings, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (StepTiming, error) {
-		var t StepTiming
-		var step string
-		err := row.Scan(&t.Agency, &step, &t.Decided, &t.OnTime, &t.P50, &t.P90)
-		t.Step = dossier.StepKind(step)
-		return t, err
-	})
-	if err != nil {
-		return out, translate(err, "timing steps")
+	out.Timings = make([]StepTiming, 0, len(timings))
+	for _, r := range timings {
+		out.Timings = append(out.Timings, StepTiming{Agency: r.Agency, Step: dossier.StepKind(r.Step),
+			Decided: r.Decided, OnTime: r.OnTime, P50: r.P50, P90: r.P90})
 	}
 
-	// Days are Vietnam's (UTC+7 all year), whatever the server's time zone.
-	rows, err = s.pool.Query(ctx, `SELECT to_char((d.received_at AT TIME ZONE 'UTC') + interval '7 hours', 'YYYY-MM-DD') AS day,
-		d.grp, count(*)
-		FROM engine.dossiers d WHERE `+where+`
-		GROUP BY 1, 2 ORDER BY 1, 2`, args...)
+	volume, err := s.q.DailyVolume(ctx, enginedb.DailyVolumeParams{ProvinceCode: f.ProvinceCode, ReceivedFrom: from, ReceivedUntil: until})
 	if err != nil {
 		return out, translate(err, "counting daily volume")
 	}
-	out.Volume, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (DailyVolume, error) {
-		var v DailyVolume
-		var g string
-		err := row.Scan(&v.Day, &g, &v.Count)
-		v.Group = dossier.Group(g)
-		return v, err
-	})
-	if err != nil {
-		return out, translate(err, "counting daily volume")
+	out.Volume = make([]DailyVolume, 0, len(volume))
+	for _, r := range volume {
+		out.Volume = append(out.Volume, DailyVolume{Day: r.Day, Group: dossier.Group(r.Grp), Count: r.Count})
 	}
 
 	now := f.Now
@@ -426,64 +365,44 @@ func (s *Store) Statistics(ctx context.Context, f StatsFilter) (Statistics, erro
 		now = time.Now()
 	}
 	out.Backlog = slices.Clone(backlogBuckets)
-	rows, err = s.pool.Query(ctx, `SELECT floor(extract(epoch FROM $4 - d.received_at) / 86400)::int AS days,
-		count(*), count(*) FILTER (WHERE d.overdue OR d.due_at < $4)
-		FROM engine.dossiers d WHERE d.status <> ALL($5) AND `+where+`
-		GROUP BY 1`, append(args, now, terminalStatuses)...)
+	ages, err := s.q.BacklogByAge(ctx, enginedb.BacklogByAgeParams{Now: now, Terminal: terminalStatuses,
+		ProvinceCode: f.ProvinceCode, ReceivedFrom: from, ReceivedUntil: until})
 	if err != nil {
 		return out, translate(err, "ageing the backlog")
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var days int
-		var n, late int64
-		if err := rows.Scan(&days, &n, &late); err != nil {
-			return out, translate(err, "ageing the backlog")
-		}
+	for _, r := range ages {
+		days := int(r.Days)
 		for i := range out.Backlog {
 			b := &out.Backlog[i]
 			if days >= b.MinDays && (b.MaxDays == 0 || days < b.MaxDays) {
-				b.Count += n
-				b.Overdue += late
+				b.Count += r.Open
+				b.Overdue += r.Overdue
 			}
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return out, translate(err, "ageing the backlog")
-	}
 
-	rows, err = s.pool.Query(ctx, `SELECT d.province_code, count(*),
-		count(*) FILTER (WHERE d.status = ANY($4)),
-		count(*) FILTER (WHERE d.status = ANY($4) AND d.completed_at IS NOT NULL AND d.completed_at <= d.due_at)
-		FROM engine.dossiers d WHERE `+where+`
-		GROUP BY 1 ORDER BY 1`, append(args, decidedStatuses)...)
+	provinces, err := s.q.ProvinceRanking(ctx, enginedb.ProvinceRankingParams{Decided: decidedStatuses,
+		ProvinceCode: f.ProvinceCode, ReceivedFrom: from, ReceivedUntil: until})
 	if err != nil {
 		return out, translate(err, "ranking provinces")
 	}
-	out.Provinces, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (ProvinceRow, error) {
-		var p ProvinceRow
-		err := row.Scan(&p.ProvinceCode, &p.Received, &p.Finished, &p.OnTime)
-		return p, err
-	})
-	if err != nil {
-		return out, translate(err, "ranking provinces")
+	out.Provinces = make([]ProvinceRow, 0, len(provinces))
+	for _, r := range provinces {
+		out.Provinces = append(out.Provinces, ProvinceRow{ProvinceCode: r.ProvinceCode, Received: r.Received,
+			Finished: r.Finished, OnTime: r.OnTime})
 	}
 
-	rows, err = s.pool.Query(ctx, `SELECT s.agency, s.step, s.started_at, s.decided_at
-		FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
-		WHERE s.decided_at IS NOT NULL AND s.started_at IS NOT NULL AND `+where+`
-		ORDER BY s.decided_at DESC LIMIT $4`, append(args, maxSpans)...)
+	spans, err := s.q.StepSpans(ctx, enginedb.StepSpansParams{ProvinceCode: f.ProvinceCode, ReceivedFrom: from,
+		ReceivedUntil: until, Lim: maxSpans})
 	if err != nil {
 		return out, translate(err, "reading step spans")
 	}
-	out.Spans, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (StepSpan, error) {
-		var sp StepSpan
-		var step string
-		err := row.Scan(&sp.Agency, &step, &sp.Started, &sp.Decided)
-		sp.Step = dossier.StepKind(step)
-		return sp, err
-	})
-	return out, translate(err, "reading step spans")
+	out.Spans = make([]StepSpan, 0, len(spans))
+	for _, r := range spans {
+		out.Spans = append(out.Spans, StepSpan{Agency: r.Agency, Step: dossier.StepKind(r.Step),
+			Started: *r.StartedAt, Decided: *r.DecidedAt})
+	}
+	return out, nil
 }
 
 // Snapshots returns the read model of the named dossiers, by code; unknown
@@ -493,24 +412,19 @@ func (s *Store) Snapshots(ctx context.Context, codes []string) (map[string]dossi
 	if len(codes) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+dossierColumns+` FROM engine.dossiers WHERE code = ANY($1)`, codes)
+	rows, err := s.q.DossiersByCode(ctx, codes)
 	if err != nil {
 		return nil, translate(err, "reading dossiers")
 	}
-	snaps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (dossier.Snapshot, error) { return scanDossier(row) })
-	if err != nil {
-		return nil, translate(err, "reading dossiers")
+	read := make([]enginedb.GetDossierRow, len(rows))
+	for i, r := range rows {
+		read[i] = enginedb.GetDossierRow(r)
 	}
-	found := make([]string, 0, len(snaps))
-	for _, d := range snaps {
-		found = append(found, d.Code)
-	}
-	steps, err := loadSteps(ctx, s.pool, found)
+	snaps, err := withSteps(ctx, s.q, read)
 	if err != nil {
 		return nil, translate(err, "reading steps")
 	}
 	for _, d := range snaps {
-		d.Steps = steps[d.Code]
 		out[d.Code] = d
 	}
 	return out, nil
@@ -531,23 +445,14 @@ func (s *Store) FreshnessOf(ctx context.Context, codes []string) (map[string]Fre
 	if len(codes) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT h.code, max(h.synced_at),
-		coalesce(max(h.version) FILTER (WHERE h.portal_synced_at IS NOT NULL), 0),
-		max(h.portal_synced_at)
-		FROM engine.status_history h WHERE h.code = ANY($1) GROUP BY h.code`, codes)
+	rows, err := s.q.Freshness(ctx, codes)
 	if err != nil {
 		return nil, translate(err, "reading freshness")
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var code string
-		var f Freshness
-		if err := rows.Scan(&code, &f.SyncedAt, &f.PortalVersion, &f.PortalSyncedAt); err != nil {
-			return nil, translate(err, "reading freshness")
-		}
-		out[code] = f
+	for _, r := range rows {
+		out[r.Code] = Freshness{SyncedAt: r.SyncedAt, PortalVersion: r.PortalVersion, PortalSyncedAt: nullTime(r.PortalSyncedAt)}
 	}
-	return out, translate(rows.Err(), "reading freshness")
+	return out, nil
 }
 
 // ApologyFilter narrows the apologies late agencies were asked for.
@@ -572,27 +477,21 @@ type ApologyRow struct {
 
 // Apologies lists late steps' apologies, the most recently asked first.
 func (s *Store) Apologies(ctx context.Context, f ApologyFilter) ([]ApologyRow, error) {
-	var since *time.Time
-	if !f.Since.IsZero() {
-		since = &f.Since
-	}
-	rows, err := s.pool.Query(ctx, `SELECT s.code, d.province_code, d.commune_code, s.step, s.agency, s.apology
-		FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
-		WHERE s.apology IS NOT NULL AND ($1 = '' OR d.province_code = $1) AND ($2 = '' OR s.agency = $2)
-		  AND ($3::timestamptz IS NULL OR (s.apology->>'requested_at')::timestamptz >= $3)
-		ORDER BY (s.apology->>'requested_at')::timestamptz DESC, s.code, s.step
-		LIMIT $4`, f.ProvinceCode, f.Agency, since, f.Limit)
+	rows, err := s.q.Apologies(ctx, enginedb.ApologiesParams{ProvinceCode: f.ProvinceCode, Agency: f.Agency,
+		Since: optTime(f.Since), Lim: int32(f.Limit)})
 	if err != nil {
 		return nil, translate(err, "listing apologies")
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ApologyRow, error) {
-		var r ApologyRow
-		var kind string
-		err := row.Scan(&r.Code, &r.ProvinceCode, &r.CommuneCode, &kind, &r.Agency, &r.Apology)
-		r.Step = dossier.StepKind(kind)
-		return r, err
-	})
-	return out, translate(err, "listing apologies")
+	out := make([]ApologyRow, 0, len(rows))
+	for _, r := range rows {
+		row := ApologyRow{Code: r.Code, ProvinceCode: r.ProvinceCode, CommuneCode: r.CommuneCode,
+			Step: dossier.StepKind(r.Step), Agency: r.Agency}
+		if r.Apology != nil {
+			row.Apology = *r.Apology
+		}
+		out = append(out, row)
+	}
+	return out, nil
 }
 
 // ApologyCount is how many apologies an agency was asked for, and issued.
@@ -604,22 +503,14 @@ type ApologyCount struct {
 
 // ApologyCounts counts apologies per agency under f, ignoring its Limit.
 func (s *Store) ApologyCounts(ctx context.Context, f ApologyFilter) ([]ApologyCount, error) {
-	var since *time.Time
-	if !f.Since.IsZero() {
-		since = &f.Since
-	}
-	rows, err := s.pool.Query(ctx, `SELECT s.agency, count(*), count(*) FILTER (WHERE s.apology ? 'issued_at')
-		FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
-		WHERE s.apology IS NOT NULL AND ($1 = '' OR d.province_code = $1) AND ($2 = '' OR s.agency = $2)
-		  AND ($3::timestamptz IS NULL OR (s.apology->>'requested_at')::timestamptz >= $3)
-		GROUP BY s.agency ORDER BY s.agency`, f.ProvinceCode, f.Agency, since)
+	rows, err := s.q.ApologyCounts(ctx, enginedb.ApologyCountsParams{ProvinceCode: f.ProvinceCode, Agency: f.Agency,
+		Since: optTime(f.Since)})
 	if err != nil {
 		return nil, translate(err, "counting apologies")
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ApologyCount, error) {
-		var c ApologyCount
-		err := row.Scan(&c.Agency, &c.Requested, &c.Issued)
-		return c, err
-	})
-	return out, translate(err, "counting apologies")
+	out := make([]ApologyCount, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, ApologyCount{Agency: r.Agency, Requested: int(r.Requested), Issued: int(r.Issued)})
+	}
+	return out, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/migrate"
 	"github.com/lienthong/lienthong/notify"
+	"github.com/lienthong/lienthong/store/internal/enginedb"
 )
 
 //go:embed migrations/*.sql
@@ -47,6 +48,8 @@ func Migrations() ([]migrate.Migration, error) { return migrate.Load(migrations,
 // Store reads and writes the engine's schema.
 type Store struct {
 	pool *pgxpool.Pool
+	// q runs the queries of store/queries on the pool.
+	q *enginedb.Queries
 	// cal dates what notifications announce, as the workflows date it.
 	cal *calendar.Calendar
 	// audits gathers concurrent audit appends into one transaction.
@@ -54,7 +57,9 @@ type Store struct {
 }
 
 // New wraps a pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, cal: calendar.Default()} }
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, q: enginedb.New(pool), cal: calendar.Default()}
+}
 
 // Pool exposes the pool for health checks.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
@@ -94,16 +99,14 @@ type Created struct {
 func (s *Store) CreateDossier(ctx context.Context, nd NewDossier) (Created, error) {
 	var out Created
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var code string
-		var hash []byte
-		var started *time.Time
-		err := tx.QueryRow(ctx, `SELECT code, request_hash, workflow_started_at FROM engine.dossiers WHERE request_id = $1`, nd.RequestID).Scan(&code, &hash, &started)
+		q := enginedb.New(tx)
+		seen, err := q.DossierByRequestID(ctx, nd.RequestID)
 		if err == nil {
-			if !bytes.Equal(hash, nd.RequestHash) {
-				return dossier.Errorf(dossier.KindConflict, "request_id %q was already used for a different submission (dossier %s)", nd.RequestID, code)
+			if !bytes.Equal(seen.RequestHash, nd.RequestHash) {
+				return dossier.Errorf(dossier.KindConflict, "request_id %q was already used for a different submission (dossier %s)", nd.RequestID, seen.Code)
 			}
-			out.WorkflowStarted = started != nil
-			snap, err := getSnapshot(ctx, tx, code)
+			out.WorkflowStarted = seen.WorkflowStartedAt != nil
+			snap, err := getSnapshot(ctx, q, seen.Code)
 			out.Snapshot = snap
 			return err
 		}
@@ -111,41 +114,40 @@ func (s *Store) CreateDossier(ctx context.Context, nd NewDossier) (Created, erro
 			return err
 		}
 		day := nd.ReceivedAt.In(civil.Zone)
-		var seq int
-		if err := tx.QueryRow(ctx, `INSERT INTO engine.dossier_sequences (commune_code, day, last) VALUES ($1, $2, 1)
-			ON CONFLICT (commune_code, day) DO UPDATE SET last = engine.dossier_sequences.last + 1
-			RETURNING last`, nd.CommuneCode, day.Format("2006-01-02")).Scan(&seq); err != nil {
+		seq, err := q.NextDossierSequence(ctx, enginedb.NextDossierSequenceParams{CommuneCode: nd.CommuneCode, Day: day})
+		if err != nil {
 			return err
 		}
-		code = fmt.Sprintf("%s-%s-%04d", nd.CommuneCode, day.Format("060102"), seq)
+		code := fmt.Sprintf("%s-%s-%04d", nd.CommuneCode, day.Format("060102"), seq)
 		late, err := lateJSON(nd.LateRegistrations)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO engine.dossiers
-			(code, request_id, request_hash, grp, commune_code, province_code, status, version,
-			 received_at, due_at, appointment_at, phone_hash, form, created_by, updated_at, trace_id, late_registrations)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9,$10,$11,$12,$13,$8,$14,$15)`,
-			code, nd.RequestID, nd.RequestHash, string(nd.Group), nd.CommuneCode, nd.ProvinceCode,
-			string(dossier.StatusReceived), nd.ReceivedAt, nd.DueAt, nd.AppointmentAt, nd.PhoneHash, nd.Form, nd.CreatedBy, nd.TraceID, late); err != nil {
+		if err := q.InsertDossier(ctx, enginedb.InsertDossierParams{
+			Code: code, RequestID: nd.RequestID, RequestHash: nd.RequestHash, Grp: string(nd.Group),
+			CommuneCode: nd.CommuneCode, ProvinceCode: nd.ProvinceCode, Status: string(dossier.StatusReceived),
+			ReceivedAt: nd.ReceivedAt, DueAt: nd.DueAt, AppointmentAt: nd.AppointmentAt, PhoneHash: nd.PhoneHash,
+			Form: nd.Form, CreatedBy: nd.CreatedBy, TraceID: nd.TraceID, LateRegistrations: late,
+		}); err != nil {
 			return err
 		}
 		for _, k := range nd.Steps {
-			if _, err := tx.Exec(ctx, `INSERT INTO engine.steps (code, step, agency, status, status_since, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $5)`, code, string(k), k.Agency(), string(dossier.StepPending), nd.ReceivedAt); err != nil {
+			if err := q.InsertPendingStep(ctx, enginedb.InsertPendingStepParams{
+				Code: code, Step: string(k), Agency: k.Agency(), Status: string(dossier.StepPending), At: nd.ReceivedAt,
+			}); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO engine.events (code, at, kind, actor, detail) VALUES ($1, $2, $3, $4, $5)`,
-			code, nd.ReceivedAt, dossier.EventSubmitted, nd.CreatedBy, "group "+string(nd.Group)); err != nil {
+		if err := q.InsertSubmittedEvent(ctx, enginedb.InsertSubmittedEventParams{
+			Code: code, At: nd.ReceivedAt, Kind: dossier.EventSubmitted, Actor: nd.CreatedBy, Detail: "group " + string(nd.Group),
+		}); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO engine.notification_contacts (code, phone, email) VALUES ($1, $2, $3)`,
-			code, nd.Contact.Phone, nd.Contact.Email); err != nil {
+		if err := q.InsertContact(ctx, enginedb.InsertContactParams{Code: code, Phone: nd.Contact.Phone, Email: nd.Contact.Email}); err != nil {
 			return err
 		}
 		out.New = true
-		snap, err := getSnapshot(ctx, tx, code)
+		snap, err := getSnapshot(ctx, q, code)
 		out.Snapshot = snap
 		return err
 	})
@@ -157,72 +159,53 @@ func (s *Store) CreateDossier(ctx context.Context, nd NewDossier) (Created, erro
 
 // MarkWorkflowStarted records that the dossier's workflow exists.
 func (s *Store) MarkWorkflowStarted(ctx context.Context, code string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE engine.dossiers SET workflow_started_at = now() WHERE code = $1 AND workflow_started_at IS NULL`, code)
-	return translate(err, "marking workflow started")
+	return translate(s.q.MarkWorkflowStarted(ctx, code), "marking workflow started")
 }
 
 // UnstartedDossiers lists dossiers stored longer than age ago whose workflow
 // was never confirmed started, so a sweeper can start them.
 func (s *Store) UnstartedDossiers(ctx context.Context, age time.Duration, limit int) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT code FROM engine.dossiers WHERE workflow_started_at IS NULL AND received_at < $1 ORDER BY received_at LIMIT $2`,
-		time.Now().Add(-age), limit)
-	if err != nil {
-		return nil, translate(err, "listing unstarted dossiers")
-	}
-	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	codes, err := s.q.UnstartedDossiers(ctx, enginedb.UnstartedDossiersParams{ReceivedAt: time.Now().Add(-age), Limit: int32(limit)})
 	return codes, translate(err, "listing unstarted dossiers")
 }
 
 // Form returns the stored application (personal data) and its group.
 func (s *Store) Form(ctx context.Context, code string) (dossier.Group, []byte, error) {
-	var g string
-	var form []byte
-	err := s.pool.QueryRow(ctx, `SELECT grp, form FROM engine.dossiers WHERE code = $1`, code).Scan(&g, &form)
+	row, err := s.q.DossierForm(ctx, code)
 	if err != nil {
 		return "", nil, translate(err, "reading form")
 	}
-	return dossier.Group(g), form, nil
+	return dossier.Group(row.Grp), row.Form, nil
 }
 
 // PhoneHash returns the stored applicant phone hash.
 func (s *Store) PhoneHash(ctx context.Context, code string) (string, error) {
-	var h string
-	err := s.pool.QueryRow(ctx, `SELECT phone_hash FROM engine.dossiers WHERE code = $1`, code).Scan(&h)
+	h, err := s.q.DossierPhoneHash(ctx, code)
 	return h, translate(err, "reading dossier")
 }
 
 // TraceID is the submission's trace id, empty when it was not traced.
 func (s *Store) TraceID(ctx context.Context, code string) (string, error) {
-	var id string
-	err := s.pool.QueryRow(ctx, `SELECT trace_id FROM engine.dossiers WHERE code = $1`, code).Scan(&id)
+	id, err := s.q.DossierTraceID(ctx, code)
 	return id, translate(err, "reading the dossier's trace")
 }
 
 // Dossier returns the read model of one dossier.
 func (s *Store) Dossier(ctx context.Context, code string) (dossier.Snapshot, error) {
-	snap, err := getSnapshot(ctx, s.pool, code)
+	snap, err := getSnapshot(ctx, s.q, code)
 	return snap, translate(err, "reading dossier")
 }
 
-type querier interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
-const dossierColumns = `code, grp, status, version, commune_code, province_code, received_at, due_at,
-	appointment_at, completed_at, outcome_reason, overdue, current_step, current_agency, updated_at, late_registrations`
-
-func scanDossier(row pgx.Row) (dossier.Snapshot, error) {
-	var d dossier.Snapshot
-	var g, st, cur string
-	var late []byte
-	err := row.Scan(&d.Code, &g, &st, &d.Version, &d.CommuneCode, &d.ProvinceCode, &d.ReceivedAt, &d.DueAt,
-		&d.AppointmentAt, &d.CompletedAt, &d.OutcomeReason, &d.Overdue, &cur, &d.CurrentAgency, &d.At, &late)
-	if err != nil {
-		return d, err
+// snapshotOf reads a row of the read model's columns, which GetDossier,
+// DossiersByCode and ListDossiers select alike, without its steps.
+func snapshotOf(r enginedb.GetDossierRow) (dossier.Snapshot, error) {
+	d := dossier.Snapshot{
+		Code: r.Code, Group: dossier.Group(r.Grp), Status: dossier.Status(r.Status), Version: r.Version,
+		CommuneCode: r.CommuneCode, ProvinceCode: r.ProvinceCode, ReceivedAt: r.ReceivedAt, DueAt: r.DueAt,
+		AppointmentAt: r.AppointmentAt, CompletedAt: r.CompletedAt, OutcomeReason: r.OutcomeReason, Overdue: r.Overdue,
+		CurrentStep: dossier.StepKind(r.CurrentStep), CurrentAgency: r.CurrentAgency, At: r.UpdatedAt,
 	}
-	d.Group, d.Status, d.CurrentStep = dossier.Group(g), dossier.Status(st), dossier.StepKind(cur)
-	if err := json.Unmarshal(late, &d.LateRegistrations); err != nil {
+	if err := json.Unmarshal(r.LateRegistrations, &d.LateRegistrations); err != nil {
 		return d, fmt.Errorf("reading late_registrations: %w", err)
 	}
 	if len(d.LateRegistrations) == 0 {
@@ -232,16 +215,19 @@ func scanDossier(row pgx.Row) (dossier.Snapshot, error) {
 }
 
 // lateJSON is the late_registrations column's value: never null.
-func lateJSON(late []dossier.LateRegistration) (string, error) {
+func lateJSON(late []dossier.LateRegistration) ([]byte, error) {
 	if late == nil {
 		late = []dossier.LateRegistration{}
 	}
-	b, err := json.Marshal(late)
-	return string(b), err
+	return json.Marshal(late)
 }
 
-func getSnapshot(ctx context.Context, q querier, code string) (dossier.Snapshot, error) {
-	d, err := scanDossier(q.QueryRow(ctx, `SELECT `+dossierColumns+` FROM engine.dossiers WHERE code = $1`, code))
+func getSnapshot(ctx context.Context, q *enginedb.Queries, code string) (dossier.Snapshot, error) {
+	row, err := q.GetDossier(ctx, code)
+	if err != nil {
+		return dossier.Snapshot{}, err
+	}
+	d, err := snapshotOf(row)
 	if err != nil {
 		return d, err
 	}
@@ -253,37 +239,53 @@ func getSnapshot(ctx context.Context, q querier, code string) (dossier.Snapshot,
 	return d, nil
 }
 
-func loadSteps(ctx context.Context, q querier, codes []string) (map[string][]dossier.Step, error) {
-	rows, err := q.Query(ctx, `SELECT code, step, agency, status, status_since, started_at, due_at, decided_at, overdue,
-		attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at, apology
-		FROM engine.steps WHERE code = ANY($1) ORDER BY code, array_position($2::text[], step)`, codes, stepOrder)
+// withSteps reads rows of the read model and their steps.
+func withSteps(ctx context.Context, q *enginedb.Queries, rows []enginedb.GetDossierRow) ([]dossier.Snapshot, error) {
+	snaps := make([]dossier.Snapshot, 0, len(rows))
+	codes := make([]string, 0, len(rows))
+	for _, r := range rows {
+		d, err := snapshotOf(r)
+		if err != nil {
+			return nil, err
+		}
+		snaps = append(snaps, d)
+		codes = append(codes, d.Code)
+	}
+	steps, err := loadSteps(ctx, q, codes)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	for i := range snaps {
+		snaps[i].Steps = steps[snaps[i].Code]
+	}
+	return snaps, nil
+}
+
+func loadSteps(ctx context.Context, q *enginedb.Queries, codes []string) (map[string][]dossier.Step, error) {
+	rows, err := q.StepsOf(ctx, enginedb.StepsOfParams{Codes: codes, StepOrder: stepOrder})
+	if err != nil {
+		return nil, err
+	}
 	out := map[string][]dossier.Step{}
-	for rows.Next() {
-		var code, kind, status string
-		var st dossier.Step
-		var result []byte
-		if err := rows.Scan(&code, &kind, &st.Agency, &status, &st.StatusSince, &st.StartedAt, &st.DueAt, &st.DecidedAt,
-			&st.Overdue, &st.Attempts, &st.LastError, &st.Reason, &st.Missing, &st.CaseID, &result, &st.NewAppointmentAt, &st.UpdatedAt,
-			&st.Apology); err != nil {
-			return nil, err
+	for _, r := range rows {
+		st := dossier.Step{
+			Kind: dossier.StepKind(r.Step), Agency: r.Agency, Status: dossier.StepStatus(r.Status), StatusSince: r.StatusSince,
+			StartedAt: r.StartedAt, DueAt: r.DueAt, DecidedAt: r.DecidedAt, Overdue: r.Overdue, Attempts: int(r.Attempts),
+			LastError: r.LastError, Reason: r.Reason, Missing: r.Missing, CaseID: r.AgencyCaseID,
+			NewAppointmentAt: r.NewAppointmentAt, UpdatedAt: r.UpdatedAt, Apology: r.Apology,
 		}
-		st.Kind, st.Status = dossier.StepKind(kind), dossier.StepStatus(status)
 		if len(st.Missing) == 0 {
 			st.Missing = nil
 		}
-		if err := json.Unmarshal(result, &st.Result); err != nil {
+		if err := json.Unmarshal(r.Result, &st.Result); err != nil {
 			return nil, err
 		}
 		if len(st.Result) == 0 {
 			st.Result = nil
 		}
-		out[code] = append(out[code], st)
+		out[r.Code] = append(out[r.Code], st)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 var stepOrder = []string{
@@ -316,6 +318,7 @@ func (s *Store) ApplySnapshots(ctx context.Context, snaps []dossier.Snapshot, ev
 		return out, nil
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := enginedb.New(tx)
 		now := time.Now()
 		tellers := map[string]*teller{}
 		for _, snap := range snaps {
@@ -324,7 +327,7 @@ func (s *Store) ApplySnapshots(ctx context.Context, snaps []dossier.Snapshot, ev
 				return err
 			}
 			if tellers[snap.Code] == nil {
-				t, err := s.newTeller(ctx, tx, snap.Code)
+				t, err := s.newTeller(ctx, q, snap.Code)
 				if err != nil {
 					return err
 				}
@@ -336,17 +339,22 @@ func (s *Store) ApplySnapshots(ctx context.Context, snaps []dossier.Snapshot, ev
 			if st := snap.Step(snap.ChangedStep); st != nil {
 				stepStatus = string(st.Status)
 			}
-			head := &pgx.Batch{}
-			head.Queue(`UPDATE engine.dossiers SET status = $2, version = $3, due_at = $4, appointment_at = $5,
-				completed_at = $6, outcome_reason = $7, overdue = $8, current_step = $9, current_agency = $10, updated_at = $11,
-				late_registrations = CASE WHEN $12::jsonb = '[]'::jsonb THEN late_registrations ELSE $12::jsonb END
-				WHERE code = $1 AND version < $3`,
-				snap.Code, string(snap.Status), snap.Version, snap.DueAt, snap.AppointmentAt, snap.CompletedAt,
-				snap.OutcomeReason, snap.Overdue, string(snap.CurrentStep), snap.CurrentAgency, snap.At, late)
-			head.Queue(`INSERT INTO engine.status_history (code, version, status, step, step_status, at, decided_at, synced_at)
-				VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (code, version) DO NOTHING`,
-				snap.Code, snap.Version, string(snap.Status), string(snap.ChangedStep), stepStatus, snap.At, snap.DecidedAt, now)
-			applied, err := sendHead(ctx, tx, head)
+			head := newBatch()
+			if err := head.q.UpdateDossierHead(ctx, enginedb.UpdateDossierHeadParams{
+				Code: snap.Code, Status: string(snap.Status), Version: snap.Version, DueAt: snap.DueAt,
+				AppointmentAt: snap.AppointmentAt, CompletedAt: snap.CompletedAt, OutcomeReason: snap.OutcomeReason,
+				Overdue: snap.Overdue, CurrentStep: string(snap.CurrentStep), CurrentAgency: snap.CurrentAgency,
+				UpdatedAt: snap.At, LateRegistrations: late,
+			}); err != nil {
+				return err
+			}
+			if err := head.q.InsertStatusHistory(ctx, enginedb.InsertStatusHistoryParams{
+				Code: snap.Code, Version: snap.Version, Status: string(snap.Status), Step: string(snap.ChangedStep),
+				StepStatus: stepStatus, At: snap.At, DecidedAt: snap.DecidedAt, SyncedAt: now,
+			}); err != nil {
+				return err
+			}
+			applied, err := sendHead(ctx, tx, head.b)
 			if err != nil {
 				return err
 			}
@@ -359,30 +367,38 @@ func (s *Store) ApplySnapshots(ctx context.Context, snaps []dossier.Snapshot, ev
 			// The steps and the notifications the version causes go in one
 			// round trip: a dossier has a handful of steps, and each write
 			// waiting for the one before was most of this transaction's time.
-			body := &pgx.Batch{}
+			body := newBatch()
 			for _, st := range snap.Steps {
-				if err := queueStep(body, snap.Code, st); err != nil {
+				if err := queueStep(ctx, body.q, snap.Code, st); err != nil {
 					return err
 				}
 			}
-			tellers[snap.Code].tell(body, snap, s, now)
-			queuePortalFeed(body, snap)
-			if err := tx.SendBatch(ctx, body).Close(); err != nil {
+			if err := tellers[snap.Code].tell(ctx, body.q, snap, s, now); err != nil {
+				return err
+			}
+			if err := queuePortalFeed(ctx, body.q, snap); err != nil {
+				return err
+			}
+			if err := tx.SendBatch(ctx, body.b).Close(); err != nil {
 				return err
 			}
 		}
 
 		if len(events) > 0 {
-			evs := &pgx.Batch{}
+			evs := newBatch()
 			for _, ev := range events {
-				queueEvent(evs, ev)
+				if err := evs.q.InsertEvent(ctx, eventParams(ev)); err != nil {
+					return err
+				}
 			}
-			if err := tx.SendBatch(ctx, evs).Close(); err != nil {
+			if err := tx.SendBatch(ctx, evs.b).Close(); err != nil {
 				return err
 			}
 		}
 		if !out.Applied && len(snaps) > 0 {
-			return tx.QueryRow(ctx, `SELECT version FROM engine.dossiers WHERE code = $1`, snaps[0].Code).Scan(&out.Version)
+			v, err := q.DossierVersion(ctx, snaps[0].Code)
+			out.Version = v
+			return err
 		}
 		return nil
 	})
@@ -396,18 +412,16 @@ func nonNil(m map[string]string) map[string]string {
 	return m
 }
 
-const insertEventSQL = `INSERT INTO engine.events (code, at, kind, actor, step, outcome, error, latency_ms, attempt, detail, dedupe_key)
-	VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (dedupe_key) DO NOTHING`
-
-func eventArgs(ev dossier.Event) []any {
+func eventParams(ev dossier.Event) enginedb.InsertEventParams {
 	var key *string
 	if ev.Key != "" {
 		key = &ev.Key
 	}
-	return []any{ev.Code, ev.At, ev.Kind, ev.Actor, string(ev.Step), ev.Outcome, ev.Error, ev.LatencyMs, ev.Attempt, ev.Detail, key}
+	return enginedb.InsertEventParams{
+		Code: ev.Code, At: ev.At, Kind: ev.Kind, Actor: ev.Actor, Step: string(ev.Step), Outcome: ev.Outcome,
+		Error: ev.Error, LatencyMs: ev.LatencyMs, Attempt: int32(ev.Attempt), Detail: ev.Detail, DedupeKey: key,
+	}
 }
-
-func queueEvent(b *pgx.Batch, ev dossier.Event) { b.Queue(insertEventSQL, eventArgs(ev)...) }
 
 // sendHead runs a snapshot's dossier update and its history row in one
 // round trip, and says whether the update moved the dossier forward.
@@ -421,7 +435,7 @@ func sendHead(ctx context.Context, tx pgx.Tx, b *pgx.Batch) (bool, error) {
 }
 
 // queueStep adds the upsert of one step's row.
-func queueStep(b *pgx.Batch, code string, st dossier.Step) error {
+func queueStep(ctx context.Context, q *enginedb.Queries, code string, st dossier.Step) error {
 	result, err := json.Marshal(nonNil(st.Result))
 	if err != nil {
 		return err
@@ -430,51 +444,39 @@ func queueStep(b *pgx.Batch, code string, st dossier.Step) error {
 	if missing == nil {
 		missing = []string{}
 	}
-	b.Queue(`INSERT INTO engine.steps (code, step, agency, status, status_since, started_at, due_at,
-		decided_at, overdue, attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at,
-		apology)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
-		ON CONFLICT (code, step) DO UPDATE SET agency = EXCLUDED.agency, status = EXCLUDED.status,
-		status_since = EXCLUDED.status_since, started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at,
-		decided_at = EXCLUDED.decided_at, overdue = EXCLUDED.overdue, attempts = EXCLUDED.attempts,
-		last_error = EXCLUDED.last_error, reason = EXCLUDED.reason, missing = EXCLUDED.missing,
-		agency_case_id = EXCLUDED.agency_case_id, result = EXCLUDED.result,
-		new_appointment_at = EXCLUDED.new_appointment_at, updated_at = EXCLUDED.updated_at,
-		apology = EXCLUDED.apology`,
-		code, string(st.Kind), st.Agency, string(st.Status), st.StatusSince, st.StartedAt, st.DueAt,
-		st.DecidedAt, st.Overdue, st.Attempts, st.LastError, st.Reason, missing, st.CaseID, result,
-		st.NewAppointmentAt, st.UpdatedAt, st.Apology)
-	return nil
+	return q.UpsertStep(ctx, enginedb.UpsertStepParams{
+		Code: code, Step: string(st.Kind), Agency: st.Agency, Status: string(st.Status), StatusSince: st.StatusSince,
+		StartedAt: st.StartedAt, DueAt: st.DueAt, DecidedAt: st.DecidedAt, Overdue: st.Overdue, Attempts: int32(st.Attempts),
+		LastError: st.LastError, Reason: st.Reason, Missing: missing, AgencyCaseID: st.CaseID, Result: result,
+		NewAppointmentAt: st.NewAppointmentAt, UpdatedAt: st.UpdatedAt, Apology: st.Apology,
+	})
 }
 
 // AppendEvent adds one trace event.
 func (s *Store) AppendEvent(ctx context.Context, ev dossier.Event) error {
-	_, err := s.pool.Exec(ctx, insertEventSQL, eventArgs(ev)...)
-	return translate(err, "appending event")
+	return translate(s.q.InsertEvent(ctx, eventParams(ev)), "appending event")
 }
 
 // MarkPortalSynced records when the portal accepted versions up to version.
 func (s *Store) MarkPortalSynced(ctx context.Context, code string, version int64, at time.Time) error {
-	_, err := s.pool.Exec(ctx, `UPDATE engine.status_history SET portal_synced_at = $3
-		WHERE code = $1 AND version <= $2 AND portal_synced_at IS NULL`, code, version, at)
+	err := s.q.MarkPortalSynced(ctx, enginedb.MarkPortalSyncedParams{Code: code, Version: version, At: &at})
 	return translate(err, "marking portal synced")
 }
 
 // Events returns a dossier's trace, oldest first.
 func (s *Store) Events(ctx context.Context, code string) ([]dossier.Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT code, at, kind, actor, step, outcome, error, latency_ms, attempt, detail
-		FROM engine.events WHERE code = $1 ORDER BY at, id`, code)
+	rows, err := s.q.Events(ctx, code)
 	if err != nil {
 		return nil, translate(err, "reading trace")
 	}
-	evs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (dossier.Event, error) {
-		var ev dossier.Event
-		var step string
-		err := row.Scan(&ev.Code, &ev.At, &ev.Kind, &ev.Actor, &step, &ev.Outcome, &ev.Error, &ev.LatencyMs, &ev.Attempt, &ev.Detail)
-		ev.Step = dossier.StepKind(step)
-		return ev, err
-	})
-	return evs, translate(err, "reading trace")
+	evs := make([]dossier.Event, 0, len(rows))
+	for _, r := range rows {
+		evs = append(evs, dossier.Event{
+			Code: r.Code, At: r.At, Kind: r.Kind, Actor: r.Actor, Step: dossier.StepKind(r.Step), Outcome: r.Outcome,
+			Error: r.Error, LatencyMs: r.LatencyMs, Attempt: int(r.Attempt), Detail: r.Detail,
+		})
+	}
+	return evs, nil
 }
 
 // HistoryEntry is one version the read model recorded.
@@ -491,19 +493,28 @@ type HistoryEntry struct {
 
 // History returns a dossier's status history.
 func (s *Store) History(ctx context.Context, code string) ([]HistoryEntry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT version, status, step, step_status, at, decided_at, synced_at, portal_synced_at
-		FROM engine.status_history WHERE code = $1 ORDER BY version`, code)
+	rows, err := s.q.History(ctx, code)
 	if err != nil {
 		return nil, translate(err, "reading history")
 	}
-	hs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (HistoryEntry, error) {
-		var h HistoryEntry
-		var st, step, stepStatus string
-		err := row.Scan(&h.Version, &st, &step, &stepStatus, &h.At, &h.DecidedAt, &h.SyncedAt, &h.PortalSyncedAt)
-		h.Status, h.Step, h.StepStatus = dossier.Status(st), dossier.StepKind(step), dossier.StepStatus(stepStatus)
-		return h, err
-	})
-	return hs, translate(err, "reading history")
+	hs := make([]HistoryEntry, 0, len(rows))
+	for _, r := range rows {
+		hs = append(hs, HistoryEntry{
+			Version: r.Version, Status: dossier.Status(r.Status), Step: dossier.StepKind(r.Step),
+			StepStatus: dossier.StepStatus(r.StepStatus), At: r.At, DecidedAt: r.DecidedAt, SyncedAt: r.SyncedAt,
+			PortalSyncedAt: r.PortalSyncedAt,
+		})
+	}
+	return hs, nil
+}
+
+// nullTime reads an aggregate of timestamps that may be NULL (min, max):
+// sqlc types it as interface{}, which pgx fills with a time.Time or nil.
+func nullTime(v any) *time.Time {
+	if t, ok := v.(time.Time); ok {
+		return &t
+	}
+	return nil
 }
 
 // translate turns pgx errors into domain errors at the store's edge.

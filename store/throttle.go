@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/lienthong/lienthong/store/internal/enginedb"
 )
 
 // ThrottlePolicy says how failures on one key grow into refusals: Free
@@ -64,39 +66,30 @@ func (s *Store) ThrottleAttempt(ctx context.Context, keys []ThrottleKey, now tim
 	for i, k := range keys {
 		names[i] = k.Key
 	}
-	var until *time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT max(blocked_until) FROM engine.lookup_throttle
-		WHERE key = ANY($1) AND blocked_until > $2`, names, now).Scan(&until); err != nil {
+	until, err := s.q.ThrottleRefusing(ctx, enginedb.ThrottleRefusingParams{Keys: names, Now: now})
+	if err == nil {
+		return ThrottleVerdict{Refused: true, Until: until}, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
 		return ThrottleVerdict{}, translate(err, "reading the look-up throttle")
 	}
-	if until != nil {
-		return ThrottleVerdict{Refused: true, Until: *until}, nil
-	}
 	var v ThrottleVerdict
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := enginedb.New(tx)
 		for _, k := range keys {
 			key, p := k.Key, k.Policy
-			var n int
-			var blocked time.Time
-			// A refusing key is locked and left as it is. A new key refuses
-			// nobody, whatever the clock of a concurrent attempt says.
-			if err := tx.QueryRow(ctx, `INSERT INTO engine.lookup_throttle AS t (key, failures, window_start, blocked_until, updated_at)
-				VALUES ($1, 1, $2, 'epoch', $2)
-				ON CONFLICT (key) DO UPDATE SET
-					failures = CASE WHEN t.blocked_until > $2 THEN t.failures
-						WHEN t.window_start < $3 THEN 1 ELSE t.failures + 1 END,
-					window_start = CASE WHEN t.blocked_until <= $2 AND t.window_start < $3 THEN $2 ELSE t.window_start END,
-					updated_at = CASE WHEN t.blocked_until > $2 THEN t.updated_at ELSE $2 END
-				RETURNING failures, blocked_until`, key, now, now.Add(-p.Window)).Scan(&n, &blocked); err != nil {
+			counted, err := q.ThrottleCount(ctx, enginedb.ThrottleCountParams{Key: key, Now: now, WindowStart: now.Add(-p.Window)})
+			if err != nil {
 				return err
 			}
+			n, blocked := int(counted.Failures), counted.BlockedUntil
 			if blocked.After(now) {
 				v = ThrottleVerdict{Refused: true, Until: blocked}
 				return errRefused
 			}
 			if d := p.Delay(n); d > 0 {
 				until := now.Add(d)
-				if _, err := tx.Exec(ctx, `UPDATE engine.lookup_throttle SET blocked_until = $2 WHERE key = $1`, key, until); err != nil {
+				if err := q.ThrottleBlock(ctx, enginedb.ThrottleBlockParams{Key: key, BlockedUntil: until}); err != nil {
 					return err
 				}
 				if until.After(v.Until) {
@@ -118,8 +111,7 @@ var errRefused = errors.New("refused")
 // ThrottleSucceeded hands back an attempt that turned out right: clear's
 // count is forgotten (its row removed) and each of refund's counts one less.
 func (s *Store) ThrottleSucceeded(ctx context.Context, clear string, refund []string) error {
-	_, err := s.pool.Exec(ctx, `WITH cleared AS (DELETE FROM engine.lookup_throttle WHERE key = $1)
-		UPDATE engine.lookup_throttle SET failures = greatest(failures - 1, 0) WHERE key = ANY($2)`, clear, refund)
+	err := s.q.ThrottleSucceeded(ctx, enginedb.ThrottleSucceededParams{Clear: clear, Refund: refund})
 	return translate(err, "clearing the look-up throttle")
 }
 
@@ -129,16 +121,13 @@ func (s *Store) ThrottleSucceeded(ctx context.Context, clear string, refund []st
 // clients, pushes out the oldest counts before any refusal; it never stops
 // new failures from being counted.
 func (s *Store) PruneThrottle(ctx context.Context, now time.Time, window time.Duration, max int) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM engine.lookup_throttle WHERE updated_at < $1 AND blocked_until < $2`, now.Add(-window), now)
+	n, err := s.q.PruneThrottleExpired(ctx, enginedb.PruneThrottleExpiredParams{IdleBefore: now.Add(-window), Now: now})
 	if err != nil {
 		return 0, translate(err, "pruning the look-up throttle")
 	}
-	n := tag.RowsAffected()
-	tag, err = s.pool.Exec(ctx, `DELETE FROM engine.lookup_throttle WHERE key IN (
-		SELECT key FROM engine.lookup_throttle ORDER BY blocked_until > $2, updated_at
-		LIMIT greatest((SELECT count(*) FROM engine.lookup_throttle) - $1, 0))`, max, now)
+	oldest, err := s.q.PruneThrottleOldest(ctx, enginedb.PruneThrottleOldestParams{Keep: int64(max), Now: now})
 	if err != nil {
 		return n, translate(err, "pruning the look-up throttle")
 	}
-	return n + tag.RowsAffected(), nil
+	return n + oldest, nil
 }
