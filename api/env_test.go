@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -33,6 +32,7 @@ import (
 
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/internal/freeport"
 	"github.com/lienthong/lienthong/pki"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
@@ -71,21 +71,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort() (int, error) {
-	var lc net.ListenConfig
-	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // temporalClient starts the shared server and worker on first use.
 func temporalClient(t *testing.T) client.Client {
 	t.Helper()
 	shared.once.Do(func() {
-		port, err := freePort()
+		port, err := freeport.On("127.0.0.1")
 		if err != nil {
 			shared.err = err
 			return

@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net"
 	"net/url"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -19,6 +17,8 @@ import (
 	"go.temporal.io/sdk/client"
 	serverschema "go.temporal.io/server/schema"
 	pgschema "go.temporal.io/server/schema/postgresql/v12"
+
+	"github.com/lienthong/lienthong/internal/freeport"
 )
 
 var testSearchAttributes = map[string]enums.IndexedValueType{
@@ -146,9 +146,7 @@ func TestPostgres(t *testing.T) {
 		require.NoError(t, CheckHistoryShards(ctx, pg, 2))
 	})
 
-	port, err := freePort("127.0.0.1")
-	require.NoError(t, err)
-	srv, err := Start(Options{Port: port, Postgres: &pg, HistoryShards: 2})
+	srv, err := Start(Options{Port: freeport.Port(t), Postgres: &pg, HistoryShards: 2})
 	require.NoError(t, err)
 	stopped := false
 	stop := func() {
@@ -212,9 +210,7 @@ func TestEnsureNamespace(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	port, err := freePort("127.0.0.1")
-	require.NoError(t, err)
-	srv, err := Start(Options{Port: port})
+	srv, err := Start(Options{Port: freeport.Port(t)})
 	require.NoError(t, err)
 	t.Cleanup(srv.Stop)
 
@@ -244,11 +240,9 @@ func TestEnsureNamespace(t *testing.T) {
 	})
 
 	t.Run("gives up when the frontend never answers", func(t *testing.T) {
-		free, err := freePort("127.0.0.1")
-		require.NoError(t, err)
 		short, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
-		err = EnsureNamespace(short, net.JoinHostPort("127.0.0.1", strconv.Itoa(free)), "lienthong", nil)
+		err := EnsureNamespace(short, freeport.Addr(t), "lienthong", nil)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 	})
 }
