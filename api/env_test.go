@@ -10,14 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -33,6 +31,7 @@ import (
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/internal/freeport"
+	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/pki"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
@@ -254,47 +253,13 @@ func fakeDossier(ctx workflow.Context, group dossier.Group, in workflows.Dossier
 	return snap, err
 }
 
-// testDB creates a fresh database, migrates it and drops it (with FORCE)
-// when the test ends.
+// testDB is a fresh, migrated database, dropped when the test ends.
 func testDB(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	admin, err := pgx.Connect(ctx, base)
-	require.NoError(t, err, "connecting to PostgreSQL (set DATABASE_URL)")
-	defer func() { _ = admin.Close(context.Background()) }()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "lt_api_" + hex.EncodeToString(b[:])
-	_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer func() { _ = c.Close(ctx) }()
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	u.Path = "/" + name
-	cfg, err := pgxpool.ParseConfig(u.String())
-	require.NoError(t, err)
-	cfg.MaxConns = 8
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	_, err = store.Migrate(ctx, pool)
+	pool := pgtest.New(t)
+	_, err := store.Migrate(ctx, pool)
 	require.NoError(t, err)
 	// Every test database shares the Temporal server, and workflow ids come
 	// from dossier codes: start each database's daily sequences at a random

@@ -2,10 +2,7 @@ package temporalserver
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/url"
-	"os"
 	"testing"
 	"time"
 
@@ -19,6 +16,7 @@ import (
 	pgschema "go.temporal.io/server/schema/postgresql/v12"
 
 	"github.com/lienthong/lienthong/internal/freeport"
+	"github.com/lienthong/lienthong/internal/pgtest"
 )
 
 var testSearchAttributes = map[string]enums.IndexedValueType{
@@ -27,51 +25,19 @@ var testSearchAttributes = map[string]enums.IndexedValueType{
 	"LienthongOverdue": enums.INDEXED_VALUE_TYPE_BOOL,
 }
 
-func testDatabaseURL() string {
-	if u := os.Getenv("DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
-
-// tempPostgres returns options naming two fresh databases on the test server
-// and drops them when the test ends.
+// tempPostgres returns options naming two fresh databases on the test server,
+// for SetupPostgres to create, and drops them when the test ends.
 func tempPostgres(t *testing.T) PostgresOptions {
 	t.Helper()
-	raw := testDatabaseURL()
+	raw := pgtest.ServerURL()
 	pg, err := PostgresOptionsFromURL(raw)
 	require.NoError(t, err)
 	if u, _ := url.Parse(raw); u != nil && len(u.Path) > 1 {
 		// The URL's database exists; use it to create and drop ours.
 		pg.AdminDatabase = u.Path[1:]
 	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	pg.Database = "lt_tmp_" + hex.EncodeToString(b)
-	pg.VisibilityDatabase = pg.Database + "_vis"
+	pg.Database, pg.VisibilityDatabase = pgtest.Reserve(t), pgtest.Reserve(t)
 	pg.MaxConns = 4
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, pg.withDefaults().url(pg.withDefaults().AdminDatabase))
-	require.NoError(t, err, "these tests need PostgreSQL at %s (set DATABASE_URL)", raw)
-	require.NoError(t, conn.Close(ctx))
-
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, pg.withDefaults().url(pg.withDefaults().AdminDatabase))
-		if err != nil {
-			t.Errorf("dropping test databases: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		for _, db := range []string{pg.Database, pg.VisibilityDatabase} {
-			if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)"); err != nil {
-				t.Errorf("dropping %s: %v", db, err)
-			}
-		}
-	})
 	return pg
 }
 
