@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -434,7 +433,7 @@ func TestOIDCTokensOnTheAPI(t *testing.T) {
 	call := func(tok string) (*enginev1.GetSessionResponse, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		t.Cleanup(cancel)
-		return sc.GetSession(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok), &enginev1.GetSessionRequest{})
+		return sc.GetSession(auth.WithBearer(ctx, tok), &enginev1.GetSessionRequest{})
 	}
 	good := map[string]any{"sub": "u-1", "aud": testClientID, "roles": "clerk", "commune": "00004"}
 	with := func(k string, v any) map[string]any {
