@@ -16,7 +16,8 @@ import (
 // about the past are measured from now, the moment the request arrived,
 // which the handler passes in.
 
-// violations collects bad fields of one request.
+// violations collects bad fields of one request. Its methods are the
+// handlers' short names for the shared checks.
 type violations struct {
 	c validation.Checker
 }
@@ -26,26 +27,6 @@ func (v *violations) add(field, format string, args ...any) { v.c.Add(field, for
 func (v *violations) require(field, value string) { v.c.Required(field, value) }
 
 func (v *violations) err() error { return v.c.Err() }
-
-func civilSex(s agencyv1.Sex) civil.Sex {
-	switch s {
-	case agencyv1.Sex_SEX_MALE:
-		return civil.SexMale
-	case agencyv1.Sex_SEX_FEMALE:
-		return civil.SexFemale
-	}
-	return civil.SexUnknown
-}
-
-func protoSex(s civil.Sex) agencyv1.Sex {
-	switch s {
-	case civil.SexMale:
-		return agencyv1.Sex_SEX_MALE
-	case civil.SexFemale:
-		return agencyv1.Sex_SEX_FEMALE
-	}
-	return agencyv1.Sex_SEX_UNSPECIFIED
-}
 
 func (v *violations) sex(field string, s agencyv1.Sex) civil.Sex { return v.c.Sex(field, s) }
 
@@ -87,12 +68,32 @@ func (v *violations) personRef(field string, p *agencyv1.PersonRef, nameRequired
 	v.date(field+".birth_date", p.GetBirthDate(), false, now)
 }
 
-func dateText(t time.Time) string { return t.In(civil.Zone).Format(time.DateOnly) }
-
-func timeText(t time.Time) string { return t.In(civil.Zone).Format(time.RFC3339) }
-
 // payment checks how an allowance or benefit is paid: by bank, with the
 // bank's details, or in cash.
 func (v *violations) payment(method agencyv1.PaymentMethod, bankCode, bankAccount string) {
 	v.c.Payment("", method, bankCode, bankAccount)
 }
+
+func civilSex(s agencyv1.Sex) civil.Sex {
+	switch s {
+	case agencyv1.Sex_SEX_MALE:
+		return civil.SexMale
+	case agencyv1.Sex_SEX_FEMALE:
+		return civil.SexFemale
+	}
+	return civil.SexUnknown
+}
+
+func protoSex(s civil.Sex) agencyv1.Sex {
+	switch s {
+	case civil.SexMale:
+		return agencyv1.Sex_SEX_MALE
+	case civil.SexFemale:
+		return agencyv1.Sex_SEX_FEMALE
+	}
+	return agencyv1.Sex_SEX_UNSPECIFIED
+}
+
+func dateText(t time.Time) string { return t.In(civil.Zone).Format(time.DateOnly) }
+
+func timeText(t time.Time) string { return t.In(civil.Zone).Format(time.RFC3339) }
