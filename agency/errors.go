@@ -3,7 +3,6 @@ package agency
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -75,26 +74,6 @@ func failedPrecondition(format string, args ...any) error {
 
 func unavailable(format string, args ...any) error {
 	return dossier.Errorf(dossier.KindUnavailable, format, args...)
-}
-
-// violations collects bad fields of one request.
-type violations []dossier.FieldViolation
-
-func (v *violations) add(field, format string, args ...any) {
-	*v = append(*v, dossier.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
-}
-
-func (v *violations) require(field, value string) {
-	if value == "" {
-		v.add(field, "is required")
-	}
-}
-
-func (v violations) err() error {
-	if len(v) == 0 {
-		return nil
-	}
-	return dossier.Invalid(v)
 }
 
 // dbError translates a database error at the edge of a query: no rows is

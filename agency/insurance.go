@@ -60,7 +60,7 @@ func (in *insurance) IssueChildCard(ctx context.Context, req *agencyv1.IssueChil
 	v.require("dossier_code", req.GetDossierCode())
 	v.name("full_name", req.GetFullName())
 	v.sex("sex", req.GetSex())
-	v.date("birth_date", req.GetBirthDate(), true)
+	v.date("birth_date", req.GetBirthDate(), true, in.d.now())
 	if _, ok := civil.LookupFacility(req.GetFacilityCode()); !ok {
 		v.add("facility_code", "is not a known initial health-care facility code")
 	}
@@ -167,7 +167,7 @@ func (in *insurance) SettleFuneralAllowance(ctx context.Context, req *agencyv1.S
 	v.require("idempotency_key", req.GetIdempotencyKey())
 	v.require("dossier_code", req.GetDossierCode())
 	v.idNumber("deceased_id_number", req.GetDeceasedIdNumber())
-	if died, ok := v.date("death_date", req.GetDeathDate(), true); ok {
+	if died, ok := v.date("death_date", req.GetDeathDate(), true, in.d.now()); ok {
 		if _, err := civil.FuneralAllowance(died); err != nil {
 			v.add("death_date", "has no base salary in force: %s", err.Error())
 		}
@@ -299,7 +299,7 @@ func (in *insurance) SettleSurvivorBenefit(ctx context.Context, req *agencyv1.Se
 	v.require("idempotency_key", req.GetIdempotencyKey())
 	v.require("dossier_code", req.GetDossierCode())
 	v.idNumber("deceased_id_number", req.GetDeceasedIdNumber())
-	if died, ok := v.date("death_date", req.GetDeathDate(), true); ok {
+	if died, ok := v.date("death_date", req.GetDeathDate(), true, in.d.now()); ok {
 		if first := civil.SurvivorFirstDeathDay(); died.Before(first) {
 			v.add("death_date", "is before %s: no survivor-benefit rules or base salary cover it", dateText(first))
 		}
@@ -311,7 +311,7 @@ func (in *insurance) SettleSurvivorBenefit(ctx context.Context, req *agencyv1.Se
 		path := fmt.Sprintf("relatives[%d].", i)
 		v.name(path+"full_name", r.GetFullName())
 		v.idNumber(path+"id_number", r.GetIdNumber())
-		v.date(path+"birth_date", r.GetBirthDate(), true)
+		v.date(path+"birth_date", r.GetBirthDate(), true, in.d.now())
 		if relationship(r.GetRelationship()) == "" {
 			v.add(path+"relationship", "must be one of the SURVIVOR_RELATIONSHIP_ values")
 		}

@@ -64,14 +64,14 @@ func (j *justice) RegisterBirth(ctx context.Context, req *agencyv1.RegisterBirth
 	v.commune("commune_code", req.GetCommuneCode())
 	v.name("child_full_name", req.GetChildFullName())
 	sex := v.sex("child_sex", req.GetChildSex())
-	born, bornOK := v.timestamp("child_birth_time", req.GetChildBirthTime())
+	born, bornOK := v.timestamp("child_birth_time", req.GetChildBirthTime(), j.d.now())
 	if id := req.GetChildIdNumber(); id != "" && sex != civil.SexUnknown && bornOK {
 		if err := civil.CheckIDAgrees(id, sex, born.In(civil.Zone).Year()); err != nil {
 			v.add("child_id_number", "%s", err.Error())
 		}
 	}
-	v.personRef("father", req.GetFather(), false)
-	v.personRef("mother", req.GetMother(), false)
+	v.personRef("father", req.GetFather(), false, j.d.now())
+	v.personRef("mother", req.GetMother(), false, j.d.now())
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -90,9 +90,9 @@ func (j *justice) RegisterDeath(ctx context.Context, req *agencyv1.RegisterDeath
 	v.require("idempotency_key", req.GetIdempotencyKey())
 	v.require("dossier_code", req.GetDossierCode())
 	v.commune("commune_code", req.GetCommuneCode())
-	v.personRef("deceased", req.GetDeceased(), true)
+	v.personRef("deceased", req.GetDeceased(), true, j.d.now())
 	sex := v.sex("deceased_sex", req.GetDeceasedSex())
-	v.timestamp("death_time", req.GetDeathTime())
+	v.timestamp("death_time", req.GetDeathTime(), j.d.now())
 	if d := req.GetDeceased(); d.GetIdNumber() != "" && d.GetBirthDate() != "" && sex != civil.SexUnknown {
 		if born, err := time.ParseInLocation(time.DateOnly, d.GetBirthDate(), civil.Zone); err == nil {
 			if err := civil.CheckIDAgrees(d.GetIdNumber(), sex, born.Year()); err != nil {
@@ -100,7 +100,7 @@ func (j *justice) RegisterDeath(ctx context.Context, req *agencyv1.RegisterDeath
 			}
 		}
 	}
-	v.personRef("declarant", req.GetDeclarant(), false)
+	v.personRef("declarant", req.GetDeclarant(), false, j.d.now())
 	if err := v.err(); err != nil {
 		return nil, err
 	}

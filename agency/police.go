@@ -61,7 +61,7 @@ func (p *police) IssueIdNumber(ctx context.Context, req *agencyv1.IssueIdNumberR
 	}
 	v.name("full_name", req.GetFullName())
 	v.sex("sex", req.GetSex())
-	v.date("birth_date", req.GetBirthDate(), true)
+	v.date("birth_date", req.GetBirthDate(), true, p.d.now())
 	if id := req.GetMotherIdNumber(); id != "" {
 		v.idNumber("mother_id_number", id)
 	}
@@ -240,7 +240,7 @@ func (p *police) CancelResidence(ctx context.Context, req *agencyv1.CancelReside
 	v.require("idempotency_key", req.GetIdempotencyKey())
 	v.require("dossier_code", req.GetDossierCode())
 	v.idNumber("id_number", req.GetIdNumber())
-	v.date("death_date", req.GetDeathDate(), false)
+	v.date("death_date", req.GetDeathDate(), false, p.d.now())
 	if err := v.err(); err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -107,7 +106,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Cleanup(cancel)
 			forged, err := auth.Issue([]byte("another-key-another-key-another-k"), admin, time.Hour)
 			require.NoError(t, err)
-			return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+forged)
+			return auth.WithBearer(ctx, forged)
 		}},
 	}
 	n := 0

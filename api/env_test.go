@@ -9,16 +9,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -27,12 +24,13 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/internal/freeport"
+	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/pki"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
@@ -71,21 +69,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort() (int, error) {
-	var lc net.ListenConfig
-	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // temporalClient starts the shared server and worker on first use.
 func temporalClient(t *testing.T) client.Client {
 	t.Helper()
 	shared.once.Do(func() {
-		port, err := freePort()
+		port, err := freeport.On("127.0.0.1")
 		if err != nil {
 			shared.err = err
 			return
@@ -264,47 +252,13 @@ func fakeDossier(ctx workflow.Context, group dossier.Group, in workflows.Dossier
 	return snap, err
 }
 
-// testDB creates a fresh database, migrates it and drops it (with FORCE)
-// when the test ends.
+// testDB is a fresh, migrated database, dropped when the test ends.
 func testDB(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	admin, err := pgx.Connect(ctx, base)
-	require.NoError(t, err, "connecting to PostgreSQL (set DATABASE_URL)")
-	defer func() { _ = admin.Close(context.Background()) }()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "lt_api_" + hex.EncodeToString(b[:])
-	_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-			return
-		}
-		defer func() { _ = c.Close(ctx) }()
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	u.Path = "/" + name
-	cfg, err := pgxpool.ParseConfig(u.String())
-	require.NoError(t, err)
-	cfg.MaxConns = 8
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	_, err = store.Migrate(ctx, pool)
+	pool := pgtest.New(t)
+	_, err := store.Migrate(ctx, pool)
 	require.NoError(t, err)
 	// Every test database shares the Temporal server, and workflow ids come
 	// from dossier codes: start each database's daily sequences at a random
@@ -450,7 +404,7 @@ func as(t *testing.T, c auth.Claims) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token(t, c))
+	return auth.WithBearer(ctx, token(t, c))
 }
 
 // rest calls the REST gateway and decodes the JSON answer.

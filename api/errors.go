@@ -71,11 +71,7 @@ func invalid(vs ...dossier.FieldViolation) error { return dossier.Invalid(vs) }
 
 // violation is a shorthand for one field violation.
 func violation(field, format string, args ...any) dossier.FieldViolation {
-	v := dossier.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...), Vietnamese: vietnamese(format, args...)}
-	if v.Vietnamese == "" && format == "%s" && isPhoneField(field) {
-		v.Vietnamese = phoneVietnamese
-	}
-	return v
+	return dossier.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...), Vietnamese: vietnameseFor(field, format, args...)}
 }
 
 // errorInterceptor maps every returned error through toStatus.

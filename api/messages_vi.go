@@ -124,8 +124,20 @@ var viErrors = []struct {
 	{civil.ErrNameCharacters, "chỉ được gồm chữ cái và dấu cách"},
 }
 
-// vietnamese renders a violation's Vietnamese message, or "" when the format
-// has none.
+// vietnameseFor is a violation's Vietnamese message, or "" when its format
+// has none. A phone number the civil package refuses gets one message,
+// whatever the English reason.
+func vietnameseFor(field, format string, args ...any) string {
+	if vi := vietnamese(format, args...); vi != "" {
+		return vi
+	}
+	if format == "%s" && isPhoneField(field) {
+		return phoneVietnamese
+	}
+	return ""
+}
+
+// vietnamese renders a format's Vietnamese message, or "" when it has none.
 func vietnamese(format string, args ...any) string {
 	if format == "%s" && len(args) == 1 {
 		if err, ok := args[0].(error); ok {

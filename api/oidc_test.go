@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -17,12 +16,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lienthong/lienthong/auth"
+	"github.com/lienthong/lienthong/internal/freeport"
 	"github.com/lienthong/lienthong/internal/oidctest"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
@@ -51,9 +50,8 @@ var testIdPUsers = []oidctest.User{
 
 func newOIDCEnv(t *testing.T, edit func(*oidctest.Options)) *oidcEnv {
 	t.Helper()
-	port, err := freePort()
-	require.NoError(t, err)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	addr := freeport.Addr(t)
+	base := "http://" + addr
 	po := oidctest.Options{Users: testIdPUsers, Clients: []oidctest.Client{
 		{ID: testClientID, Secret: testClientSecret, RedirectURIs: []string{base + OIDCCallbackPath}, PostLogoutURIs: []string{base + "/"}},
 		{ID: "lienthong-cli", Secret: "cli-secret", Claims: map[string]any{"roles": "lienthong-supervisor"}},
@@ -71,7 +69,7 @@ func newOIDCEnv(t *testing.T, edit func(*oidctest.Options)) *oidcEnv {
 	verifier, err := auth.NewOIDC(auth.OIDCOptions{Issuer: idp.Issuer(), Audience: testClientID, Claims: auth.DefaultClaimNames(), RoleMap: roleMap})
 	require.NoError(t, err)
 	e := newEnv(t, temporalClient(t), func(o *Options) {
-		o.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		o.HTTPAddr = addr
 		o.SessionSecret = testSessionSecret
 		o.OIDC = &OIDCOptions{Tokens: verifier, ClientID: testClientID, ClientSecret: testClientSecret,
 			Scopes: []string{"openid", "profile"}, PublicURL: base, Name: "Cổng định danh thử"}
@@ -435,7 +433,7 @@ func TestOIDCTokensOnTheAPI(t *testing.T) {
 	call := func(tok string) (*enginev1.GetSessionResponse, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		t.Cleanup(cancel)
-		return sc.GetSession(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok), &enginev1.GetSessionRequest{})
+		return sc.GetSession(auth.WithBearer(ctx, tok), &enginev1.GetSessionRequest{})
 	}
 	good := map[string]any{"sub": "u-1", "aud": testClientID, "roles": "clerk", "commune": "00004"}
 	with := func(k string, v any) map[string]any {

@@ -26,6 +26,7 @@ import (
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/internal/freeport"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
@@ -165,9 +166,7 @@ func TestSubmitDeathNotesLateRegistration(t *testing.T) {
 func TestSubmitStartsWorkflowLaterWhenTemporalIsDown(t *testing.T) {
 	t.Parallel()
 	tc := temporalClient(t)
-	port, err := freePort()
-	require.NoError(t, err)
-	down, err := client.NewLazyClient(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", port), Namespace: testNamespace, Logger: quietTemporalLogger{}})
+	down, err := client.NewLazyClient(client.Options{HostPort: freeport.Addr(t), Namespace: testNamespace, Logger: quietTemporalLogger{}})
 	require.NoError(t, err)
 	defer down.Close()
 

@@ -1,10 +1,11 @@
 // Package auth owns who may call the engine API: bearer tokens carrying a
 // role and its scope (from an OpenID Connect provider, or lienthong's own
-// HS256 dev tokens), agencies' certificates (peer.go), and the per-method
-// policy the gRPC interceptors enforce. Scope that depends on a dossier (its
-// commune or province) is checked by the handlers with the claims this
-// package puts in the context. It may import dossier, pki and the generated
-// engine contracts; it must not import store, workflows, activities or api.
+// HS256 dev tokens) and how clients send them (bearer.go), agencies'
+// certificates (peer.go), and the per-method policy the gRPC interceptors
+// enforce. Scope that depends on a dossier (its commune or province) is
+// checked by the handlers with the claims this package puts in the context.
+// It may import dossier, pki and the generated engine contracts; it must not
+// import store, workflows, activities or api.
 package auth
 
 import (

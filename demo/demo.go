@@ -8,8 +8,9 @@
 //
 // It reads and writes the engine's schema with the SQL store uses, and talks
 // to the running stack over gRPC only. It may import store, dossier, civil,
-// calendar, loadgen, the population and the generated contracts; it must not
-// import api, workflows, activities or the agencies' internals.
+// calendar, auth (to send the clerks' tokens), loadgen, the population and
+// the generated contracts; it must not import api, workflows, activities or
+// the agencies' internals.
 package demo
 
 import (

@@ -6,10 +6,10 @@ import (
 	"log/slog"
 	"time"
 
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/demo/internal/demodb"
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
@@ -107,7 +107,7 @@ func seedLive(ctx context.Context, o Options, p *people, log *slog.Logger) error
 			log.Warn("demo: no clerk token for commune, skipped", "commune", m.commune)
 			continue
 		}
-		cctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
+		cctx := auth.WithBearer(ctx, tok)
 		births, deaths := p.live(m.commune, true), p.live(m.commune, false)
 		for i := range m.births {
 			if i >= len(births) {
@@ -141,7 +141,7 @@ func seedLive(ctx context.Context, o Options, p *people, log *slog.Logger) error
 	for {
 		open, rejected := 0, 0
 		for _, c := range codes {
-			cctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+o.ClerkTokens[c.commune])
+			cctx := auth.WithBearer(ctx, o.ClerkTokens[c.commune])
 			resp, err := clerk.GetDossier(cctx, &enginev1.GetDossierRequest{Code: c.code, View: enginev1.DossierView_DOSSIER_VIEW_STATUS})
 			if err != nil {
 				open++

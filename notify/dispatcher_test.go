@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lienthong/lienthong/agency"
+	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/notify"
@@ -39,14 +40,6 @@ type channels struct {
 	reg     *prometheus.Registry
 }
 
-type key string
-
-func (k key) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(k)}, nil
-}
-
-func (key) RequireTransportSecurity() bool { return false }
-
 func startChannels(t *testing.T) *channels {
 	t.Helper()
 	pool := pgtest.New(t)
@@ -61,7 +54,7 @@ func startChannels(t *testing.T) *channels {
 	require.NoError(t, err)
 	t.Cleanup(sink.Stop)
 	dial := func(k string) *grpc.ClientConn {
-		conn, err := grpc.NewClient(gw.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(key(k)))
+		conn, err := grpc.NewClient(gw.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(auth.Bearer(k)))
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = conn.Close() })
 		return conn

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/lienthong/lienthong/internal/freeport"
 )
 
 // ErrNoBinaries means the machine has no PostgreSQL server programs.
@@ -197,12 +199,10 @@ func (s *Server) choosePort() (int, error) {
 			return p, nil
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freeport.On("127.0.0.1")
 	if err != nil {
 		return 0, fmt.Errorf("finding a port for postgres: %w", err)
 	}
-	p := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
 	return p, os.WriteFile(portFile, []byte(strconv.Itoa(p)), 0o644)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/lienthong/lienthong/internal/freeport"
 	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/temporalserver"
 )
@@ -47,17 +47,8 @@ func noteWorkflow(ctx workflow.Context, note string) (int64, error) {
 // workflow whose activity writes to a real PostgreSQL through pgx. It runs
 // alone: two servers starting at once in one process race for free ports.
 func TestEmbeddedServerRunsAWorkflowThatWritesToPostgres(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-
-	l, err = net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	metricsPort := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-
-	srv, err := temporalserver.Start(temporalserver.Options{Port: port, MetricsPort: metricsPort})
+	metricsPort := freeport.Port(t)
+	srv, err := temporalserver.Start(temporalserver.Options{Port: freeport.Port(t), MetricsPort: metricsPort})
 	require.NoError(t, err)
 	defer srv.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

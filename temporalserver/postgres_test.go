@@ -2,12 +2,7 @@ package temporalserver
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net"
 	"net/url"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -19,6 +14,9 @@ import (
 	"go.temporal.io/sdk/client"
 	serverschema "go.temporal.io/server/schema"
 	pgschema "go.temporal.io/server/schema/postgresql/v12"
+
+	"github.com/lienthong/lienthong/internal/freeport"
+	"github.com/lienthong/lienthong/internal/pgtest"
 )
 
 var testSearchAttributes = map[string]enums.IndexedValueType{
@@ -27,51 +25,19 @@ var testSearchAttributes = map[string]enums.IndexedValueType{
 	"LienthongOverdue": enums.INDEXED_VALUE_TYPE_BOOL,
 }
 
-func testDatabaseURL() string {
-	if u := os.Getenv("DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
-
-// tempPostgres returns options naming two fresh databases on the test server
-// and drops them when the test ends.
+// tempPostgres returns options naming two fresh databases on the test server,
+// for SetupPostgres to create, and drops them when the test ends.
 func tempPostgres(t *testing.T) PostgresOptions {
 	t.Helper()
-	raw := testDatabaseURL()
+	raw := pgtest.ServerURL()
 	pg, err := PostgresOptionsFromURL(raw)
 	require.NoError(t, err)
 	if u, _ := url.Parse(raw); u != nil && len(u.Path) > 1 {
 		// The URL's database exists; use it to create and drop ours.
 		pg.AdminDatabase = u.Path[1:]
 	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	pg.Database = "lt_tmp_" + hex.EncodeToString(b)
-	pg.VisibilityDatabase = pg.Database + "_vis"
+	pg.Database, pg.VisibilityDatabase = pgtest.Reserve(t), pgtest.Reserve(t)
 	pg.MaxConns = 4
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, pg.withDefaults().url(pg.withDefaults().AdminDatabase))
-	require.NoError(t, err, "these tests need PostgreSQL at %s (set DATABASE_URL)", raw)
-	require.NoError(t, conn.Close(ctx))
-
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, pg.withDefaults().url(pg.withDefaults().AdminDatabase))
-		if err != nil {
-			t.Errorf("dropping test databases: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		for _, db := range []string{pg.Database, pg.VisibilityDatabase} {
-			if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)"); err != nil {
-				t.Errorf("dropping %s: %v", db, err)
-			}
-		}
-	})
 	return pg
 }
 
@@ -146,9 +112,7 @@ func TestPostgres(t *testing.T) {
 		require.NoError(t, CheckHistoryShards(ctx, pg, 2))
 	})
 
-	port, err := freePort("127.0.0.1")
-	require.NoError(t, err)
-	srv, err := Start(Options{Port: port, Postgres: &pg, HistoryShards: 2})
+	srv, err := Start(Options{Port: freeport.Port(t), Postgres: &pg, HistoryShards: 2})
 	require.NoError(t, err)
 	stopped := false
 	stop := func() {
@@ -212,9 +176,7 @@ func TestEnsureNamespace(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	port, err := freePort("127.0.0.1")
-	require.NoError(t, err)
-	srv, err := Start(Options{Port: port})
+	srv, err := Start(Options{Port: freeport.Port(t)})
 	require.NoError(t, err)
 	t.Cleanup(srv.Stop)
 
@@ -244,11 +206,9 @@ func TestEnsureNamespace(t *testing.T) {
 	})
 
 	t.Run("gives up when the frontend never answers", func(t *testing.T) {
-		free, err := freePort("127.0.0.1")
-		require.NoError(t, err)
 		short, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
-		err = EnsureNamespace(short, net.JoinHostPort("127.0.0.1", strconv.Itoa(free)), "lienthong", nil)
+		err := EnsureNamespace(short, freeport.Addr(t), "lienthong", nil)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 	})
 }

@@ -29,6 +29,8 @@ import (
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/primitives"
 	"go.temporal.io/server/temporal"
+
+	"github.com/lienthong/lienthong/internal/freeport"
 )
 
 const clusterName = "lienthong"
@@ -218,7 +220,7 @@ func buildConfig(opts Options) (*config.Config, error) {
 		conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
 	}
 
-	httpPort, err := freePort(opts.IP)
+	httpPort, err := freeport.On(opts.IP)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +248,7 @@ func buildConfig(opts Options) (*config.Config, error) {
 			svc.RPC.GRPCPort = opts.Port
 			svc.RPC.HTTPPort = httpPort
 		} else {
-			p, err := freePort(opts.IP)
+			p, err := freeport.On(opts.IP)
 			if err != nil {
 				return nil, err
 			}
@@ -288,13 +290,4 @@ func sqliteConfig(file string) (*config.SQL, error) {
 	conf.ConnectAttributes = map[string]string{"mode": "rwc", "setup": "true", "journal_mode": "wal", "synchronous": "2"}
 	conf.DatabaseName = file
 	return conf, nil
-}
-
-func freePort(ip string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port on %s: %w", ip, err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

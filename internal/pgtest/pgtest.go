@@ -34,38 +34,66 @@ func NewURL(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	base := ServerURL()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("pgtest: connecting to %s: %v (set DATABASE_URL to a PostgreSQL server)", redact(base), err)
-	}
+	admin := connect(ctx, t)
 	defer admin.Close(context.Background())
-
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "lt_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	name := freshName()
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		t.Fatalf("pgtest: creating database: %v", err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("pgtest: dropping %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("pgtest: dropping %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
+	dropAtEnd(t, name)
+	u, err := url.Parse(ServerURL())
 	if err != nil {
 		t.Fatalf("pgtest: DATABASE_URL must be a URL: %v", err)
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// Reserve names a database lt_<random> that does not exist yet, for code
+// under test that creates its own (Temporal's schema set-up does). Whatever
+// the test creates under that name is dropped (with FORCE) when it ends.
+func Reserve(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Connecting now fails the test early, and clearly, without a server.
+	connect(ctx, t).Close(context.Background())
+	name := freshName()
+	dropAtEnd(t, name)
+	return name
+}
+
+func freshName() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "lt_" + hex.EncodeToString(b[:])
+}
+
+// connect opens a connection to the test server's own database, or fails the
+// test saying how to point it at one.
+func connect(ctx context.Context, t testing.TB) *pgx.Conn {
+	t.Helper()
+	c, err := pgx.Connect(ctx, ServerURL())
+	if err != nil {
+		t.Fatalf("pgtest: connecting to %s: %v (set DATABASE_URL to a PostgreSQL server)", redact(ServerURL()), err)
+	}
+	return c
+}
+
+func dropAtEnd(t testing.TB, name string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, ServerURL())
+		if err != nil {
+			t.Errorf("pgtest: dropping %s: %v", name, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Errorf("pgtest: dropping %s: %v", name, err)
+		}
+	})
 }
 
 // New is NewURL with a pool on the new database, closed before the drop.
