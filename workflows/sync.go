@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -75,8 +76,7 @@ func (m *machine) syncReadModel(ctx workflow.Context) {
 		err := workflow.ExecuteLocalActivity(lctx, a.SyncReadModel, activities.SyncInput{Snapshots: snaps, Events: events}).Get(ctx, &res)
 		m.out.inFlight--
 		if err != nil {
-			m.logger.Error("read model sync stopped", "error", err)
-			return
+			m.syncStopped("read model", err)
 		}
 		m.out.readModel = m.out.readModel[len(snaps):]
 		m.out.events = m.out.events[len(events):]
@@ -106,9 +106,24 @@ func (m *machine) syncPortal(ctx workflow.Context) {
 		err := workflow.ExecuteActivity(actx, a.PublishPortal, activities.PortalInput{Snapshots: snaps}).Get(ctx, &res)
 		m.out.inFlight--
 		if err != nil {
-			m.logger.Error("portal sync stopped", "error", err)
-			return
+			m.syncStopped("portal", err)
 		}
 		m.out.portal = m.out.portal[len(snaps):]
 	}
+}
+
+// syncStopped fails the workflow task. Both loops retry without limit, so an
+// error here is one no retry will cure: a non-retryable refusal, which means a
+// bug or bad data. Returning would leave finish waiting forever for a drain
+// that cannot come, with nothing to show for it; failing the dossier would
+// close it with its last versions unwritten. A panic in workflow code instead
+// fails the workflow task: the dossier stays open and keeps its state, the
+// failure shows in the engine's history, UI and task-failure metrics with this
+// message, and the engine retries the task. A local activity's failure is not
+// recorded until its task completes, so for the read model each retry writes
+// again and the dossier goes on once the cause is fixed; a portal failure is
+// in history, so that one needs a fix and a reset.
+func (m *machine) syncStopped(target string, err error) {
+	m.logger.Error(target+" sync stopped", "error", err)
+	panic(fmt.Errorf("%s sync stopped: %w", target, err))
 }
