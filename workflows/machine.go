@@ -112,7 +112,7 @@ func (m *machine) goStep(ctx workflow.Context, fn func(workflow.Context)) {
 }
 
 // finish settles the outcome, waits until the read model and the portal hold
-// the final version, and returns it.
+// the final version and every update has been answered, and returns it.
 func (m *machine) finish(ctx workflow.Context) dossier.Snapshot {
 	m.wg.Wait(ctx)
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
@@ -125,6 +125,13 @@ func (m *machine) finish(ctx workflow.Context) dossier.Snapshot {
 	m.event(dctx, dossier.Event{Kind: dossier.EventCompleted, Outcome: string(status), Detail: reason})
 	m.commit(dctx, "", nil)
 	_ = workflow.Await(dctx, m.out.drained)
+	// An update still running here is answered before the workflow closes,
+	// not dropped with it. Today none can be: a cancellation answers once the
+	// final version is committed, and every other update to a closed dossier
+	// is refused by its validator or answered at once. The wait therefore
+	// emits no command and changes no order, so histories recorded before it
+	// replay; it keeps a handler added later from being cut off.
+	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
 	return m.copySnapshot()
 }
 
