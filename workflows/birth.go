@@ -106,11 +106,11 @@ func Birth(ctx workflow.Context, in BirthInput) (BirthResult, error) {
 // answer at once.
 func (m *machine) noteLateIDNumber(ctx workflow.Context) {
 	workflow.Go(ctx, func(c workflow.Context) {
-		st := m.state[dossier.StepIDNumber]
-		if err := workflow.Await(c, func() bool { return st.sent || m.step(dossier.StepIDNumber).Status.Terminal() }); err != nil {
+		id := m.step(dossier.StepIDNumber)
+		if err := workflow.Await(c, func() bool { return id.sent || id.Status.Terminal() }); err != nil {
 			return
 		}
-		if m.step(dossier.StepIDNumber).Status == dossier.StepAwaitingAgency {
+		if id.Status == dossier.StepAwaitingAgency {
 			m.event(c, dossier.Event{Kind: dossier.EventIDNumberLate, Step: dossier.StepIDNumber,
 				Outcome: "pending", Detail: "the population database will push the number later"})
 		}
@@ -147,8 +147,7 @@ func (m *machine) noteLateResidence(ctx workflow.Context) {
 func (m *machine) awaitIDNumber(ctx workflow.Context, k dossier.StepKind) bool {
 	id := m.step(dossier.StepIDNumber)
 	if !id.Status.Terminal() {
-		m.setStatus(ctx, k, dossier.StepWaitingIDNumber)
-		m.commit(ctx, k, nil)
+		m.transition(ctx, m.step(k), dossier.StepWaitingIDNumber, nextVersion)
 		if err := workflow.Await(ctx, func() bool { return id.Status.Terminal() }); err != nil {
 			return false
 		}
@@ -162,14 +161,14 @@ func (m *machine) awaitIDNumber(ctx workflow.Context, k dossier.StepKind) bool {
 
 // attachLateIDNumber adds the number to a birth record issued without it.
 func (m *machine) attachLateIDNumber(ctx workflow.Context) {
-	if m.state[dossier.StepBirthRegistration].sentWithID {
+	birth := m.step(dossier.StepBirthRegistration)
+	if birth.sentWithID {
 		return
 	}
 	id := m.step(dossier.StepIDNumber)
 	if err := workflow.Await(ctx, func() bool { return id.Status.Terminal() }); err != nil || id.Status != dossier.StepApproved {
 		return
 	}
-	birth := m.step(dossier.StepBirthRegistration)
 	if birth.Result["id_number"] != "" {
 		return
 	}
@@ -185,5 +184,5 @@ func (m *machine) attachLateIDNumber(ctx workflow.Context) {
 	m.event(ctx, dossier.Event{Kind: dossier.EventIDNumberAttached, Step: dossier.StepBirthRegistration,
 		Outcome: "attached", Detail: "the birth record and extract now carry the ID number"})
 	m.offer(res.Case)
-	m.applyLatest(ctx, dossier.StepBirthRegistration, "attach")
+	m.applyLatest(ctx, birth, viaAttach)
 }

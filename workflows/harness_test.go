@@ -63,6 +63,8 @@ type harness struct {
 	apologies   []activities.ApologyInput
 	polls       int
 	code        string
+	// syncErr, when set, fails every write to the read model with it.
+	syncErr error
 }
 
 func newHarness(t *testing.T, start time.Time, scripts map[dossier.StepKind]*agencyScript) *harness {
@@ -133,6 +135,9 @@ func newHarness(t *testing.T, start time.Time, scripts map[dossier.StepKind]*age
 		func(_ context.Context, in activities.SyncInput) (activities.SyncResult, error) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
+			if h.syncErr != nil {
+				return activities.SyncResult{}, h.syncErr
+			}
 			h.synced = append(h.synced, in.Snapshots...)
 			h.events = append(h.events, in.Events...)
 			return activities.SyncResult{Applied: true}, nil

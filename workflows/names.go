@@ -1,6 +1,7 @@
 // Package workflows holds the linked procedure groups as Temporal workflows:
 // birth.go and death.go read top to bottom as the procedures they run, and
-// machine.go is the one step machine both share. Workflows carry no personal
+// the step machine both share lives beside them, split by concern (see the
+// machine type in machine.go). Workflows carry no personal
 // data: activities read the form from the engine's store when they call an
 // agency. This package may import dossier, civil, calendar and activities
 // (for the activity method values); it must not import store, api or agency.

@@ -553,3 +553,18 @@ func (u *updateCallbacks) Complete(_ any, err error) {
 }
 
 var _ client.UpdateWorkflowOptions
+
+// A read model that refuses a write for good must not leave the dossier
+// waiting in silence: the workflow task fails, naming the sync.
+func TestStoppedSyncFailsTheWorkflowTask(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, monday, deathScripts())
+	h.syncErr = temporal.NewNonRetryableApplicationError("version 2 conflicts with version 3", "Conflict", nil)
+	h.env.ExecuteWorkflow(workflows.WorkflowDeath, workflows.DeathInput{Dossier: h.input(monday), FuneralAllowance: true})
+
+	require.True(t, h.env.IsWorkflowCompleted())
+	var panicked *temporal.PanicError
+	require.ErrorAs(t, h.env.GetWorkflowError(), &panicked)
+	require.Contains(t, panicked.Error(), "read model sync stopped")
+	require.Contains(t, panicked.Error(), "version 2 conflicts with version 3")
+}
