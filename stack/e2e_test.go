@@ -6,12 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/lienthong/lienthong/internal/freeport"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -72,14 +73,6 @@ type stack struct {
 	forms    *forms.Forms
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startStack runs the dev stack on free ports against a fresh database;
 // tweaks change the configuration before it starts.
 func startStack(t *testing.T, opts DevOptions, tweaks ...func(*config.Config)) *stack {
@@ -87,7 +80,7 @@ func startStack(t *testing.T, opts DevOptions, tweaks ...func(*config.Config)) *
 	cfg := config.Defaults()
 	cfg.DataDir = t.TempDir()
 	cfg.DatabaseURL = pgtest.NewURL(t)
-	OnLoopback(&cfg, freePort(t))
+	OnLoopback(&cfg, freeport.Port(t))
 	cfg.LogLevel = "warn"
 	cfg.AgencyMinDelay, cfg.AgencyMaxDelay = 20*time.Millisecond, 80*time.Millisecond
 	cfg.SeedPeople = 10000

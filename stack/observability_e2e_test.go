@@ -8,9 +8,10 @@ import (
 	"net/http"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"testing"
 	"time"
+
+	"github.com/lienthong/lienthong/internal/freeport"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -168,8 +169,8 @@ func TestWebUIShowsDecodedHistory(t *testing.T) {
 	s := startStack(t, DevOptions{}, func(cfg *config.Config) {
 		// The UI is told the codec endpoint before the API listens, so both
 		// need known ports.
-		cfg.TemporalUIPort = freePort(t)
-		cfg.APIHTTPAddr = "127.0.0.1:" + strconv.Itoa(freePort(t))
+		cfg.TemporalUIPort = freeport.Port(t)
+		cfg.APIHTTPAddr = freeport.Addr(t)
 	})
 	require.NotEmpty(t, s.addrs.UI)
 	sub, err := s.clerk.SubmitBirth(context.Background(), s.forms.Birth(4, time.Now(), "ui-birth-1"))

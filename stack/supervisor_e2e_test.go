@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lienthong/lienthong/auth"
+
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -32,7 +34,7 @@ func (s *stack) conn(t *testing.T, addr, credential string) *grpc.ClientConn {
 	}
 	creds, err := APICredentials(s.cfg)
 	require.NoError(t, err)
-	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds), grpc.WithPerRPCCredentials(APIKey(credential)))
+	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds), grpc.WithPerRPCCredentials(auth.Bearer(credential)))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c

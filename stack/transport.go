@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lienthong/lienthong/auth"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -135,7 +137,7 @@ func (tr *Transport) health() *pki.Source {
 func (tr *Transport) DialAgency(addr, name, key string, sendKey bool, tracing *telemetry.Tracing) (*grpc.ClientConn, error) {
 	opts := tracing.DialOptions()
 	if tr.plaintext() {
-		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(APIKey(key)))
+		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(auth.Bearer(key)))
 		return grpc.NewClient(addr, opts...)
 	}
 	if tr.engine == nil {
@@ -151,7 +153,7 @@ func (tr *Transport) DialAgency(addr, name, key string, sendKey bool, tracing *t
 	}
 	opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 	if sendKey {
-		opts = append(opts, grpc.WithPerRPCCredentials(APIKey(key)))
+		opts = append(opts, grpc.WithPerRPCCredentials(auth.Bearer(key)))
 	}
 	return grpc.NewClient(addr, opts...)
 }

@@ -105,18 +105,6 @@ func newCodec(cfg config.Config) (*payloadcodec.Codec, error) {
 	return codec, nil
 }
 
-// APIKey sends a credential on every call: an agency's API key, the mocks'
-// admin key, or a person's token.
-type APIKey string
-
-func (k APIKey) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(k)}, nil
-}
-
-// The key also travels on plaintext connections, which only
-// --insecure-plaintext makes (docs/security.md).
-func (APIKey) RequireTransportSecurity() bool { return false }
-
 // newDispatcher is the worker's notification dispatcher: the outbox in st,
 // SMS through the gateway at --sms-addr (mutual TLS, or the engine's agency
 // key), e-mail to the relay at --smtp-addr. With a registry it counts its

@@ -19,6 +19,8 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/lienthong/lienthong/internal/freeport"
+
 	"github.com/lienthong/lienthong/activities"
 	"github.com/lienthong/lienthong/agency/population"
 	"github.com/lienthong/lienthong/config"
@@ -138,7 +140,7 @@ func measure(ctx context.Context, base config.Config, f Options) (result, error)
 	cfg.DataDir = tmp
 	cfg.TemporalDB = "memory"
 	cfg.DatabaseURL = dbURL
-	port, err := loadgen.FreeLoopbackPort()
+	port, err := freeport.On("127.0.0.1")
 	if err != nil {
 		return res, err
 	}

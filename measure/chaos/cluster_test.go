@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lienthong/lienthong/internal/freeport"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -64,10 +65,6 @@ func testBinary(t *testing.T) string {
 	return binaryPath
 }
 
-func freeAddr(t *testing.T) string {
-	return "127.0.0.1:" + strconv.Itoa(freePort(t))
-}
-
 // TestCluster proves the production topology with real processes: Temporal
 // on PostgreSQL (its own two databases, schema set up by lienthong), two
 // workers, two API replicas and the agencies. Dossiers go in through both
@@ -105,12 +102,12 @@ func TestCluster(t *testing.T) {
 	require.NoError(t, err)
 	keys := certs.config(config.Defaults())
 	keys.CodecKey, keys.TokenKey = loadgen.RandomKey(), loadgen.RandomKey()
-	temporalPort := freePort(t)
+	temporalPort := freeport.Port(t)
 	keys.TemporalAddress = "127.0.0.1:" + strconv.Itoa(temporalPort)
-	api1, api2 := freeAddr(t), freeAddr(t)
+	api1, api2 := freeport.Addr(t), freeport.Addr(t)
 	keys.APIGRPCAddr = api1
-	agencies := map[string]string{"JUSTICE_ADDR": freeAddr(t), "POLICE_ADDR": freeAddr(t), "INSURANCE_ADDR": freeAddr(t), "PORTAL_ADDR": freeAddr(t),
-		"SMS_ADDR": freeAddr(t), "SMTP_ADDR": freeAddr(t)}
+	agencies := map[string]string{"JUSTICE_ADDR": freeport.Addr(t), "POLICE_ADDR": freeport.Addr(t), "INSURANCE_ADDR": freeport.Addr(t), "PORTAL_ADDR": freeport.Addr(t),
+		"SMS_ADDR": freeport.Addr(t), "SMTP_ADDR": freeport.Addr(t)}
 	settings := map[string]string{
 		"DATABASE_URL": dbURL, "CODEC_KEY": keys.CodecKey, "TOKEN_KEY": keys.TokenKey,
 		"TEMPORAL_ADDRESS": keys.TemporalAddress, "DATA_DIR": tmp, "LOG_LEVEL": "info", "TEMPORAL_METRICS_PORT": "0",
@@ -134,7 +131,7 @@ func TestCluster(t *testing.T) {
 		return &proc{name: name, bin: bin, args: args, env: append(slices.Clone(env), tlsEnv...), logPath: filepath.Join(tmp, name+".log"),
 			readyURL: ready, client: certs.client}
 	}
-	agencyHTTP, w1, w2, h1, h2 := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	agencyHTTP, w1, w2, h1, h2 := freeport.Addr(t), freeport.Addr(t), freeport.Addr(t), freeport.Addr(t), freeport.Addr(t)
 	temporal := newProc("temporal", "", certs.temporalEnv(), "temporal", "--db", "postgres", "--temporal-db-url", pgtest.ServerURL(),
 		"--temporal-db-name", temporalDB, "--temporal-visibility-db-name", visibilityDB, "--temporal-shards", "2",
 		"--temporal-port", strconv.Itoa(temporalPort), "--temporal-ui-port", "0")
@@ -178,7 +175,7 @@ func TestCluster(t *testing.T) {
 	require.NoError(t, err)
 	var clerks []enginev1.ClerkServiceClient
 	for _, addr := range []string{api1, api2} {
-		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(apiCreds), grpc.WithPerRPCCredentials(stack.APIKey(token)))
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(apiCreds), grpc.WithPerRPCCredentials(auth.Bearer(token)))
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = conn.Close() })
 		clerks = append(clerks, enginev1.NewClerkServiceClient(conn))
@@ -295,14 +292,6 @@ func TestMain(m *testing.M) {
 		_ = os.RemoveAll(filepath.Dir(binaryPath))
 	}
 	os.Exit(code)
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // requirePlaintextRefused: a plaintext gRPC client of addr gets nowhere.

@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lienthong/lienthong/internal/freeport"
+
 	"github.com/lienthong/lienthong/dossier"
-	"github.com/lienthong/lienthong/measure/loadgen"
 )
 
 // plan is when each fault happens, as offsets from the first submission.
@@ -70,7 +71,7 @@ func pickAddrs() (addrs, error) {
 			return ""
 		}
 		var p int
-		p, err = loadgen.FreeLoopbackPort()
+		p, err = freeport.On("127.0.0.1")
 		return net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
 	}
 	a.apiGRPC, a.apiHTTP, a.workerHTTP, a.agencyHTTP = next(), next(), next(), next()

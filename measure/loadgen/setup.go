@@ -7,11 +7,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/lienthong/lienthong/stack"
 )
 
@@ -73,14 +73,4 @@ func RateWords(rate float64) string {
 		return "as fast as possible"
 	}
 	return fmt.Sprintf("at %g/s", rate)
-}
-
-// FreeLoopbackPort finds a port nobody listens on right now.
-func FreeLoopbackPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"testing"
 	"time"
+
+	"github.com/lienthong/lienthong/internal/freeport"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -18,14 +19,6 @@ import (
 	"github.com/lienthong/lienthong/stack"
 )
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // The load generator against a running stack, reading completion from
 // PostgreSQL, through the API with minted tokens, and with one clerk's token.
 func TestLoadgen(t *testing.T) {
@@ -35,7 +28,7 @@ func TestLoadgen(t *testing.T) {
 	ctx := context.Background()
 	cfg := config.Defaults()
 	cfg.DataDir, cfg.DatabaseURL = t.TempDir(), pgtest.NewURL(t)
-	stack.OnLoopback(&cfg, freePort(t))
+	stack.OnLoopback(&cfg, freeport.Port(t))
 	cfg.LogLevel, cfg.SeedPeople = "warn", 10000
 	cfg.AgencyMinDelay, cfg.AgencyMaxDelay = 20*time.Millisecond, 80*time.Millisecond
 	running, err := stack.Start(ctx, cfg, io.Discard, stack.DevOptions{}, 3*time.Minute)
