@@ -84,23 +84,33 @@ func (c Claims) Actor() string {
 // Check says whether the claims are complete for their role.
 func (c Claims) Check() error {
 	if c.Subject == "" {
-		return errors.New("sub: a token needs a subject")
+		return &IssueError{Claim: "sub", Reason: "a token needs a subject"}
 	}
 	switch c.Role {
 	case RoleClerk:
 		if c.Commune == "" {
-			return errors.New("commune: a clerk token needs a commune")
+			return &IssueError{Claim: "commune", Reason: "a clerk token needs a commune"}
 		}
 	case RoleAgency, RoleOfficer:
 		if c.Agency == "" {
-			return fmt.Errorf("agency: an %s token needs an agency", c.Role)
+			return &IssueError{Claim: "agency", Reason: fmt.Sprintf("an %s token needs an agency", c.Role)}
 		}
 	case RoleSupervisor, RoleCitizen, RoleAdmin:
 	default:
-		return fmt.Errorf("role: %q is not one of clerk, agency, officer, supervisor, citizen, admin", c.Role)
+		return &IssueError{Claim: "role", Reason: fmt.Sprintf("%q is not one of clerk, agency, officer, supervisor, citizen, admin", c.Role)}
 	}
 	return nil
 }
+
+// IssueError is a claim a token cannot be issued with as it is. Claim is
+// the claim's name in the token (sub, role, commune, agency), which is also
+// the flag of `lienthong token` that sets it.
+type IssueError struct {
+	Claim  string
+	Reason string
+}
+
+func (e *IssueError) Error() string { return e.Claim + ": " + e.Reason }
 
 // MinKeyLength is the shortest HMAC key accepted, in bytes.
 const MinKeyLength = 32

@@ -8,7 +8,7 @@
 //
 // It reads and writes the engine's schema with the SQL store uses, and talks
 // to the running stack over gRPC only. It may import store, dossier, civil,
-// calendar, loadgen, the population and the generated contracts; it must not
+// calendar, forms, the population and the generated contracts; it must not
 // import api, workflows, activities or the agencies' internals.
 package demo
 
@@ -21,7 +21,7 @@ import (
 
 	"github.com/lienthong/lienthong/agency/population"
 	"github.com/lienthong/lienthong/calendar"
-	"github.com/lienthong/lienthong/loadgen"
+	"github.com/lienthong/lienthong/forms"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 )
@@ -86,7 +86,7 @@ func Run(ctx context.Context, o Options) {
 	}
 	started := time.Now()
 	log.Info("demo: seeding", "history", HistoryDossiers, "live", LiveDossiers)
-	forms := loadgen.NewForms(population.Generate(o.Seed, o.People))
+	forms := forms.NewForms(population.Generate(o.Seed, o.People))
 	people := newPeople(forms)
 
 	h, err := SeedHistory(ctx, o.Pool, people, HistoryOptions{Calendar: o.Calendar})

@@ -11,8 +11,8 @@ import (
 	"github.com/lienthong/lienthong/agency/population"
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/forms"
 	"github.com/lienthong/lienthong/internal/pgtest"
-	"github.com/lienthong/lienthong/loadgen"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
 )
@@ -27,7 +27,7 @@ func TestSeedHistory(t *testing.T) {
 	st := store.New(pool)
 
 	now := time.Date(2026, 11, 27, 10, 30, 0, 0, civil.Zone)
-	people := newPeople(loadgen.NewForms(population.Generate(6301, 12000)))
+	people := newPeople(forms.NewForms(population.Generate(6301, 12000)))
 	sum, err := SeedHistory(ctx, pool, people, HistoryOptions{Now: now})
 	require.NoError(t, err)
 	require.True(t, sum.Seeded)

@@ -3,20 +3,20 @@ package demo
 import (
 	"time"
 
-	"github.com/lienthong/lienthong/loadgen"
+	"github.com/lienthong/lienthong/forms"
 )
 
 // people hands out form indexes by commune, so that every seeded dossier's
 // form belongs to its commune and nobody is born to the same couple twice or
 // dies twice. The first birth and death of each commune are left alone: they
-// are the console's samples (loadgen.Forms.IndexIn).
+// are the console's samples (forms.Forms.IndexIn).
 type people struct {
-	forms  *loadgen.Forms
+	forms  *forms.Forms
 	births map[string][]int
 	deaths map[string][]int
 }
 
-func newPeople(forms *loadgen.Forms) *people {
+func newPeople(forms *forms.Forms) *people {
 	p := &people{forms: forms, births: map[string][]int{}, deaths: map[string][]int{}}
 	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	for i := range forms.Births() {

@@ -1,8 +1,8 @@
 // Package deploy_test keeps the deployment files honest: every compose and
 // Kubernetes file is parsed and checked against what the binary really
-// accepts and serves (config's settings, main.go's subcommands, the ports and
-// health paths each role listens on), so renaming a flag or a port without
-// updating deploy/ fails the build.
+// accepts and serves (config's settings, the command table's subcommands,
+// the ports and health paths each role listens on), so renaming a flag or a
+// port without updating deploy/ fails the build.
 package deploy_test
 
 import (
@@ -10,9 +10,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"io"
 	"io/fs"
 	"maps"
@@ -30,6 +27,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/lienthong/lienthong/cli"
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/pki"
 	"github.com/lienthong/lienthong/workflows"
@@ -103,35 +101,18 @@ func newChecker(t *testing.T) *checker {
 		}
 	}
 	require.NotEmpty(t, c.secret, "no secret settings found in config")
-	c.subcommands = subcommands(t, filepath.Join("..", "cmd", "lienthong", "main.go"))
+	c.subcommands = subcommands(t)
 	return c
 }
 
-// subcommands reads the names in main.go's commands() list.
-func subcommands(t *testing.T, file string) map[string]bool {
+// subcommands are the names in the command table.
+func subcommands(t *testing.T) map[string]bool {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
-	require.NoError(t, err)
 	out := map[string]bool{}
-	for _, d := range f.Decls {
-		fn, ok := d.(*ast.FuncDecl)
-		if !ok || fn.Name.Name != "commands" {
-			continue
-		}
-		ast.Inspect(fn, func(n ast.Node) bool {
-			lit, ok := n.(*ast.CompositeLit)
-			if !ok || len(lit.Elts) == 0 {
-				return true
-			}
-			if s, ok := lit.Elts[0].(*ast.BasicLit); ok && s.Kind == token.STRING {
-				name, err := strconv.Unquote(s.Value)
-				require.NoError(t, err)
-				out[name] = true
-			}
-			return true
-		})
+	for _, c := range cli.Commands() {
+		out[c.Name] = true
 	}
-	require.NotEmpty(t, out, "no subcommands found in %s", file)
+	require.NotEmpty(t, out, "the command table is empty")
 	return out
 }
 

@@ -1,0 +1,88 @@
+package bench
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lienthong/lienthong/measure/loadgen"
+)
+
+func TestBenchReport(t *testing.T) {
+	t.Parallel()
+	res := result{
+		At:      time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC),
+		Machine: machineInfo{CPUs: 2, CPUModel: "AMD EPYC", Memory: "23 GiB", GoVersion: "go1.26.8 linux/amd64"},
+		Flags:   Options{Dossiers: 400, Warmup: 20, Concurrency: 16},
+		Workers: 200,
+		Ours: loadgen.Report{
+			Births: 280, Deaths: 120, Finished: 400, Throughput: 12.5, Duration: 32 * time.Second,
+			SubmitLatency: loadgen.Summary{Count: 400, P50: 40 * time.Millisecond, P99: 90 * time.Millisecond},
+			ReadModelLag:  loadgen.Summary{Count: 2000, P50: 100 * time.Millisecond, P99: 1500 * time.Millisecond},
+			ByStatus:      map[string]int{"COMPLETED": 400},
+			Errors:        map[string]int{"UNAVAILABLE": 3},
+		},
+		Cost: workflowCost{Workflows: 400, Activities: map[string]int{"lienthong-portal": 1600, "lienthong-justice": 400}, Local: 2400},
+		Bare: bareResult{Workflows: 400, Throughput: 25, Duration: 16 * time.Second,
+			Cost: workflowCost{Workflows: 400, Activities: map[string]int{bareQueue("lienthong-portal"): 1200}}},
+		Profile: loadgen.ProfileSummary{Total: 40 * time.Second, Owners: []loadgen.ProfileShare{
+			{Name: "Temporal server", CPU: 20 * time.Second, Share: 0.5},
+		}},
+	}
+	doc := renderBenchmarks(res, "Kept analysis.")
+	for _, want := range []string{
+		"| CPU | AMD EPYC, 2 logical CPUs (`nproc`) |",
+		"| throughput, end to end (first submission → last `completed_at`) | 12.5 dossiers/s (400 in 32.00s) | ≥ 20/s | **missed** |",
+		"| submission latency | p50 40ms, p99 90ms | p99 < 100ms | met |",
+		"p99 1.50s (n=2000) | p99 < 1.00s | **missed** |",
+		"| our throughput ÷ bare limit | 0.50 | ≥ 0.7 | **missed** |",
+		"| activity tasks on `lienthong-portal` | 4.00 | 3.00 |",
+		"| activity tasks, all queues | 5.00 | 3.00 |",
+		"| local activities (read-model sync) | 6.00 | 0.00 |",
+		"| errors (submission calls, by gRPC code) | UNAVAILABLE × 3 |",
+		"| Temporal server | 20.00s | 50.0% |",
+		notesBegin + "\nKept analysis.\n" + notesEnd,
+	} {
+		require.Contains(t, doc, want)
+	}
+	require.Equal(t, "Kept analysis.", keptNotes(doc), "a rerun keeps the findings")
+	require.Empty(t, keptNotes("# no notes here"))
+}
+
+func TestBareInputs(t *testing.T) {
+	t.Parallel()
+	cost := workflowCost{Workflows: 4, Activities: map[string]int{"q-a": 10, "q-b": 3}, Local: 7}
+	inputs := bareInputs(cost, 4)
+	perQueue := map[string]int{}
+	local := 0
+	for _, in := range inputs {
+		for _, q := range in.Queues {
+			perQueue[q]++
+		}
+		local += in.Local
+	}
+	require.Equal(t, map[string]int{bareQueue("q-a"): 10, bareQueue("q-b"): 3}, perQueue, "the bare run does exactly the measured work")
+	require.Equal(t, 7, local)
+	double := bareInputs(cost, 8)
+	n := 0
+	for _, in := range double {
+		n += len(in.Queues)
+	}
+	require.Equal(t, 26, n, "scaled to the number of bare workflows")
+}
+
+func TestProcessCPU(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	before := processCPU()
+	require.Positive(t, before)
+	n := 0
+	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {
+		n++
+	}
+	require.Positive(t, n)
+	require.GreaterOrEqual(t, processCPU()-before, 100*time.Millisecond)
+}

@@ -1,0 +1,199 @@
+package stack
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+)
+
+// conn connects to the stack's API, or to one of its agencies as the
+// engine, the way the stack is secured, sending credential (a token, an
+// API key or the admin key) on every call.
+func (s *stack) conn(t *testing.T, addr, credential string) *grpc.ClientConn {
+	t.Helper()
+	for name, a := range s.addrs.Agencies {
+		if a != addr {
+			continue
+		}
+		tr, err := EngineTransport(s.cfg, slog.New(slog.DiscardHandler))
+		require.NoError(t, err)
+		c, err := tr.DialAgency(addr, name, credential, true, nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	creds, err := APICredentials(s.cfg)
+	require.NoError(t, err)
+	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds), grpc.WithPerRPCCredentials(APIKey(credential)))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func (s *stack) stepOf(d *enginev1.Dossier, k enginev1.StepKind) *enginev1.Step {
+	for _, st := range d.GetSteps() {
+		if st.GetKind() == k {
+			return st
+		}
+	}
+	return nil
+}
+
+// TestSupervisorUnsticksAnOutage is the supervisor's day: Police is down, a
+// death dossier's residence cancellation keeps failing; the supervisor finds
+// it among the stuck cases with a diagnosis, reads its trace, and once
+// Police is back retries it and sees it complete.
+func TestSupervisorUnsticksAnOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole stack")
+	}
+	s := startStack(t, DevOptions{})
+	ctx := context.Background()
+	police := agencyv1.NewAdminServiceClient(s.conn(t, s.addrs.Agencies["police"], s.cfg.AgencyAdminKey))
+	supervisor := enginev1.NewSupervisorServiceClient(s.conn(t, s.addrs.API, s.addrs.Tokens["supervisor supervisor-national"]))
+
+	now := time.Now()
+	_, err := police.SetFaults(ctx, &agencyv1.SetFaultsRequest{Faults: &agencyv1.Faults{
+		Seed: 1, OutageFrom: timestamppb.New(now.Add(-time.Minute)), OutageUntil: timestamppb.New(now.Add(time.Hour)),
+	}})
+	require.NoError(t, err)
+
+	sub, err := s.clerk.SubmitDeath(ctx, s.forms.Death(40, now, "stuck-death-1", false))
+	require.NoError(t, err)
+	code := sub.GetCode()
+
+	// The supervisor finds it: retries failing, with the count and the last error.
+	var found *enginev1.StuckCase
+	require.Eventually(t, func() bool {
+		resp, err := supervisor.ListStuck(ctx, &enginev1.ListStuckRequest{
+			Rules: []enginev1.StuckRule{enginev1.StuckRule_STUCK_RULE_RETRIES_FAILING}, MinAttempts: 3, Agency: "police"})
+		if err != nil {
+			return false
+		}
+		for _, c := range resp.GetCases() {
+			if c.GetCode() == code {
+				found = c
+				return true
+			}
+		}
+		return false
+	}, 90*time.Second, 250*time.Millisecond, "the dossier never showed as stuck")
+	require.Equal(t, enginev1.StepKind_STEP_KIND_RESIDENCE_CANCELLATION, found.GetStep())
+	require.GreaterOrEqual(t, found.GetAttempts(), int32(3))
+	require.Contains(t, found.GetDiagnosis(), "failed attempts, last error UNAVAILABLE")
+	require.Contains(t, found.GetDiagnosis(), "Police residence cancellation")
+	require.NotEmpty(t, found.GetRemedy())
+
+	trace, err := supervisor.TraceDossier(ctx, &enginev1.TraceDossierRequest{Code: code})
+	require.NoError(t, err)
+	failures := 0
+	for _, ev := range trace.GetEvents() {
+		if ev.GetKind() == "attempt_failed" && ev.GetStep() == enginev1.StepKind_STEP_KIND_RESIDENCE_CANCELLATION {
+			failures++
+			require.Contains(t, ev.GetError(), "UNAVAILABLE")
+		}
+	}
+	require.GreaterOrEqual(t, failures, 3)
+
+	// Police comes back; the backoff has grown, so the supervisor retries now.
+	_, err = police.SetFaults(ctx, &agencyv1.SetFaultsRequest{Faults: &agencyv1.Faults{Seed: 1}})
+	require.NoError(t, err)
+	retried := time.Now()
+	_, err = supervisor.RetryStep(ctx, &enginev1.RetryStepRequest{Code: code, Step: enginev1.StepKind_STEP_KIND_RESIDENCE_CANCELLATION, Reason: "police is back"})
+	require.NoError(t, err)
+	d := s.waitTerminal(t, code, 60*time.Second)
+	require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_COMPLETED, d.GetStatus(), d.GetOutcomeReason())
+	require.Less(t, time.Since(retried), 30*time.Second)
+	s.checkConsistent(t, code)
+
+	trace, err = supervisor.TraceDossier(ctx, &enginev1.TraceDossierRequest{Code: code})
+	require.NoError(t, err)
+	remedies := 0
+	for _, ev := range trace.GetEvents() {
+		if ev.GetKind() == "remedy" {
+			remedies++
+		}
+	}
+	require.Equal(t, 1, remedies, "the retry is in the trace")
+}
+
+// TestSupplementThroughManualMode has a Justice officer ask for a supplement;
+// the supervisor sees the dossier awaiting it, the clerk supplies it, and the
+// officer approves.
+func TestSupplementThroughManualMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole stack")
+	}
+	s := startStack(t, DevOptions{})
+	ctx := context.Background()
+	justiceConn := s.conn(t, s.addrs.Agencies["justice"], s.cfg.AgencyAdminKey)
+	_, err := agencyv1.NewAdminServiceClient(justiceConn).SetMode(ctx, &agencyv1.SetModeRequest{Mode: agencyv1.DecisionMode_DECISION_MODE_MANUAL})
+	require.NoError(t, err)
+	desk := agencyv1.NewCaseServiceClient(s.conn(t, s.addrs.Agencies["justice"], s.cfg.AgencyAPIKey))
+	supervisor := enginev1.NewSupervisorServiceClient(s.conn(t, s.addrs.API, s.addrs.Tokens["supervisor supervisor-national"]))
+
+	sub, err := s.clerk.SubmitBirth(ctx, s.forms.Birth(41, time.Now(), "manual-birth-1"))
+	require.NoError(t, err)
+	code := sub.GetCode()
+
+	// Supplements are refused while nothing awaits one.
+	_, err = s.clerk.SupplementDossier(ctx, &enginev1.SupplementDossierRequest{Code: code, Step: enginev1.StepKind_STEP_KIND_BIRTH_REGISTRATION,
+		Fields: map[string]string{"birth_certificate_scan": "scan-2"}, RequestId: "sup-early"})
+	require.Error(t, err)
+
+	var caseID string
+	require.Eventually(t, func() bool {
+		resp, err := desk.ListCases(ctx, &agencyv1.ListCasesRequest{Statuses: []agencyv1.CaseStatus{agencyv1.CaseStatus_CASE_STATUS_RECEIVED}})
+		if err != nil {
+			return false
+		}
+		for _, c := range resp.GetCases() {
+			if c.GetDossierCode() == code {
+				caseID = c.GetCaseId()
+				return true
+			}
+		}
+		return false
+	}, 60*time.Second, 100*time.Millisecond)
+	_, err = desk.ClaimCase(ctx, &agencyv1.ClaimCaseRequest{CaseId: caseID, Officer: "officer-1"})
+	require.NoError(t, err)
+	_, err = desk.DecideCase(ctx, &agencyv1.DecideCaseRequest{CaseId: caseID, Officer: "officer-1",
+		Decision: agencyv1.Decision_DECISION_REQUEST_SUPPLEMENT, Reason: "hospital certificate unreadable", Missing: []string{"birth_certificate_scan"}})
+	require.NoError(t, err)
+
+	require.Eventually(t, func() bool {
+		resp, err := supervisor.ListStuck(ctx, &enginev1.ListStuckRequest{Rules: []enginev1.StuckRule{enginev1.StuckRule_STUCK_RULE_AWAITING_SUPPLEMENT}})
+		if err != nil {
+			return false
+		}
+		for _, c := range resp.GetCases() {
+			if c.GetCode() == code {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 100*time.Millisecond)
+	got, err := s.clerk.GetDossier(ctx, &enginev1.GetDossierRequest{Code: code, Purpose: "supplement"})
+	require.NoError(t, err)
+	require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_NEEDS_SUPPLEMENT, got.GetDossier().GetStatus())
+	require.Equal(t, []string{"birth_certificate_scan"}, s.stepOf(got.GetDossier(), enginev1.StepKind_STEP_KIND_BIRTH_REGISTRATION).GetMissing())
+
+	_, err = s.clerk.SupplementDossier(ctx, &enginev1.SupplementDossierRequest{Code: code, Step: enginev1.StepKind_STEP_KIND_BIRTH_REGISTRATION,
+		Fields: map[string]string{"birth_certificate_scan": "scan-2"}, RequestId: "sup-1"})
+	require.NoError(t, err)
+	_, err = desk.ClaimCase(ctx, &agencyv1.ClaimCaseRequest{CaseId: caseID, Officer: "officer-1"})
+	require.NoError(t, err)
+	_, err = desk.DecideCase(ctx, &agencyv1.DecideCaseRequest{CaseId: caseID, Officer: "officer-1", Decision: agencyv1.Decision_DECISION_APPROVE})
+	require.NoError(t, err)
+	d := s.waitTerminal(t, code, 60*time.Second)
+	require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_COMPLETED, d.GetStatus(), d.GetOutcomeReason())
+	s.checkConsistent(t, code)
+}
