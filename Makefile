@@ -84,9 +84,13 @@ generate-sql: ## regenerate the Go for the SQL queries (sqlc.yaml)
 		sed "s/\$${schema}/$$schema/g" agency/migrations/common/*.sql > $(SQLC_SCHEMA)/$$schema.sql; done
 	$(BIN)/sqlc generate
 
+.PHONY: readme
+readme: ## rewrite README's table of settings from the settings' tags (config)
+	go run ./internal/readme
+
 .PHONY: verify
-verify: generate console ## fail when generated code or the console's assets are stale, or gofmt or vet complain
-	@git diff --exit-code -- proto docs/openapi api/openapi.json || (echo "generated code is stale: run make generate and commit" && exit 1)
+verify: generate readme console ## fail when generated code or the console's assets are stale, or gofmt or vet complain
+	@git diff --exit-code -- proto docs/openapi api/openapi.json README.md || (echo "generated code is stale: run make generate and make readme, and commit" && exit 1)
 	@test -z "$$(git status --porcelain -- $(SQLC_OUT))" || (git status --porcelain -- $(SQLC_OUT); echo "the Go generated from the SQL queries is stale: run make generate and commit" && exit 1)
 	@git diff --exit-code -- console/static $(CONSOLE)/src/api || (echo "the console's built assets are stale: run make console and commit" && exit 1)
 	@test -z "$$(git status --porcelain -- console/static)" || (git status --porcelain -- console/static; echo "the console build made files that are not committed: run make console and commit" && exit 1)

@@ -3,6 +3,7 @@ module github.com/lienthong/lienthong
 go 1.26.8
 
 require (
+	github.com/alecthomas/kong v1.17.0
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/emersion/go-smtp v0.26.0
 	github.com/go-jose/go-jose/v4 v4.1.4

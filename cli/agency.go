@@ -3,14 +3,25 @@ package cli
 import (
 	"context"
 
+	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/stack"
 )
 
-// runAgency runs mock agencies, the SMS gateway or the mail sink (stack.RunAgency).
-func runAgency(ctx context.Context, args []string) error {
-	cfg, err := loadConfig("agency", args)
-	if err != nil {
-		return err
-	}
+// agencyCmd runs mock agencies, the SMS gateway or the mail sink (stack.RunAgency).
+type agencyCmd struct {
+	config.Log
+	config.Database
+	config.MockAgency
+	config.Agencies
+	config.Mail
+	config.Decider
+	config.Population
+	config.Tokens
+	config.TLS
+	config.Tracing
+}
+
+func (c *agencyCmd) Run(ctx context.Context) error {
+	cfg := config.From(c)
 	return stack.RunAgency(ctx, cfg)
 }

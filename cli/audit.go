@@ -2,57 +2,38 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
+	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/stack"
 	"github.com/lienthong/lienthong/store"
 )
 
-// runAudit is `lienthong audit verify`: it walks the audit chain in the
-// database (store.VerifyAudit) and fails when it is broken.
-func runAudit(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(os.Stderr, "usage: lienthong audit verify [--database-url URL] [--anchor SEQ:HASH ...]")
-		if len(args) == 0 || (args[0] != "-h" && args[0] != "--help") {
-			return errors.New("audit: expected the subcommand verify")
-		}
-		return nil
-	}
-	return auditVerify(ctx, os.Stdout, args[1:])
+// auditCmd is `lienthong audit verify`.
+type auditCmd struct {
+	Verify auditVerifyCmd `cmd:"" name:"verify" help:"walk the audit chain in the database and fail when a row was changed or removed"`
 }
 
-// anchors are --anchor values, repeatable.
-type anchors []store.AuditAnchor
+// auditVerifyCmd walks the audit chain in the database (store.VerifyAudit)
+// and fails when it is broken.
+type auditVerifyCmd struct {
+	config.Log
+	config.Database
+	Anchor []string `name:"anchor" sep:"," placeholder:"SEQ:HASH" help:"a position and hash recorded earlier (SEQ:HASH, as this command prints the head), repeatable or comma-separated: a chain rewritten since then fails"`
+}
 
-func (a *anchors) String() string { return fmt.Sprint(*a) }
-
-func (a *anchors) Set(s string) error {
-	for part := range strings.SplitSeq(s, ",") {
-		an, err := store.ParseAuditAnchor(part)
+func (c *auditVerifyCmd) Run(ctx context.Context, out io.Writer) error {
+	var as []store.AuditAnchor
+	for _, s := range c.Anchor {
+		an, err := store.ParseAuditAnchor(strings.TrimSpace(s))
 		if err != nil {
-			return err
+			return fmt.Errorf("--anchor %s: %w", s, err)
 		}
-		*a = append(*a, an)
+		as = append(as, an)
 	}
-	return nil
-}
-
-func auditVerify(ctx context.Context, out io.Writer, args []string) error {
-	var as anchors
-	cfg, rest, err := parseCLI("audit verify", args, "lienthong audit verify [--database-url URL] [--anchor SEQ:HASH ...]", func(fs *flag.FlagSet) {
-		fs.Var(&as, "anchor", "a position and hash recorded earlier (SEQ:HASH, as this command prints the head), repeatable or comma-separated: a chain rewritten since then fails")
-	})
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return fmt.Errorf("audit verify: unexpected argument %q", rest[0])
-	}
+	cfg := config.From(c)
 	pool, err := stack.OpenDatabase(ctx, cfg, 2)
 	if err != nil {
 		return err

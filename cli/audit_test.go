@@ -60,23 +60,23 @@ func TestAuditVerifyCommand(t *testing.T) {
 	ctx := context.Background()
 	url, pool := auditDB(t, 3)
 	var out bytes.Buffer
-	require.NoError(t, auditVerify(ctx, &out, []string{"--database-url", url}))
+	require.NoError(t, Run(ctx, []string{"audit", "verify", "--database-url", url}, Env{Getenv: noEnv, Stdout: &out}))
 	m := okLine.FindStringSubmatch(out.String())
 	require.NotNil(t, m, out.String())
 	head := m[1]
 
 	out.Reset()
-	require.NoError(t, auditVerify(ctx, &out, []string{"--database-url", url, "--anchor", head}), "the head is an anchor")
+	require.NoError(t, Run(ctx, []string{"audit", "verify", "--database-url", url, "--anchor", head}, Env{Getenv: noEnv, Stdout: &out}), "the head is an anchor")
 
 	id := changeRow(t, pool, 2)
 	out.Reset()
-	err := auditVerify(ctx, &out, []string{"--database-url", url, "--anchor", head})
+	err := Run(ctx, []string{"audit", "verify", "--database-url", url, "--anchor", head}, Env{Getenv: noEnv, Stdout: &out})
 	require.EqualError(t, err, "the audit chain is broken at seq 2: changed")
 	require.Equal(t, fmt.Sprintf("BROKEN: row id %d (seq 2) was changed: its fields no longer match its hash (1 rows verified before it)\n", id), out.String())
 
-	require.ErrorContains(t, auditVerify(ctx, &out, []string{"--database-url", url, "--anchor", "2:zz"}), "the hash must be 64 hex digits")
-	require.ErrorContains(t, auditVerify(ctx, &out, []string{"--database-url", url, "extra"}), `unexpected argument "extra"`)
-	require.ErrorContains(t, runAudit(ctx, []string{"check"}), "expected the subcommand verify")
+	require.ErrorContains(t, Run(ctx, []string{"audit", "verify", "--database-url", url, "--anchor", "2:zz"}, Env{Getenv: noEnv, Stdout: &out}), "the hash must be 64 hex digits")
+	require.ErrorContains(t, Run(ctx, []string{"audit", "verify", "--database-url", url, "extra"}, Env{Getenv: noEnv, Stdout: &out}), "unexpected argument extra")
+	require.ErrorContains(t, Run(ctx, []string{"audit", "check"}, Env{Getenv: noEnv, Stdout: &out}), "unexpected argument check")
 }
 
 // The built binary: exit status 0 and the head when the chain holds, 1 and

@@ -13,6 +13,13 @@ import (
 // runBench measures lienthong against the embedded stack in one process
 // and, in the same run, the bare engine's limit for the same amount of work
 // (bench.Run).
+// benchCmd hands its arguments to runBench, which still parses its own flags.
+type benchCmd struct {
+	Args []string `arg:"" optional:"" help:"bench's flags; bench -h lists them"`
+}
+
+func (c *benchCmd) Run(ctx context.Context) error { return runBench(ctx, c.Args) }
+
 func runBench(ctx context.Context, args []string) error {
 	var o bench.Options
 	cfg, rest, err := parseCLI("bench", args, "lienthong bench [--dossiers 400] [--concurrency 16] [--out docs/BENCHMARKS.md]",

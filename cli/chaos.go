@@ -13,6 +13,13 @@ import (
 // runChaos runs every part as its own process, injects faults, kills the
 // worker and drops database connections while dossiers flow, then checks
 // that nothing was lost, doubled or left inconsistent (chaos.Run).
+// chaosCmd hands its arguments to runChaos, which still parses its own flags.
+type chaosCmd struct {
+	Args []string `arg:"" optional:"" help:"chaos's flags; chaos -h lists them"`
+}
+
+func (c *chaosCmd) Run(ctx context.Context) error { return runChaos(ctx, c.Args) }
+
 func runChaos(ctx context.Context, args []string) error {
 	var o chaos.Options
 	cfg, rest, err := parseCLI("chaos", args, "lienthong chaos [--dossiers 2000] [--kills 3] [--outage 60s] [--seed N] [--keep]",

@@ -1,7 +1,10 @@
 package cli
 
 import (
-	"flag"
+	"bytes"
+	"context"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -49,21 +52,58 @@ func TestParseSubmission(t *testing.T) {
 	}
 }
 
-func TestParseCLIAcceptsFlagsAfterArguments(t *testing.T) {
-	t.Setenv("LIENTHONG_API_GRPC_ADDR", "127.0.0.1:9999")
-	var f apiFlags
-	var purpose string
-	cfg, rest, err := parseCLI("dossier show", []string{"00004-260303-0001", "--json", "--purpose", "kiểm tra"}, "usage", func(fs *flag.FlagSet) {
-		f.bind(fs)
-		fs.StringVar(&purpose, "purpose", "", "")
-	})
-	require.NoError(t, err)
-	require.Equal(t, []string{"00004-260303-0001"}, rest)
-	require.True(t, f.asJSON)
-	require.Equal(t, "kiểm tra", purpose)
-	require.Equal(t, "127.0.0.1:9999", cfg.APIGRPCAddr, "the environment still fills the config")
+// noEnv is an empty environment.
+func noEnv(string) string { return "" }
 
-	cfg, _, err = parseCLI("stuck", []string{"--api-grpc-addr", "127.0.0.1:7400"}, "usage", f.bind)
+func TestCLIAcceptsFlagsAfterArguments(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"LIENTHONG_API_GRPC_ADDR": "127.0.0.1:9999"}
+	getenv := func(k string) string { return env[k] }
+	kctx, err := parse(context.Background(), []string{"dossier", "show", "00004-260303-0001", "--json", "--purpose", "kiểm tra"},
+		Env{Getenv: getenv, Stdout: io.Discard})
 	require.NoError(t, err)
-	require.Equal(t, "127.0.0.1:7400", cfg.APIGRPCAddr, "a flag beats the environment")
+	show := kctx.Selected().Target.Addr().Interface().(*dossierShowCmd)
+	require.Equal(t, "00004-260303-0001", show.Code)
+	require.True(t, show.AsJSON)
+	require.Equal(t, "kiểm tra", show.Purpose)
+	require.Equal(t, "127.0.0.1:9999", show.APIGRPCAddr, "the environment still fills the config")
+
+	kctx, err = parse(context.Background(), []string{"stuck", "--api-grpc-addr", "127.0.0.1:7400"}, Env{Getenv: getenv, Stdout: io.Discard})
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:7400", kctx.Selected().Target.Addr().Interface().(*stuckCmd).APIGRPCAddr, "a flag beats the environment")
+}
+
+func TestTokenHelpListsOnlyTokenSettings(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	require.NoError(t, Run(context.Background(), []string{"token", "-h"}, Env{Getenv: noEnv, Stdout: &out}))
+	help := strings.Join(strings.Fields(out.String()), " ")
+	for _, want := range []string{"--role", "--ttl=DURATION", "(default: 24h)", "--token-key", "LIENTHONG_TOKEN_KEY_FILE", "--data-dir=DIR", "default: .lienthong", "--oidc-client-id"} {
+		require.Contains(t, help, want)
+	}
+	for _, not := range []string{"--seed-people", "--database-url", "--temporal-shards", "--log-level", "--api-grpc-addr"} {
+		require.NotContains(t, help, not)
+	}
+}
+
+func TestCLIIgnoresOtherCommandsSettings(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	env := map[string]string{"LIENTHONG_SEED_PEOPLE": "many", "LIENTHONG_TOKEN_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+	getenv := func(k string) string { return env[k] }
+	require.NoError(t, Run(context.Background(), []string{"token", "--role", "admin"}, Env{Getenv: getenv, Stdout: &out}))
+	require.NotEmpty(t, strings.TrimSpace(out.String()), "a token is printed")
+
+	err := Run(context.Background(), []string{"agency"}, Env{Getenv: getenv, Stdout: &out})
+	require.ErrorContains(t, err, `--seed-people: LIENTHONG_SEED_PEOPLE: got "many", expected a whole number`)
+}
+
+func TestCommandsAreTheTable(t *testing.T) {
+	t.Parallel()
+	var names []string
+	for _, c := range Commands() {
+		names = append(names, c.Name)
+		require.NotEmpty(t, c.Summary, c.Name)
+	}
+	require.Equal(t, []string{"dev", "temporal", "api", "worker", "agency", "migrate", "audit", "token", "dossier", "stuck", "trace", "loadgen", "bench", "chaos", "version"}, names)
 }

@@ -3,10 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/lienthong/lienthong/civil"
@@ -24,15 +22,14 @@ import (
 // bearer token from --token or LIENTHONG_TOKEN. They print readable tables,
 // or protojson with --json for scripts.
 
-// apiFlags are what every API command shares.
-type apiFlags struct {
-	token  string
-	asJSON bool
-}
-
-func (f *apiFlags) bind(fs *flag.FlagSet) {
-	fs.StringVar(&f.token, "token", "", "API bearer token (env LIENTHONG_TOKEN); `lienthong token` issues one")
-	fs.BoolVar(&f.asJSON, "json", false, "print the response as JSON")
+// apiClient is what every API command shares: where the API is, how its
+// certificate is trusted, and the token.
+type apiClient struct {
+	config.Data
+	config.APIGRPC
+	config.TLS
+	Token  string `name:"token" env:"LIENTHONG_TOKEN" secret:"" help:"API bearer token; lienthong token issues one"`
+	AsJSON bool   `name:"json" help:"print the response as JSON"`
 }
 
 // bearer sends the token on every call.
@@ -45,11 +42,9 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 // The token travels over TLS unless --insecure-plaintext says otherwise.
 func (bearer) RequireTransportSecurity() bool { return false }
 
-func dialAPI(cfg config.Config, f apiFlags) (*grpc.ClientConn, error) {
-	tok := f.token
-	if tok == "" {
-		tok = os.Getenv("LIENTHONG_TOKEN")
-	}
+func dialAPI(c apiClient) (*grpc.ClientConn, error) {
+	cfg := config.From(c)
+	tok := c.Token
 	if tok == "" {
 		return nil, errors.New("--token (or LIENTHONG_TOKEN): required; issue one with `lienthong token --role ...`")
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,36 +21,23 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// runDossier is `lienthong dossier submit --file F` and `lienthong dossier show CODE`.
-func runDossier(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(os.Stderr, "usage: lienthong dossier submit --file birth.json | lienthong dossier show CODE   [--token T] [--json]")
-		if len(args) == 0 {
-			return errors.New("dossier: a subcommand (submit or show) is required")
-		}
-		return nil
-	}
-	switch args[0] {
-	case "submit":
-		return dossierSubmit(ctx, args[1:])
-	case "show":
-		return dossierShow(ctx, args[1:])
-	}
-	return fmt.Errorf("dossier: unknown subcommand %q, expected submit or show", args[0])
+// dossierCmd is `lienthong dossier submit --file F` and `lienthong dossier show CODE`.
+type dossierCmd struct {
+	Submit dossierSubmitCmd `cmd:"" name:"submit" help:"submit a birth or death dossier from a protojson file"`
+	Show   dossierShowCmd   `cmd:"" name:"show" help:"show a dossier's status and steps"`
 }
 
-func dossierSubmit(ctx context.Context, args []string) error {
-	var f apiFlags
-	var file string
-	cfg, rest, err := parseCLI("dossier submit", args, "lienthong dossier submit --file birth.json [--json]", func(fs *flag.FlagSet) {
-		f.bind(fs)
-		fs.StringVar(&file, "file", "", "SubmitBirthRequest or SubmitDeathRequest as protojson; - reads stdin")
-	})
-	if err != nil {
-		return err
-	}
-	if file == "" && len(rest) == 1 {
-		file = rest[0]
+type dossierSubmitCmd struct {
+	apiClient
+	File string `name:"file" placeholder:"FILE" help:"SubmitBirthRequest or SubmitDeathRequest as protojson; - reads stdin"`
+	Path string `arg:"" optional:"" name:"path" help:"the file, when --file is not given"`
+}
+
+func (c *dossierSubmitCmd) Run(ctx context.Context) error {
+	file := c.File
+	var err error
+	if file == "" {
+		file = c.Path
 	}
 	if file == "" {
 		return errors.New("--file: required")
@@ -64,7 +50,7 @@ func dossierSubmit(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--file %s: %w", file, err)
 	}
-	conn, err := dialAPI(cfg, f)
+	conn, err := dialAPI(c.apiClient)
 	if err != nil {
 		return err
 	}
@@ -88,7 +74,7 @@ func dossierSubmit(ctx context.Context, args []string) error {
 	if err != nil {
 		return callError("submitting", err)
 	}
-	if f.asJSON {
+	if c.AsJSON {
 		return printJSON(os.Stdout, resp)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
@@ -164,31 +150,25 @@ func parseSubmission(raw []byte) (proto.Message, error) {
 	return req, nil
 }
 
-func dossierShow(ctx context.Context, args []string) error {
-	var f apiFlags
-	var purpose string
-	cfg, rest, err := parseCLI("dossier show", args, "lienthong dossier show CODE [--purpose WHY] [--json]", func(fs *flag.FlagSet) {
-		f.bind(fs)
-		fs.StringVar(&purpose, "purpose", "operator CLI", "why the dossier is read (recorded in the audit trail)")
-	})
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return errors.New("dossier show: exactly one dossier code is required")
-	}
-	conn, err := dialAPI(cfg, f)
+type dossierShowCmd struct {
+	apiClient
+	Purpose string `name:"purpose" default:"operator CLI" help:"why the dossier is read (recorded in the audit trail)"`
+	Code    string `arg:"" name:"code" help:"the dossier's code"`
+}
+
+func (c *dossierShowCmd) Run(ctx context.Context) error {
+	conn, err := dialAPI(c.apiClient)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = conn.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	resp, err := enginev1.NewClerkServiceClient(conn).GetDossier(ctx, &enginev1.GetDossierRequest{Code: rest[0], Purpose: purpose})
+	resp, err := enginev1.NewClerkServiceClient(conn).GetDossier(ctx, &enginev1.GetDossierRequest{Code: c.Code, Purpose: c.Purpose})
 	if err != nil {
 		return callError("reading dossier", err)
 	}
-	if f.asJSON {
+	if c.AsJSON {
 		return printJSON(os.Stdout, resp)
 	}
 	printDossier(os.Stdout, resp.GetDossier())

@@ -9,8 +9,10 @@ import (
 	"github.com/lienthong/lienthong/config"
 )
 
-// parseCLI binds the shared configuration and a command's own flags. Flags
-// may come before or after the positional arguments, which it returns.
+// parseCLI binds every setting and a measuring tool's own flags with package
+// flag, for the tools that kong passes their arguments through to (loadgen,
+// bench, chaos). Flags may come before or after the positional arguments,
+// which it returns.
 func parseCLI(name string, args []string, usage string, own func(*flag.FlagSet)) (config.Config, []string, error) {
 	cfg := config.Defaults()
 	fs := flag.NewFlagSet("lienthong "+name, flag.ContinueOnError)
@@ -41,15 +43,4 @@ func parseCLI(name string, args []string, usage string, own func(*flag.FlagSet))
 		}
 	}
 	return cfg, pos, cfg.Validate()
-}
-
-// loadConfig parses a subcommand's flags and environment into the one typed config.
-func loadConfig(name string, args []string) (config.Config, error) {
-	cfg := config.Defaults()
-	fs := flag.NewFlagSet("lienthong "+name, flag.ContinueOnError)
-	l := config.NewLoader(fs, &cfg)
-	if err := l.Load(args, os.Getenv); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
 }

@@ -13,6 +13,13 @@ import (
 // runLoadgen submits a mix of birth and death dossiers to a running system,
 // waits for them to finish and reports throughput, latencies, status-sync
 // lag and memory (loadgen.Command).
+// loadgenCmd hands its arguments to runLoadgen, which still parses its own flags.
+type loadgenCmd struct {
+	Args []string `arg:"" optional:"" help:"loadgen's flags; loadgen -h lists them"`
+}
+
+func (c *loadgenCmd) Run(ctx context.Context) error { return runLoadgen(ctx, c.Args) }
+
 func runLoadgen(ctx context.Context, args []string) error {
 	var o loadgen.Options
 	cfg, rest, err := parseCLI("loadgen", args,

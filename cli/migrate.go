@@ -5,17 +5,20 @@ import (
 	"fmt"
 
 	"github.com/lienthong/lienthong/agency"
+	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/stack"
 	"github.com/lienthong/lienthong/store"
 )
 
-// runMigrate applies the engine's migrations and each mock's (agencies, SMS
+// migrateCmd applies the engine's migrations and each mock's (agencies, SMS
 // gateway, mail sink), each to its own schema. Running it twice is a no-op.
-func runMigrate(ctx context.Context, args []string) error {
-	cfg, err := loadConfig("migrate", args)
-	if err != nil {
-		return err
-	}
+type migrateCmd struct {
+	config.Log
+	config.Database
+}
+
+func (c *migrateCmd) Run(ctx context.Context) error {
+	cfg := config.From(c)
 	pool, err := stack.OpenDatabase(ctx, cfg, 2)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -20,32 +19,25 @@ var stuckRuleNames = map[string]enginev1.StuckRule{
 	"supplement": enginev1.StuckRule_STUCK_RULE_AWAITING_SUPPLEMENT,
 }
 
-// runStuck lists stuck steps with a diagnosis and a remedy each.
-func runStuck(ctx context.Context, args []string) error {
-	var f apiFlags
-	var rules, province, agency string
-	var idle, attempts, limit int
-	cfg, rest, err := parseCLI("stuck", args, "lienthong stuck [--rule overdue,idle,retries,late-id,supplement] [--province 001] [--agency police] [--json]", func(fs *flag.FlagSet) {
-		f.bind(fs)
-		fs.StringVar(&rules, "rule", "", "comma-separated rules: overdue, idle, retries, late-id, supplement (default all)")
-		fs.StringVar(&province, "province", "", "3-digit province code")
-		fs.StringVar(&agency, "agency", "", "justice, police or insurance")
-		fs.IntVar(&idle, "idle-minutes", 60, "a step unchanged this long counts as idle")
-		fs.IntVar(&attempts, "min-attempts", 3, "failed attempts that count as retries failing")
-		fs.IntVar(&limit, "limit", 100, "most cases to list")
-	})
-	if err != nil {
+// stuckCmd lists stuck steps with a diagnosis and a remedy each.
+type stuckCmd struct {
+	apiClient
+	Rule        string `name:"rule" placeholder:"RULES" help:"comma-separated rules: overdue, idle, retries, late-id, supplement (default: all)"`
+	Province    string `name:"province" help:"3-digit province code"`
+	Agency      string `name:"agency" help:"justice, police or insurance"`
+	IdleMinutes int    `name:"idle-minutes" default:"60" help:"a step unchanged this long counts as idle"`
+	MinAttempts int    `name:"min-attempts" default:"3" help:"failed attempts that count as retries failing"`
+	Limit       int    `name:"limit" default:"100" help:"most cases to list"`
+}
+
+func (c *stuckCmd) Run(ctx context.Context) error {
+	req := &enginev1.ListStuckRequest{ProvinceCode: c.Province, Agency: c.Agency,
+		IdleMinutes: int32(c.IdleMinutes), MinAttempts: int32(c.MinAttempts), PageSize: int32(c.Limit)}
+	var err error
+	if req.Rules, err = parseStuckRules(c.Rule); err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return fmt.Errorf("stuck: unexpected argument %q", rest[0])
-	}
-	req := &enginev1.ListStuckRequest{ProvinceCode: province, Agency: agency,
-		IdleMinutes: int32(idle), MinAttempts: int32(attempts), PageSize: int32(limit)}
-	if req.Rules, err = parseStuckRules(rules); err != nil {
-		return err
-	}
-	conn, err := dialAPI(cfg, f)
+	conn, err := dialAPI(c.apiClient)
 	if err != nil {
 		return err
 	}
@@ -56,7 +48,7 @@ func runStuck(ctx context.Context, args []string) error {
 	if err != nil {
 		return callError("listing stuck dossiers", err)
 	}
-	if f.asJSON {
+	if c.AsJSON {
 		return printJSON(os.Stdout, resp)
 	}
 	return printStuck(resp.GetCases())
@@ -85,10 +77,10 @@ func printStuck(cases []*enginev1.StuckCase) error {
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CODE\tSTEP\tRULE\tSINCE\tDIAGNOSIS")
-	for _, c := range cases {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.GetCode(), enumName(c.GetStep(), "STEP_KIND_"),
-			enumName(c.GetRule(), "STUCK_RULE_"), when(c.GetSince()), c.GetDiagnosis())
-		fmt.Fprintf(tw, "\t\t\t\t→ %s\n", c.GetRemedy())
+	for _, sc := range cases {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sc.GetCode(), enumName(sc.GetStep(), "STEP_KIND_"),
+			enumName(sc.GetRule(), "STUCK_RULE_"), when(sc.GetSince()), sc.GetDiagnosis())
+		fmt.Fprintf(tw, "\t\t\t\t→ %s\n", sc.GetRemedy())
 	}
 	return tw.Flush()
 }

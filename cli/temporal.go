@@ -3,14 +3,22 @@ package cli
 import (
 	"context"
 
+	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/stack"
 )
 
-// runTemporal runs the embedded Temporal server on its own (stack.RunTemporal).
-func runTemporal(ctx context.Context, args []string) error {
-	cfg, err := loadConfig("temporal", args)
-	if err != nil {
-		return err
-	}
+// temporalCmd runs the embedded Temporal server alone (stack.RunTemporal).
+type temporalCmd struct {
+	config.Log
+	config.Data
+	config.Database
+	config.Namespace
+	config.Embedded
+	config.TemporalServer
+	config.TLS
+}
+
+func (c *temporalCmd) Run(ctx context.Context) error {
+	cfg := config.From(c)
 	return stack.RunTemporal(ctx, cfg)
 }

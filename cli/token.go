@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/lienthong/lienthong/auth"
@@ -13,53 +13,50 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 )
 
-// runToken issues an API token signed with --token-key and prints it. In a
+// tokenCmd issues an API token signed with --token-key and prints it. In a
 // dev data directory it falls back to the key `lienthong dev` generated.
 // With --client-credentials it asks the identity provider instead, for the
 // service account --oidc-client-id: the CLI's token in production.
-func runToken(ctx context.Context, args []string) error {
-	var role, sub, commune, agency, province string
-	var ttl time.Duration
-	var fromProvider bool
-	cfg, rest, err := parseCLI("token", args, "lienthong token --role clerk --commune 00004 --sub clerk-1 [--ttl 24h]", func(fs *flag.FlagSet) {
-		fs.StringVar(&role, "role", "", "clerk, agency, officer, supervisor, citizen or admin")
-		fs.StringVar(&sub, "sub", "", "who the token is for, e.g. clerk-1 (recorded in the audit trail)")
-		fs.StringVar(&commune, "commune", "", "a clerk's 5-digit commune code")
-		fs.StringVar(&agency, "agency", "", "an agency token's agency: justice, police, insurance or portal")
-		fs.StringVar(&province, "province", "", "a supervisor's 3-digit province code; empty means national")
-		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid")
-		fs.BoolVar(&fromProvider, "client-credentials", false, "ask the identity provider (--oidc-issuer) for the service account --oidc-client-id's token instead")
-	})
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return fmt.Errorf("token: unexpected argument %q", rest[0])
-	}
-	if fromProvider {
+type tokenCmd struct {
+	config.Data
+	config.Tokens
+	config.OIDC
+	Role         string        `name:"role" help:"clerk, agency, officer, supervisor, citizen or admin"`
+	Sub          string        `name:"sub" help:"who the token is for, e.g. clerk-1 (recorded in the audit trail); empty is the role"`
+	Commune      string        `name:"commune" help:"a clerk's 5-digit commune code"`
+	Agency       string        `name:"agency" help:"an agency token's agency: justice, police, insurance or portal"`
+	Province     string        `name:"province" help:"a supervisor's 3-digit province code; empty means national"`
+	TTL          time.Duration `name:"ttl" default:"24h" help:"how long the token is valid"`
+	FromProvider bool          `name:"client-credentials" help:"ask the identity provider (--oidc-issuer) for the service account --oidc-client-id's token instead"`
+}
+
+func (c *tokenCmd) Run(ctx context.Context, out io.Writer) error {
+	cfg := config.From(c)
+	if c.FromProvider {
 		tok, err := clientCredentialsToken(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		fmt.Println(tok)
-		return nil
+		_, err = fmt.Fprintln(out, tok)
+		return err
 	}
-	if ttl <= 0 {
+	if c.TTL <= 0 {
 		return errors.New("--ttl must be positive")
 	}
-	if !auth.Role(role).Valid() {
-		return fmt.Errorf("--role: got %q, expected one of clerk, agency, officer, supervisor, citizen, admin", role)
+	if !auth.Role(c.Role).Valid() {
+		return fmt.Errorf("--role: got %q, expected one of clerk, agency, officer, supervisor, citizen, admin", c.Role)
 	}
+	sub := c.Sub
 	if sub == "" {
-		sub = role
+		sub = c.Role
 	}
 	key, err := stack.TokenKey(cfg)
 	if err != nil {
 		return err
 	}
 	tok, err := auth.Issue(key, auth.Claims{
-		Subject: sub, Role: auth.Role(role), Commune: commune, Agency: agency, Province: province,
-	}, ttl)
+		Subject: sub, Role: auth.Role(c.Role), Commune: c.Commune, Agency: c.Agency, Province: c.Province,
+	}, c.TTL)
 	// Each claim is set by the flag of its name.
 	if ie := (*auth.IssueError)(nil); errors.As(err, &ie) {
 		return fmt.Errorf("--%s: %s", ie.Claim, ie.Reason)
@@ -67,8 +64,8 @@ func runToken(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(tok)
-	return nil
+	_, err = fmt.Fprintln(out, tok)
+	return err
 }
 
 // clientCredentialsToken asks the provider for an access token of the

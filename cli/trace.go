@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -13,28 +12,25 @@ import (
 	"github.com/lienthong/lienthong/civil"
 )
 
-// runTrace prints a dossier and everything that happened to it.
-func runTrace(ctx context.Context, args []string) error {
-	var f apiFlags
-	cfg, rest, err := parseCLI("trace", args, "lienthong trace CODE [--json]", f.bind)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return errors.New("trace: exactly one dossier code is required")
-	}
-	conn, err := dialAPI(cfg, f)
+// traceCmd prints a dossier and everything that happened to it.
+type traceCmd struct {
+	apiClient
+	Code string `arg:"" name:"code" help:"the dossier's code"`
+}
+
+func (c *traceCmd) Run(ctx context.Context) error {
+	conn, err := dialAPI(c.apiClient)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = conn.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	resp, err := enginev1.NewSupervisorServiceClient(conn).TraceDossier(ctx, &enginev1.TraceDossierRequest{Code: rest[0]})
+	resp, err := enginev1.NewSupervisorServiceClient(conn).TraceDossier(ctx, &enginev1.TraceDossierRequest{Code: c.Code})
 	if err != nil {
 		return callError("tracing dossier", err)
 	}
-	if f.asJSON {
+	if c.AsJSON {
 		return printJSON(os.Stdout, resp)
 	}
 	printDossier(os.Stdout, resp.GetDossier())

@@ -1,21 +1,21 @@
 package cli
 
 import (
-	"context"
 	"fmt"
+	"io"
 	"runtime/debug"
 )
 
-// versionCommand prints version, or else the module's.
-func versionCommand(version string) func(context.Context, []string) error {
-	return func(context.Context, []string) error {
-		v := version
-		if v == "" {
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				v = bi.Main.Version
-			}
+// versionCmd prints the binary's version, or else the module's.
+type versionCmd struct{}
+
+func (versionCmd) Run(version buildVersion, out io.Writer) error {
+	v := string(version)
+	if v == "" {
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			v = bi.Main.Version
 		}
-		fmt.Println("lienthong", v)
-		return nil
 	}
+	_, err := fmt.Fprintln(out, "lienthong", v)
+	return err
 }

@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,7 +18,6 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -91,27 +89,15 @@ func newChecker(t *testing.T) *checker {
 	t.Helper()
 	c := &checker{envs: map[string]bool{}, secret: map[string]bool{}, defaults: map[string]string{},
 		flags: map[string]string{}, boolFlags: map[string]bool{}}
-	cfg := config.Defaults()
-	for _, f := range config.NewLoader(flag.NewFlagSet("deploy", flag.ContinueOnError), &cfg).Fields() {
-		c.envs[f.Env] = true
-		c.defaults[f.Env] = f.Default
-		c.flags[f.Flag] = f.Env
-		if f.Default == "true" || f.Default == "false" {
-			c.boolFlags[f.Flag] = true
+	for _, s := range config.Settings() {
+		c.envs[s.Env()] = true
+		c.defaults[s.Env()] = s.Default
+		c.flags[s.Flag] = s.Env()
+		if s.IsBool {
+			c.boolFlags[s.Flag] = true
 		}
-	}
-	// Fields shows a secret's non-empty default as "(set)": fill every string
-	// to learn which settings are secrets.
-	filled := config.Defaults()
-	v := reflect.ValueOf(&filled).Elem()
-	for i := range v.NumField() {
-		if v.Field(i).Kind() == reflect.String {
-			v.Field(i).SetString("x")
-		}
-	}
-	for _, f := range config.NewLoader(flag.NewFlagSet("deploy", flag.ContinueOnError), &filled).Fields() {
-		if f.Default == "(set)" {
-			c.secret[f.Env] = true
+		if s.Secret {
+			c.secret[s.Env()] = true
 		}
 	}
 	require.NotEmpty(t, c.secret, "no secret settings found in config")
@@ -1441,27 +1427,6 @@ func TestComposeSecrets(t *testing.T) {
 			require.NoError(t, err, "service %s %s", name, agency)
 			require.Equal(t, id, src.Identity(), "service %s %s", name, agency)
 			require.NoError(t, src.Leaf().VerifyHostname(name), "service %s is reached as %s", name, name)
-		}
-	}
-}
-
-// TestReadmeDocumentsEverySetting: each setting has its flag or its
-// variable in README's configuration table.
-func TestReadmeDocumentsEverySetting(t *testing.T) {
-	t.Parallel()
-	b, err := os.ReadFile(filepath.Join("..", "README.md"))
-	require.NoError(t, err)
-	readme := string(b)
-	start := strings.Index(readme, "\n## Configuration\n")
-	require.NotEqual(t, -1, start, "README has a Configuration section")
-	section := readme[start+1:]
-	if end := strings.Index(section[3:], "\n## "); end >= 0 {
-		section = section[:end+3]
-	}
-	cfg := config.Defaults()
-	for _, f := range config.NewLoader(flag.NewFlagSet("readme", flag.ContinueOnError), &cfg).Fields() {
-		if !strings.Contains(section, "`--"+f.Flag+"`") && !strings.Contains(section, "`"+f.Env+"`") {
-			t.Errorf("README's configuration table has no row naming `--%s` or `%s`", f.Flag, f.Env)
 		}
 	}
 }
