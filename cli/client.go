@@ -1,21 +1,23 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
-	"github.com/lienthong/lienthong/civil"
-	"github.com/lienthong/lienthong/config"
-	"github.com/lienthong/lienthong/stack"
+	"github.com/lienthong/lienthong/auth"
+
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/lienthong/lienthong/civil"
+	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/stack"
 )
 
 // The operator commands talk gRPC to the engine API (--api-grpc-addr) with a
@@ -32,16 +34,6 @@ type apiClient struct {
 	AsJSON bool   `name:"json" help:"print the response as JSON"`
 }
 
-// bearer sends the token on every call.
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-
-// The token travels over TLS unless --insecure-plaintext says otherwise.
-func (bearer) RequireTransportSecurity() bool { return false }
-
 func dialAPI(c apiClient) (*grpc.ClientConn, error) {
 	cfg := config.From(c)
 	tok := c.Token
@@ -53,7 +45,7 @@ func dialAPI(c apiClient) (*grpc.ClientConn, error) {
 		return nil, err
 	}
 	conn, err := grpc.NewClient(cfg.APIGRPCAddr, grpc.WithTransportCredentials(creds),
-		grpc.WithPerRPCCredentials(bearer(tok)))
+		grpc.WithPerRPCCredentials(auth.Bearer(tok)))
 	if err != nil {
 		return nil, fmt.Errorf("--api-grpc-addr: %w", err)
 	}

@@ -30,7 +30,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -421,7 +420,7 @@ func (r *runner) submit(ctx context.Context, it item) {
 	}
 	backoff := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		cctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token), 30*time.Second)
+		cctx, cancel := context.WithTimeout(auth.WithBearer(ctx, token), 30*time.Second)
 		began := time.Now()
 		code, received, err := call(cctx)
 		took := time.Since(began)
@@ -610,7 +609,7 @@ func (r *runner) pollAPI(ctx context.Context, start time.Time, terminalOnly bool
 	}
 	var out []observed
 	for pages := 0; pages < 1000; pages++ {
-		cctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token), 30*time.Second)
+		cctx, cancel := context.WithTimeout(auth.WithBearer(ctx, token), 30*time.Second)
 		resp, err := r.clerk.ListDossiers(cctx, req)
 		cancel()
 		if err != nil {
