@@ -34,9 +34,9 @@ type commandLine struct {
 	Dossier  dossierCmd  `cmd:"" name:"dossier" help:"submit or show a dossier through the API (submit --file F | show CODE)"`
 	Stuck    stuckCmd    `cmd:"" name:"stuck" help:"list stuck dossiers with a diagnosis and a remedy"`
 	Trace    traceCmd    `cmd:"" name:"trace" help:"show a dossier and everything that happened to it"`
-	Loadgen  loadgenCmd  `cmd:"" name:"loadgen" passthrough:"" help:"submit a realistic mix of dossiers and report throughput, latency, sync lag and memory"`
-	Bench    benchCmd    `cmd:"" name:"bench" passthrough:"" help:"measure throughput against the bare engine's limit, in one process (writes docs/BENCHMARKS.md)"`
-	Chaos    chaosCmd    `cmd:"" name:"chaos" passthrough:"" help:"run every part as its own process, inject faults and kills, then check the invariants"`
+	Loadgen  loadgenCmd  `cmd:"" name:"loadgen" help:"submit a realistic mix of dossiers and report throughput, latency, sync lag and memory"`
+	Bench    benchCmd    `cmd:"" name:"bench" help:"measure throughput against the bare engine's limit, in one process (writes docs/BENCHMARKS.md)"`
+	Chaos    chaosCmd    `cmd:"" name:"chaos" help:"run every part as its own process, inject faults and kills, then check the invariants"`
 	Version  versionCmd  `cmd:"" name:"version" help:"print the version"`
 }
 

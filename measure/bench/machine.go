@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/procfs"
+
 	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/lienthong/lienthong/measure/loadgen"
 )
 
@@ -56,26 +58,13 @@ func readMachine(ctx context.Context, pool *pgxpool.Pool) machineInfo {
 // /proc/self/stat (Linux; zero elsewhere). The kernel counts in USER_HZ
 // ticks, which are 1/100 s on every Linux lienthong runs on.
 func processCPU() time.Duration {
-	b, err := os.ReadFile("/proc/self/stat")
+	p, err := procfs.Self()
 	if err != nil {
 		return 0
 	}
-	// The command name is in parentheses and may hold spaces; fields follow it.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
+	st, err := p.Stat()
+	if err != nil {
 		return 0
 	}
-	fields := strings.Fields(string(b[i+1:]))
-	// utime and stime are the 14th and 15th fields; fields[0] is the 3rd.
-	if len(fields) < 13 {
-		return 0
-	}
-	var utime, stime int64
-	if _, err := fmt.Sscan(fields[11], &utime); err != nil {
-		return 0
-	}
-	if _, err := fmt.Sscan(fields[12], &stime); err != nil {
-		return 0
-	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond
+	return time.Duration(st.CPUTime() * float64(time.Second))
 }
