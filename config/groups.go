@@ -185,7 +185,7 @@ func (g *TLS) check(p *problems) {
 // TLSConfigured says this process has a certificate of its own.
 func (g *TLS) TLSConfigured() bool { return g.TLSCertFile != "" }
 
-// HTTPTLS, when set, serves the API's HTTP listener (console, REST) with a
+// HTTPTLS is the certificate that, when set, serves the API's HTTP listener (console, REST) with a
 // certificate browsers trust, instead of the service certificate.
 type HTTPTLS struct {
 	HTTPTLSCertFile string `name:"http-tls-cert-file" env:"LIENTHONG_HTTP_TLS_CERT_FILE" unset:"the service certificate (dev: plain HTTP on loopback)" help:"certificate (PEM) of the API's HTTP listener (console, REST) when browsers should see another than the service certificate"`

@@ -47,8 +47,8 @@ func Start(ctx context.Context, cfg config.Config, out io.Writer, opts DevOption
 		return nil, fmt.Errorf("starting the stack: %w", err)
 	case <-time.After(within):
 		cancel()
-		<-r.done
-		return nil, fmt.Errorf("the stack was not ready within %s", within)
+		err := <-r.done
+		return nil, errors.Join(fmt.Errorf("the stack was not ready within %s", within), err)
 	}
 }
 
