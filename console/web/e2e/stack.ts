@@ -128,12 +128,8 @@ export async function startStack(bin: string, opts: StackOptions = {}): Promise<
     '--portal-addr', a(ports.portal),
     '--sms-addr', a(ports.sms),
     '--smtp-addr', a(ports.smtp),
-    '--callback-addr', a(ports.apiGrpc),
     '--temporal-port', String(ports.temporal),
-    '--temporal-address', a(ports.temporal),
     '--temporal-ui-port', '0',
-    '--worker-http-addr', a(ports.workerHttp),
-    '--agency-http-addr', a(ports.agencyHttp),
     // Four weeks of finished dossiers, so the pages (and their screenshots)
     // show a working commune and province; the agencies are left as they are.
     ...(opts.demo === false ? [] : ['--demo', '--demo-live=false']),
