@@ -61,12 +61,8 @@ func (in *insurance) IssueChildCard(ctx context.Context, req *agencyv1.IssueChil
 	v.name("full_name", req.GetFullName())
 	v.sex("sex", req.GetSex())
 	v.date("birth_date", req.GetBirthDate(), true, in.d.now())
-	if _, ok := civil.LookupFacility(req.GetFacilityCode()); !ok {
-		v.add("facility_code", "is not a known initial health-care facility code")
-	}
-	if _, ok := civil.LookupProvince(req.GetProvinceCode()); !ok {
-		v.add("province_code", "is not a current 3-digit province code")
-	}
+	v.c.Facility("facility_code", req.GetFacilityCode())
+	v.c.Province("province_code", req.GetProvinceCode())
 	if id := req.GetIdNumber(); id != "" {
 		v.idNumber("id_number", id)
 	}
@@ -304,20 +300,14 @@ func (in *insurance) SettleSurvivorBenefit(ctx context.Context, req *agencyv1.Se
 			v.add("death_date", "is before %s: no survivor-benefit rules or base salary cover it", dateText(first))
 		}
 	}
-	if len(req.GetRelatives()) == 0 {
-		v.add("relatives", "at least one relative is required")
-	}
+	v.c.Relatives("relatives", len(req.GetRelatives()))
 	for i, r := range req.GetRelatives() {
 		path := fmt.Sprintf("relatives[%d].", i)
 		v.name(path+"full_name", r.GetFullName())
 		v.idNumber(path+"id_number", r.GetIdNumber())
 		v.date(path+"birth_date", r.GetBirthDate(), true, in.d.now())
-		if relationship(r.GetRelationship()) == "" {
-			v.add(path+"relationship", "must be one of the SURVIVOR_RELATIONSHIP_ values")
-		}
-		if p := r.GetWorkingCapacityLossPercent(); p < 0 || p > 100 {
-			v.add(path+"working_capacity_loss_percent", "must be from 0 to 100")
-		}
+		v.c.Relationship(path+"relationship", r.GetRelationship())
+		v.c.Percent(path+"working_capacity_loss_percent", r.GetWorkingCapacityLossPercent())
 	}
 	v.name("payee_full_name", req.GetPayeeFullName())
 	v.payment(req.GetPaymentMethod(), req.GetBankCode(), req.GetBankAccount())

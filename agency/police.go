@@ -54,11 +54,7 @@ func (p *police) IssueIdNumber(ctx context.Context, req *agencyv1.IssueIdNumberR
 	var v violations
 	v.require("idempotency_key", req.GetIdempotencyKey())
 	v.require("dossier_code", req.GetDossierCode())
-	if _, ok := civil.LookupProvince(req.GetProvinceCode()); !ok {
-		if _, ok := civil.LookupLegacyProvince(req.GetProvinceCode()); !ok {
-			v.add("province_code", "is not a known 3-digit province code")
-		}
-	}
+	v.c.AnyProvince("province_code", req.GetProvinceCode())
 	v.name("full_name", req.GetFullName())
 	v.sex("sex", req.GetSex())
 	v.date("birth_date", req.GetBirthDate(), true, p.d.now())
@@ -146,9 +142,7 @@ func (p *police) RegisterResidence(ctx context.Context, req *agencyv1.RegisterRe
 	v.require("idempotency_key", req.GetIdempotencyKey())
 	v.require("dossier_code", req.GetDossierCode())
 	v.idNumber("id_number", req.GetIdNumber())
-	if c, ok := v.commune("commune_code", req.GetCommuneCode()); ok && req.GetProvinceCode() != "" && req.GetProvinceCode() != c.ProvinceCode {
-		v.add("province_code", "is not the province of commune_code")
-	}
+	v.c.Commune("commune_code", req.GetCommuneCode(), req.GetProvinceCode())
 	if err := v.err(); err != nil {
 		return nil, err
 	}

@@ -84,11 +84,7 @@ func ValidateBirth(req *enginev1.SubmitBirthRequest, now time.Time) []dossier.Fi
 		}
 	}
 
-	if code := strings.TrimSpace(f.GetFacilityCode()); code == "" {
-		c.Add("form.facility_code", "is required: the initial health-care facility for the child's card")
-	} else if _, ok := civil.LookupFacility(code); !ok {
-		c.Add("form.facility_code", "is not a known health-care facility code")
-	}
+	c.Facility("form.facility_code", strings.TrimSpace(f.GetFacilityCode()))
 
 	if r := f.GetRequester(); r == nil {
 		c.Add("form.requester", "is required")
@@ -361,17 +357,7 @@ func (c *checker) survivors(path string, claim *enginev1.SurvivorClaim, deceased
 			}
 		}
 		seen[id] = true
-		switch s.GetRelationship() {
-		case enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_UNSPECIFIED:
-			c.Add(p+".relationship", "is required: child, spouse, parent, parent-in-law or dependant")
-		case enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_CHILD, enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_SPOUSE,
-			enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT, enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT_IN_LAW,
-			enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_DEPENDANT:
-		default:
-			c.Add(p+".relationship", "is not a known value")
-		}
-		if pct := s.GetWorkingCapacityLossPercent(); pct < 0 || pct > 100 {
-			c.Add(p+".working_capacity_loss_percent", "must be a percentage from 0 to 100")
-		}
+		c.Relationship(p+".relationship", s.GetRelationship())
+		c.Percent(p+".working_capacity_loss_percent", s.GetWorkingCapacityLossPercent())
 	}
 }

@@ -138,6 +138,37 @@ func (c *Checker) Province(field, code string) bool {
 	return true
 }
 
+// AnyProvince checks a required province code that is current or was in
+// use before the 2025 merger of provinces: records made before it still
+// carry the old codes.
+func (c *Checker) AnyProvince(field, code string) bool {
+	if !c.Required(field, code) {
+		return false
+	}
+	if _, ok := civil.LookupProvince(code); ok {
+		return true
+	}
+	if _, ok := civil.LookupLegacyProvince(code); ok {
+		return true
+	}
+	c.Add(field, "is not a known province code")
+	return false
+}
+
+// Facility checks a required initial health-care facility code, where the
+// child's health-insurance card is registered.
+func (c *Checker) Facility(field, code string) bool {
+	if strings.TrimSpace(code) == "" {
+		c.Add(field, "is required: the initial health-care facility for the child's card")
+		return false
+	}
+	if _, ok := civil.LookupFacility(code); !ok {
+		c.Add(field, "is not a known health-care facility code")
+		return false
+	}
+	return true
+}
+
 // Commune checks a required commune code and, when province is given, that
 // the commune lies in it.
 func (c *Checker) Commune(field, code, province string) (civil.Commune, bool) {
@@ -244,6 +275,39 @@ func (c *Checker) Payment(prefix string, method protoreflect.Enum, bankCode, ban
 		} else {
 			c.Add(prefix+"payment_method", "is not a known value")
 		}
+	}
+}
+
+// Relationship checks how a claimed survivor is related to the deceased,
+// in either contract (SURVIVOR_RELATIONSHIP_CHILD and so on, spelt alike),
+// and returns it; "" when it is missing or unknown.
+func (c *Checker) Relationship(field string, r protoreflect.Enum) civil.Relationship {
+	name := enumName(r)
+	for _, rel := range civil.Relationships() {
+		if name == protoreflect.Name("SURVIVOR_RELATIONSHIP_"+strings.ToUpper(string(rel))) {
+			return rel
+		}
+	}
+	if r.Number() == 0 {
+		c.Add(field, "is required: child, spouse, parent, parent-in-law or dependant")
+	} else {
+		c.Add(field, "is not a known value")
+	}
+	return ""
+}
+
+// Percent checks a whole percentage, from 0 to 100.
+func (c *Checker) Percent(field string, v int32) {
+	if v < 0 || v > 100 {
+		c.Add(field, "must be a percentage from 0 to 100")
+	}
+}
+
+// Relatives checks that a survivor-benefit claim names at least one of the
+// n relatives it is claimed for.
+func (c *Checker) Relatives(field string, n int) {
+	if n == 0 {
+		c.Add(field, "name at least one relative the benefit is claimed for")
 	}
 }
 

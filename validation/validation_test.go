@@ -49,6 +49,16 @@ func TestRules(t *testing.T) {
 		{"a missing ID number", func(c *validation.Checker) { c.IDNumber("f", "") }, "f", "is required"},
 		{"an ID number of 11 digits", func(c *validation.Checker) { c.IDNumber("f", "00109012345") }, "f", civil.ErrIDShape.Error() + ": got 11 bytes"},
 		{"an unknown province", func(c *validation.Checker) { c.Province("f", "999") }, "f", "is not a known province code"},
+		{"a province merged in 2025, where old codes count", func(c *validation.Checker) { c.AnyProvince("f", "074") }, "f", ""},
+		{"a province merged in 2025, where only current codes count", func(c *validation.Checker) { c.Province("f", "074") }, "f", "is not a known province code"},
+		{"a province code that never was", func(c *validation.Checker) { c.AnyProvince("f", "999") }, "f", "is not a known province code"},
+		{"a missing facility", func(c *validation.Checker) { c.Facility("f", "") }, "f", "is required: the initial health-care facility for the child's card"},
+		{"an unknown facility", func(c *validation.Checker) { c.Facility("f", "99999") }, "f", "is not a known health-care facility code"},
+		{"a known facility", func(c *validation.Checker) { c.Facility("f", "01001") }, "f", ""},
+		{"a percentage over 100", func(c *validation.Checker) { c.Percent("f", 101) }, "f", "must be a percentage from 0 to 100"},
+		{"a negative percentage", func(c *validation.Checker) { c.Percent("f", -1) }, "f", "must be a percentage from 0 to 100"},
+		{"a whole percentage", func(c *validation.Checker) { c.Percent("f", 100) }, "f", ""},
+		{"a claim for nobody", func(c *validation.Checker) { c.Relatives("f", 0) }, "f", "name at least one relative the benefit is claimed for"},
 		{"a missing commune", func(c *validation.Checker) { c.Commune("f", "", "") }, "f", "is required"},
 		{"an unknown commune", func(c *validation.Checker) { c.Commune("f", "99999", "") }, "f", "is not a known commune code"},
 		{"a commune of another province", func(c *validation.Checker) { c.Commune("f", "16681", "001") }, "f", "commune 16681 is in province 040, not 001"},
@@ -108,6 +118,28 @@ func TestEnumsOfBothContracts(t *testing.T) {
 			var c validation.Checker
 			require.Equal(t, tc.want, c.Sex("sex", tc.in))
 			require.Equal(t, tc.msg, only(t, &c, "sex"))
+		})
+	}
+
+	relationships := []struct {
+		name string
+		in   protoreflect.Enum
+		want civil.Relationship
+		msg  string
+	}{
+		{"engine child", enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_CHILD, civil.RelationshipChild, ""},
+		{"agency parent-in-law", agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT_IN_LAW, civil.RelationshipParentInLaw, ""},
+		{"agency dependant", agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_DEPENDANT, civil.RelationshipDependant, ""},
+		{"engine unspecified", enginev1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_UNSPECIFIED, "",
+			"is required: child, spouse, parent, parent-in-law or dependant"},
+		{"agency unknown number", agencyv1.SurvivorRelationship(42), "", "is not a known value"},
+	}
+	for _, tc := range relationships {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var c validation.Checker
+			require.Equal(t, tc.want, c.Relationship("relationship", tc.in))
+			require.Equal(t, tc.msg, only(t, &c, "relationship"))
 		})
 	}
 
