@@ -13,7 +13,7 @@ WORKFLOWCHECK_VERSION       := v0.6.0
 SQLC_VERSION                := v1.31.1
 
 # Where sqlc.yaml writes the Go it generates from the .sql query files.
-SQLC_OUT := store/internal/enginedb agency/internal/deskdb agency/internal/agencydb demo/internal/demodb
+SQLC_OUT := store/internal/enginedb agency/internal/deskdb agency/internal/agencydb demo/internal/demodb measure/internal/measuredb
 # The agencies' shared case-desk migrations with their schema named, as sqlc
 # reads them (sqlc.yaml).
 SQLC_SCHEMA := $(BIN)/sqlc-schema

@@ -12,6 +12,7 @@ import (
 	"github.com/lienthong/lienthong/agency"
 	"github.com/lienthong/lienthong/agency/population"
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/measure/internal/measuredb"
 	"github.com/lienthong/lienthong/measure/loadgen"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 )
@@ -205,8 +206,6 @@ func dropConnections(ctx context.Context, dbURL string) (int, error) {
 		return 0, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	var n int
-	err = conn.QueryRow(cctx, `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE datname = current_database() AND pid <> pg_backend_pid()) AS t`).Scan(&n)
-	return n, err
+	n, err := measuredb.New(conn).DropOtherConnections(cctx)
+	return int(n), err
 }

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/measure/internal/measuredb"
 	"github.com/lienthong/lienthong/measure/loadgen"
 	"github.com/lienthong/lienthong/measure/oracle"
 	"github.com/lienthong/lienthong/store"
@@ -119,8 +120,8 @@ func waitSettled(ctx context.Context, pool *pgxpool.Pool, within time.Duration) 
 	deadline := time.Now().Add(within)
 	var behind int
 	for {
-		err := pool.QueryRow(ctx, `SELECT count(*) FROM engine.dossiers d LEFT JOIN portal.statuses p ON p.dossier_code = d.code
-			WHERE p.version IS DISTINCT FROM d.version`).Scan(&behind)
+		n, err := measuredb.New(pool).PortalBehind(ctx)
+		behind = int(n)
 		if err == nil && behind == 0 {
 			return nil
 		}
@@ -188,18 +189,14 @@ func queryWorkflow(ctx context.Context, tc client.Client, code string) oracle.Wo
 // observedFailures summarises the failed attempts the trace recorded, by
 // cause and agency: the faults as the engine saw them.
 func observedFailures(ctx context.Context, pool *pgxpool.Pool) []Injection {
-	rows, err := pool.Query(ctx, `SELECT step, error FROM engine.events WHERE kind = $1`, dossier.EventAttemptFailed)
+	failed, err := measuredb.New(pool).FailedAttempts(ctx, dossier.EventAttemptFailed)
 	if err != nil {
 		return []Injection{{Fault: "failed attempts in the trace", Effect: "could not read: " + err.Error()}}
 	}
-	defer rows.Close()
 	counts := map[string]map[string]int{}
-	for rows.Next() {
-		var step, msg string
-		if rows.Scan(&step, &msg) != nil {
-			continue
-		}
-		cause := failureCause(msg)
+	for _, f := range failed {
+		step := f.Step
+		cause := failureCause(f.Error)
 		if counts[cause] == nil {
 			counts[cause] = map[string]int{}
 		}

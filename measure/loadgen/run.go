@@ -38,6 +38,7 @@ import (
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/forms"
+	"github.com/lienthong/lienthong/measure/internal/measuredb"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 )
 
@@ -569,24 +570,19 @@ type observed struct {
 }
 
 func pollDB(ctx context.Context, db *pgxpool.Pool, codes []string) ([]observed, error) {
-	rows, err := db.Query(ctx, `SELECT code, status, received_at, completed_at FROM engine.dossiers WHERE code = ANY($1)`, codes)
+	rows, err := measuredb.New(db).DossiersByCode(ctx, codes)
 	if err != nil {
 		return nil, fmt.Errorf("reading dossiers: %w", err)
 	}
-	defer rows.Close()
-	var out []observed
-	for rows.Next() {
-		var o observed
-		var completed *time.Time
-		if err := rows.Scan(&o.code, &o.status, &o.receivedAt, &completed); err != nil {
-			return out, fmt.Errorf("reading dossiers: %w", err)
-		}
-		if completed != nil {
-			o.completedAt = *completed
+	out := make([]observed, 0, len(rows))
+	for _, r := range rows {
+		o := observed{code: r.Code, status: r.Status, receivedAt: r.ReceivedAt}
+		if r.CompletedAt != nil {
+			o.completedAt = *r.CompletedAt
 		}
 		out = append(out, o)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 var terminalStatuses = []enginev1.DossierStatus{
@@ -684,26 +680,16 @@ func (r *runner) fill(rep *Report, start time.Time) {
 // lag reads, for every version an agency's decision made, how long the read
 // model and the portal took to hold it.
 func (r *runner) lag(ctx context.Context, rep *Report) error {
-	rows, err := r.cfg.DB.Query(ctx, `SELECT decided_at, synced_at, portal_synced_at FROM engine.status_history
-		WHERE code = ANY($1) AND decided_at IS NOT NULL`, rep.Codes)
+	rows, err := measuredb.New(r.cfg.DB).DecisionLags(ctx, rep.Codes)
 	if err != nil {
 		return fmt.Errorf("reading status history: %w", err)
 	}
-	defer rows.Close()
 	var readModel, portal []time.Duration
-	for rows.Next() {
-		var decided, synced time.Time
-		var portalAt *time.Time
-		if err := rows.Scan(&decided, &synced, &portalAt); err != nil {
-			return fmt.Errorf("reading status history: %w", err)
+	for _, row := range rows {
+		readModel = append(readModel, row.SyncedAt.Sub(row.DecidedAt))
+		if row.PortalSyncedAt != nil {
+			portal = append(portal, row.PortalSyncedAt.Sub(row.DecidedAt))
 		}
-		readModel = append(readModel, synced.Sub(decided))
-		if portalAt != nil {
-			portal = append(portal, portalAt.Sub(decided))
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading status history: %w", err)
 	}
 	rep.ReadModelLag, rep.PortalLag = Summarize(readModel), Summarize(portal)
 	return nil
