@@ -44,6 +44,11 @@ type commandLine struct {
 type Command struct {
 	Name    string
 	Summary string
+	// Settings are the settings it reads: the only LIENTHONG_* variables
+	// and flags it takes.
+	Settings []config.Setting
+	// Flags are all the flags it takes, its own included.
+	Flags []string
 }
 
 // Commands are the subcommands, in the order usage lists them.
@@ -54,7 +59,16 @@ func Commands() []Command {
 	}
 	var out []Command
 	for _, c := range k.Model.Children {
-		out = append(out, Command{Name: c.Name, Summary: c.Help})
+		cmd := Command{Name: c.Name, Summary: c.Help}
+		for _, group := range c.AllFlags(false) {
+			for _, f := range group {
+				cmd.Flags = append(cmd.Flags, f.Name)
+				if s, ok := config.Describe(f); ok {
+					cmd.Settings = append(cmd.Settings, s)
+				}
+			}
+		}
+		out = append(out, cmd)
 	}
 	return out
 }

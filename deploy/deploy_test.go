@@ -83,6 +83,11 @@ type checker struct {
 	flags       map[string]string // flag name -> setting
 	boolFlags   map[string]bool
 	subcommands map[string]bool
+	// reads and takes are, per subcommand, the LIENTHONG_* variables it
+	// reads and the flags it accepts: kong refuses any other flag, and
+	// ignores any other variable.
+	reads map[string]map[string]bool
+	takes map[string]map[string]bool
 }
 
 func newChecker(t *testing.T) *checker {
@@ -101,19 +106,21 @@ func newChecker(t *testing.T) *checker {
 		}
 	}
 	require.NotEmpty(t, c.secret, "no secret settings found in config")
-	c.subcommands = subcommands(t)
-	return c
-}
-
-// subcommands are the names in the command table.
-func subcommands(t *testing.T) map[string]bool {
-	t.Helper()
-	out := map[string]bool{}
-	for _, c := range cli.Commands() {
-		out[c.Name] = true
+	c.subcommands, c.reads, c.takes = map[string]bool{}, map[string]map[string]bool{}, map[string]map[string]bool{}
+	for _, cmd := range cli.Commands() {
+		c.subcommands[cmd.Name] = true
+		c.reads[cmd.Name], c.takes[cmd.Name] = map[string]bool{}, map[string]bool{}
+		for _, s := range cmd.Settings {
+			c.reads[cmd.Name][s.Env()] = true
+		}
+		for _, f := range cmd.Flags {
+			c.takes[cmd.Name][f] = true
+		}
 	}
-	require.NotEmpty(t, out, "the command table is empty")
-	return out
+	require.NotEmpty(t, c.subcommands, "the command table is empty")
+	require.True(t, c.reads["worker"]["LIENTHONG_TEMPORAL_ADDRESS"], "the command table lists each command's settings")
+	require.False(t, c.reads["migrate"]["LIENTHONG_TEMPORAL_ADDRESS"], "the command table lists each command's settings")
+	return c
 }
 
 // report collects findings, each prefixed with where it was found.
@@ -127,6 +134,9 @@ func (r *report) add(where, format string, args ...any) {
 type envValue struct {
 	value  string
 	source string // "literal", "configmap", "env file" or "secret"
+	// shared values come from a block several containers take whole (an
+	// env_file, envFrom), not from the container's own list.
+	shared bool
 }
 
 type probe struct {
@@ -164,10 +174,33 @@ type dial struct {
 
 // process is a checked lienthong container.
 type process struct {
+	where     string
 	role      string
 	listening map[int]bool
 	httpPort  int
 	dials     []dial
+	// shared are the variables it takes from a shared block, and unread
+	// those of them its command does not read.
+	shared, unread map[string]bool
+}
+
+// checkShared finds variables of a shared block (an env_file, an envFrom)
+// that no process taking the block reads: settings that change nothing.
+func checkShared(where string, procs []*process, r *report) {
+	takers := map[string][]string{}
+	read := map[string]bool{}
+	for _, p := range procs {
+		for name := range p.shared {
+			takers[name] = append(takers[name], p.role)
+			read[name] = read[name] || !p.unread[name]
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(takers)) {
+		if !read[name] {
+			roles := slices.Compact(slices.Sorted(slices.Values(takers[name])))
+			r.add(where, "%s: shared with %s, and none of them reads it", name, strings.Join(roles, ", "))
+		}
+	}
 }
 
 func repoOf(image string) string {
@@ -266,9 +299,9 @@ func (c *checker) checkContainer(ct container, r *report) *process {
 			continue
 		}
 		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		env, ok := c.flags[name]
-		if !ok {
-			r.add(ct.where, "flag --%s: no such flag", name)
+		env := c.flags[name]
+		if !c.takes[sub][name] {
+			r.add(ct.where, "flag --%s: %s takes no such flag, and would refuse to start", name, sub)
 			continue
 		}
 		if !hasVal && !c.boolFlags[name] {
@@ -289,7 +322,21 @@ func (c *checker) checkContainer(ct container, r *report) *process {
 	}
 
 	c.checkTransport(ct, sub, eff, r)
-	p := &process{role: sub, listening: map[int]bool{}}
+	p := &process{role: sub, listening: map[int]bool{}, shared: map[string]bool{}, unread: map[string]bool{}}
+	for name, v := range ct.env {
+		base, _ := strings.CutSuffix(name, "_FILE")
+		if !strings.HasPrefix(name, "LIENTHONG_") || !c.envs[base] {
+			continue
+		}
+		read := c.reads[sub][base]
+		switch {
+		case v.shared:
+			p.shared[name] = true
+			p.unread[name] = !read
+		case !read:
+			r.add(ct.where, "%s: %s does not read it, so it changes nothing", name, sub)
+		}
+	}
 	listen := slices.Clone(rl.listen)
 	switch sub {
 	case "agency":
@@ -655,12 +702,12 @@ func (c *checker) checkKubernetes(docs []k8sDoc, external map[string]map[int]boo
 						r.add(ct.where, "envFrom: no ConfigMap %q among the manifests", name)
 					}
 					for k, v := range data {
-						ct.env[k] = envValue{value: v, source: "configmap"}
+						ct.env[k] = envValue{value: v, source: "configmap", shared: true}
 					}
 				}
 				if name := str(get(ef, "secretRef", "name")); name != "" {
 					for k := range secrets[name] {
-						ct.env[k] = envValue{source: "secret"}
+						ct.env[k] = envValue{source: "secret", shared: true}
 					}
 				}
 			}
@@ -761,6 +808,7 @@ func (c *checker) checkKubernetes(docs []k8sDoc, external map[string]map[int]boo
 			}
 		}
 	}
+	checkShared("kubernetes envFrom", procs, r)
 	checkDials(procs, services, r)
 	return r.errs, procs
 }
@@ -935,7 +983,7 @@ func (c *checker) checkCompose(where string, data []byte, readFile func(string) 
 				r.add(ct.where, "env_file %s: %v", f, err)
 			}
 			for k, v := range vars {
-				ct.env[k] = envValue{value: v, source: "env file"}
+				ct.env[k] = envValue{value: v, source: "env file", shared: true}
 			}
 		}
 		switch env := get(raw, "environment").(type) {
@@ -995,6 +1043,7 @@ func (c *checker) checkCompose(where string, data []byte, readFile func(string) 
 			}
 		}
 	}
+	checkShared(where+" env_file", procs, r)
 	checkDials(procs, services, r)
 	var own []*process
 	for _, p := range procs {
@@ -1187,6 +1236,7 @@ metadata: {name: cfg}
 data:
   LIENTHONG_TEMPORAL_ADRESS: temporal-frontend:7233
   LIENTHONG_TOKEN_KEY: c2VjcmV0
+  LIENTHONG_SEED_PEOPLE: "100"
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -1261,7 +1311,7 @@ spec:
       containers:
         - name: worker
           image: ghcr.io/lienthong/lienthong:1.0
-          args: ["worker", "--insecure-plaintext"]
+          args: ["worker", "--insecure-plaintext", "--lookup-floor", "1s"]
           resources: {requests: {cpu: 1, memory: 1Gi}, limits: {memory: 1Gi}}
 `
 		var docs []k8sDoc
@@ -1277,7 +1327,9 @@ spec:
 			"LIENTHONG_TOKEN_KEY: a secret in a ConfigMap",
 			"LIENTHONG_BOGUS: no such setting in config",
 			"LIENTHONG_LOG_LEVEL_FILE: LIENTHONG_LOG_LEVEL is not a secret",
-			"flag --grpc-port: no such flag",
+			"flag --grpc-port: api takes no such flag",
+			"flag --lookup-floor: worker takes no such flag",
+			"LIENTHONG_SEED_PEOPLE: shared with api, and none of them reads it",
 			"LIENTHONG_API_HTTP_ADDR binds 127.0.0.1",
 			"port 8080: api listens on",
 			`readiness probe path "/health"`,
@@ -1307,12 +1359,14 @@ services:
       LIENTHONG_JUSTICE_ADDR: agency:7409
       LIENTHONG_CODEC_KEY: c2VjcmV0
       LIENTHONG_FROB: "1"
+      LIENTHONG_LOOKUP_FLOOR: 1s
     expose: ["7491"]
 `
 		found, _ = c.checkCompose("drifted-compose.yaml", []byte(compose), os.ReadFile)
 		errs = strings.Join(found, "\n")
 		for _, want := range []string{
 			"LIENTHONG_FROB: no such setting in config",
+			"LIENTHONG_LOOKUP_FLOOR: worker does not read it",
 			"LIENTHONG_CODEC_KEY: a secret set in plain text",
 			"port 7491: worker listens on 7490",
 			`LIENTHONG_TEMPORAL_ADDRESS=temporal:7233: no service "temporal"`,
