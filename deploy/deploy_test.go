@@ -174,7 +174,6 @@ type dial struct {
 
 // process is a checked lienthong container.
 type process struct {
-	where     string
 	role      string
 	listening map[int]bool
 	httpPort  int
