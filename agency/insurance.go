@@ -13,6 +13,7 @@ import (
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
+	"github.com/lienthong/lienthong/validation"
 )
 
 // Insurance's kinds of case.
@@ -327,23 +328,6 @@ func (in *insurance) SettleSurvivorBenefit(ctx context.Context, req *agencyv1.Se
 	return &agencyv1.SettleSurvivorBenefitResponse{Case: c.proto(in.d.agency)}, nil
 }
 
-// relationship converts a relationship; unknown values give "".
-func relationship(r agencyv1.SurvivorRelationship) civil.Relationship {
-	switch r {
-	case agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_CHILD:
-		return civil.RelationshipChild
-	case agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_SPOUSE:
-		return civil.RelationshipSpouse
-	case agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT:
-		return civil.RelationshipParent
-	case agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_PARENT_IN_LAW:
-		return civil.RelationshipParentInLaw
-	case agencyv1.SurvivorRelationship_SURVIVOR_RELATIONSHIP_DEPENDANT:
-		return civil.RelationshipDependant
-	}
-	return ""
-}
-
 // survivorRule decides the claim on the deceased's contribution record, or
 // says why it cannot be decided or nothing is payable.
 func survivorRule(ctx context.Context, db agencydb.DBTX, req *agencyv1.SettleSurvivorBenefitRequest) (civil.SurvivorDecision, string, error) {
@@ -376,7 +360,7 @@ func survivorRule(ctx context.Context, db agencydb.DBTX, req *agencyv1.SettleSur
 			return dec, "", err
 		}
 		claim.Relatives = append(claim.Relatives, civil.Relative{
-			Relationship: relationship(r.GetRelationship()), Sex: id.Sex, BirthDate: born,
+			Relationship: validation.RelationshipOf(r.GetRelationship()), Sex: id.Sex, BirthDate: born,
 			LossPercent:             int(r.GetWorkingCapacityLossPercent()),
 			IncomeAtLeastBaseSalary: r.GetIncomeAtLeastBaseSalary(), NoDirectCarer: r.GetNoDirectCarer(),
 		})

@@ -282,16 +282,26 @@ func (c *Checker) Payment(prefix string, method protoreflect.Enum, bankCode, ban
 // in either contract (SURVIVOR_RELATIONSHIP_CHILD and so on, spelt alike),
 // and returns it; "" when it is missing or unknown.
 func (c *Checker) Relationship(field string, r protoreflect.Enum) civil.Relationship {
-	name := enumName(r)
-	for _, rel := range civil.Relationships() {
-		if name == protoreflect.Name("SURVIVOR_RELATIONSHIP_"+strings.ToUpper(string(rel))) {
-			return rel
-		}
+	if rel := RelationshipOf(r); rel != "" {
+		return rel
 	}
 	if r.Number() == 0 {
 		c.Add(field, "is required: child, spouse, parent, parent-in-law or dependant")
 	} else {
 		c.Add(field, "is not a known value")
+	}
+	return ""
+}
+
+// RelationshipOf is the survivor relationship an enum value names (its
+// name is SURVIVOR_RELATIONSHIP_ and the relationship in capitals), or ""
+// for none.
+func RelationshipOf(r protoreflect.Enum) civil.Relationship {
+	name := enumName(r)
+	for _, rel := range civil.Relationships() {
+		if name == protoreflect.Name("SURVIVOR_RELATIONSHIP_"+strings.ToUpper(string(rel))) {
+			return rel
+		}
 	}
 	return ""
 }

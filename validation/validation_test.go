@@ -1,6 +1,7 @@
 package validation_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -141,6 +142,18 @@ func TestEnumsOfBothContracts(t *testing.T) {
 			require.Equal(t, tc.want, c.Relationship("relationship", tc.in))
 			require.Equal(t, tc.msg, only(t, &c, "relationship"))
 		})
+	}
+	// Both contracts spell every relationship the rules know, so a claim
+	// read from either maps to the same civil.Relationship.
+	for _, rel := range civil.Relationships() {
+		name := protoreflect.Name("SURVIVOR_RELATIONSHIP_" + strings.ToUpper(string(rel)))
+		for _, e := range []protoreflect.EnumType{
+			enginev1.SurvivorRelationship(0).Type(), agencyv1.SurvivorRelationship(0).Type(),
+		} {
+			v := e.Descriptor().Values().ByName(name)
+			require.NotNil(t, v, "%s has no %s", e.Descriptor().FullName(), name)
+			require.Equal(t, rel, validation.RelationshipOf(e.New(v.Number())), "%s", name)
+		}
 	}
 
 	payments := []struct {
