@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/lienthong/lienthong/measure/internal/measuredb"
 	"github.com/lienthong/lienthong/store"
 )
 
@@ -179,7 +180,7 @@ func describeMachine(ctx context.Context, pool *pgxpool.Pool) Machine {
 			m.Load = strings.Join(f[:3], " ")
 		}
 	}
-	_ = pool.QueryRow(ctx, "SELECT version()").Scan(&m.Postgres)
+	m.Postgres, _ = measuredb.New(pool).ServerVersion(ctx)
 	if i := strings.Index(m.Postgres, " on "); i > 0 {
 		m.Postgres = m.Postgres[:i]
 	}
@@ -208,41 +209,24 @@ type IndexSize struct {
 
 func measureSizes(ctx context.Context, pool *pgxpool.Pool) (Sizes, error) {
 	var s Sizes
-	if err := pool.QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&s.Database); err != nil {
+	q := measuredb.New(pool)
+	var err error
+	if s.Database, err = q.DatabaseSize(ctx); err != nil {
 		return s, fmt.Errorf("sizing: %w", err)
 	}
-	rows, err := pool.Query(ctx, `SELECT c.relname, greatest(c.reltuples, 0)::bigint, pg_relation_size(c.oid),
-		pg_indexes_size(c.oid), pg_total_relation_size(c.oid)
-		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = 'engine' AND c.relkind = 'r' AND pg_total_relation_size(c.oid) > 65536
-		ORDER BY 5 DESC`)
+	tables, err := q.EngineTableSizes(ctx)
 	if err != nil {
 		return s, fmt.Errorf("sizing: %w", err)
 	}
-	for rows.Next() {
-		var t TableSize
-		if err := rows.Scan(&t.Name, &t.Rows, &t.Heap, &t.Indexes, &t.Total); err != nil {
-			rows.Close()
-			return s, err
-		}
-		s.Tables = append(s.Tables, t)
+	for _, t := range tables {
+		s.Tables = append(s.Tables, TableSize{Name: t.Name, Rows: t.Rows, Heap: t.Heap, Indexes: t.Indexes, Total: t.Total})
 	}
-	rows.Close()
-	rows, err = pool.Query(ctx, `SELECT t.relname, i.relname, pg_relation_size(i.oid)
-		FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-		JOIN pg_namespace n ON n.oid = t.relnamespace
-		WHERE n.nspname = 'engine' AND pg_relation_size(i.oid) > 65536
-		ORDER BY 3 DESC`)
+	indexes, err := q.EngineIndexSizes(ctx)
 	if err != nil {
 		return s, fmt.Errorf("sizing: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var i IndexSize
-		if err := rows.Scan(&i.Table, &i.Name, &i.Size); err != nil {
-			return s, err
-		}
-		s.Indexes = append(s.Indexes, i)
+	for _, i := range indexes {
+		s.Indexes = append(s.Indexes, IndexSize{Table: i.TableName, Name: i.IndexName, Size: i.Size})
 	}
-	return s, rows.Err()
+	return s, nil
 }

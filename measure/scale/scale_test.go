@@ -107,6 +107,26 @@ func TestSmallYear(t *testing.T) {
 		}
 	})
 
+	t.Run("sizes name the seeded tables and their indexes", func(t *testing.T) {
+		sz, err := measureSizes(ctx, pool)
+		require.NoError(t, err)
+		tables := map[string]TableSize{}
+		var all int64
+		for _, tb := range sz.Tables {
+			tables[tb.Name] = tb
+			all += tb.Total
+		}
+		d, ok := tables["dossiers"]
+		require.True(t, ok, "%v", sz.Tables)
+		require.Positive(t, d.Heap)
+		require.Positive(t, d.Indexes)
+		require.GreaterOrEqual(t, d.Total, d.Heap+d.Indexes)
+		require.GreaterOrEqual(t, sz.Database, all)
+		pkey := indexNamed(sz.Indexes, "dossiers_pkey")
+		require.Equal(t, "dossiers", pkey.Table, "%v", sz.Indexes)
+		require.Positive(t, pkey.Size)
+	})
+
 	t.Run("every measured query runs", func(t *testing.T) {
 		figs, err := Measure(ctx, queries(st, newParams(sum, now)), 1, 0, time.Minute, 1, io.Discard)
 		require.NoError(t, err)
@@ -141,4 +161,14 @@ func TestWriteSectionKeepsTheRest(t *testing.T) {
 	require.Equal(t, 1, strings.Count(string(b), sectionBegin))
 	require.Contains(t, string(b), notesBegin+"\nthe findings\n"+notesEnd)
 	require.True(t, strings.HasSuffix(string(b), sectionEnd+"\n\n"+tail))
+}
+
+// indexNamed is the named index in is, or the zero IndexSize.
+func indexNamed(is []IndexSize, name string) IndexSize {
+	for _, i := range is {
+		if i.Name == name {
+			return i
+		}
+	}
+	return IndexSize{}
 }

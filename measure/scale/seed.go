@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lienthong/lienthong/measure/internal/measuredb"
 	"github.com/lienthong/lienthong/migrate"
 	"github.com/lienthong/lienthong/store"
 )
@@ -237,43 +238,26 @@ func copyBatch(ctx context.Context, pool *pgxpool.Pool, b []seeded) (int64, erro
 func dropKeys(ctx context.Context, pool *pgxpool.Pool) (func(context.Context, io.Writer) error, error) {
 	type def struct{ table, name, sql string }
 	var cons, fks, idx []def
-	rows, err := pool.Query(ctx, `SELECT c.conrelid::regclass::text, c.conname, c.contype::text, pg_get_constraintdef(c.oid)
-		FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-		WHERE n.nspname = 'engine' AND t.relname = ANY($1) AND c.contype IN ('p', 'u', 'f')
-		ORDER BY c.contype, c.conname`, seededTables)
+	q := measuredb.New(pool)
+	keys, err := q.EngineKeys(ctx, seededTables)
 	if err != nil {
 		return nil, fmt.Errorf("reading constraints: %w", err)
 	}
-	for rows.Next() {
-		var table, name, kind, sql string
-		if err := rows.Scan(&table, &name, &kind, &sql); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		d := def{table, name, fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", table, name, sql)}
-		if kind == "f" {
+	for _, k := range keys {
+		d := def{k.TableName, k.Name, fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", k.TableName, k.Name, k.Definition)}
+		if k.Kind == "f" {
 			fks = append(fks, d)
 		} else {
 			cons = append(cons, d)
 		}
 	}
-	rows.Close()
-	rows, err = pool.Query(ctx, `SELECT i.schemaname || '.' || i.indexname, i.indexdef FROM pg_indexes i
-		WHERE i.schemaname = 'engine' AND i.tablename = ANY($1)
-		  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = (i.schemaname || '.' || i.indexname)::regclass)
-		ORDER BY i.indexname`, seededTables)
+	indexes, err := q.EngineIndexes(ctx, seededTables)
 	if err != nil {
 		return nil, fmt.Errorf("reading indexes: %w", err)
 	}
-	for rows.Next() {
-		var d def
-		if err := rows.Scan(&d.name, &d.sql); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		idx = append(idx, d)
+	for _, i := range indexes {
+		idx = append(idx, def{name: i.Name, sql: i.Definition})
 	}
-	rows.Close()
 	for _, d := range fks {
 		if _, err := pool.Exec(ctx, "ALTER TABLE "+d.table+" DROP CONSTRAINT "+d.name); err != nil {
 			return nil, fmt.Errorf("dropping %s: %w", d.name, err)
