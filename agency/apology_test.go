@@ -84,11 +84,14 @@ func TestApologyInManualMode(t *testing.T) {
 // reason and the next working day.
 func TestApologyInAutoMode(t *testing.T) {
 	t.Parallel()
-	a := start(t, agency.Options{Name: "justice", Mode: agencyv1.DecisionMode_DECISION_MODE_MANUAL})
+	// The case is due an hour or two after it opens, under the delays it
+	// opened with, so the auto decider cannot approve it (and leave no
+	// apology to ask for) while the test runs.
+	slow := &agencyv1.AutoDecider{MinDelay: durationpb.New(time.Hour), MaxDelay: durationpb.New(2 * time.Hour)}
+	a := start(t, agency.Options{Name: "justice", Mode: agencyv1.DecisionMode_DECISION_MODE_MANUAL, Auto: slow})
 	resp, err := a.justice.RegisterBirth(a.ctx(t), birthRequest(t, bornYesterdayID(t, 5201)))
 	require.NoError(t, err)
-	_, err = a.admin.SetMode(a.adminCtx(t), &agencyv1.SetModeRequest{Mode: agencyv1.DecisionMode_DECISION_MODE_AUTO, Auto: &agencyv1.AutoDecider{
-		MinDelay: durationpb.New(time.Hour), MaxDelay: durationpb.New(2 * time.Hour)}})
+	_, err = a.admin.SetMode(a.adminCtx(t), &agencyv1.SetModeRequest{Mode: agencyv1.DecisionMode_DECISION_MODE_AUTO, Auto: slow})
 	require.NoError(t, err)
 	asked, err := a.cases.RequestApology(a.ctx(t), &agencyv1.RequestApologyRequest{CaseId: resp.GetCase().GetCaseId(),
 		MissedDueAt: timestamppb.New(time.Now().Add(-time.Hour))})
