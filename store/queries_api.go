@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/lienthong/lienthong/dossier"
@@ -16,12 +15,6 @@ import (
 var terminalStatuses = []string{
 	string(dossier.StatusCompleted), string(dossier.StatusPartiallyCompleted),
 	string(dossier.StatusRejected), string(dossier.StatusCancelled),
-}
-
-// terminalStepStatuses are the step statuses that never change again.
-var terminalStepStatuses = []string{
-	string(dossier.StepApproved), string(dossier.StepRejected),
-	string(dossier.StepSkipped), string(dossier.StepCancelled),
 }
 
 // Cursor is a position in a listing ordered newest first.
@@ -158,7 +151,7 @@ func (f StuckFilter) params() enginedb.CountStuckStepsParams {
 		f.MinAttempts = 1
 	}
 	return enginedb.CountStuckStepsParams{
-		Terminal: terminalStatuses, TerminalSteps: terminalStepStatuses, ProvinceCode: f.ProvinceCode, Agency: f.Agency,
+		ProvinceCode: f.ProvinceCode, Agency: f.Agency,
 		Now: f.Now, IdleBefore: f.IdleBefore, MinAttempts: int32(f.MinAttempts), LateIDBefore: f.LateIDBefore,
 		UnstartedBefore: f.UnstartedBefore,
 		FirstSteps:      []string{string(dossier.StepBirthRegistration), string(dossier.StepDeathRegistration)},
@@ -175,7 +168,7 @@ func (s *Store) StuckSteps(ctx context.Context, f StuckFilter) ([]OpenStep, erro
 	}
 	p := f.params()
 	rows, err := s.q.StuckSteps(ctx, enginedb.StuckStepsParams{
-		Terminal: p.Terminal, TerminalSteps: p.TerminalSteps, ProvinceCode: p.ProvinceCode, Agency: p.Agency,
+		ProvinceCode: p.ProvinceCode, Agency: p.Agency,
 		Now: p.Now, IdleBefore: p.IdleBefore, MinAttempts: p.MinAttempts, LateIDBefore: p.LateIDBefore,
 		UnstartedBefore: p.UnstartedBefore, FirstSteps: p.FirstSteps,
 		RuleOverdue: p.RuleOverdue, RuleIdle: p.RuleIdle, RuleRetries: p.RuleRetries,
@@ -233,7 +226,7 @@ func (s *Store) CountByGroupStatus(ctx context.Context) ([]GroupStatusCount, err
 
 // CountOverdue counts open dossiers past their legal deadline.
 func (s *Store) CountOverdue(ctx context.Context, now time.Time) (int64, error) {
-	n, err := s.q.CountOverdue(ctx, enginedb.CountOverdueParams{Terminal: terminalStatuses, Now: now})
+	n, err := s.q.CountOverdue(ctx, now)
 	return n, translate(err, "counting overdue dossiers")
 }
 
@@ -246,7 +239,9 @@ type StatsFilter struct {
 	Now time.Time
 }
 
-// CountRow is how many dossiers share a place, group and status.
+// CountRow is how many dossiers share a place, group and status. For the
+// whole nation over a period CommuneCode is empty: the rollup counts a
+// period by province.
 type CountRow struct {
 	ProvinceCode string
 	CommuneCode  string
@@ -262,7 +257,9 @@ type StepTiming struct {
 	Decided int64
 	// OnTime counts decisions at or before the step's due time.
 	OnTime int64
-	// P50 and P90 are seconds from the step's start to its decision.
+	// P50 and P90 are seconds from the step's start to its decision, read
+	// from the rollup's histogram: within PercentileError of the exact
+	// figure.
 	P50, P90 float64
 }
 
@@ -302,8 +299,9 @@ type Statistics struct {
 	Volume    []DailyVolume
 	Backlog   []BacklogBucket
 	Provinces []ProvinceRow
-	// Spans are the newest decided steps (at most maxSpans), for the
-	// working-time percentiles the API counts with the calendar.
+	// Spans are the decided steps of the period's newest dossiers (at most
+	// maxSpans), for the working-time percentiles the API counts with the
+	// calendar.
 	Spans []StepSpan
 }
 
@@ -315,7 +313,7 @@ type StepSpan struct {
 }
 
 // maxSpans bounds how many decided steps the working-time figures read.
-const maxSpans = 50000
+const maxSpans = 20000
 
 // backlogBuckets are the ages a supervisor reads a backlog by.
 var backlogBuckets = []BacklogBucket{
@@ -324,85 +322,6 @@ var backlogBuckets = []BacklogBucket{
 	{Label: "3-7d", MinDays: 3, MaxDays: 7},
 	{Label: "7-14d", MinDays: 7, MaxDays: 14},
 	{Label: ">14d", MinDays: 14},
-}
-
-// Statistics computes counts, step timings and daily volumes.
-func (s *Store) Statistics(ctx context.Context, f StatsFilter) (Statistics, error) {
-	var out Statistics
-	from, until := optTime(f.From), optTime(f.Until)
-
-	counts, err := s.q.CountByPlace(ctx, enginedb.CountByPlaceParams{ProvinceCode: f.ProvinceCode, ReceivedFrom: from, ReceivedUntil: until})
-	if err != nil {
-		return out, translate(err, "counting dossiers")
-	}
-	out.Counts = make([]CountRow, 0, len(counts))
-	for _, r := range counts {
-		out.Counts = append(out.Counts, CountRow{ProvinceCode: r.ProvinceCode, CommuneCode: r.CommuneCode,
-			Group: dossier.Group(r.Grp), Status: dossier.Status(r.Status), Count: r.Count})
-	}
-
-	timings, err := s.q.StepTimings(ctx, enginedb.StepTimingsParams{ProvinceCode: f.ProvinceCode, ReceivedFrom: from, ReceivedUntil: until})
-	if err != nil {
-		return out, translate(err, "timing steps")
-	}
-	out.Timings = make([]StepTiming, 0, len(timings))
-	for _, r := range timings {
-		out.Timings = append(out.Timings, StepTiming{Agency: r.Agency, Step: dossier.StepKind(r.Step),
-			Decided: r.Decided, OnTime: r.OnTime, P50: r.P50, P90: r.P90})
-	}
-
-	volume, err := s.q.DailyVolume(ctx, enginedb.DailyVolumeParams{ProvinceCode: f.ProvinceCode, ReceivedFrom: from, ReceivedUntil: until})
-	if err != nil {
-		return out, translate(err, "counting daily volume")
-	}
-	out.Volume = make([]DailyVolume, 0, len(volume))
-	for _, r := range volume {
-		out.Volume = append(out.Volume, DailyVolume{Day: r.Day, Group: dossier.Group(r.Grp), Count: r.Count})
-	}
-
-	now := f.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	out.Backlog = slices.Clone(backlogBuckets)
-	ages, err := s.q.BacklogByAge(ctx, enginedb.BacklogByAgeParams{Now: now, Terminal: terminalStatuses,
-		ProvinceCode: f.ProvinceCode, ReceivedFrom: from, ReceivedUntil: until})
-	if err != nil {
-		return out, translate(err, "ageing the backlog")
-	}
-	for _, r := range ages {
-		days := int(r.Days)
-		for i := range out.Backlog {
-			b := &out.Backlog[i]
-			if days >= b.MinDays && (b.MaxDays == 0 || days < b.MaxDays) {
-				b.Count += r.Open
-				b.Overdue += r.Overdue
-			}
-		}
-	}
-
-	provinces, err := s.q.ProvinceRanking(ctx, enginedb.ProvinceRankingParams{Decided: decidedStatuses,
-		ProvinceCode: f.ProvinceCode, ReceivedFrom: from, ReceivedUntil: until})
-	if err != nil {
-		return out, translate(err, "ranking provinces")
-	}
-	out.Provinces = make([]ProvinceRow, 0, len(provinces))
-	for _, r := range provinces {
-		out.Provinces = append(out.Provinces, ProvinceRow{ProvinceCode: r.ProvinceCode, Received: r.Received,
-			Finished: r.Finished, OnTime: r.OnTime})
-	}
-
-	spans, err := s.q.StepSpans(ctx, enginedb.StepSpansParams{ProvinceCode: f.ProvinceCode, ReceivedFrom: from,
-		ReceivedUntil: until, Lim: maxSpans})
-	if err != nil {
-		return out, translate(err, "reading step spans")
-	}
-	out.Spans = make([]StepSpan, 0, len(spans))
-	for _, r := range spans {
-		out.Spans = append(out.Spans, StepSpan{Agency: r.Agency, Step: dossier.StepKind(r.Step),
-			Started: *r.StartedAt, Decided: *r.DecidedAt})
-	}
-	return out, nil
 }
 
 // Snapshots returns the read model of the named dossiers, by code; unknown

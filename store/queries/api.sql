@@ -2,6 +2,11 @@
 -- model. None of them reads the form, so none of them reads personal data.
 -- StuckSteps and CountStuckSteps share their conditions, and the statistics
 -- their filter (province, received from, received until).
+--
+-- The statistics read the rollup (0011_statistics_rollup.sql) for the whole
+-- Vietnam days of a period, and the queries over the dossiers (CountByPlace,
+-- DailyVolume, ProvinceRanking, StepBuckets) for what the period holds of
+-- its first and last days.
 
 -- name: StuckSteps :many
 SELECT d.code, d.grp, d.commune_code, d.province_code, d.received_at, d.due_at AS dossier_due_at,
@@ -9,7 +14,8 @@ SELECT d.code, d.grp, d.commune_code, d.province_code, d.received_at, d.due_at A
     s.step, s.agency, s.status, s.status_since, s.started_at, s.due_at, s.decided_at, s.overdue, s.attempts,
     s.last_error, s.reason, s.missing, s.agency_case_id, s.new_appointment_at, s.updated_at
 FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
-WHERE d.status <> ALL(sqlc.arg(terminal)::text[]) AND s.status <> ALL(sqlc.arg(terminal_steps)::text[])
+WHERE d.status NOT IN ('COMPLETED', 'PARTIALLY_COMPLETED', 'REJECTED', 'CANCELLED')
+  AND s.status NOT IN ('APPROVED', 'REJECTED', 'SKIPPED', 'CANCELLED')
   AND (sqlc.arg(province_code)::text = '' OR d.province_code = sqlc.arg(province_code))
   AND (sqlc.arg(agency)::text = '' OR s.agency = sqlc.arg(agency))
   AND (
@@ -29,7 +35,8 @@ LIMIT sqlc.arg(lim);
 -- name: CountStuckSteps :one
 SELECT count(*)
 FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
-WHERE d.status <> ALL(sqlc.arg(terminal)::text[]) AND s.status <> ALL(sqlc.arg(terminal_steps)::text[])
+WHERE d.status NOT IN ('COMPLETED', 'PARTIALLY_COMPLETED', 'REJECTED', 'CANCELLED')
+  AND s.status NOT IN ('APPROVED', 'REJECTED', 'SKIPPED', 'CANCELLED')
   AND (sqlc.arg(province_code)::text = '' OR d.province_code = sqlc.arg(province_code))
   AND (sqlc.arg(agency)::text = '' OR s.agency = sqlc.arg(agency))
   AND (
@@ -45,11 +52,14 @@ WHERE d.status <> ALL(sqlc.arg(terminal)::text[]) AND s.status <> ALL(sqlc.arg(t
   );
 
 -- name: CountByGroupStatus :many
-SELECT grp, status, count(*) FROM engine.dossiers GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT grp, status, sum(n)::bigint AS count FROM engine.rollup_places GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2;
+
+-- The open dossiers' statuses are written out, as the partial indexes on
+-- open dossiers name them (0012), so the planner may use them.
 
 -- name: CountOverdue :one
 SELECT count(*) FROM engine.dossiers
-WHERE status <> ALL(sqlc.arg(terminal)::text[]) AND (overdue OR due_at < sqlc.arg(now)::timestamptz);
+WHERE status NOT IN ('COMPLETED', 'PARTIALLY_COMPLETED', 'REJECTED', 'CANCELLED') AND (overdue OR due_at < sqlc.arg(now)::timestamptz);
 
 -- name: CountByPlace :many
 SELECT d.province_code, d.commune_code, d.grp, d.status, count(*)
@@ -58,18 +68,6 @@ WHERE (sqlc.arg(province_code)::text = '' OR d.province_code = sqlc.arg(province
   AND (sqlc.narg(received_from)::timestamptz IS NULL OR d.received_at >= sqlc.narg(received_from))
   AND (sqlc.narg(received_until)::timestamptz IS NULL OR d.received_at < sqlc.narg(received_until))
 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
-
--- name: StepTimings :many
-SELECT s.agency, s.step, count(*) AS decided,
-    count(*) FILTER (WHERE s.due_at IS NOT NULL AND s.decided_at <= s.due_at) AS on_time,
-    coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.decided_at - s.started_at)), 0)::float8 AS p50,
-    coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM s.decided_at - s.started_at)), 0)::float8 AS p90
-FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
-WHERE s.decided_at IS NOT NULL AND s.started_at IS NOT NULL
-  AND (sqlc.arg(province_code)::text = '' OR d.province_code = sqlc.arg(province_code))
-  AND (sqlc.narg(received_from)::timestamptz IS NULL OR d.received_at >= sqlc.narg(received_from))
-  AND (sqlc.narg(received_until)::timestamptz IS NULL OR d.received_at < sqlc.narg(received_until))
-GROUP BY 1, 2 ORDER BY 1, 2;
 
 -- Days are Vietnam's (UTC+7 all year), whatever the server's time zone.
 
@@ -86,7 +84,7 @@ GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT floor(extract(epoch FROM sqlc.arg(now)::timestamptz - d.received_at) / 86400)::int AS days,
     count(*) AS open, count(*) FILTER (WHERE d.overdue OR d.due_at < sqlc.arg(now)) AS overdue
 FROM engine.dossiers d
-WHERE d.status <> ALL(sqlc.arg(terminal)::text[])
+WHERE d.status NOT IN ('COMPLETED', 'PARTIALLY_COMPLETED', 'REJECTED', 'CANCELLED')
   AND (sqlc.arg(province_code)::text = '' OR d.province_code = sqlc.arg(province_code))
   AND (sqlc.narg(received_from)::timestamptz IS NULL OR d.received_at >= sqlc.narg(received_from))
   AND (sqlc.narg(received_until)::timestamptz IS NULL OR d.received_at < sqlc.narg(received_until))
@@ -103,14 +101,81 @@ WHERE (sqlc.arg(province_code)::text = '' OR d.province_code = sqlc.arg(province
   AND (sqlc.narg(received_until)::timestamptz IS NULL OR d.received_at < sqlc.narg(received_until))
 GROUP BY 1 ORDER BY 1;
 
--- name: StepSpans :many
-SELECT s.agency, s.step, s.started_at, s.decided_at
+-- name: StepBuckets :many
+SELECT s.agency, s.step, engine.rollup_bucket(extract(epoch FROM s.decided_at - s.started_at)::float8) AS bucket,
+    count(*) AS n, count(*) FILTER (WHERE s.due_at IS NOT NULL AND s.decided_at <= s.due_at) AS on_time
 FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
 WHERE s.decided_at IS NOT NULL AND s.started_at IS NOT NULL
   AND (sqlc.arg(province_code)::text = '' OR d.province_code = sqlc.arg(province_code))
   AND (sqlc.narg(received_from)::timestamptz IS NULL OR d.received_at >= sqlc.narg(received_from))
   AND (sqlc.narg(received_until)::timestamptz IS NULL OR d.received_at < sqlc.narg(received_until))
-ORDER BY s.decided_at DESC LIMIT sqlc.arg(lim);
+GROUP BY 1, 2, 3;
+
+-- name: RollupPlaces :many
+SELECT province_code, commune_code, grp, status, n AS count FROM engine.rollup_places
+WHERE n <> 0 AND (sqlc.arg(province_code)::text = '' OR province_code = sqlc.arg(province_code))
+ORDER BY 1, 2, 3, 4;
+
+-- Rollup days: from_day inclusive, until_day exclusive, either open.
+
+-- name: RollupProvinceCounts :many
+SELECT province_code, grp, status, sum(n)::bigint AS count FROM engine.rollup_days
+WHERE (sqlc.arg(province_code)::text = '' OR province_code = sqlc.arg(province_code))
+  AND (sqlc.narg(from_day)::date IS NULL OR day >= sqlc.narg(from_day))
+  AND (sqlc.narg(until_day)::date IS NULL OR day < sqlc.narg(until_day))
+GROUP BY 1, 2, 3 HAVING sum(n) <> 0;
+
+-- name: RollupVolume :many
+SELECT to_char(day, 'YYYY-MM-DD')::text AS day, grp, sum(n)::bigint AS count FROM engine.rollup_days
+WHERE (sqlc.arg(province_code)::text = '' OR province_code = sqlc.arg(province_code))
+  AND (sqlc.narg(from_day)::date IS NULL OR day >= sqlc.narg(from_day))
+  AND (sqlc.narg(until_day)::date IS NULL OR day < sqlc.narg(until_day))
+GROUP BY day, grp HAVING sum(n) <> 0;
+
+-- name: RollupRanking :many
+SELECT province_code, sum(n)::bigint AS received,
+    coalesce(sum(n) FILTER (WHERE status = ANY(sqlc.arg(decided)::text[])), 0)::bigint AS finished,
+    coalesce(sum(on_time) FILTER (WHERE status = ANY(sqlc.arg(decided)::text[])), 0)::bigint AS on_time
+FROM engine.rollup_days
+WHERE (sqlc.arg(province_code)::text = '' OR province_code = sqlc.arg(province_code))
+  AND (sqlc.narg(from_day)::date IS NULL OR day >= sqlc.narg(from_day))
+  AND (sqlc.narg(until_day)::date IS NULL OR day < sqlc.narg(until_day))
+GROUP BY 1 HAVING sum(n) <> 0;
+
+-- name: RollupStepBucketsProvince :many
+SELECT agency, step, bucket, sum(n)::bigint AS n, sum(on_time)::bigint AS on_time FROM engine.rollup_steps
+WHERE province_code = sqlc.arg(province_code)
+  AND (sqlc.narg(from_day)::date IS NULL OR day >= sqlc.narg(from_day))
+  AND (sqlc.narg(until_day)::date IS NULL OR day < sqlc.narg(until_day))
+GROUP BY 1, 2, 3 HAVING sum(n) <> 0;
+
+-- name: RollupStepBucketsNation :many
+SELECT agency, step, bucket, sum(n)::bigint AS n, sum(on_time)::bigint AS on_time FROM engine.rollup_steps_nation
+WHERE (sqlc.narg(from_day)::date IS NULL OR day >= sqlc.narg(from_day))
+  AND (sqlc.narg(until_day)::date IS NULL OR day < sqlc.narg(until_day))
+GROUP BY 1, 2, 3 HAVING sum(n) <> 0;
+
+-- The working-time figures read the decided steps of the period's newest
+-- dossiers, walking the dossiers newest first by index and stopping at lim.
+
+-- name: StepSpansProvince :many
+SELECT s.agency, s.step, s.started_at, s.decided_at
+FROM engine.dossiers d JOIN engine.steps s ON s.code = d.code
+WHERE d.province_code = sqlc.arg(province_code) AND s.decided_at IS NOT NULL AND s.started_at IS NOT NULL
+  AND (sqlc.narg(received_from)::timestamptz IS NULL OR d.received_at >= sqlc.narg(received_from))
+  AND (sqlc.narg(received_until)::timestamptz IS NULL OR d.received_at < sqlc.narg(received_until))
+ORDER BY d.received_at DESC, d.code LIMIT sqlc.arg(lim);
+
+-- name: StepSpansNation :many
+SELECT s.agency, s.step, s.started_at, s.decided_at
+FROM engine.dossiers d JOIN engine.steps s ON s.code = d.code
+WHERE s.decided_at IS NOT NULL AND s.started_at IS NOT NULL
+  AND (sqlc.narg(received_from)::timestamptz IS NULL OR d.received_at >= sqlc.narg(received_from))
+  AND (sqlc.narg(received_until)::timestamptz IS NULL OR d.received_at < sqlc.narg(received_until))
+ORDER BY d.received_at DESC, d.code LIMIT sqlc.arg(lim);
+
+-- name: RollupRefill :exec
+SELECT engine.rollup_refill();
 
 -- name: Apologies :many
 SELECT s.code, d.province_code, d.commune_code, s.step, s.agency, s.apology

@@ -117,16 +117,15 @@ const backlogByAge = `-- name: BacklogByAge :many
 SELECT floor(extract(epoch FROM $1::timestamptz - d.received_at) / 86400)::int AS days,
     count(*) AS open, count(*) FILTER (WHERE d.overdue OR d.due_at < $1) AS overdue
 FROM engine.dossiers d
-WHERE d.status <> ALL($2::text[])
-  AND ($3::text = '' OR d.province_code = $3)
-  AND ($4::timestamptz IS NULL OR d.received_at >= $4)
-  AND ($5::timestamptz IS NULL OR d.received_at < $5)
+WHERE d.status NOT IN ('COMPLETED', 'PARTIALLY_COMPLETED', 'REJECTED', 'CANCELLED')
+  AND ($2::text = '' OR d.province_code = $2)
+  AND ($3::timestamptz IS NULL OR d.received_at >= $3)
+  AND ($4::timestamptz IS NULL OR d.received_at < $4)
 GROUP BY 1
 `
 
 type BacklogByAgeParams struct {
 	Now           time.Time
-	Terminal      []string
 	ProvinceCode  string
 	ReceivedFrom  *time.Time
 	ReceivedUntil *time.Time
@@ -141,7 +140,6 @@ type BacklogByAgeRow struct {
 func (q *Queries) BacklogByAge(ctx context.Context, arg BacklogByAgeParams) ([]BacklogByAgeRow, error) {
 	rows, err := q.db.Query(ctx, backlogByAge,
 		arg.Now,
-		arg.Terminal,
 		arg.ProvinceCode,
 		arg.ReceivedFrom,
 		arg.ReceivedUntil,
@@ -165,7 +163,7 @@ func (q *Queries) BacklogByAge(ctx context.Context, arg BacklogByAgeParams) ([]B
 }
 
 const countByGroupStatus = `-- name: CountByGroupStatus :many
-SELECT grp, status, count(*) FROM engine.dossiers GROUP BY 1, 2 ORDER BY 1, 2
+SELECT grp, status, sum(n)::bigint AS count FROM engine.rollup_places GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2
 `
 
 type CountByGroupStatusRow struct {
@@ -244,17 +242,15 @@ func (q *Queries) CountByPlace(ctx context.Context, arg CountByPlaceParams) ([]C
 }
 
 const countOverdue = `-- name: CountOverdue :one
+
 SELECT count(*) FROM engine.dossiers
-WHERE status <> ALL($1::text[]) AND (overdue OR due_at < $2::timestamptz)
+WHERE status NOT IN ('COMPLETED', 'PARTIALLY_COMPLETED', 'REJECTED', 'CANCELLED') AND (overdue OR due_at < $1::timestamptz)
 `
 
-type CountOverdueParams struct {
-	Terminal []string
-	Now      time.Time
-}
-
-func (q *Queries) CountOverdue(ctx context.Context, arg CountOverdueParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countOverdue, arg.Terminal, arg.Now)
+// The open dossiers' statuses are written out, as the partial indexes on
+// open dossiers name them (0012), so the planner may use them.
+func (q *Queries) CountOverdue(ctx context.Context, now time.Time) (int64, error) {
+	row := q.db.QueryRow(ctx, countOverdue, now)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -263,25 +259,24 @@ func (q *Queries) CountOverdue(ctx context.Context, arg CountOverdueParams) (int
 const countStuckSteps = `-- name: CountStuckSteps :one
 SELECT count(*)
 FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
-WHERE d.status <> ALL($1::text[]) AND s.status <> ALL($2::text[])
-  AND ($3::text = '' OR d.province_code = $3)
-  AND ($4::text = '' OR s.agency = $4)
+WHERE d.status NOT IN ('COMPLETED', 'PARTIALLY_COMPLETED', 'REJECTED', 'CANCELLED')
+  AND s.status NOT IN ('APPROVED', 'REJECTED', 'SKIPPED', 'CANCELLED')
+  AND ($1::text = '' OR d.province_code = $1)
+  AND ($2::text = '' OR s.agency = $2)
   AND (
-        ($5::boolean AND s.status <> 'PENDING'
-            AND (s.overdue OR s.due_at < $6::timestamptz OR d.overdue OR d.due_at < $6))
-     OR ($7::boolean AND s.status <> 'PENDING' AND s.status_since < $8::timestamptz)
-     OR ($7 AND d.workflow_started_at IS NULL AND d.received_at < $9::timestamptz
-         AND s.step = ANY($10::text[]))
-     OR ($11::boolean AND s.attempts >= $12::int AND s.last_error <> '')
-     OR ($13::boolean AND s.status_since < $14::timestamptz
+        ($3::boolean AND s.status <> 'PENDING'
+            AND (s.overdue OR s.due_at < $4::timestamptz OR d.overdue OR d.due_at < $4))
+     OR ($5::boolean AND s.status <> 'PENDING' AND s.status_since < $6::timestamptz)
+     OR ($5 AND d.workflow_started_at IS NULL AND d.received_at < $7::timestamptz
+         AND s.step = ANY($8::text[]))
+     OR ($9::boolean AND s.attempts >= $10::int AND s.last_error <> '')
+     OR ($11::boolean AND s.status_since < $12::timestamptz
          AND ((s.step = 'id_number' AND s.status = 'AWAITING_AGENCY') OR s.status = 'WAITING_ID_NUMBER'))
-     OR ($15::boolean AND s.status = 'NEEDS_SUPPLEMENT')
+     OR ($13::boolean AND s.status = 'NEEDS_SUPPLEMENT')
   )
 `
 
 type CountStuckStepsParams struct {
-	Terminal        []string
-	TerminalSteps   []string
 	ProvinceCode    string
 	Agency          string
 	RuleOverdue     bool
@@ -299,8 +294,6 @@ type CountStuckStepsParams struct {
 
 func (q *Queries) CountStuckSteps(ctx context.Context, arg CountStuckStepsParams) (int64, error) {
 	row := q.db.QueryRow(ctx, countStuckSteps,
-		arg.Terminal,
-		arg.TerminalSteps,
 		arg.ProvinceCode,
 		arg.Agency,
 		arg.RuleOverdue,
@@ -420,44 +413,374 @@ func (q *Queries) ProvinceRanking(ctx context.Context, arg ProvinceRankingParams
 	return items, nil
 }
 
-const stepSpans = `-- name: StepSpans :many
-SELECT s.agency, s.step, s.started_at, s.decided_at
+const rollupPlaces = `-- name: RollupPlaces :many
+SELECT province_code, commune_code, grp, status, n AS count FROM engine.rollup_places
+WHERE n <> 0 AND ($1::text = '' OR province_code = $1)
+ORDER BY 1, 2, 3, 4
+`
+
+type RollupPlacesRow struct {
+	ProvinceCode string
+	CommuneCode  string
+	Grp          string
+	Status       string
+	Count        int64
+}
+
+func (q *Queries) RollupPlaces(ctx context.Context, provinceCode string) ([]RollupPlacesRow, error) {
+	rows, err := q.db.Query(ctx, rollupPlaces, provinceCode)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RollupPlacesRow
+	for rows.Next() {
+		var i RollupPlacesRow
+		if err := rows.Scan(
+			&i.ProvinceCode,
+			&i.CommuneCode,
+			&i.Grp,
+			&i.Status,
+			&i.Count,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const rollupProvinceCounts = `-- name: RollupProvinceCounts :many
+
+SELECT province_code, grp, status, sum(n)::bigint AS count FROM engine.rollup_days
+WHERE ($1::text = '' OR province_code = $1)
+  AND ($2::date IS NULL OR day >= $2)
+  AND ($3::date IS NULL OR day < $3)
+GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+`
+
+type RollupProvinceCountsParams struct {
+	ProvinceCode string
+	FromDay      *time.Time
+	UntilDay     *time.Time
+}
+
+type RollupProvinceCountsRow struct {
+	ProvinceCode string
+	Grp          string
+	Status       string
+	Count        int64
+}
+
+// Rollup days: from_day inclusive, until_day exclusive, either open.
+func (q *Queries) RollupProvinceCounts(ctx context.Context, arg RollupProvinceCountsParams) ([]RollupProvinceCountsRow, error) {
+	rows, err := q.db.Query(ctx, rollupProvinceCounts, arg.ProvinceCode, arg.FromDay, arg.UntilDay)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RollupProvinceCountsRow
+	for rows.Next() {
+		var i RollupProvinceCountsRow
+		if err := rows.Scan(
+			&i.ProvinceCode,
+			&i.Grp,
+			&i.Status,
+			&i.Count,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const rollupRanking = `-- name: RollupRanking :many
+SELECT province_code, sum(n)::bigint AS received,
+    coalesce(sum(n) FILTER (WHERE status = ANY($1::text[])), 0)::bigint AS finished,
+    coalesce(sum(on_time) FILTER (WHERE status = ANY($1::text[])), 0)::bigint AS on_time
+FROM engine.rollup_days
+WHERE ($2::text = '' OR province_code = $2)
+  AND ($3::date IS NULL OR day >= $3)
+  AND ($4::date IS NULL OR day < $4)
+GROUP BY 1 HAVING sum(n) <> 0
+`
+
+type RollupRankingParams struct {
+	Decided      []string
+	ProvinceCode string
+	FromDay      *time.Time
+	UntilDay     *time.Time
+}
+
+type RollupRankingRow struct {
+	ProvinceCode string
+	Received     int64
+	Finished     int64
+	OnTime       int64
+}
+
+func (q *Queries) RollupRanking(ctx context.Context, arg RollupRankingParams) ([]RollupRankingRow, error) {
+	rows, err := q.db.Query(ctx, rollupRanking,
+		arg.Decided,
+		arg.ProvinceCode,
+		arg.FromDay,
+		arg.UntilDay,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RollupRankingRow
+	for rows.Next() {
+		var i RollupRankingRow
+		if err := rows.Scan(
+			&i.ProvinceCode,
+			&i.Received,
+			&i.Finished,
+			&i.OnTime,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const rollupRefill = `-- name: RollupRefill :exec
+SELECT engine.rollup_refill()
+`
+
+func (q *Queries) RollupRefill(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, rollupRefill)
+	return err
+}
+
+const rollupStepBucketsNation = `-- name: RollupStepBucketsNation :many
+SELECT agency, step, bucket, sum(n)::bigint AS n, sum(on_time)::bigint AS on_time FROM engine.rollup_steps_nation
+WHERE ($1::date IS NULL OR day >= $1)
+  AND ($2::date IS NULL OR day < $2)
+GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+`
+
+type RollupStepBucketsNationParams struct {
+	FromDay  *time.Time
+	UntilDay *time.Time
+}
+
+type RollupStepBucketsNationRow struct {
+	Agency string
+	Step   string
+	Bucket int32
+	N      int64
+	OnTime int64
+}
+
+func (q *Queries) RollupStepBucketsNation(ctx context.Context, arg RollupStepBucketsNationParams) ([]RollupStepBucketsNationRow, error) {
+	rows, err := q.db.Query(ctx, rollupStepBucketsNation, arg.FromDay, arg.UntilDay)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RollupStepBucketsNationRow
+	for rows.Next() {
+		var i RollupStepBucketsNationRow
+		if err := rows.Scan(
+			&i.Agency,
+			&i.Step,
+			&i.Bucket,
+			&i.N,
+			&i.OnTime,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const rollupStepBucketsProvince = `-- name: RollupStepBucketsProvince :many
+SELECT agency, step, bucket, sum(n)::bigint AS n, sum(on_time)::bigint AS on_time FROM engine.rollup_steps
+WHERE province_code = $1
+  AND ($2::date IS NULL OR day >= $2)
+  AND ($3::date IS NULL OR day < $3)
+GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+`
+
+type RollupStepBucketsProvinceParams struct {
+	ProvinceCode string
+	FromDay      *time.Time
+	UntilDay     *time.Time
+}
+
+type RollupStepBucketsProvinceRow struct {
+	Agency string
+	Step   string
+	Bucket int32
+	N      int64
+	OnTime int64
+}
+
+func (q *Queries) RollupStepBucketsProvince(ctx context.Context, arg RollupStepBucketsProvinceParams) ([]RollupStepBucketsProvinceRow, error) {
+	rows, err := q.db.Query(ctx, rollupStepBucketsProvince, arg.ProvinceCode, arg.FromDay, arg.UntilDay)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RollupStepBucketsProvinceRow
+	for rows.Next() {
+		var i RollupStepBucketsProvinceRow
+		if err := rows.Scan(
+			&i.Agency,
+			&i.Step,
+			&i.Bucket,
+			&i.N,
+			&i.OnTime,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const rollupVolume = `-- name: RollupVolume :many
+SELECT to_char(day, 'YYYY-MM-DD')::text AS day, grp, sum(n)::bigint AS count FROM engine.rollup_days
+WHERE ($1::text = '' OR province_code = $1)
+  AND ($2::date IS NULL OR day >= $2)
+  AND ($3::date IS NULL OR day < $3)
+GROUP BY day, grp HAVING sum(n) <> 0
+`
+
+type RollupVolumeParams struct {
+	ProvinceCode string
+	FromDay      *time.Time
+	UntilDay     *time.Time
+}
+
+type RollupVolumeRow struct {
+	Day   string
+	Grp   string
+	Count int64
+}
+
+func (q *Queries) RollupVolume(ctx context.Context, arg RollupVolumeParams) ([]RollupVolumeRow, error) {
+	rows, err := q.db.Query(ctx, rollupVolume, arg.ProvinceCode, arg.FromDay, arg.UntilDay)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RollupVolumeRow
+	for rows.Next() {
+		var i RollupVolumeRow
+		if err := rows.Scan(&i.Day, &i.Grp, &i.Count); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const stepBuckets = `-- name: StepBuckets :many
+SELECT s.agency, s.step, engine.rollup_bucket(extract(epoch FROM s.decided_at - s.started_at)::float8) AS bucket,
+    count(*) AS n, count(*) FILTER (WHERE s.due_at IS NOT NULL AND s.decided_at <= s.due_at) AS on_time
 FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
 WHERE s.decided_at IS NOT NULL AND s.started_at IS NOT NULL
   AND ($1::text = '' OR d.province_code = $1)
   AND ($2::timestamptz IS NULL OR d.received_at >= $2)
   AND ($3::timestamptz IS NULL OR d.received_at < $3)
-ORDER BY s.decided_at DESC LIMIT $4
+GROUP BY 1, 2, 3
 `
 
-type StepSpansParams struct {
+type StepBucketsParams struct {
 	ProvinceCode  string
+	ReceivedFrom  *time.Time
+	ReceivedUntil *time.Time
+}
+
+type StepBucketsRow struct {
+	Agency string
+	Step   string
+	Bucket int32
+	N      int64
+	OnTime int64
+}
+
+func (q *Queries) StepBuckets(ctx context.Context, arg StepBucketsParams) ([]StepBucketsRow, error) {
+	rows, err := q.db.Query(ctx, stepBuckets, arg.ProvinceCode, arg.ReceivedFrom, arg.ReceivedUntil)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []StepBucketsRow
+	for rows.Next() {
+		var i StepBucketsRow
+		if err := rows.Scan(
+			&i.Agency,
+			&i.Step,
+			&i.Bucket,
+			&i.N,
+			&i.OnTime,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const stepSpansNation = `-- name: StepSpansNation :many
+SELECT s.agency, s.step, s.started_at, s.decided_at
+FROM engine.dossiers d JOIN engine.steps s ON s.code = d.code
+WHERE s.decided_at IS NOT NULL AND s.started_at IS NOT NULL
+  AND ($1::timestamptz IS NULL OR d.received_at >= $1)
+  AND ($2::timestamptz IS NULL OR d.received_at < $2)
+ORDER BY d.received_at DESC, d.code LIMIT $3
+`
+
+type StepSpansNationParams struct {
 	ReceivedFrom  *time.Time
 	ReceivedUntil *time.Time
 	Lim           int32
 }
 
-type StepSpansRow struct {
+type StepSpansNationRow struct {
 	Agency    string
 	Step      string
 	StartedAt *time.Time
 	DecidedAt *time.Time
 }
 
-func (q *Queries) StepSpans(ctx context.Context, arg StepSpansParams) ([]StepSpansRow, error) {
-	rows, err := q.db.Query(ctx, stepSpans,
-		arg.ProvinceCode,
-		arg.ReceivedFrom,
-		arg.ReceivedUntil,
-		arg.Lim,
-	)
+func (q *Queries) StepSpansNation(ctx context.Context, arg StepSpansNationParams) ([]StepSpansNationRow, error) {
+	rows, err := q.db.Query(ctx, stepSpansNation, arg.ReceivedFrom, arg.ReceivedUntil, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []StepSpansRow
+	var items []StepSpansNationRow
 	for rows.Next() {
-		var i StepSpansRow
+		var i StepSpansNationRow
 		if err := rows.Scan(
 			&i.Agency,
 			&i.Step,
@@ -474,50 +797,51 @@ func (q *Queries) StepSpans(ctx context.Context, arg StepSpansParams) ([]StepSpa
 	return items, nil
 }
 
-const stepTimings = `-- name: StepTimings :many
-SELECT s.agency, s.step, count(*) AS decided,
-    count(*) FILTER (WHERE s.due_at IS NOT NULL AND s.decided_at <= s.due_at) AS on_time,
-    coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.decided_at - s.started_at)), 0)::float8 AS p50,
-    coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM s.decided_at - s.started_at)), 0)::float8 AS p90
-FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
-WHERE s.decided_at IS NOT NULL AND s.started_at IS NOT NULL
-  AND ($1::text = '' OR d.province_code = $1)
+const stepSpansProvince = `-- name: StepSpansProvince :many
+
+SELECT s.agency, s.step, s.started_at, s.decided_at
+FROM engine.dossiers d JOIN engine.steps s ON s.code = d.code
+WHERE d.province_code = $1 AND s.decided_at IS NOT NULL AND s.started_at IS NOT NULL
   AND ($2::timestamptz IS NULL OR d.received_at >= $2)
   AND ($3::timestamptz IS NULL OR d.received_at < $3)
-GROUP BY 1, 2 ORDER BY 1, 2
+ORDER BY d.received_at DESC, d.code LIMIT $4
 `
 
-type StepTimingsParams struct {
+type StepSpansProvinceParams struct {
 	ProvinceCode  string
 	ReceivedFrom  *time.Time
 	ReceivedUntil *time.Time
+	Lim           int32
 }
 
-type StepTimingsRow struct {
-	Agency  string
-	Step    string
-	Decided int64
-	OnTime  int64
-	P50     float64
-	P90     float64
+type StepSpansProvinceRow struct {
+	Agency    string
+	Step      string
+	StartedAt *time.Time
+	DecidedAt *time.Time
 }
 
-func (q *Queries) StepTimings(ctx context.Context, arg StepTimingsParams) ([]StepTimingsRow, error) {
-	rows, err := q.db.Query(ctx, stepTimings, arg.ProvinceCode, arg.ReceivedFrom, arg.ReceivedUntil)
+// The working-time figures read the decided steps of the period's newest
+// dossiers, walking the dossiers newest first by index and stopping at lim.
+func (q *Queries) StepSpansProvince(ctx context.Context, arg StepSpansProvinceParams) ([]StepSpansProvinceRow, error) {
+	rows, err := q.db.Query(ctx, stepSpansProvince,
+		arg.ProvinceCode,
+		arg.ReceivedFrom,
+		arg.ReceivedUntil,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []StepTimingsRow
+	var items []StepSpansProvinceRow
 	for rows.Next() {
-		var i StepTimingsRow
+		var i StepSpansProvinceRow
 		if err := rows.Scan(
 			&i.Agency,
 			&i.Step,
-			&i.Decided,
-			&i.OnTime,
-			&i.P50,
-			&i.P90,
+			&i.StartedAt,
+			&i.DecidedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -536,27 +860,26 @@ SELECT d.code, d.grp, d.commune_code, d.province_code, d.received_at, d.due_at A
     s.step, s.agency, s.status, s.status_since, s.started_at, s.due_at, s.decided_at, s.overdue, s.attempts,
     s.last_error, s.reason, s.missing, s.agency_case_id, s.new_appointment_at, s.updated_at
 FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
-WHERE d.status <> ALL($1::text[]) AND s.status <> ALL($2::text[])
-  AND ($3::text = '' OR d.province_code = $3)
-  AND ($4::text = '' OR s.agency = $4)
+WHERE d.status NOT IN ('COMPLETED', 'PARTIALLY_COMPLETED', 'REJECTED', 'CANCELLED')
+  AND s.status NOT IN ('APPROVED', 'REJECTED', 'SKIPPED', 'CANCELLED')
+  AND ($1::text = '' OR d.province_code = $1)
+  AND ($2::text = '' OR s.agency = $2)
   AND (
-        ($5::boolean AND s.status <> 'PENDING'
-            AND (s.overdue OR s.due_at < $6::timestamptz OR d.overdue OR d.due_at < $6))
-     OR ($7::boolean AND s.status <> 'PENDING' AND s.status_since < $8::timestamptz)
-     OR ($7 AND d.workflow_started_at IS NULL AND d.received_at < $9::timestamptz
-         AND s.step = ANY($10::text[]))
-     OR ($11::boolean AND s.attempts >= $12::int AND s.last_error <> '')
-     OR ($13::boolean AND s.status_since < $14::timestamptz
+        ($3::boolean AND s.status <> 'PENDING'
+            AND (s.overdue OR s.due_at < $4::timestamptz OR d.overdue OR d.due_at < $4))
+     OR ($5::boolean AND s.status <> 'PENDING' AND s.status_since < $6::timestamptz)
+     OR ($5 AND d.workflow_started_at IS NULL AND d.received_at < $7::timestamptz
+         AND s.step = ANY($8::text[]))
+     OR ($9::boolean AND s.attempts >= $10::int AND s.last_error <> '')
+     OR ($11::boolean AND s.status_since < $12::timestamptz
          AND ((s.step = 'id_number' AND s.status = 'AWAITING_AGENCY') OR s.status = 'WAITING_ID_NUMBER'))
-     OR ($15::boolean AND s.status = 'NEEDS_SUPPLEMENT')
+     OR ($13::boolean AND s.status = 'NEEDS_SUPPLEMENT')
   )
 ORDER BY s.status_since, d.code, s.step
-LIMIT $16
+LIMIT $14
 `
 
 type StuckStepsParams struct {
-	Terminal        []string
-	TerminalSteps   []string
 	ProvinceCode    string
 	Agency          string
 	RuleOverdue     bool
@@ -603,10 +926,13 @@ type StuckStepsRow struct {
 // model. None of them reads the form, so none of them reads personal data.
 // StuckSteps and CountStuckSteps share their conditions, and the statistics
 // their filter (province, received from, received until).
+//
+// The statistics read the rollup (0011_statistics_rollup.sql) for the whole
+// Vietnam days of a period, and the queries over the dossiers (CountByPlace,
+// DailyVolume, ProvinceRanking, StepBuckets) for what the period holds of
+// its first and last days.
 func (q *Queries) StuckSteps(ctx context.Context, arg StuckStepsParams) ([]StuckStepsRow, error) {
 	rows, err := q.db.Query(ctx, stuckSteps,
-		arg.Terminal,
-		arg.TerminalSteps,
 		arg.ProvinceCode,
 		arg.Agency,
 		arg.RuleOverdue,

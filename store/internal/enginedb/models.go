@@ -117,6 +117,48 @@ type EnginePortalFeed struct {
 	LastError     string
 }
 
+type EngineRollupDay struct {
+	Day          time.Time
+	ProvinceCode string
+	Grp          string
+	Status       string
+	N            int64
+	OnTime       int64
+}
+
+type EngineRollupDeleted struct {
+	Code         string
+	ProvinceCode string
+	ReceivedAt   time.Time
+}
+
+type EngineRollupPlace struct {
+	ProvinceCode string
+	CommuneCode  string
+	Grp          string
+	Status       string
+	N            int64
+}
+
+type EngineRollupStep struct {
+	Day          time.Time
+	ProvinceCode string
+	Agency       string
+	Step         string
+	Bucket       int32
+	N            int64
+	OnTime       int64
+}
+
+type EngineRollupStepsNation struct {
+	Day    time.Time
+	Agency string
+	Step   string
+	Bucket int32
+	N      int64
+	OnTime int64
+}
+
 type EngineStatusHistory struct {
 	Code           string
 	Version        int64
