@@ -335,11 +335,14 @@ func (s *Store) dailyVolume(ctx context.Context, province string, p period) ([]D
 // decided and those decided by their deadline.
 func (s *Store) provinceRanking(ctx context.Context, province string, p period) ([]ProvinceRow, error) {
 	sum := map[string]*ProvinceRow{}
-	row := func(code string) *ProvinceRow {
-		if sum[code] == nil {
-			sum[code] = &ProvinceRow{ProvinceCode: code}
+	add := func(r ProvinceRow) {
+		if sum[r.ProvinceCode] == nil {
+			sum[r.ProvinceCode] = &ProvinceRow{ProvinceCode: r.ProvinceCode}
 		}
-		return sum[code]
+		pr := sum[r.ProvinceCode]
+		pr.Received += r.Received
+		pr.Finished += r.Finished
+		pr.OnTime += r.OnTime
 	}
 	if p.whole {
 		rows, err := s.q.RollupRanking(ctx, enginedb.RollupRankingParams{Decided: decidedStatuses, ProvinceCode: province,
@@ -348,10 +351,7 @@ func (s *Store) provinceRanking(ctx context.Context, province string, p period) 
 			return nil, err
 		}
 		for _, r := range rows {
-			pr := row(r.ProvinceCode)
-			pr.Received += r.Received
-			pr.Finished += r.Finished
-			pr.OnTime += r.OnTime
+			add(ProvinceRow(r))
 		}
 	}
 	for _, e := range p.edges {
@@ -361,10 +361,7 @@ func (s *Store) provinceRanking(ctx context.Context, province string, p period) 
 			return nil, err
 		}
 		for _, r := range rows {
-			pr := row(r.ProvinceCode)
-			pr.Received += r.Received
-			pr.Finished += r.Finished
-			pr.OnTime += r.OnTime
+			add(ProvinceRow(r))
 		}
 	}
 	out := make([]ProvinceRow, 0, len(sum))

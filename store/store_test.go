@@ -12,7 +12,7 @@ import (
 	"github.com/lienthong/lienthong/store"
 )
 
-func newStore(t *testing.T) *store.Store {
+func newStore(t testing.TB) *store.Store {
 	t.Helper()
 	pool := pgtest.New(t)
 	_, err := store.Migrate(context.Background(), pool)
