@@ -79,7 +79,11 @@ func Render(res Result, notes string) string {
 		thousands(int64(sum.Steps)), thousands(int64(sum.History)), thousands(int64(sum.Events)), thousands(int64(sum.Notifications)), thousands(s.Rows))
 	p("into the schema the migrations make (version %d), its keys and indexes dropped during the COPY and rebuilt after it.\n\n", res.BaselineVersion)
 	p("| seeding | time |\n|---|---|\n")
-	p("| COPY | %s |\n| keys and indexes rebuilt | %s |\n| VACUUM (ANALYZE) | %s |\n| **all** | **%s** |\n\n", ms(s.Copy), ms(s.Indexes), ms(s.Analyze), ms(s.Duration))
+	p("| COPY | %s |\n| keys and indexes rebuilt | %s |\n", ms(s.Copy), ms(s.Indexes))
+	if s.Refill > 0 {
+		p("| statistics rollup refilled (`engine.rollup_refill()`) | %s |\n", ms(s.Refill))
+	}
+	p("| VACUUM (ANALYZE) | %s |\n| **all** | **%s** |\n\n", ms(s.Analyze), ms(s.Duration))
 	p("| status at the end of the year | birth | death |\n|---|---|---|\n")
 	for _, st := range []dossier.Status{dossier.StatusCompleted, dossier.StatusPartiallyCompleted, dossier.StatusRejected,
 		dossier.StatusCancelled, dossier.StatusInProgress, dossier.StatusNeedsSupplement, dossier.StatusReceived} {

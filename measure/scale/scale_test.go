@@ -45,6 +45,7 @@ func TestSmallYear(t *testing.T) {
 	require.NoError(t, err)
 	sum := res.Summary
 	require.Equal(t, 5000, sum.Dossiers)
+	require.Positive(t, res.Refill, "the newest schema has the rollup: seeding refills it")
 	require.Equal(t, before, schemaOf(t, pool), "seeding must leave the schema as the migrations made it")
 	st := store.New(pool)
 

@@ -102,6 +102,7 @@ type SeedResult struct {
 	Rows     int64
 	Copy     time.Duration // the COPY itself
 	Indexes  time.Duration // rebuilding the keys, constraints and indexes
+	Refill   time.Duration // engine.rollup_refill(), when the schema has the rollup
 	Analyze  time.Duration // VACUUM (ANALYZE)
 	Duration time.Duration
 }
@@ -109,14 +110,25 @@ type SeedResult struct {
 // Seed fills an empty engine schema with a national year of n dossiers
 // received until now. The keys, constraints and indexes of the filled
 // tables are dropped during the COPY and rebuilt from their own definitions
-// afterwards, so the schema ends exactly as the migrations left it; then
-// every table is vacuumed and analysed.
+// afterwards, so the schema ends exactly as the migrations left it. When the
+// schema has the statistics' rollup (0011), its triggers are disabled
+// during the COPY and the rollup is refilled once after it. Then every
+// table is vacuumed and analysed.
 func Seed(ctx context.Context, pool *pgxpool.Pool, n int, now time.Time, seed uint64, progress io.Writer) (SeedResult, error) {
 	var res SeedResult
 	start := time.Now()
 	rebuild, err := dropKeys(ctx, pool)
 	if err != nil {
 		return res, err
+	}
+	var rollup bool
+	if err := pool.QueryRow(ctx, "SELECT to_regproc('engine.rollup_refill') IS NOT NULL").Scan(&rollup); err != nil {
+		return res, fmt.Errorf("looking for the rollup: %w", err)
+	}
+	if rollup {
+		if err := rollupTriggers(ctx, pool, "DISABLE"); err != nil {
+			return res, err
+		}
 	}
 
 	y := newYear(n, now, seed)
@@ -182,6 +194,17 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, n int, now time.Time, seed ui
 		return res, err
 	}
 	res.Indexes = time.Since(t)
+	if rollup {
+		t = time.Now()
+		if err := rollupTriggers(ctx, pool, "ENABLE"); err != nil {
+			return res, err
+		}
+		if _, err := pool.Exec(ctx, "SELECT engine.rollup_refill()"); err != nil {
+			return res, fmt.Errorf("refilling the rollup: %w", err)
+		}
+		res.Refill = time.Since(t)
+		fmt.Fprintf(progress, "seeding: refilled the rollup in %s\n", res.Refill.Round(time.Second))
+	}
 	t = time.Now()
 	// A year-old table has been vacuumed: its visibility map lets the
 	// planner answer from an index alone, as it would in production.
@@ -193,6 +216,18 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, n int, now time.Time, seed ui
 	fmt.Fprintf(progress, "seeding: done in %s (copy %s, keys and indexes %s, vacuum and analyse %s)\n", res.Duration.Round(time.Second),
 		res.Copy.Round(time.Second), res.Indexes.Round(time.Second), res.Analyze.Round(time.Second))
 	return res, nil
+}
+
+// rollupTriggers disables or enables the rollup's triggers on the seeded
+// tables (0011_statistics_rollup.sql).
+func rollupTriggers(ctx context.Context, pool *pgxpool.Pool, verb string) error {
+	for _, t := range []string{"ALTER TABLE engine.dossiers %s TRIGGER rollup_dossiers", "ALTER TABLE engine.dossiers %s TRIGGER rollup_dossier_deleting",
+		"ALTER TABLE engine.steps %s TRIGGER rollup_steps"} {
+		if _, err := pool.Exec(ctx, fmt.Sprintf(t, verb)); err != nil {
+			return fmt.Errorf("rollup triggers: %w", err)
+		}
+	}
+	return nil
 }
 
 // copyBatch copies one batch of dossiers into every table, in one transaction.
