@@ -887,6 +887,7 @@ export interface components {
             provinceCode?: string;
         };
         v1CountRow: {
+            /** @description Empty for the whole nation over a period: it is counted by province. */
             communeCode?: string;
             /** Format: int64 */
             count?: string;
@@ -1519,13 +1520,19 @@ export interface components {
             onTime?: string;
             /** Format: double */
             onTimeRate?: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description The median and 90th percentile of the seconds from a step's start to its
+             *     decision, over every decision in scope. They are read from the
+             *     statistics' rollup, whose duration buckets put them within 5 % of the
+             *     exact figure; the counts are exact.
+             */
             p50Seconds?: number;
             /**
              * Format: double
              * @description The median and 90th percentile of the office time each decision took:
-             *     working hours only (08:00 to 17:00 on working days), over the newest
-             *     50,000 decisions in scope.
+             *     working hours only (08:00 to 17:00 on working days), exact, over the
+             *     decisions of the newest dossiers in scope, at most 20,000 of them.
              */
             p50WorkingHours?: number;
             /** Format: double */

@@ -1003,12 +1003,13 @@ func (x *GetStatisticsRequest) GetUntil() *timestamppb.Timestamp {
 }
 
 type CountRow struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ProvinceCode  string                 `protobuf:"bytes,1,opt,name=province_code,json=provinceCode,proto3" json:"province_code,omitempty"`
-	CommuneCode   string                 `protobuf:"bytes,2,opt,name=commune_code,json=communeCode,proto3" json:"commune_code,omitempty"`
-	Group         Group                  `protobuf:"varint,3,opt,name=group,proto3,enum=lienthong.engine.v1.Group" json:"group,omitempty"`
-	Status        DossierStatus          `protobuf:"varint,4,opt,name=status,proto3,enum=lienthong.engine.v1.DossierStatus" json:"status,omitempty"`
-	Count         int64                  `protobuf:"varint,5,opt,name=count,proto3" json:"count,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ProvinceCode string                 `protobuf:"bytes,1,opt,name=province_code,json=provinceCode,proto3" json:"province_code,omitempty"`
+	// Empty for the whole nation over a period: it is counted by province.
+	CommuneCode   string        `protobuf:"bytes,2,opt,name=commune_code,json=communeCode,proto3" json:"commune_code,omitempty"`
+	Group         Group         `protobuf:"varint,3,opt,name=group,proto3,enum=lienthong.engine.v1.Group" json:"group,omitempty"`
+	Status        DossierStatus `protobuf:"varint,4,opt,name=status,proto3,enum=lienthong.engine.v1.DossierStatus" json:"status,omitempty"`
+	Count         int64         `protobuf:"varint,5,opt,name=count,proto3" json:"count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1085,11 +1086,15 @@ type StepTiming struct {
 	Decided    int64                  `protobuf:"varint,3,opt,name=decided,proto3" json:"decided,omitempty"`
 	OnTime     int64                  `protobuf:"varint,4,opt,name=on_time,json=onTime,proto3" json:"on_time,omitempty"`
 	OnTimeRate float64                `protobuf:"fixed64,5,opt,name=on_time_rate,json=onTimeRate,proto3" json:"on_time_rate,omitempty"`
-	P50Seconds float64                `protobuf:"fixed64,6,opt,name=p50_seconds,json=p50Seconds,proto3" json:"p50_seconds,omitempty"`
-	P90Seconds float64                `protobuf:"fixed64,7,opt,name=p90_seconds,json=p90Seconds,proto3" json:"p90_seconds,omitempty"`
+	// The median and 90th percentile of the seconds from a step's start to its
+	// decision, over every decision in scope. They are read from the
+	// statistics' rollup, whose duration buckets put them within 5 % of the
+	// exact figure; the counts are exact.
+	P50Seconds float64 `protobuf:"fixed64,6,opt,name=p50_seconds,json=p50Seconds,proto3" json:"p50_seconds,omitempty"`
+	P90Seconds float64 `protobuf:"fixed64,7,opt,name=p90_seconds,json=p90Seconds,proto3" json:"p90_seconds,omitempty"`
 	// The median and 90th percentile of the office time each decision took:
-	// working hours only (08:00 to 17:00 on working days), over the newest
-	// 50,000 decisions in scope.
+	// working hours only (08:00 to 17:00 on working days), exact, over the
+	// decisions of the newest dossiers in scope, at most 20,000 of them.
 	P50WorkingHours float64 `protobuf:"fixed64,8,opt,name=p50_working_hours,json=p50WorkingHours,proto3" json:"p50_working_hours,omitempty"`
 	P90WorkingHours float64 `protobuf:"fixed64,9,opt,name=p90_working_hours,json=p90WorkingHours,proto3" json:"p90_working_hours,omitempty"`
 	unknownFields   protoimpl.UnknownFields
