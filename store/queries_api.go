@@ -312,8 +312,10 @@ type StepSpan struct {
 	Started, Decided time.Time
 }
 
-// maxSpans bounds how many decided steps the working-time figures read.
-const maxSpans = 20000
+// maxSpans bounds how many decided steps the working-time figures read: a
+// bounded read at any scale, and still several hundred decisions for each
+// of the steps, enough for a median and a 90th percentile.
+const maxSpans = 5000
 
 // backlogBuckets are the ages a supervisor reads a backlog by.
 var backlogBuckets = []BacklogBucket{

@@ -100,17 +100,24 @@ func (s *Store) Statistics(ctx context.Context, f StatsFilter) (Statistics, erro
 	var out Statistics
 	from, until := optTime(f.From), optTime(f.Until)
 	p := splitPeriod(from, until)
+	var sums []enginedb.RollupDaySumsRow
 	var err error
-	if out.Counts, err = s.countByPlace(ctx, f.ProvinceCode, from, until, p); err != nil {
+	if p.whole {
+		sums, err = s.q.RollupDaySums(ctx, enginedb.RollupDaySumsParams{ProvinceCode: f.ProvinceCode, FromDay: p.fromDay, UntilDay: p.untilDay})
+		if err != nil {
+			return out, translate(err, "reading the statistics' rollup")
+		}
+	}
+	if out.Counts, err = s.countByPlace(ctx, f.ProvinceCode, from, until, p, sums); err != nil {
 		return out, translate(err, "counting dossiers")
 	}
 	if out.Timings, err = s.stepTimings(ctx, f.ProvinceCode, p); err != nil {
 		return out, translate(err, "timing steps")
 	}
-	if out.Volume, err = s.dailyVolume(ctx, f.ProvinceCode, p); err != nil {
+	if out.Volume, err = s.dailyVolume(ctx, f.ProvinceCode, p, sums); err != nil {
 		return out, translate(err, "counting daily volume")
 	}
-	if out.Provinces, err = s.provinceRanking(ctx, f.ProvinceCode, p); err != nil {
+	if out.Provinces, err = s.provinceRanking(ctx, f.ProvinceCode, p, sums); err != nil {
 		return out, translate(err, "ranking provinces")
 	}
 
@@ -141,8 +148,8 @@ func (s *Store) Statistics(ctx context.Context, f StatsFilter) (Statistics, erro
 
 // countByPlace counts by commune all time, and over a period by commune in
 // a province (from its dossiers, by index) or by province in the nation
-// (from the rollup).
-func (s *Store) countByPlace(ctx context.Context, province string, from, until *time.Time, p period) ([]CountRow, error) {
+// (from the rollup's sums of the period's whole days).
+func (s *Store) countByPlace(ctx context.Context, province string, from, until *time.Time, p period, sums []enginedb.RollupDaySumsRow) ([]CountRow, error) {
 	if from == nil && until == nil {
 		rows, err := s.q.RollupPlaces(ctx, province)
 		out := make([]CountRow, 0, len(rows))
@@ -162,13 +169,9 @@ func (s *Store) countByPlace(ctx context.Context, province string, from, until *
 		return out, err
 	}
 	sum := map[CountRow]int64{}
-	if p.whole {
-		rows, err := s.q.RollupProvinceCounts(ctx, enginedb.RollupProvinceCountsParams{FromDay: p.fromDay, UntilDay: p.untilDay})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			sum[CountRow{ProvinceCode: r.ProvinceCode, Group: dossier.Group(r.Grp), Status: dossier.Status(r.Status)}] += r.Count
+	for _, r := range sums {
+		if r.Day == "" {
+			sum[CountRow{ProvinceCode: r.ProvinceCode, Group: dossier.Group(r.Grp), Status: dossier.Status(r.Status)}] += r.N
 		}
 	}
 	for _, e := range p.edges {
@@ -302,15 +305,11 @@ func (s *Store) stepTimings(ctx context.Context, province string, p period) ([]S
 }
 
 // dailyVolume counts receipts per Vietnam day and group.
-func (s *Store) dailyVolume(ctx context.Context, province string, p period) ([]DailyVolume, error) {
+func (s *Store) dailyVolume(ctx context.Context, province string, p period, sums []enginedb.RollupDaySumsRow) ([]DailyVolume, error) {
 	sum := map[DailyVolume]int64{}
-	if p.whole {
-		rows, err := s.q.RollupVolume(ctx, enginedb.RollupVolumeParams{ProvinceCode: province, FromDay: p.fromDay, UntilDay: p.untilDay})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			sum[DailyVolume{Day: r.Day, Group: dossier.Group(r.Grp)}] += r.Count
+	for _, r := range sums {
+		if r.Day != "" {
+			sum[DailyVolume{Day: r.Day, Group: dossier.Group(r.Grp)}] += r.N
 		}
 	}
 	for _, e := range p.edges {
@@ -333,7 +332,7 @@ func (s *Store) dailyVolume(ctx context.Context, province string, p period) ([]D
 
 // provinceRanking counts each province's receipts, and of them those
 // decided and those decided by their deadline.
-func (s *Store) provinceRanking(ctx context.Context, province string, p period) ([]ProvinceRow, error) {
+func (s *Store) provinceRanking(ctx context.Context, province string, p period, sums []enginedb.RollupDaySumsRow) ([]ProvinceRow, error) {
 	sum := map[string]*ProvinceRow{}
 	add := func(r ProvinceRow) {
 		if sum[r.ProvinceCode] == nil {
@@ -344,15 +343,15 @@ func (s *Store) provinceRanking(ctx context.Context, province string, p period) 
 		pr.Finished += r.Finished
 		pr.OnTime += r.OnTime
 	}
-	if p.whole {
-		rows, err := s.q.RollupRanking(ctx, enginedb.RollupRankingParams{Decided: decidedStatuses, ProvinceCode: province,
-			FromDay: p.fromDay, UntilDay: p.untilDay})
-		if err != nil {
-			return nil, err
+	for _, r := range sums {
+		if r.Day != "" {
+			continue
 		}
-		for _, r := range rows {
-			add(ProvinceRow(r))
+		row := ProvinceRow{ProvinceCode: r.ProvinceCode, Received: r.N}
+		if slices.Contains(decidedStatuses, r.Status) {
+			row.Finished, row.OnTime = r.N, r.OnTime
 		}
+		add(row)
 	}
 	for _, e := range p.edges {
 		rows, err := s.q.ProvinceRanking(ctx, enginedb.ProvinceRankingParams{Decided: decidedStatuses, ProvinceCode: province,

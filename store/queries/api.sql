@@ -118,29 +118,19 @@ ORDER BY 1, 2, 3, 4;
 
 -- Rollup days: from_day inclusive, until_day exclusive, either open.
 
--- name: RollupProvinceCounts :many
-SELECT province_code, grp, status, sum(n)::bigint AS count FROM engine.rollup_days
-WHERE (sqlc.arg(province_code)::text = '' OR province_code = sqlc.arg(province_code))
-  AND (sqlc.narg(from_day)::date IS NULL OR day >= sqlc.narg(from_day))
-  AND (sqlc.narg(until_day)::date IS NULL OR day < sqlc.narg(until_day))
-GROUP BY 1, 2, 3 HAVING sum(n) <> 0;
-
--- name: RollupVolume :many
-SELECT to_char(day, 'YYYY-MM-DD')::text AS day, grp, sum(n)::bigint AS count FROM engine.rollup_days
-WHERE (sqlc.arg(province_code)::text = '' OR province_code = sqlc.arg(province_code))
-  AND (sqlc.narg(from_day)::date IS NULL OR day >= sqlc.narg(from_day))
-  AND (sqlc.narg(until_day)::date IS NULL OR day < sqlc.narg(until_day))
-GROUP BY day, grp HAVING sum(n) <> 0;
-
--- name: RollupRanking :many
-SELECT province_code, sum(n)::bigint AS received,
-    coalesce(sum(n) FILTER (WHERE status = ANY(sqlc.arg(decided)::text[])), 0)::bigint AS finished,
-    coalesce(sum(on_time) FILTER (WHERE status = ANY(sqlc.arg(decided)::text[])), 0)::bigint AS on_time
+-- name: RollupDaySums :many
+-- One pass over the period's days gives the counts by province, group and
+-- status (with on_time, which the ranking reads) and the daily volume by
+-- group; a row of the volume has province_code and status '', a row of the
+-- counts has day ''.
+SELECT coalesce(to_char(day, 'YYYY-MM-DD'), '')::text AS day, coalesce(province_code, '')::text AS province_code,
+    grp, coalesce(status, '')::text AS status, sum(n)::bigint AS n, sum(on_time)::bigint AS on_time
 FROM engine.rollup_days
 WHERE (sqlc.arg(province_code)::text = '' OR province_code = sqlc.arg(province_code))
   AND (sqlc.narg(from_day)::date IS NULL OR day >= sqlc.narg(from_day))
   AND (sqlc.narg(until_day)::date IS NULL OR day < sqlc.narg(until_day))
-GROUP BY 1 HAVING sum(n) <> 0;
+GROUP BY GROUPING SETS ((province_code, grp, status), (day, grp))
+HAVING sum(n) <> 0;
 
 -- name: RollupStepBucketsProvince :many
 SELECT agency, step, bucket, sum(n)::bigint AS n, sum(on_time)::bigint AS on_time FROM engine.rollup_steps

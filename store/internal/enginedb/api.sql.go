@@ -413,6 +413,65 @@ func (q *Queries) ProvinceRanking(ctx context.Context, arg ProvinceRankingParams
 	return items, nil
 }
 
+const rollupDaySums = `-- name: RollupDaySums :many
+
+SELECT coalesce(to_char(day, 'YYYY-MM-DD'), '')::text AS day, coalesce(province_code, '')::text AS province_code,
+    grp, coalesce(status, '')::text AS status, sum(n)::bigint AS n, sum(on_time)::bigint AS on_time
+FROM engine.rollup_days
+WHERE ($1::text = '' OR province_code = $1)
+  AND ($2::date IS NULL OR day >= $2)
+  AND ($3::date IS NULL OR day < $3)
+GROUP BY GROUPING SETS ((province_code, grp, status), (day, grp))
+HAVING sum(n) <> 0
+`
+
+type RollupDaySumsParams struct {
+	ProvinceCode string
+	FromDay      *time.Time
+	UntilDay     *time.Time
+}
+
+type RollupDaySumsRow struct {
+	Day          string
+	ProvinceCode string
+	Grp          string
+	Status       string
+	N            int64
+	OnTime       int64
+}
+
+// Rollup days: from_day inclusive, until_day exclusive, either open.
+// One pass over the period's days gives the counts by province, group and
+// status (with on_time, which the ranking reads) and the daily volume by
+// group; a row of the volume has province_code and status ”, a row of the
+// counts has day ”.
+func (q *Queries) RollupDaySums(ctx context.Context, arg RollupDaySumsParams) ([]RollupDaySumsRow, error) {
+	rows, err := q.db.Query(ctx, rollupDaySums, arg.ProvinceCode, arg.FromDay, arg.UntilDay)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RollupDaySumsRow
+	for rows.Next() {
+		var i RollupDaySumsRow
+		if err := rows.Scan(
+			&i.Day,
+			&i.ProvinceCode,
+			&i.Grp,
+			&i.Status,
+			&i.N,
+			&i.OnTime,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const rollupPlaces = `-- name: RollupPlaces :many
 SELECT province_code, commune_code, grp, status, n AS count FROM engine.rollup_places
 WHERE n <> 0 AND ($1::text = '' OR province_code = $1)
@@ -442,109 +501,6 @@ func (q *Queries) RollupPlaces(ctx context.Context, provinceCode string) ([]Roll
 			&i.Grp,
 			&i.Status,
 			&i.Count,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const rollupProvinceCounts = `-- name: RollupProvinceCounts :many
-
-SELECT province_code, grp, status, sum(n)::bigint AS count FROM engine.rollup_days
-WHERE ($1::text = '' OR province_code = $1)
-  AND ($2::date IS NULL OR day >= $2)
-  AND ($3::date IS NULL OR day < $3)
-GROUP BY 1, 2, 3 HAVING sum(n) <> 0
-`
-
-type RollupProvinceCountsParams struct {
-	ProvinceCode string
-	FromDay      *time.Time
-	UntilDay     *time.Time
-}
-
-type RollupProvinceCountsRow struct {
-	ProvinceCode string
-	Grp          string
-	Status       string
-	Count        int64
-}
-
-// Rollup days: from_day inclusive, until_day exclusive, either open.
-func (q *Queries) RollupProvinceCounts(ctx context.Context, arg RollupProvinceCountsParams) ([]RollupProvinceCountsRow, error) {
-	rows, err := q.db.Query(ctx, rollupProvinceCounts, arg.ProvinceCode, arg.FromDay, arg.UntilDay)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []RollupProvinceCountsRow
-	for rows.Next() {
-		var i RollupProvinceCountsRow
-		if err := rows.Scan(
-			&i.ProvinceCode,
-			&i.Grp,
-			&i.Status,
-			&i.Count,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const rollupRanking = `-- name: RollupRanking :many
-SELECT province_code, sum(n)::bigint AS received,
-    coalesce(sum(n) FILTER (WHERE status = ANY($1::text[])), 0)::bigint AS finished,
-    coalesce(sum(on_time) FILTER (WHERE status = ANY($1::text[])), 0)::bigint AS on_time
-FROM engine.rollup_days
-WHERE ($2::text = '' OR province_code = $2)
-  AND ($3::date IS NULL OR day >= $3)
-  AND ($4::date IS NULL OR day < $4)
-GROUP BY 1 HAVING sum(n) <> 0
-`
-
-type RollupRankingParams struct {
-	Decided      []string
-	ProvinceCode string
-	FromDay      *time.Time
-	UntilDay     *time.Time
-}
-
-type RollupRankingRow struct {
-	ProvinceCode string
-	Received     int64
-	Finished     int64
-	OnTime       int64
-}
-
-func (q *Queries) RollupRanking(ctx context.Context, arg RollupRankingParams) ([]RollupRankingRow, error) {
-	rows, err := q.db.Query(ctx, rollupRanking,
-		arg.Decided,
-		arg.ProvinceCode,
-		arg.FromDay,
-		arg.UntilDay,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []RollupRankingRow
-	for rows.Next() {
-		var i RollupRankingRow
-		if err := rows.Scan(
-			&i.ProvinceCode,
-			&i.Received,
-			&i.Finished,
-			&i.OnTime,
 		); err != nil {
 			return nil, err
 		}
@@ -649,46 +605,6 @@ func (q *Queries) RollupStepBucketsProvince(ctx context.Context, arg RollupStepB
 			&i.N,
 			&i.OnTime,
 		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const rollupVolume = `-- name: RollupVolume :many
-SELECT to_char(day, 'YYYY-MM-DD')::text AS day, grp, sum(n)::bigint AS count FROM engine.rollup_days
-WHERE ($1::text = '' OR province_code = $1)
-  AND ($2::date IS NULL OR day >= $2)
-  AND ($3::date IS NULL OR day < $3)
-GROUP BY day, grp HAVING sum(n) <> 0
-`
-
-type RollupVolumeParams struct {
-	ProvinceCode string
-	FromDay      *time.Time
-	UntilDay     *time.Time
-}
-
-type RollupVolumeRow struct {
-	Day   string
-	Grp   string
-	Count int64
-}
-
-func (q *Queries) RollupVolume(ctx context.Context, arg RollupVolumeParams) ([]RollupVolumeRow, error) {
-	rows, err := q.db.Query(ctx, rollupVolume, arg.ProvinceCode, arg.FromDay, arg.UntilDay)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []RollupVolumeRow
-	for rows.Next() {
-		var i RollupVolumeRow
-		if err := rows.Scan(&i.Day, &i.Grp, &i.Count); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

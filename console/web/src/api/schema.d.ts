@@ -1532,7 +1532,7 @@ export interface components {
              * Format: double
              * @description The median and 90th percentile of the office time each decision took:
              *     working hours only (08:00 to 17:00 on working days), exact, over the
-             *     decisions of the newest dossiers in scope, at most 20,000 of them.
+             *     decisions of the newest dossiers in scope, at most 5,000 of them.
              */
             p50WorkingHours?: number;
             /** Format: double */

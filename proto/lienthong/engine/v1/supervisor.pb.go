@@ -1094,7 +1094,7 @@ type StepTiming struct {
 	P90Seconds float64 `protobuf:"fixed64,7,opt,name=p90_seconds,json=p90Seconds,proto3" json:"p90_seconds,omitempty"`
 	// The median and 90th percentile of the office time each decision took:
 	// working hours only (08:00 to 17:00 on working days), exact, over the
-	// decisions of the newest dossiers in scope, at most 20,000 of them.
+	// decisions of the newest dossiers in scope, at most 5,000 of them.
 	P50WorkingHours float64 `protobuf:"fixed64,8,opt,name=p50_working_hours,json=p50WorkingHours,proto3" json:"p50_working_hours,omitempty"`
 	P90WorkingHours float64 `protobuf:"fixed64,9,opt,name=p90_working_hours,json=p90WorkingHours,proto3" json:"p90_working_hours,omitempty"`
 	unknownFields   protoimpl.UnknownFields
