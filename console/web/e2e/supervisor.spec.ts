@@ -135,6 +135,14 @@ test('supervisor: dossiers stuck by a Police outage, batch-retried after it, com
       return Buffer.concat(chunks).toString('utf8');
     });
     expect(csv.replace(/^\uFEFF/, '').split('\r\n')[0]).toBe('Cơ quan,Bước,Đã giải quyết,Đúng hạn,Tỷ lệ đúng hạn,Trung vị (giờ làm việc),Phân vị 90 (giờ làm việc)');
+
+    // Over a date range the nation's counts come per province, so the
+    // commune chart asks for a province instead of drawing an empty bar.
+    const monthAgo = new Date(Date.now() - 30 * 86_400_000 + 7 * 3_600_000).toISOString().slice(0, 10);
+    await page.locator('input[name="from"]').fill(monthAgo);
+    await page.locator('form:has(input[name="from"]) button[type="submit"]').click();
+    await expect(page.getByTestId('chart-volume-by-commune')).toContainText('chỉ hiện khi đã chọn một tỉnh');
+    await expect(page.getByTestId('chart-volume-by-province').locator('canvas')).toBeVisible();
   } finally {
     if (!ended) await outage(admin, 'police', 0, 'e2e: dọn dẹp');
     await admin.context().close();

@@ -60,13 +60,15 @@ export interface ChartProps {
   format?: (v: number) => string;
   /** The first column's heading in the data table. */
   categoryLabel?: string;
+  /** What to say instead of "no data yet" when there is nothing to draw. */
+  empty?: string;
 }
 
 export function ChartFigure(props: ChartProps) {
   const s = useS();
   const canvas = useRef<HTMLCanvasElement>(null);
   const chart = useRef<ChartType | null>(null);
-  const { id, caption, summary, labels, series, kind = 'bar', horizontal, stacked, format, categoryLabel } = props;
+  const { id, caption, summary, labels, series, kind = 'bar', horizontal, stacked, format, categoryLabel, empty } = props;
   const key = JSON.stringify([labels, series, kind, horizontal, stacked]);
 
   useEffect(() => {
@@ -130,7 +132,7 @@ export function ChartFigure(props: ChartProps) {
     <figure class="chart" aria-labelledby={`${id}-caption`} data-testid={`chart-${id}`}>
       <figcaption id={`${id}-caption`}>{caption}</figcaption>
       {labels.length === 0 ? (
-        <p class="muted">{s.noData}</p>
+        <p class="muted">{empty ?? s.noData}</p>
       ) : (
         <div class={`chart-box${horizontal ? ' chart-box-tall' : ''}`}>
           <canvas ref={canvas} role="img" aria-label={summary}>

@@ -95,7 +95,9 @@ export function Dashboard() {
       const c = n(r.count);
       total += c;
       byProvince.set(r.provinceCode ?? '', (byProvince.get(r.provinceCode ?? '') ?? 0) + c);
-      byCommune.set(r.communeCode ?? '', (byCommune.get(r.communeCode ?? '') ?? 0) + c);
+      // Over a date range the nation's counts come per province only (the
+      // statistics' rollup keeps no commune by day), so those rows name none.
+      if (r.communeCode) byCommune.set(r.communeCode, (byCommune.get(r.communeCode) ?? 0) + c);
       groups.add(r.group ?? 'GROUP_UNSPECIFIED');
       statuses.add(r.status ?? 'DOSSIER_STATUS_UNSPECIFIED');
       const k = `${r.group}|${r.status}`;
@@ -217,6 +219,7 @@ export function Dashboard() {
           })}
           labels={d.communes.map(([c]) => places.communeName(c))}
           series={[{ label: s.colCount, data: d.communes.map(([, v]) => v) }]}
+          empty={d.total > 0 ? s.volumeByCommuneNeedsProvince : undefined}
         />
         <ChartFigure
           id="volume-by-group"
