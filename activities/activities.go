@@ -14,6 +14,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -93,30 +94,10 @@ func classify(err error) error {
 	}
 }
 
+// codeName spells a gRPC code as the API's errors and google.rpc.Code do,
+// e.g. UNAVAILABLE.
 func codeName(c codes.Code) string {
-	switch c {
-	case codes.Unauthenticated:
-		return "UNAUTHENTICATED"
-	case codes.Unavailable:
-		return "UNAVAILABLE"
-	case codes.DeadlineExceeded:
-		return "DEADLINE_EXCEEDED"
-	case codes.InvalidArgument:
-		return "INVALID_ARGUMENT"
-	case codes.FailedPrecondition:
-		return "FAILED_PRECONDITION"
-	case codes.NotFound:
-		return "NOT_FOUND"
-	case codes.AlreadyExists:
-		return "ALREADY_EXISTS"
-	case codes.PermissionDenied:
-		return "PERMISSION_DENIED"
-	case codes.ResourceExhausted:
-		return "RESOURCE_EXHAUSTED"
-	case codes.Internal:
-		return "INTERNAL"
-	}
-	return c.String()
+	return code.Code(c).String() //nolint:gosec // G115: gRPC codes are small non-negative numbers
 }
 
 func (a *Activities) caseDesk(agency string) (agencyv1.CaseServiceClient, error) {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -487,16 +488,10 @@ func (r *runner) refuse() {
 	r.lastAns = time.Now()
 }
 
-// codeName spells gRPC codes the way the API's errors do, e.g. UNAVAILABLE.
+// codeName spells gRPC codes the way the API's errors and google.rpc.Code
+// do, e.g. UNAVAILABLE.
 func codeName(c codes.Code) string {
-	var b strings.Builder
-	for i, ch := range c.String() {
-		if i > 0 && ch >= 'A' && ch <= 'Z' {
-			b.WriteByte('_')
-		}
-		b.WriteRune(ch)
-	}
-	return strings.ToUpper(b.String())
+	return code.Code(c).String() //nolint:gosec // G115: gRPC codes are small non-negative numbers
 }
 
 // wait polls until every accepted dossier has finished after submission ended.
