@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc/codes"
@@ -71,13 +72,17 @@ func TestSubmitIsIdempotent(t *testing.T) {
 	require.Equal(t, first.GetCode(), second.GetCode())
 	require.Equal(t, 1, countDossiers(t, e))
 
-	// The workflow runs, was started once, and is recorded as started.
-	desc, err := tc.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(first.GetCode()), "")
-	require.NoError(t, err)
-	require.NotNil(t, desc.GetWorkflowExecutionInfo())
-	started, err := e.store.WorkflowStarted(context.Background(), first.GetCode())
-	require.NoError(t, err)
-	require.True(t, started)
+	// The workflow runs, was started once, and is recorded as started. The
+	// start follows the answer (the starters' queue), so wait for it.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		desc, err := tc.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(first.GetCode()), "")
+		if assert.NoError(c, err) {
+			assert.NotNil(c, desc.GetWorkflowExecutionInfo())
+		}
+		started, err := e.store.WorkflowStarted(context.Background(), first.GetCode())
+		assert.NoError(c, err)
+		assert.True(c, started, "recorded as started")
+	}, 10*time.Second, 20*time.Millisecond)
 
 	// The same id with another body is a conflict: AlreadyExists, 409 over REST.
 	other := validBirth(now, "birth-idem-1")
