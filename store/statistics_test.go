@@ -416,20 +416,39 @@ func TestRollupUnderConcurrentWriters(t *testing.T) {
 // rollup's triggers: each version changes its dossier's status and decides
 // a step, so every rollup table moves.
 func BenchmarkApplySnapshotsRollup(b *testing.B) {
-	s := newStore(b)
-	ctx := context.Background()
-	g := &generator{s: s, rnd: rand.New(rand.NewPCG(8, 9))}
-	snaps := make([]dossier.Snapshot, 200)
-	for i := range snaps {
-		snaps[i] = g.create(b, ctx)
-	}
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		k := i % len(snaps)
-		snap := g.version(snaps[k])
-		snaps[k] = snap
-		if _, err := s.ApplySnapshots(ctx, []dossier.Snapshot{snap}, nil); err != nil {
-			b.Fatal(err)
-		}
+	// Side by side in one run: the write path with the rollup's triggers,
+	// and the same writes with them disabled (as the seeder COPYs).
+	for _, tc := range []struct {
+		name    string
+		disable bool
+	}{{"with rollup", false}, {"without rollup", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			s := newStore(b)
+			ctx := context.Background()
+			if tc.disable {
+				for _, stmt := range []string{
+					"ALTER TABLE engine.dossiers DISABLE TRIGGER rollup_dossiers",
+					"ALTER TABLE engine.steps DISABLE TRIGGER rollup_steps",
+				} {
+					if _, err := s.Pool().Exec(ctx, stmt); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			g := &generator{s: s, rnd: rand.New(rand.NewPCG(8, 9))}
+			snaps := make([]dossier.Snapshot, 200)
+			for i := range snaps {
+				snaps[i] = g.create(b, ctx)
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				k := i % len(snaps)
+				snap := g.version(snaps[k])
+				snaps[k] = snap
+				if _, err := s.ApplySnapshots(ctx, []dossier.Snapshot{snap}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
