@@ -148,12 +148,21 @@ func (g *generator) fill(t testing.TB, ctx context.Context, n int) []dossier.Sna
 	return out
 }
 
+// sized is full, or fewer in the fast loop (go test -short): the same
+// checks on a smaller sample.
+func sized(full, short int) int {
+	if testing.Short() {
+		return short
+	}
+	return full
+}
+
 func TestStatisticsMatchTheTables(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	ctx := context.Background()
 	g := &generator{s: s, rnd: rand.New(rand.NewPCG(1, 2))}
-	g.fill(t, ctx, 400)
+	g.fill(t, ctx, sized(400, 120))
 
 	day := func(n int) *time.Time { d := yearStart.AddDate(0, 0, n); return &d }
 	at := func(n int, h time.Duration) *time.Time { d := yearStart.AddDate(0, 0, n).Add(h); return &d }
@@ -318,7 +327,7 @@ func TestRollupTriggersMatchRefill(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	g := &generator{s: s, rnd: rand.New(rand.NewPCG(3, 4))}
-	snaps := g.fill(t, ctx, 150)
+	snaps := g.fill(t, ctx, sized(150, 50))
 	requireRollupRefilled(t, ctx, s)
 
 	// Writes no store method makes: steps and dossiers changed, several in
@@ -384,7 +393,7 @@ func TestRollupUnderConcurrentWriters(t *testing.T) {
 			defer wg.Done()
 			gen := &generator{s: s, rnd: rand.New(rand.NewPCG(uint64(w), 7))}
 			mine := slices.Clone(own[w])
-			for i := range 30 {
+			for i := range sized(30, 10) {
 				// Every write holds one of the writer's own dossiers and one
 				// shared with the others, in either order. (Two shared ones
 				// would deadlock on the dossiers' own rows, rollup or not.)
