@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/store/internal/enginedb"
 )
@@ -37,18 +38,15 @@ func bucketValue(b int32) float64 {
 	return 0
 }
 
-// vietnam is Vietnam's time, UTC+7 all year.
-var vietnam = time.FixedZone("ICT", 7*3600)
-
 // dayOf is the Vietnam day holding t, as midnight UTC of that date.
 func dayOf(t time.Time) time.Time {
-	y, m, d := t.In(vietnam).Date()
+	y, m, d := t.In(civil.Zone).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // dayStart is when a day of dayOf's begins in Vietnam.
 func dayStart(day time.Time) time.Time {
-	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, vietnam)
+	return time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, civil.Zone)
 }
 
 // period splits [from, until) into the whole Vietnam days the rollup holds,

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/store"
 )
@@ -93,9 +94,8 @@ func queries(st *store.Store, p params) []Query {
 	// takes any instant, and the hours of a period's first day are then
 	// read from the dossiers instead of the rollup.
 	hourAgo := p.now.AddDate(0, 0, -30)
-	vn := time.FixedZone("ICT", 7*3600)
-	y, m, d := hourAgo.In(vn).Date()
-	month := time.Date(y, m, d, 0, 0, 0, 0, vn)
+	y, m, d := hourAgo.In(civil.Zone).Date()
+	month := time.Date(y, m, d, 0, 0, 0, 0, civil.Zone)
 	stats := func(f store.StatsFilter) func(context.Context, *rand.Rand) (time.Duration, int, error) {
 		return timed(func(ctx context.Context, r *rand.Rand) (int, error) {
 			if f.ProvinceCode != "" {
