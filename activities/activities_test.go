@@ -15,9 +15,9 @@ import (
 
 	"github.com/lienthong/lienthong/activities"
 	"github.com/lienthong/lienthong/dossier"
-	"github.com/lienthong/lienthong/internal/pgtest"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/store/storetest"
 )
 
 // fakePortal records what it is sent.
@@ -100,9 +100,7 @@ func sample(t *testing.T, reg *prometheus.Registry, name string, labels map[stri
 func TestMetricsOfSyncAndCalls(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgtest.New(t)
-	_, err := store.Migrate(ctx, pool)
-	require.NoError(t, err)
+	pool := storetest.Pool(t)
 	st := store.New(pool)
 	// Monday 2 March 2026, 09:00 in Hà Nội; Justice decides at 16:00 the next day.
 	hanoi := time.FixedZone("ICT", 7*3600)

@@ -14,9 +14,9 @@ import (
 
 	"github.com/lienthong/lienthong/activities"
 	"github.com/lienthong/lienthong/dossier"
-	"github.com/lienthong/lienthong/internal/pgtest"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/store/storetest"
 )
 
 // flakyPortal keeps what the real portal keeps, the newest version of each
@@ -88,9 +88,7 @@ func versions(t *testing.T, st *store.Store, created dossier.Snapshot, from, to 
 func feedStore(t *testing.T, n int) (*store.Store, []dossier.Snapshot) {
 	t.Helper()
 	ctx := context.Background()
-	pool := pgtest.New(t)
-	_, err := store.Migrate(ctx, pool)
-	require.NoError(t, err)
+	pool := storetest.Pool(t)
 	st := store.New(pool)
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	var out []dossier.Snapshot

@@ -30,10 +30,10 @@ import (
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/internal/freeport"
-	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/pki"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/store/storetest"
 	"github.com/lienthong/lienthong/temporalserver"
 	"github.com/lienthong/lienthong/workflows"
 )
@@ -257,13 +257,11 @@ func testDB(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pool := pgtest.New(t)
-	_, err := store.Migrate(ctx, pool)
-	require.NoError(t, err)
+	pool := storetest.Pool(t)
 	// Every test database shares the Temporal server, and workflow ids come
 	// from dossier codes: start each database's daily sequences at a random
 	// point so two tests never make the same code.
-	_, err = pool.Exec(ctx, `INSERT INTO engine.dossier_sequences (commune_code, day, last)
+	_, err := pool.Exec(ctx, `INSERT INTO engine.dossier_sequences (commune_code, day, last)
 		SELECT c, d::date, (random() * 9000000)::int + 1000
 		FROM unnest($1::text[]) c, generate_series(current_date - 400, current_date + 2, interval '1 day') d`,
 		[]string{"00004", "00008", "16681", "25747"})

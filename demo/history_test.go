@@ -12,18 +12,16 @@ import (
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/forms"
-	"github.com/lienthong/lienthong/internal/pgtest"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/store/storetest"
 )
 
 // TestSeedHistory seeds the past into an empty engine schema and reads it
 // back the way the supervisor's dashboard does.
 func TestSeedHistory(t *testing.T) {
 	ctx := context.Background()
-	pool := pgtest.New(t)
-	_, err := store.Migrate(ctx, pool)
-	require.NoError(t, err)
+	pool := storetest.Pool(t)
 	st := store.New(pool)
 
 	now := time.Date(2026, 11, 27, 10, 30, 0, 0, civil.Zone)

@@ -20,10 +20,10 @@ import (
 	"github.com/lienthong/lienthong/agency"
 	"github.com/lienthong/lienthong/auth"
 	"github.com/lienthong/lienthong/dossier"
-	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/notify"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/store/storetest"
 	"github.com/lienthong/lienthong/workflows"
 )
 
@@ -42,9 +42,7 @@ type channels struct {
 
 func startChannels(t *testing.T) *channels {
 	t.Helper()
-	pool := pgtest.New(t)
-	_, err := store.Migrate(t.Context(), pool)
-	require.NoError(t, err)
+	pool := storetest.Pool(t)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	gw, err := agency.Start(t.Context(), agency.Options{Name: agency.SMSGateway, ListenAddr: "127.0.0.1:0", Pool: pool,
 		APIKeys: map[string]string{engineKey: "engine", adminKey: agency.AdminClient}, Logger: log})

@@ -10,14 +10,12 @@ import (
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/store/storetest"
 )
 
 func newStore(t testing.TB) *store.Store {
 	t.Helper()
-	pool := pgtest.New(t)
-	_, err := store.Migrate(context.Background(), pool)
-	require.NoError(t, err)
-	return store.New(pool)
+	return store.New(storetest.Pool(t))
 }
 
 func submission(requestID string, hash byte) store.NewDossier {

@@ -65,13 +65,13 @@ func Run(ctx context.Context, cfg config.Config, f Options) error {
 	if err != nil {
 		return err
 	}
-	var notes string
+	var old kept
 	if f.Out != "" {
-		if old, err := os.ReadFile(f.Out); err == nil {
-			notes = keptNotes(string(old))
+		if b, err := os.ReadFile(f.Out); err == nil {
+			old = keptFrom(string(b))
 		}
 	}
-	doc := renderBenchmarks(res, notes)
+	doc := renderBenchmarks(res, old)
 	if f.Out == "" {
 		_, err = io.WriteString(os.Stdout, doc)
 		return err

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +33,8 @@ func TestBenchReport(t *testing.T) {
 			{Name: "Temporal server", CPU: 20 * time.Second, Share: 0.5},
 		}},
 	}
-	doc := renderBenchmarks(res, "Kept analysis.")
+	scale := "<!-- scale:begin -->\n## Scale of the read model\n\n<!-- scale-notes:begin -->\nIts own findings.\n<!-- scale-notes:end -->\n<!-- scale:end -->"
+	doc := renderBenchmarks(res, kept{Notes: "Kept analysis.", Sections: []string{scale}})
 	for _, want := range []string{
 		"| CPU | AMD EPYC, 2 logical CPUs (`nproc`) |",
 		"| throughput, end to end (first submission → last `completed_at`) | 12.5 dossiers/s (400 in 32.00s) | ≥ 20/s | **missed** |",
@@ -47,8 +50,12 @@ func TestBenchReport(t *testing.T) {
 	} {
 		require.Contains(t, doc, want)
 	}
-	require.Equal(t, "Kept analysis.", keptNotes(doc), "a rerun keeps the findings")
-	require.Empty(t, keptNotes("# no notes here"))
+	again := keptFrom(doc)
+	require.Equal(t, "Kept analysis.", again.Notes, "a rerun keeps the findings")
+	require.Equal(t, []string{scale}, again.Sections, "a rerun keeps the scale scenario's section whole")
+	require.Less(t, strings.Index(doc, scale), strings.Index(doc, "## Reproduce"), "other sections come before Reproduce")
+	require.Equal(t, kept{}, keptFrom("# no notes here"))
+	require.Equal(t, kept{}, keptFrom("<!-- scale:begin --> never ended"), "an unclosed section is not kept half")
 }
 
 func TestBareInputs(t *testing.T) {
@@ -87,4 +94,18 @@ func TestProcessCPU(t *testing.T) {
 			t.Fatalf("processCPU moved %s in 20 s of spinning", processCPU()-before)
 		}
 	}
+}
+
+// The committed report holds the scale scenario's section; a rerun of make
+// bench must carry it over whole.
+func TestKeptFromTheCommittedReport(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../docs/BENCHMARKS.md")
+	require.NoError(t, err)
+	k := keptFrom(string(b))
+	require.NotEmpty(t, k.Notes)
+	require.Len(t, k.Sections, 1)
+	require.True(t, strings.HasPrefix(k.Sections[0], "<!-- scale:begin -->\n## Scale of the read model"))
+	require.True(t, strings.HasSuffix(k.Sections[0], "<!-- scale:end -->"))
+	require.Contains(t, k.Sections[0], "<!-- scale-notes:end -->", "the scale section's own notes stay inside it")
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -15,15 +16,41 @@ const (
 	notesEnd   = "<!-- notes:end -->"
 )
 
-// keptNotes returns the hand-written findings of an earlier report, so a
-// rerun refreshes the figures without losing the analysis.
-func keptNotes(doc string) string {
-	i := strings.Index(doc, notesBegin)
-	j := strings.Index(doc, notesEnd)
-	if i < 0 || j < i {
-		return ""
+// kept is what a rerun carries over from the report it replaces, so it
+// refreshes its own figures without losing anything else.
+type kept struct {
+	// Notes are the hand-written findings about this run's figures.
+	Notes string
+	// Sections are the other scenarios' sections, each with its markers,
+	// in the order the old report had them: the scale scenario writes its
+	// own between <!-- scale:begin --> and <!-- scale:end -->.
+	Sections []string
+}
+
+var sectionBegin = regexp.MustCompile(`<!-- ([a-z][a-z-]*):begin -->`)
+
+// keptFrom reads what a rerun keeps from the old report doc.
+func keptFrom(doc string) kept {
+	var k kept
+	for {
+		at := sectionBegin.FindStringSubmatchIndex(doc)
+		if at == nil {
+			return k
+		}
+		name := doc[at[2]:at[3]]
+		end := "<!-- " + name + ":end -->"
+		j := strings.Index(doc[at[1]:], end)
+		if j < 0 {
+			return k
+		}
+		stop := at[1] + j + len(end)
+		if name == "notes" {
+			k.Notes = strings.TrimSpace(doc[at[1] : at[1]+j])
+		} else {
+			k.Sections = append(k.Sections, doc[at[0]:stop])
+		}
+		doc = doc[stop:]
 	}
-	return strings.TrimSpace(doc[i+len(notesBegin) : j])
 }
 
 func verdict(met bool) string {
@@ -34,7 +61,7 @@ func verdict(met bool) string {
 }
 
 // renderBenchmarks writes docs/BENCHMARKS.md.
-func renderBenchmarks(r result, notes string) string {
+func renderBenchmarks(r result, old kept) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	o := r.Ours
@@ -149,10 +176,14 @@ func renderBenchmarks(r result, notes string) string {
 	}
 
 	p("## Findings\n\n%s\n", notesBegin)
+	notes := old.Notes
 	if notes == "" {
 		notes = "(Add the analysis of this run here; `lienthong bench` keeps this section when it rewrites the file.)"
 	}
 	p("%s\n%s\n\n", notes, notesEnd)
+	for _, section := range old.Sections {
+		p("%s\n\n", section)
+	}
 
 	p("## Reproduce\n\n")
 	p("```sh\nmake bench                      # = go run ./cmd/lienthong bench --out docs/BENCHMARKS.md\n")
