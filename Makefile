@@ -38,8 +38,11 @@ test: ## run every test: Go (real PostgreSQL, DATABASE_URL or local trust auth),
 	$(MAKE) test-browser
 
 .PHONY: test-short
+# Most of the fast loop's time is linking test binaries, eight of which hold the
+# Temporal server; without DWARF (-ldflags=-w) they link about a fifth faster.
+# Debug a test binary with make test's flags.
 test-short: ## the fast loop: every Go test but the chaos, cluster and long end-to-end runs; no browser
-	go test -short -count=1 -timeout 5m ./...
+	go test -short -count=1 -ldflags=-w -timeout 5m ./...
 
 CONSOLE := console/web
 CHROMIUM ?= /usr/bin/chromium
