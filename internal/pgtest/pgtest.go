@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -160,9 +159,7 @@ func dropOlder(ctx context.Context, admin *pgx.Conn, prefix, keep string) {
 		return
 	}
 	for _, name := range old {
-		if strings.HasPrefix(name, prefix) {
-			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()) // in use: left for the next time
-		}
+		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()) // in use: left for the next time
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,20 +27,29 @@ func Pool(t testing.TB) *pgxpool.Pool {
 // migrations' text, so changing one makes a new template.
 func Template(t testing.TB) pgtest.Template {
 	t.Helper()
-	ms, err := store.Migrations()
+	key, err := migrationsKey()
 	if err != nil {
 		t.Fatalf("storetest: %v", err)
 	}
-	h := sha256.New()
-	for _, m := range ms {
-		fmt.Fprintf(h, "%d %s %d\n%s\n", m.Version, m.Name, len(m.SQL), m.SQL)
-	}
 	return pgtest.Template{
 		Name: "engine",
-		Key:  hex.EncodeToString(h.Sum(nil)),
+		Key:  key,
 		Migrate: func(ctx context.Context, pool *pgxpool.Pool) error {
 			_, err := store.Migrate(ctx, pool)
 			return err
 		},
 	}
 }
+
+// migrationsKey hashes the migrations once per test process.
+var migrationsKey = sync.OnceValues(func() (string, error) {
+	ms, err := store.Migrations()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, m := range ms {
+		fmt.Fprintf(h, "%d %s %d\n%s\n", m.Version, m.Name, len(m.SQL), m.SQL)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+})
