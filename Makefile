@@ -111,6 +111,10 @@ lint: ## run golangci-lint (with the import rules) and Temporal's workflowcheck,
 bench: ## measure throughput against the bare engine limit; writes docs/BENCHMARKS.md
 	go run ./cmd/lienthong bench --out docs/BENCHMARKS.md
 
+.PHONY: bench-backlog
+bench-backlog: ## drain a national day's backlog (5,500 dossiers) after a Police outage, against the bare engine; writes its section of docs/BENCHMARKS.md
+	go run ./cmd/lienthong bench --backlog 5500 --timeout 90m --out docs/BENCHMARKS.md
+
 .PHONY: bench-scale
 bench-scale: ## seed a national year (2 M dossiers) and time the read model's queries; writes its section of docs/BENCHMARKS.md
 	go run ./measure/scale/cmd/lienthong-scale --out docs/BENCHMARKS.md $(SCALE_FLAGS)

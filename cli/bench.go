@@ -11,7 +11,9 @@ import (
 
 // benchCmd measures lienthong against the embedded stack in one process
 // and, in the same run, the bare engine's limit for the same amount of work
-// (bench.Run). The stack runs on the defaults but for the settings below.
+// (bench.Run); with --backlog, the drain of a backlog after a Police outage
+// against the bare engine's (bench.RunBacklog). The stack runs on the
+// defaults but for the settings below.
 type benchCmd struct {
 	config.Log
 	config.Database
@@ -26,14 +28,23 @@ type benchCmd struct {
 	Timeout     time.Duration `name:"timeout" default:"10m" help:"bound on each measured run"`
 	Out         string        `name:"out" help:"write the Markdown report here (e.g. docs/BENCHMARKS.md); empty prints it"`
 	Profile     string        `name:"profile" help:"keep the CPU profile of the measured run here (default: a temporary file)"`
+	Backlog     int           `name:"backlog" default:"0" help:"instead, drain a backlog of this many dossiers submitted while Police is down, and write its section of --out"`
 }
 
 func (c *benchCmd) Run(ctx context.Context) error {
 	if c.Dossiers <= 0 || c.Concurrency <= 0 || c.Warmup < 0 {
 		return errors.New("--dossiers and --concurrency must be positive, --warmup zero or more")
 	}
-	return bench.Run(ctx, config.From(c), bench.Options{
+	if c.Backlog < 0 {
+		return errors.New("--backlog must be zero or more")
+	}
+	o := bench.Options{
 		Dossiers: c.Dossiers, Warmup: c.Warmup, Concurrency: c.Concurrency, Rate: c.SubmitRate,
 		BirthShare: c.BirthShare, Timeout: c.Timeout, Out: c.Out, Profile: c.Profile,
-	})
+	}
+	if c.Backlog > 0 {
+		o.Dossiers, o.Warmup = c.Backlog, 0
+		return bench.RunBacklog(ctx, config.From(c), o)
+	}
+	return bench.Run(ctx, config.From(c), o)
 }

@@ -53,20 +53,28 @@ func (s *stack) stepOf(d *enginev1.Dossier, k enginev1.StepKind) *enginev1.Step 
 // death dossier's residence cancellation keeps failing; the supervisor finds
 // it among the stuck cases with a diagnosis, reads its trace, and once
 // Police is back retries it and sees it complete.
+// policeOutage takes Police down for an hour, and gives its admin client
+// (to bring it back) and a national supervisor's client.
+func (s *stack) policeOutage(t *testing.T) (agencyv1.AdminServiceClient, enginev1.SupervisorServiceClient) {
+	t.Helper()
+	police := agencyv1.NewAdminServiceClient(s.conn(t, s.addrs.Agencies["police"], s.cfg.AgencyAdminKey))
+	supervisor := enginev1.NewSupervisorServiceClient(s.conn(t, s.addrs.API, s.addrs.Tokens["supervisor supervisor-national"]))
+	now := time.Now()
+	_, err := police.SetFaults(context.Background(), &agencyv1.SetFaultsRequest{Faults: &agencyv1.Faults{
+		Seed: 1, OutageFrom: timestamppb.New(now.Add(-time.Minute)), OutageUntil: timestamppb.New(now.Add(time.Hour)),
+	}})
+	require.NoError(t, err)
+	return police, supervisor
+}
+
 func TestSupervisorUnsticksAnOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole stack")
 	}
 	s := startStack(t, DevOptions{})
 	ctx := context.Background()
-	police := agencyv1.NewAdminServiceClient(s.conn(t, s.addrs.Agencies["police"], s.cfg.AgencyAdminKey))
-	supervisor := enginev1.NewSupervisorServiceClient(s.conn(t, s.addrs.API, s.addrs.Tokens["supervisor supervisor-national"]))
-
+	police, supervisor := s.policeOutage(t)
 	now := time.Now()
-	_, err := police.SetFaults(ctx, &agencyv1.SetFaultsRequest{Faults: &agencyv1.Faults{
-		Seed: 1, OutageFrom: timestamppb.New(now.Add(-time.Minute)), OutageUntil: timestamppb.New(now.Add(time.Hour)),
-	}})
-	require.NoError(t, err)
 
 	sub, err := s.clerk.SubmitDeath(ctx, s.forms.Death(40, now, "stuck-death-1", false))
 	require.NoError(t, err)

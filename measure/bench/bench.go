@@ -13,20 +13,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"time"
 
-	"github.com/lienthong/lienthong/internal/freeport"
-
-	"github.com/lienthong/lienthong/activities"
-	"github.com/lienthong/lienthong/agency/population"
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/measure/loadgen"
-	"github.com/lienthong/lienthong/stack"
-	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/workflows"
 )
 
@@ -118,140 +110,37 @@ func (r result) Ratio() float64 {
 // measure runs the stack, the measured load, and the bare-engine run.
 func measure(ctx context.Context, base config.Config, f Options) (result, error) {
 	res := result{At: time.Now(), Flags: f, Workers: base.WorkerRate}
-	var logger *slog.Logger
-	tmp, err := os.MkdirTemp("", "lienthong-bench-")
+	h, err := startHarness(ctx, base)
 	if err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(tmp)
+	defer h.close()
+	res.Database, res.Machine = h.database, h.machine
 
-	baseURL := base.DatabaseURL
-	if baseURL == "" {
-		baseURL = loadgen.DefaultDatabase
-	}
-	dbURL, dropDB, err := loadgen.FreshDatabase(ctx, baseURL, "lienthong_bench")
-	if err != nil {
-		return res, err
-	}
-	defer dropDB()
-	res.Database = stack.RedactURL(baseURL) + " (a fresh database, dropped afterwards)"
-
-	cfg := base
-	cfg.DataDir = tmp
-	cfg.TemporalDB = "memory"
-	cfg.DatabaseURL = dbURL
-	port, err := freeport.On("127.0.0.1")
-	if err != nil {
-		return res, err
-	}
-	stack.OnLoopback(&cfg, port)
-	cfg.AgencyMode, cfg.AgencyMinDelay, cfg.AgencyMaxDelay = "auto", 0, 0
-	cfg.CodecKey, cfg.TokenKey = loadgen.RandomKey(), loadgen.RandomKey()
-	if cfg.LogLevel != "debug" {
-		cfg.LogLevel = "error"
-	}
-	logger = stack.NewLogger(cfg)
-
-	running, err := stack.Start(ctx, cfg, io.Discard, stack.DevOptions{NoWorker: true}, 3*time.Minute)
-	if err != nil {
-		return res, err
-	}
-	defer func() { _ = running.Stop(time.Minute) }() // the stack's result was reported when it mattered
-	addrs := running.Addrs
-	scfg := addrs.Config
-	fmt.Fprintf(os.Stderr, "bench: stack ready (temporal %s, api %s)\n", addrs.Temporal, addrs.API)
-
-	pool, err := stack.OpenPool(ctx, scfg.DatabaseURL, 8)
-	if err != nil {
-		return res, err
-	}
-	defer pool.Close()
-	res.Machine = readMachine(ctx, pool)
-	// The real worker, exactly as `lienthong worker` builds it, metrics included.
-	reg := stack.NewRegistry()
-	tc, err := stack.NewTemporalClient(ctx, scfg, logger, reg, nil)
-	if err != nil {
-		return res, err
-	}
-	defer tc.Close()
-
-	tr, err := stack.EngineTransport(scfg, logger)
-	if err != nil {
-		return res, err
-	}
-	agencies, closeAgencies, err := stack.DialAgencies(scfg, tr, nil)
-	if err != nil {
-		return res, err
-	}
-	apiCreds, err := stack.APICredentials(scfg)
-	if err != nil {
-		return res, err
-	}
-	defer closeAgencies()
-	acts := &activities.Activities{Store: store.New(pool), Agencies: agencies, Logger: logger.With("component", "worker"),
-		Metrics: activities.NewMetrics(reg)}
-	ws := stack.NewWorkers(tc, acts, scfg.WorkerRate)
-	if err := stack.StartWorkers(ws); err != nil {
-		return res, err
-	}
-	defer stack.StartPortalFeed(acts)()
-	workersStopped := false
-	defer func() {
-		if !workersStopped {
-			stack.StopWorkers(ws)
-		}
-	}()
-
-	pop := population.Generate(scfg.AgencySeed, scfg.SeedPeople)
-	load := func(n, offset int, progress io.Writer) (loadgen.Report, error) {
-		return loadgen.Run(ctx, loadgen.Config{
-			Addr: addrs.API, Transport: apiCreds, TokenKey: scfg.TokenKeyBytes(), Population: pop,
-			Dossiers: n, BirthShare: f.BirthShare, AllowanceShare: 0.5, Offset: offset, Seed: 1,
-			Rate: f.Rate, Concurrency: f.Concurrency, Timeout: f.Timeout, DB: pool,
-			Processes: []loadgen.Process{{Name: "lienthong bench (every part in one process)"}},
-			Progress:  progress, ProgressTTY: loadgen.IsTerminal(os.Stderr), Logger: logger.With("component", "loadgen"),
-		})
-	}
 	if f.Warmup > 0 {
 		fmt.Fprintf(os.Stderr, "bench: warm-up, %d dossiers\n", f.Warmup)
-		if _, err := load(f.Warmup, 0, nil); err != nil {
+		if _, err := h.load(ctx, f, f.Warmup, 0, nil, nil); err != nil {
 			return res, fmt.Errorf("warm-up: %w", err)
 		}
 	}
 
-	profilePath := f.Profile
-	if profilePath == "" {
-		profilePath = filepath.Join(tmp, "cpu.pprof")
-	}
-	pf, err := os.Create(profilePath)
+	profilePath := h.profilePath(f.Profile)
+	stopProfile, err := startProfile(profilePath)
 	if err != nil {
-		return res, fmt.Errorf("--profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(pf); err != nil {
-		_ = pf.Close()
-		return res, fmt.Errorf("starting the CPU profile: %w", err)
+		return res, err
 	}
 	fmt.Fprintf(os.Stderr, "bench: measured run, %d dossiers\n", f.Dossiers)
 	cpu0 := processCPU()
-	rep, runErr := load(f.Dossiers, f.Warmup, os.Stderr)
+	rep, runErr := h.load(ctx, f, f.Dossiers, f.Warmup, os.Stderr, nil)
 	res.OursCPU = processCPU() - cpu0
-	pprof.StopCPUProfile()
-	_ = pf.Close()
+	stopProfile()
 	res.Ours = rep
 	if runErr != nil {
 		return res, fmt.Errorf("measured run: %w", runErr)
 	}
-	if res.Profile, err = summarizeProfile(profilePath); err != nil {
-		res.ProfileErr = err.Error()
-	}
-	// The flat listing is a convenience; without the go tool it is left out.
-	res.ProfileTop, _ = profileTop(ctx, profilePath)
+	res.Profile, res.ProfileTop, res.ProfileErr = readProfile(ctx, profilePath)
 
-	ids := make([]string, len(rep.Codes))
-	for i, code := range rep.Codes {
-		ids[i] = workflows.WorkflowID(code)
-	}
-	cost, err := measureCost(ctx, tc, ids)
+	cost, err := measureCost(ctx, h.tc, workflowIDs(rep.Codes), time.Time{})
 	if err != nil {
 		return res, err
 	}
@@ -260,17 +149,52 @@ func measure(ctx context.Context, base config.Config, f Options) (result, error)
 		res.OursClosed = float64(len(rep.Codes)) / cost.LastClose.Sub(rep.Started).Seconds()
 	}
 
-	stack.StopWorkers(ws)
-	workersStopped = true
+	h.stopWorkers()
 	fmt.Fprintf(os.Stderr, "bench: bare engine, %d workflows with %.1f activities and %.1f local activities each\n",
 		f.Dossiers, cost.ActivitiesPerDossier(), cost.LocalPerDossier())
-	res.Bare, res.BareCPU, err = bareRun(ctx, tc, scfg.WorkerRate, cost, f)
+	res.Bare, res.BareCPU, err = bareRun(ctx, h.tc, h.cfg.WorkerRate, cost, f)
 	if err != nil {
 		return res, err
 	}
-	if res.Bare.Cost, err = measureCost(ctx, tc, res.Bare.IDs); err != nil {
+	if res.Bare.Cost, err = measureCost(ctx, h.tc, res.Bare.IDs, time.Time{}); err != nil {
 		return res, err
 	}
 	res.PeakRSS, _ = loadgen.PeakRSS(0)
 	return res, nil
+}
+
+// workflowIDs are the dossiers' workflows.
+func workflowIDs(codes []string) []string {
+	ids := make([]string, len(codes))
+	for i, code := range codes {
+		ids[i] = workflows.WorkflowID(code)
+	}
+	return ids
+}
+
+// startProfile writes this process's CPU profile to path until stop.
+func startProfile(path string) (stop func(), err error) {
+	pf, err := os.Create(path) //nolint:gosec // a path the operator chose
+	if err != nil {
+		return nil, fmt.Errorf("--profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		_ = pf.Close()
+		return nil, fmt.Errorf("starting the CPU profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = pf.Close()
+	}, nil
+}
+
+// readProfile summarises the profile at path by component; the flat
+// listing is a convenience, left out without the go tool.
+func readProfile(ctx context.Context, path string) (sum loadgen.ProfileSummary, top, problem string) {
+	sum, err := summarizeProfile(path)
+	if err != nil {
+		problem = err.Error()
+	}
+	top, _ = profileTop(ctx, path)
+	return sum, top, problem
 }

@@ -104,8 +104,11 @@ func TestKeptFromTheCommittedReport(t *testing.T) {
 	require.NoError(t, err)
 	k := keptFrom(string(b))
 	require.NotEmpty(t, k.Notes)
-	require.Len(t, k.Sections, 1)
+	require.Len(t, k.Sections, 2)
 	require.True(t, strings.HasPrefix(k.Sections[0], "<!-- scale:begin -->\n## Scale of the read model"))
 	require.True(t, strings.HasSuffix(k.Sections[0], "<!-- scale:end -->"))
 	require.Contains(t, k.Sections[0], "<!-- scale-notes:end -->", "the scale section's own notes stay inside it")
+	require.True(t, strings.HasPrefix(k.Sections[1], "<!-- backlog:begin -->\n## Backlog drain"))
+	require.True(t, strings.HasSuffix(k.Sections[1], "<!-- backlog:end -->"))
+	require.Contains(t, k.Sections[1], "<!-- backlog-notes:end -->", "the backlog section's own notes stay inside it")
 }

@@ -16,6 +16,10 @@ type workflowCost struct {
 	Workflows int
 	// Activities counts scheduled activity tasks by task queue.
 	Activities map[string]int
+	// DoneBefore counts, by task queue, the activity tasks that closed
+	// (completed, failed or timed out) before the time measureCost was
+	// given: none for the zero time.
+	DoneBefore map[string]int
 	Local      int
 	Signals    int
 	Tasks      int
@@ -41,9 +45,10 @@ func (c workflowCost) totalActivities() int {
 func (c workflowCost) ActivitiesPerDossier() float64 { return c.per(c.totalActivities()) }
 func (c workflowCost) LocalPerDossier() float64      { return c.per(c.Local) }
 
-// measureCost reads the histories of the given workflows.
-func measureCost(ctx context.Context, tc client.Client, workflowIDs []string) (workflowCost, error) {
-	cost := workflowCost{Activities: map[string]int{}}
+// measureCost reads the histories of the given workflows; activities that
+// completed before the time before are counted apart too.
+func measureCost(ctx context.Context, tc client.Client, workflowIDs []string, before time.Time) (workflowCost, error) {
+	cost := workflowCost{Activities: map[string]int{}, DoneBefore: map[string]int{}}
 	var mu sync.Mutex
 	var firstErr error
 	sem := make(chan struct{}, 8)
@@ -54,7 +59,7 @@ func measureCost(ctx context.Context, tc client.Client, workflowIDs []string) (w
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, err := historyCost(ctx, tc, id)
+			c, err := historyCost(ctx, tc, id, before)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -66,6 +71,9 @@ func measureCost(ctx context.Context, tc client.Client, workflowIDs []string) (w
 			cost.Workflows++
 			for q, n := range c.Activities {
 				cost.Activities[q] += n
+			}
+			for q, n := range c.DoneBefore {
+				cost.DoneBefore[q] += n
 			}
 			cost.Local += c.Local
 			cost.Signals += c.Signals
@@ -82,8 +90,9 @@ func measureCost(ctx context.Context, tc client.Client, workflowIDs []string) (w
 
 const localActivityMarker = "LocalActivity"
 
-func historyCost(ctx context.Context, tc client.Client, workflowID string) (workflowCost, error) {
-	c := workflowCost{Activities: map[string]int{}, Workflows: 1}
+func historyCost(ctx context.Context, tc client.Client, workflowID string, before time.Time) (workflowCost, error) {
+	c := workflowCost{Activities: map[string]int{}, DoneBefore: map[string]int{}, Workflows: 1}
+	queueOf := map[int64]string{} // by the activity's scheduled event
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	it := tc.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -95,7 +104,15 @@ func historyCost(ctx context.Context, tc client.Client, workflowID string) (work
 		c.Events++
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-			c.Activities[ev.GetActivityTaskScheduledEventAttributes().GetTaskQueue().GetName()]++
+			q := ev.GetActivityTaskScheduledEventAttributes().GetTaskQueue().GetName()
+			c.Activities[q]++
+			queueOf[ev.GetEventId()] = q
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+			c.closed(ev.GetEventTime().AsTime(), before, queueOf[ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()])
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+			c.closed(ev.GetEventTime().AsTime(), before, queueOf[ev.GetActivityTaskFailedEventAttributes().GetScheduledEventId()])
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+			c.closed(ev.GetEventTime().AsTime(), before, queueOf[ev.GetActivityTaskTimedOutEventAttributes().GetScheduledEventId()])
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
 			if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == localActivityMarker {
 				c.Local++
@@ -109,4 +126,11 @@ func historyCost(ctx context.Context, tc client.Client, workflowID string) (work
 		}
 	}
 	return c, nil
+}
+
+// closed counts an activity task that closed at when, on queue q.
+func (c *workflowCost) closed(when, before time.Time, q string) {
+	if when.Before(before) {
+		c.DoneBefore[q]++
+	}
 }

@@ -106,15 +106,7 @@ func renderBenchmarks(r result, old kept) string {
 	p("| our throughput ÷ bare limit | %.2f | ≥ %g | %s |\n", r.Ratio(), goalRatioOfLimit, verdict(r.Ratio() >= goalRatioOfLimit))
 	p("| CPU time per dossier / per bare workflow | %s / %s | | |\n", ms(perItem(r.OursCPU, o.Finished)), ms(perItem(r.BareCPU, r.Bare.Workflows)))
 	p("| peak RSS (VmHWM), the one process | %s | | |\n", loadgen.FormatBytes(r.PeakRSS))
-	errs := "none"
-	if len(o.Errors) > 0 {
-		var parts []string
-		for _, k := range slices.Sorted(maps.Keys(o.Errors)) {
-			parts = append(parts, fmt.Sprintf("%s × %d", k, o.Errors[k]))
-		}
-		errs = strings.Join(parts, ", ")
-	}
-	p("| errors (submission calls, by gRPC code) | %s | | |\n", errs)
+	p("| errors (submission calls, by gRPC code) | %s | | |\n", errorWords(o.Errors))
 	p("| outcome | %s | | |\n\n", statusWords(o.ByStatus))
 	p("By the workflows' close events (after the final version reached the read model) our\n")
 	p("throughput was %.1f dossiers/s.\n\n", r.OursClosed)
@@ -222,6 +214,18 @@ func statusWords(by map[string]int) string {
 	}
 	if len(parts) == 0 {
 		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// errorWords lists error counts by gRPC code, or says none.
+func errorWords(by map[string]int) string {
+	if len(by) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(by)) {
+		parts = append(parts, fmt.Sprintf("%s × %d", k, by[k]))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/lienthong/lienthong/forms"
 	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/measure/loadgen"
+	"github.com/lienthong/lienthong/measure/observe"
 	"github.com/lienthong/lienthong/measure/oracle"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/stack"
@@ -231,7 +232,7 @@ func TestCluster(t *testing.T) {
 
 	facts, err := oracle.ReadFacts(ctx, pool, codes)
 	require.NoError(t, err)
-	facts.Workflows = queryWorkflows(ctx, tc, codes)
+	facts.Workflows = observe.WorkflowStates(ctx, tc, codes)
 	verdict := oracle.Verify(facts)
 	for _, v := range verdict.Violations {
 		t.Errorf("%s: %s: %s", v.Invariant, v.Code, v.Detail)

@@ -8,19 +8,16 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/measure/internal/measuredb"
 	"github.com/lienthong/lienthong/measure/loadgen"
+	"github.com/lienthong/lienthong/measure/observe"
 	"github.com/lienthong/lienthong/measure/oracle"
 	"github.com/lienthong/lienthong/store"
-	"github.com/lienthong/lienthong/workflows"
 )
 
 // verify waits for the system to settle, reads every store, asks the
@@ -31,14 +28,14 @@ func (r *run) verify(ctx context.Context, rep loadgen.Report, loadErr error) (Ou
 	// The portal follows the read model, and a dossier a killed worker was
 	// publishing waits for its lease: give the last versions time to get there.
 	r.logf("waiting for the last versions to reach the read model and the portal")
-	settleErr := waitSettled(ctx, r.pool, 3*time.Minute)
+	settleErr := observe.WaitPortal(ctx, r.pool, 3*time.Minute)
 
 	r.logf("reading every store")
 	facts, err := oracle.ReadFacts(ctx, r.pool, rep.Codes)
 	if err != nil {
 		return res, err
 	}
-	facts.Workflows = queryWorkflows(ctx, r.tc, slices.Sorted(maps.Keys(facts.ReadModel)))
+	facts.Workflows = observe.WorkflowStates(ctx, r.tc, slices.Sorted(maps.Keys(facts.ReadModel)))
 	res.Verdict = oracle.Verify(facts)
 	if err := r.checkHarness(ctx, &res.Verdict); err != nil {
 		return res, err
@@ -112,78 +109,6 @@ func (r *run) report(res Outcome) {
 	if r.o.Keep {
 		r.logf("logs: %s/*.log", r.tmp)
 	}
-}
-
-// waitSettled waits until no terminal dossier's latest version is missing
-// from the portal.
-func waitSettled(ctx context.Context, pool *pgxpool.Pool, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	var behind int
-	for {
-		n, err := measuredb.New(pool).PortalBehind(ctx)
-		behind = int(n)
-		if err == nil && behind == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			if err != nil {
-				return fmt.Errorf("waiting for the portal: %w", err)
-			}
-			return fmt.Errorf("%d dossier(s) still behind at the portal after %s", behind, within)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-// queryWorkflows asks each dossier's workflow for its state.
-func queryWorkflows(ctx context.Context, tc client.Client, codes []string) map[string]oracle.WorkflowState {
-	out := make(map[string]oracle.WorkflowState, len(codes))
-	var mu sync.Mutex
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for _, code := range codes {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			st := queryWorkflow(ctx, tc, code)
-			mu.Lock()
-			out[code] = st
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return out
-}
-
-func queryWorkflow(ctx context.Context, tc client.Client, code string) oracle.WorkflowState {
-	var last error
-	for attempt := range 4 {
-		if attempt > 0 {
-			time.Sleep(time.Duration(attempt) * time.Second)
-		}
-		qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		v, err := tc.QueryWorkflow(qctx, workflows.WorkflowID(code), "", workflows.QueryState)
-		cancel()
-		if err == nil {
-			var snap dossier.Snapshot
-			if err := v.Get(&snap); err != nil {
-				return oracle.WorkflowState{Err: "decoding state: " + err.Error()}
-			}
-			return oracle.WorkflowState{Snapshot: snap}
-		}
-		last = err
-		var notFound *serviceerror.NotFound
-		if errors.As(err, &notFound) {
-			return oracle.WorkflowState{Err: "no workflow: " + err.Error()}
-		}
-	}
-	return oracle.WorkflowState{Err: last.Error()}
 }
 
 // observedFailures summarises the failed attempts the trace recorded, by

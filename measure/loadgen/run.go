@@ -21,6 +21,7 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -89,6 +90,11 @@ type Config struct {
 	Progress      io.Writer
 	ProgressTTY   bool
 	ProgressEvery time.Duration
+
+	// Submitted, when set, is called with the accepted dossiers' codes once
+	// every submission has been answered, while the run goes on waiting for
+	// the dossiers to finish.
+	Submitted func(codes []string)
 
 	// RunID prefixes every request id; a random one is made when empty.
 	RunID  string
@@ -309,6 +315,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	go func() {
 		defer wg.Done()
 		r.submitAll(runCtx, items, start)
+		if cfg.Submitted != nil {
+			cfg.Submitted(r.accepted())
+		}
 	}()
 	r.wait(runCtx, start)
 	wg.Wait()
@@ -468,6 +477,13 @@ func (r *runner) accept(code string, received *timestamppb.Timestamp, began time
 	r.byCode[code] = t
 	r.pending[code] = t
 	r.order = append(r.order, code)
+}
+
+// accepted are the codes of the dossiers accepted so far, in order.
+func (r *runner) accepted() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.order)
 }
 
 func (r *runner) fail(c codes.Code, err error) {

@@ -21,3 +21,28 @@ SELECT step, error FROM engine.events WHERE kind = @kind;
 -- Ends every other session on this database: the chaos run's database outage.
 SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity
   WHERE datname = current_database() AND pid <> pg_backend_pid()) AS t;
+
+-- name: BacklogUnderWay :one
+-- While one agency is down: how many of the given dossiers the read model
+-- holds, how many have ended, how many have called the agency at least
+-- once (and so wait on it), and how many of their steps at the other
+-- agencies are still being sent or decided. The backlog has settled when
+-- every dossier has ended or waits on the agency, and nothing else is
+-- under way.
+SELECT
+  (SELECT count(*) FROM engine.dossiers d WHERE d.code = ANY(@codes::text[]))::bigint AS known,
+  (SELECT count(*) FROM engine.dossiers d WHERE d.code = ANY(@codes::text[])
+     AND d.status IN ('COMPLETED', 'PARTIALLY_COMPLETED', 'REJECTED', 'CANCELLED'))::bigint AS ended,
+  (SELECT count(DISTINCT s.code) FROM engine.steps s WHERE s.code = ANY(@codes::text[]) AND s.agency = @agency::text
+     AND s.attempts > 0)::bigint AS waiting,
+  (SELECT count(*) FROM engine.steps s WHERE s.code = ANY(@codes::text[]) AND s.agency <> @agency::text
+     AND s.status IN ('SENDING', 'AWAITING_AGENCY'))::bigint AS under_way;
+
+-- name: FirstCallsAfter :many
+-- For every step of the given dossiers whose agency call had failed before
+-- @since: when its first call after @since ended, failed or not.
+SELECT e.code, e.step, min(e.at)::timestamptz AS first_at FROM engine.events e
+WHERE e.code = ANY(@codes::text[]) AND e.kind IN ('sent', 'attempt_failed') AND e.at >= @since::timestamptz
+  AND EXISTS (SELECT 1 FROM engine.events f WHERE f.code = e.code AND f.step = e.step
+    AND f.kind = 'attempt_failed' AND f.at < @since::timestamptz)
+GROUP BY e.code, e.step;

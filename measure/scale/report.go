@@ -2,58 +2,22 @@ package scale
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/lienthong/lienthong/dossier"
+	"github.com/lienthong/lienthong/measure/internal/section"
 )
 
-// The scale section's place in the benchmarks document. The scenario
-// rewrites what lies between the markers and leaves the rest of the
-// document alone; the findings between the notes markers are written by
-// hand and kept across runs.
-const (
-	sectionBegin = "<!-- scale:begin -->"
-	sectionEnd   = "<!-- scale:end -->"
-	notesBegin   = "<!-- scale-notes:begin -->"
-	notesEnd     = "<!-- scale-notes:end -->"
-)
+// The scale section's place in the benchmarks document: the scenario
+// rewrites what lies between its markers and leaves the rest alone; the
+// findings between its notes markers are written by hand and kept.
+var markers = section.For("scale")
 
 // WriteSection rewrites the scale section of the document at path: in
 // place when it has one, else before its "## Reproduce" section, else at
 // its end.
 func WriteSection(path string, res Result) error {
-	b, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	doc := string(b)
-	section := sectionBegin + "\n" + Render(res, between(doc, notesBegin, notesEnd)) + sectionEnd + "\n"
-	i, j := strings.Index(doc, sectionBegin), strings.Index(doc, sectionEnd)
-	switch {
-	case i >= 0 && j > i:
-		doc = doc[:i] + section + strings.TrimPrefix(doc[j+len(sectionEnd):], "\n")
-	case strings.Contains(doc, "\n## Reproduce"):
-		k := strings.Index(doc, "\n## Reproduce") + 1
-		doc = doc[:k] + section + "\n" + doc[k:]
-	default:
-		if doc != "" && !strings.HasSuffix(doc, "\n\n") {
-			doc = strings.TrimRight(doc, "\n") + "\n\n"
-		}
-		doc += section
-	}
-	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil { //nolint:gosec // a document in the repository
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
-}
-
-func between(doc, begin, end string) string {
-	i, j := strings.Index(doc, begin), strings.Index(doc, end)
-	if i < 0 || j < i {
-		return ""
-	}
-	return strings.TrimSpace(doc[i+len(begin) : j])
+	return section.Write(path, "scale", func(notes string) string { return Render(res, notes) })
 }
 
 // Render is the scale section's text, without its markers.
@@ -125,7 +89,7 @@ func Render(res Result, notes string) string {
 	for _, i := range res.Sizes.Indexes {
 		p("| %s | %s | %s |\n", i.Name, i.Table, bytes(i.Size))
 	}
-	p("\n### Findings\n\n%s\n%s\n%s\n\n", notesBegin, notes, notesEnd)
+	p("\n### Findings\n\n%s\n%s\n%s\n\n", markers.NotesBegin, notes, markers.NotesEnd)
 	p("Run it again with `make bench-scale` (`SCALE_FLAGS='--dossiers 200000'` for a quicker, smaller year).\n")
 	return b.String()
 }

@@ -150,18 +150,18 @@ func TestWriteSectionKeepsTheRest(t *testing.T) {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	doc := string(b)
-	require.True(t, strings.HasPrefix(doc, head+sectionBegin), doc)
-	require.True(t, strings.HasSuffix(doc, sectionEnd+"\n\n"+tail), doc)
+	require.True(t, strings.HasPrefix(doc, head+markers.Begin), doc)
+	require.True(t, strings.HasSuffix(doc, markers.End+"\n\n"+tail), doc)
 
 	// Hand-written findings survive a rerun, and the section is not repeated.
-	doc = strings.Replace(doc, notesBegin+"\n\n"+notesEnd, notesBegin+"\nthe findings\n"+notesEnd, 1)
+	doc = strings.Replace(doc, markers.NotesBegin+"\n\n"+markers.NotesEnd, markers.NotesBegin+"\nthe findings\n"+markers.NotesEnd, 1)
 	require.NoError(t, os.WriteFile(path, []byte(doc), 0o600))
 	require.NoError(t, WriteSection(path, res))
 	b, err = os.ReadFile(path)
 	require.NoError(t, err)
-	require.Equal(t, 1, strings.Count(string(b), sectionBegin))
-	require.Contains(t, string(b), notesBegin+"\nthe findings\n"+notesEnd)
-	require.True(t, strings.HasSuffix(string(b), sectionEnd+"\n\n"+tail))
+	require.Equal(t, 1, strings.Count(string(b), markers.Begin))
+	require.Contains(t, string(b), markers.NotesBegin+"\nthe findings\n"+markers.NotesEnd)
+	require.True(t, strings.HasSuffix(string(b), markers.End+"\n\n"+tail))
 }
 
 // indexNamed is the named index in is, or the zero IndexSize.

@@ -10,6 +10,47 @@ import (
 	"time"
 )
 
+const backlogUnderWay = `-- name: BacklogUnderWay :one
+SELECT
+  (SELECT count(*) FROM engine.dossiers d WHERE d.code = ANY($1::text[]))::bigint AS known,
+  (SELECT count(*) FROM engine.dossiers d WHERE d.code = ANY($1::text[])
+     AND d.status IN ('COMPLETED', 'PARTIALLY_COMPLETED', 'REJECTED', 'CANCELLED'))::bigint AS ended,
+  (SELECT count(DISTINCT s.code) FROM engine.steps s WHERE s.code = ANY($1::text[]) AND s.agency = $2::text
+     AND s.attempts > 0)::bigint AS waiting,
+  (SELECT count(*) FROM engine.steps s WHERE s.code = ANY($1::text[]) AND s.agency <> $2::text
+     AND s.status IN ('SENDING', 'AWAITING_AGENCY'))::bigint AS under_way
+`
+
+type BacklogUnderWayParams struct {
+	Codes  []string
+	Agency string
+}
+
+type BacklogUnderWayRow struct {
+	Known    int64
+	Ended    int64
+	Waiting  int64
+	UnderWay int64
+}
+
+// While one agency is down: how many of the given dossiers the read model
+// holds, how many have ended, how many have called the agency at least
+// once (and so wait on it), and how many of their steps at the other
+// agencies are still being sent or decided. The backlog has settled when
+// every dossier has ended or waits on the agency, and nothing else is
+// under way.
+func (q *Queries) BacklogUnderWay(ctx context.Context, arg BacklogUnderWayParams) (BacklogUnderWayRow, error) {
+	row := q.db.QueryRow(ctx, backlogUnderWay, arg.Codes, arg.Agency)
+	var i BacklogUnderWayRow
+	err := row.Scan(
+		&i.Known,
+		&i.Ended,
+		&i.Waiting,
+		&i.UnderWay,
+	)
+	return i, err
+}
+
 const decisionLags = `-- name: DecisionLags :many
 SELECT decided_at::timestamptz AS decided_at, synced_at, portal_synced_at FROM engine.status_history
 WHERE code = ANY($1::text[]) AND decided_at IS NOT NULL
@@ -113,6 +154,47 @@ func (q *Queries) FailedAttempts(ctx context.Context, kind string) ([]FailedAtte
 	for rows.Next() {
 		var i FailedAttemptsRow
 		if err := rows.Scan(&i.Step, &i.Error); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const firstCallsAfter = `-- name: FirstCallsAfter :many
+SELECT e.code, e.step, min(e.at)::timestamptz AS first_at FROM engine.events e
+WHERE e.code = ANY($1::text[]) AND e.kind IN ('sent', 'attempt_failed') AND e.at >= $2::timestamptz
+  AND EXISTS (SELECT 1 FROM engine.events f WHERE f.code = e.code AND f.step = e.step
+    AND f.kind = 'attempt_failed' AND f.at < $2::timestamptz)
+GROUP BY e.code, e.step
+`
+
+type FirstCallsAfterParams struct {
+	Codes []string
+	Since time.Time
+}
+
+type FirstCallsAfterRow struct {
+	Code    string
+	Step    string
+	FirstAt time.Time
+}
+
+// For every step of the given dossiers whose agency call had failed before
+// @since: when its first call after @since ended, failed or not.
+func (q *Queries) FirstCallsAfter(ctx context.Context, arg FirstCallsAfterParams) ([]FirstCallsAfterRow, error) {
+	rows, err := q.db.Query(ctx, firstCallsAfter, arg.Codes, arg.Since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FirstCallsAfterRow
+	for rows.Next() {
+		var i FirstCallsAfterRow
+		if err := rows.Scan(&i.Code, &i.Step, &i.FirstAt); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
