@@ -35,6 +35,7 @@ import (
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/store/storetest"
 	"github.com/lienthong/lienthong/temporalserver"
+	"github.com/lienthong/lienthong/temporalserver/namespace"
 	"github.com/lienthong/lienthong/workflows"
 )
 
@@ -86,7 +87,7 @@ func temporalClient(t *testing.T) client.Client {
 		shared.server = srv
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		if err := temporalserver.EnsureNamespace(ctx, srv.Address(), testNamespace, workflows.SearchAttributes()); err != nil {
+		if err := namespace.Ensure(ctx, srv.Address(), nil, testNamespace, workflows.SearchAttributes()); err != nil {
 			shared.err = err
 			return
 		}

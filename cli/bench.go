@@ -7,6 +7,7 @@ import (
 
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/measure/bench"
+	"github.com/lienthong/lienthong/stack/embedded"
 )
 
 // benchCmd measures lienthong against the embedded stack in one process
@@ -41,6 +42,7 @@ func (c *benchCmd) Run(ctx context.Context) error {
 	o := bench.Options{
 		Dossiers: c.Dossiers, Warmup: c.Warmup, Concurrency: c.Concurrency, Rate: c.SubmitRate,
 		BirthShare: c.BirthShare, Timeout: c.Timeout, Out: c.Out, Profile: c.Profile,
+		Temporal: embedded.Temporal,
 	}
 	if c.Backlog > 0 {
 		o.Dossiers, o.Warmup = c.Backlog, 0

@@ -6,6 +6,7 @@ import (
 
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/stack"
+	"github.com/lienthong/lienthong/stack/embedded"
 )
 
 // devCmd starts the whole system in one process (stack.RunDev).
@@ -35,5 +36,5 @@ type devCmd struct {
 
 func (c *devCmd) Run(ctx context.Context) error {
 	cfg := config.From(c)
-	return stack.RunDev(ctx, cfg, os.Stdout, stack.DevOptions{})
+	return stack.RunDev(ctx, cfg, os.Stdout, stack.DevOptions{Temporal: embedded.Temporal})
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 
 	"github.com/lienthong/lienthong/config"
-	"github.com/lienthong/lienthong/stack"
+	"github.com/lienthong/lienthong/stack/embedded"
 )
 
-// temporalCmd runs the embedded Temporal server alone (stack.RunTemporal).
+// temporalCmd runs the embedded Temporal server alone (embedded.Run).
 type temporalCmd struct {
 	config.Log
 	config.Data
@@ -20,5 +20,5 @@ type temporalCmd struct {
 
 func (c *temporalCmd) Run(ctx context.Context) error {
 	cfg := config.From(c)
-	return stack.RunTemporal(ctx, cfg)
+	return embedded.Run(ctx, cfg)
 }

@@ -35,12 +35,14 @@ import (
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/store"
 	"github.com/lienthong/lienthong/telemetry"
-	"github.com/lienthong/lienthong/temporalserver"
+	"github.com/lienthong/lienthong/temporalserver/namespace"
 	"github.com/lienthong/lienthong/workflows"
 )
 
 // DevOptions let tests observe and vary the stack.
 type DevOptions struct {
+	// Temporal starts the embedded Temporal server: embedded.Temporal.
+	Temporal EmbeddedTemporal
 	// Ready receives the running stack's addresses once everything answers.
 	Ready func(Addrs)
 	// NoWorker leaves the worker out, for tests that start and kill their own.
@@ -55,6 +57,9 @@ type DevOptions struct {
 // with its notification dispatcher, the API and the console. Stopping it
 // stops everything it started. It writes the ready banner to out.
 func RunDev(ctx context.Context, cfg config.Config, out io.Writer, opts DevOptions) error {
+	if opts.Temporal == nil {
+		return errors.New("RunDev needs DevOptions.Temporal, the embedded Temporal server (embedded.Temporal)")
+	}
 	logger := NewLogger(cfg)
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("--data-dir: %w", err)
@@ -93,7 +98,7 @@ func RunDev(ctx context.Context, cfg config.Config, out io.Writer, opts DevOptio
 	if cfg.Ephemeral || cfg.TemporalDB == "memory" {
 		sqliteFile = ""
 	}
-	ts, err := temporalserver.Start(temporalserver.Options{
+	ts, err := opts.Temporal(EmbeddedOptions{
 		IP: cfg.ListenIP, Port: cfg.TemporalPort, UIPort: cfg.TemporalUIPort,
 		SQLiteFile: sqliteFile, Logger: quietLogger(cfg).With("component", "temporal"),
 		UICodecEndpoint: devCodecEndpoint(cfg),
@@ -103,7 +108,7 @@ func RunDev(ctx context.Context, cfg config.Config, out io.Writer, opts DevOptio
 	}
 	defer ts.Stop()
 	cfg.TemporalAddress = ts.Address()
-	if err := temporalserver.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
+	if err := namespace.Ensure(ctx, cfg.TemporalAddress, nil, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
 		return err
 	}
 

@@ -90,6 +90,9 @@ func startStack(t *testing.T, opts DevOptions, tweaks ...func(*config.Config)) *
 		tweak(&cfg)
 	}
 
+	if opts.Temporal == nil {
+		opts.Temporal = testTemporal
+	}
 	running, err := Start(context.Background(), cfg, io.Discard, opts, 3*time.Minute)
 	require.NoError(t, err, "dev stack")
 	t.Cleanup(func() { require.NoError(t, running.Stop(60*time.Second)) })

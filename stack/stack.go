@@ -5,8 +5,11 @@
 // and so do the end-to-end tests and the measuring tools, so each of them
 // starts the same system.
 //
-// It may import every lienthong package that makes the system. It must not
-// import the command line (cli) or the measuring tools (measure/...).
+// It may import every lienthong package that makes the system but the
+// Temporal server: a dev stack is handed its embedded server
+// (DevOptions.Temporal) by package stack/embedded, so what only dials a
+// cluster links the SDK alone. It must not import the command line (cli)
+// or the measuring tools (measure/...).
 package stack
 
 import (

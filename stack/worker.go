@@ -10,7 +10,7 @@ import (
 	"github.com/lienthong/lienthong/activities"
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/store"
-	"github.com/lienthong/lienthong/temporalserver"
+	"github.com/lienthong/lienthong/temporalserver/namespace"
 	"github.com/lienthong/lienthong/workflows"
 )
 
@@ -37,7 +37,7 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 	defer pool.Close()
 	// Every worker makes sure the namespace and search attributes exist: a
 	// fresh cluster needs no separate set-up step. It is idempotent.
-	if err := temporalserver.EnsureNamespaceTLS(ctx, cfg.TemporalAddress, temporalTLSConfig, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
+	if err := namespace.Ensure(ctx, cfg.TemporalAddress, temporalTLSConfig, cfg.TemporalNamespace, workflows.SearchAttributes()); err != nil {
 		return err
 	}
 	tracing, stopTracing, err := startTracing(ctx, cfg, "lienthong-worker", logger)

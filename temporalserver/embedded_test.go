@@ -18,6 +18,7 @@ import (
 	"github.com/lienthong/lienthong/internal/freeport"
 	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/temporalserver"
+	"github.com/lienthong/lienthong/temporalserver/namespace"
 )
 
 // recorder is an activity that writes through pgx.
@@ -53,7 +54,7 @@ func TestEmbeddedServerRunsAWorkflowThatWritesToPostgres(t *testing.T) {
 	defer srv.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	require.NoError(t, temporalserver.EnsureNamespace(ctx, srv.Address(), "embedded-test",
+	require.NoError(t, namespace.Ensure(ctx, srv.Address(), nil, "embedded-test",
 		map[string]enums.IndexedValueType{"LienthongGroup": enums.INDEXED_VALUE_TYPE_KEYWORD}))
 
 	url := pgtest.NewURL(t)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/lienthong/lienthong/internal/freeport"
 	"github.com/lienthong/lienthong/internal/pgtest"
+	"github.com/lienthong/lienthong/temporalserver/namespace"
 )
 
 var testSearchAttributes = map[string]enums.IndexedValueType{
@@ -125,15 +126,15 @@ func TestPostgres(t *testing.T) {
 
 	t.Run("namespace and search attributes are registered", func(t *testing.T) {
 		const ns = "lienthong-test"
-		require.NoError(t, EnsureNamespace(ctx, srv.Address(), ns, testSearchAttributes))
-		require.NoError(t, EnsureNamespace(ctx, srv.Address(), ns, testSearchAttributes))
+		require.NoError(t, namespace.Ensure(ctx, srv.Address(), nil, ns, testSearchAttributes))
+		require.NoError(t, namespace.Ensure(ctx, srv.Address(), nil, ns, testSearchAttributes))
 
 		c, err := client.DialContext(ctx, client.Options{HostPort: srv.Address(), Namespace: ns})
 		require.NoError(t, err)
 		defer c.Close()
 		desc, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: ns})
 		require.NoError(t, err)
-		require.Equal(t, NamespaceRetention, desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration())
+		require.Equal(t, namespace.Retention, desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration())
 		sa, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: ns})
 		require.NoError(t, err)
 		for name, typ := range testSearchAttributes {
@@ -181,13 +182,13 @@ func TestEnsureNamespace(t *testing.T) {
 	t.Cleanup(srv.Stop)
 
 	t.Run("is idempotent", func(t *testing.T) {
-		require.NoError(t, EnsureNamespace(ctx, srv.Address(), "lienthong", testSearchAttributes))
-		require.NoError(t, EnsureNamespace(ctx, srv.Address(), "lienthong", testSearchAttributes))
+		require.NoError(t, namespace.Ensure(ctx, srv.Address(), nil, "lienthong", testSearchAttributes))
+		require.NoError(t, namespace.Ensure(ctx, srv.Address(), nil, "lienthong", testSearchAttributes))
 		more := map[string]enums.IndexedValueType{"LienthongStatus": enums.INDEXED_VALUE_TYPE_KEYWORD}
 		for k, v := range testSearchAttributes {
 			more[k] = v
 		}
-		require.NoError(t, EnsureNamespace(ctx, srv.Address(), "lienthong", more))
+		require.NoError(t, namespace.Ensure(ctx, srv.Address(), nil, "lienthong", more))
 
 		c, err := client.DialContext(ctx, client.Options{HostPort: srv.Address()})
 		require.NoError(t, err)
@@ -200,7 +201,7 @@ func TestEnsureNamespace(t *testing.T) {
 	})
 
 	t.Run("refuses to change an attribute's type", func(t *testing.T) {
-		err := EnsureNamespace(ctx, srv.Address(), "lienthong",
+		err := namespace.Ensure(ctx, srv.Address(), nil, "lienthong",
 			map[string]enums.IndexedValueType{"LienthongOverdue": enums.INDEXED_VALUE_TYPE_KEYWORD})
 		require.ErrorContains(t, err, "LienthongOverdue exists as Bool, expected Keyword")
 	})
@@ -208,7 +209,7 @@ func TestEnsureNamespace(t *testing.T) {
 	t.Run("gives up when the frontend never answers", func(t *testing.T) {
 		short, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
-		err := EnsureNamespace(short, freeport.Addr(t), "lienthong", nil)
+		err := namespace.Ensure(short, freeport.Addr(t), nil, "lienthong", nil)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 	})
 }

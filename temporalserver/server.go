@@ -1,8 +1,8 @@
 // Package temporalserver runs a Temporal server inside the lienthong process,
 // for `lienthong dev` and `lienthong temporal`. It owns the server's
 // persistence choice (SQLite file, in-memory SQLite, or PostgreSQL), the
-// optional embedded Web UI, and the namespace bootstrap that every deployment
-// shares (see EnsureNamespace). It must not import lienthong's workflows,
+// optional embedded Web UI. Registering the namespace is package
+// temporalserver/namespace's, which links no server. It must not import lienthong's workflows,
 // activities or stores: the server knows nothing of dossiers.
 package temporalserver
 

@@ -133,7 +133,7 @@ type bareDrain struct {
 
 func measureBacklog(ctx context.Context, base config.Config, f Options) (backlogResult, error) {
 	res := backlogResult{At: time.Now(), Flags: f, Agency: downAgency}
-	h, err := startHarness(ctx, base)
+	h, err := startHarness(ctx, base, f.Temporal)
 	if err != nil {
 		return res, err
 	}

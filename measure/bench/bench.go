@@ -19,6 +19,7 @@ import (
 
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/measure/loadgen"
+	"github.com/lienthong/lienthong/stack"
 	"github.com/lienthong/lienthong/workflows"
 )
 
@@ -47,6 +48,8 @@ type Options struct {
 	Out string
 	// Profile keeps the measured run's CPU profile here; empty uses a temporary file.
 	Profile string
+	// Temporal starts the stack's embedded Temporal server: embedded.Temporal.
+	Temporal stack.EmbeddedTemporal
 }
 
 // Run measures lienthong against the embedded stack in one process and,
@@ -110,7 +113,7 @@ func (r result) Ratio() float64 {
 // measure runs the stack, the measured load, and the bare-engine run.
 func measure(ctx context.Context, base config.Config, f Options) (result, error) {
 	res := result{At: time.Now(), Flags: f, Workers: base.WorkerRate}
-	h, err := startHarness(ctx, base)
+	h, err := startHarness(ctx, base, f.Temporal)
 	if err != nil {
 		return res, err
 	}

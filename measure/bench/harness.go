@@ -45,7 +45,7 @@ type harness struct {
 
 // startHarness starts the stack with the agencies deciding at once, and the
 // real worker. Whatever it started is stopped by close, also on error.
-func startHarness(ctx context.Context, base config.Config) (h *harness, err error) {
+func startHarness(ctx context.Context, base config.Config, temporal stack.EmbeddedTemporal) (h *harness, err error) {
 	h = &harness{}
 	defer func() {
 		if err != nil {
@@ -83,7 +83,7 @@ func startHarness(ctx context.Context, base config.Config) (h *harness, err erro
 	}
 	h.logger = stack.NewLogger(cfg)
 
-	running, err := stack.Start(ctx, cfg, io.Discard, stack.DevOptions{NoWorker: true}, 3*time.Minute)
+	running, err := stack.Start(ctx, cfg, io.Discard, stack.DevOptions{NoWorker: true, Temporal: temporal}, 3*time.Minute)
 	if err != nil {
 		return h, err
 	}

@@ -1,4 +1,8 @@
-package temporalserver
+// Package namespace registers lienthong's Temporal namespace and its custom
+// search attributes, on any Temporal frontend: the embedded server's or a
+// cluster's. It speaks to the frontend through the SDK only, so the worker
+// and the API, which call it at start-up, link no Temporal server.
+package namespace
 
 import (
 	"context"
@@ -20,23 +24,19 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// NamespaceRetention is how long Temporal keeps a closed dossier's history:
+// Retention is how long Temporal keeps a closed dossier's history:
 // long enough to investigate a complaint about a finished procedure.
 // lienthong's own database keeps the permanent record.
-const NamespaceRetention = 30 * 24 * time.Hour
+const Retention = 30 * 24 * time.Hour
 
-// EnsureNamespace waits for the frontend at address, registers namespace if
-// it is missing, and adds the custom search attributes it lacks. It returns
+// Ensure waits for the frontend at address, registers namespace if it is
+// missing, and adds the custom search attributes it lacks. It returns
 // once the attributes are visible to queries, so a caller may start workflows
 // that set them straight away. Existing settings are left alone, so every
 // process may call it at start-up; an attribute that exists with another
-// type is an error, since Temporal cannot change it.
-func EnsureNamespace(ctx context.Context, address, namespace string, searchAttributes map[string]enums.IndexedValueType) error {
-	return EnsureNamespaceTLS(ctx, address, nil, namespace, searchAttributes)
-}
-
-// EnsureNamespaceTLS is EnsureNamespace over TLS with tlsConfig; nil is plaintext.
-func EnsureNamespaceTLS(ctx context.Context, address string, tlsConfig *tls.Config, namespace string, searchAttributes map[string]enums.IndexedValueType) error {
+// type is an error, since Temporal cannot change it. A nil tlsConfig dials
+// in plaintext.
+func Ensure(ctx context.Context, address string, tlsConfig *tls.Config, namespace string, searchAttributes map[string]enums.IndexedValueType) error {
 	c, err := dialFrontend(ctx, address, tlsConfig)
 	if err != nil {
 		return err
@@ -47,7 +47,7 @@ func EnsureNamespaceTLS(ctx context.Context, address string, tlsConfig *tls.Conf
 		_, err := c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
 			Namespace:                        namespace,
 			Description:                      "lienthong interagency procedures",
-			WorkflowExecutionRetentionPeriod: durationpb.New(NamespaceRetention),
+			WorkflowExecutionRetentionPeriod: durationpb.New(Retention),
 		})
 		var exists *serviceerror.NamespaceAlreadyExists
 		if errors.As(err, &exists) {

@@ -1,4 +1,4 @@
-package loadgen_test
+package embedded_test
 
 import (
 	"bytes"
@@ -7,20 +7,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lienthong/lienthong/internal/freeport"
-
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/lienthong/lienthong/agency/population"
 	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/internal/freeport"
 	"github.com/lienthong/lienthong/internal/pgtest"
 	"github.com/lienthong/lienthong/measure/loadgen"
 	"github.com/lienthong/lienthong/stack"
+	"github.com/lienthong/lienthong/stack/embedded"
 )
 
-// The load generator against a running stack, reading completion from
-// PostgreSQL, through the API with minted tokens, and with one clerk's token.
+// The load generator against the whole system on its embedded Temporal,
+// reading completion from PostgreSQL, through the API with minted tokens,
+// and with one clerk's token. It lives here rather than in loadgen so that
+// loadgen's own tests link no Temporal server.
 func TestLoadgen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole stack")
@@ -31,7 +33,7 @@ func TestLoadgen(t *testing.T) {
 	stack.OnLoopback(&cfg, freeport.Port(t))
 	cfg.LogLevel, cfg.SeedPeople = "warn", 10000
 	cfg.AgencyMinDelay, cfg.AgencyMaxDelay = 20*time.Millisecond, 80*time.Millisecond
-	running, err := stack.Start(ctx, cfg, io.Discard, stack.DevOptions{}, 3*time.Minute)
+	running, err := stack.Start(ctx, cfg, io.Discard, stack.DevOptions{Temporal: embedded.Temporal}, 3*time.Minute)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, running.Stop(time.Minute)) })
 	s := running.Addrs
