@@ -40,7 +40,7 @@ func TestBenchReport(t *testing.T) {
 		"| throughput, end to end (first submission → last `completed_at`) | 12.5 dossiers/s (400 in 32.00s) | ≥ 20/s | **missed** |",
 		"| submission latency | p50 40ms, p99 90ms | p99 < 100ms | met |",
 		"p99 1.50s (n=2000) | p99 < 1.00s | **missed** |",
-		"| our throughput ÷ bare limit | 0.50 | ≥ 0.7 | **missed** |",
+		"| our throughput ÷ bare limit | 0.50 | ≥ 0.8 | **missed** |",
 		"| activity tasks on `lienthong-portal` | 4.00 | 3.00 |",
 		"| activity tasks, all queues | 5.00 | 3.00 |",
 		"| local activities (read-model sync) | 6.00 | 0.00 |",
@@ -84,8 +84,9 @@ func TestProcessCPU(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
 	}
+	// A fresh test binary may not have used one clock tick (10 ms) yet, so
+	// the first reading may be zero; the spin below must move it.
 	before := processCPU()
-	require.Positive(t, before)
 	// Spin until the process has used 50 ms more CPU. The wall-clock bound
 	// is generous because a shared machine may lend this test little CPU;
 	// a processCPU that does not move fails it.
