@@ -38,8 +38,9 @@ test: ## run every test: Go (real PostgreSQL, DATABASE_URL or local trust auth),
 	$(MAKE) test-browser
 
 .PHONY: test-short
-# Most of the fast loop's time is linking test binaries, eight of which hold the
-# Temporal server; without DWARF (-ldflags=-w) they link about a fifth faster.
+# Much of the fast loop's time is linking test binaries, six of which hold the
+# Temporal server (only stack/embedded and the packages that test against a
+# running one link it); without DWARF (-ldflags=-w) they link about a fifth faster.
 # Debug a test binary with make test's flags.
 test-short: ## the fast loop: every Go test but the chaos, cluster and long end-to-end runs; no browser
 	go test -short -count=1 -ldflags=-w -timeout 5m ./...
