@@ -40,6 +40,8 @@ type Activities struct {
 	Agencies Agencies
 	Logger   *slog.Logger
 	Metrics  *Metrics
+	// Availability hears every agency call's outcome; nil hears none.
+	Availability *Availability
 }
 
 func (a *Activities) log(in StepInput) *slog.Logger {
@@ -67,6 +69,9 @@ func (a *Activities) caseCall(ctx context.Context, in StepInput, call func(ctx c
 	a.Metrics.observeCall(in.Step.Agency(), string(in.Step), latency, err)
 	if err != nil {
 		err = classify(err)
+	}
+	a.Availability.Observe(in.Step.Agency(), err)
+	if err != nil {
 		a.log(in).WarnContext(ctx, "agency call failed", "error", err, "latency_ms", latency.Milliseconds())
 		return StepResult{}, err
 	}
@@ -118,7 +123,11 @@ func (a *Activities) GetCase(ctx context.Context, in CaseInput) (CaseResult, err
 	defer cancel()
 	resp, err := desk.GetCase(cctx, &agencyv1.GetCaseRequest{CaseId: in.CaseID, IdempotencyKey: in.IdempotencyKey})
 	if err != nil {
-		return CaseResult{}, classify(err)
+		err = classify(err)
+	}
+	a.Availability.Observe(in.Agency, err)
+	if err != nil {
+		return CaseResult{}, err
 	}
 	return CaseResult{Case: dossier.CaseFromProto(resp.GetCase())}, nil
 }

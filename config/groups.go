@@ -574,11 +574,18 @@ func (g *Worker) check(p *problems) { p.hostPort("worker-http-addr", g.WorkerHTT
 type Rate struct {
 	// WorkerRate caps calls per second to each agency task queue.
 	WorkerRate float64 `name:"worker-rate" env:"LIENTHONG_WORKER_RATE" default:"200" help:"calls per second allowed to each agency's task queue"`
+	// ResumeRate paces the resume sweep: when an agency answers again after
+	// an outage, the dossiers held on it are woken at most this many a
+	// second, so the backlog does not bury the read model's writes.
+	ResumeRate float64 `name:"resume-rate" env:"LIENTHONG_RESUME_RATE" default:"25" help:"dossiers per second woken when an agency answers again after an outage (the resume sweep)"`
 }
 
 func (g *Rate) check(p *problems) {
 	if g.WorkerRate <= 0 {
 		p.bad("worker-rate", "got %g, expected more than 0", g.WorkerRate)
+	}
+	if g.ResumeRate <= 0 {
+		p.bad("resume-rate", "got %g, expected more than 0", g.ResumeRate)
 	}
 }
 

@@ -189,7 +189,8 @@ func RunDev(ctx context.Context, cfg config.Config, out io.Writer, opts DevOptio
 	}
 	defer closeAgencies()
 	apiSrv.UseAgencies(desk)
-	acts := &activities.Activities{Store: st, Agencies: agencies, Logger: logger.With("component", "worker"), Metrics: activities.NewMetrics(reg)}
+	acts := &activities.Activities{Store: st, Agencies: agencies, Logger: logger.With("component", "worker"), Metrics: activities.NewMetrics(reg),
+		Availability: &activities.Availability{}}
 	var dispatcher *notify.Dispatcher
 	if !opts.NoWorker {
 		ws := NewWorkers(tc, acts, cfg.WorkerRate)
@@ -198,6 +199,7 @@ func RunDev(ctx context.Context, cfg config.Config, out io.Writer, opts DevOptio
 		}
 		defer StopWorkers(ws)
 		defer StartPortalFeed(acts)()
+		defer StartResumeSweep(tc, acts, cfg.ResumeRate)()
 		var closeDispatcher func()
 		if dispatcher, closeDispatcher, err = newDispatcher(cfg, tr, st, reg, logger, tracing); err != nil {
 			return err

@@ -135,6 +135,67 @@ func TestSupervisorUnsticksAnOutage(t *testing.T) {
 	require.Equal(t, 1, remedies, "the retry is in the trace")
 }
 
+// TestPoliceReturnWakesTheHeldSteps: after half a minute of Police down, the
+// held steps sleep on backoffs of 32 s and more. The first dossier whose call
+// Police answers again tells the worker it is back, and the held steps call
+// it at once, with no supervisor acting.
+func TestPoliceReturnWakesTheHeldSteps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole stack")
+	}
+	s := startStack(t, DevOptions{})
+	ctx := context.Background()
+	police, supervisor := s.policeOutage(t)
+	now := time.Now()
+	var held []string
+	for i := range 2 {
+		sub, err := s.clerk.SubmitDeath(ctx, s.forms.Death(50+i, now, "held-death-"+string(rune('a'+i)), false))
+		require.NoError(t, err)
+		held = append(held, sub.GetCode())
+	}
+	// Six failed calls: the next waits 32 s, and Police has been failing
+	// for longer than the 30 s that make it down.
+	require.Eventually(t, func() bool {
+		var fewest int
+		err := s.pool.QueryRow(ctx, `SELECT coalesce(min(attempts), 0) FROM engine.steps
+			WHERE code = ANY($1) AND step = 'residence_cancellation'`, held).Scan(&fewest)
+		return err == nil && fewest >= 6
+	}, 2*time.Minute, 250*time.Millisecond, "the held steps did not fail six times")
+
+	_, err := police.SetFaults(ctx, &agencyv1.SetFaultsRequest{Faults: &agencyv1.Faults{Seed: 1}})
+	require.NoError(t, err)
+	// A new dossier's call reaches Police: its answer is the sign it is back.
+	sub, err := s.clerk.SubmitBirth(ctx, s.forms.Birth(52, now, "after-the-outage"))
+	require.NoError(t, err)
+
+	for _, code := range held {
+		d := s.waitTerminal(t, code, 60*time.Second)
+		require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_COMPLETED, d.GetStatus(), d.GetOutcomeReason())
+		trace, err := supervisor.TraceDossier(ctx, &enginev1.TraceDossierRequest{Code: code})
+		require.NoError(t, err)
+		var lastFailure, sent time.Time
+		for _, ev := range trace.GetEvents() {
+			if ev.GetStep() != enginev1.StepKind_STEP_KIND_RESIDENCE_CANCELLATION {
+				continue
+			}
+			switch ev.GetKind() {
+			case "attempt_failed":
+				lastFailure = ev.GetAt().AsTime()
+			case "sent":
+				sent = ev.GetAt().AsTime()
+			case "remedy":
+				t.Errorf("%s: a remedy in the trace, but no supervisor acted", code)
+			}
+		}
+		require.False(t, sent.IsZero(), code)
+		// Its own timer would have fired 32 s or more after the last failure.
+		require.Less(t, sent.Sub(lastFailure), 20*time.Second, "%s: sent %s after its last failed call", code, sent.Sub(lastFailure))
+		s.checkConsistent(t, code)
+		s.record(t, "death-police-back-wakes-the-held-step", code)
+	}
+	s.waitTerminal(t, sub.GetCode(), 60*time.Second)
+}
+
 // TestSupplementThroughManualMode has a Justice officer ask for a supplement;
 // the supervisor sees the dossier awaiting it, the clerk supplies it, and the
 // officer approves.

@@ -58,7 +58,8 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 	defer closeAgencies()
 
 	st := store.New(pool)
-	acts := &activities.Activities{Store: st, Agencies: agencies, Logger: logger, Metrics: activities.NewMetrics(reg)}
+	acts := &activities.Activities{Store: st, Agencies: agencies, Logger: logger, Metrics: activities.NewMetrics(reg),
+		Availability: &activities.Availability{}}
 	dispatcher, closeDispatcher, err := newDispatcher(cfg, tr, st, reg, logger, tracing)
 	if err != nil {
 		return err
@@ -70,6 +71,7 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 	}
 	defer StopWorkers(ws)
 	defer StartPortalFeed(acts)()
+	defer StartResumeSweep(tc, acts, cfg.ResumeRate)()
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -20,6 +20,10 @@ func (m *machine) registerHandlers(ctx workflow.Context) error {
 
 	cases := workflow.GetSignalChannel(ctx, SignalCaseUpdate)
 	workflow.Go(ctx, func(c workflow.Context) { m.receiveCases(c, cases) })
+	// Listening writes no command, so histories recorded before this signal
+	// existed replay unchanged, and dossiers already running hear it too.
+	back := workflow.GetSignalChannel(ctx, SignalAgencyBack)
+	workflow.Go(ctx, func(c workflow.Context) { m.receiveAgencyBack(c, back) })
 
 	for _, u := range []struct {
 		name               string
@@ -52,6 +56,25 @@ func (m *machine) receiveCases(ctx workflow.Context, cases workflow.ReceiveChann
 			return
 		}
 		m.offer(c)
+	}
+}
+
+// receiveAgencyBack cuts short the backoff of every step still sending to an
+// agency that answers again (SignalAgencyBack). After a long outage every
+// held step sleeps up to Timing.RetryMax; without this they would wake
+// spread over that long after the agency returned.
+func (m *machine) receiveAgencyBack(ctx workflow.Context, back workflow.ReceiveChannel) {
+	for {
+		var in AgencyBackInput
+		if !back.Receive(ctx, &in) {
+			return
+		}
+		for _, st := range m.snap.Steps {
+			s := m.step(st.Kind)
+			if s.Agency == in.Agency && s.Status == dossier.StepSending && s.LastError != "" {
+				s.retryNow = true
+			}
+		}
 	}
 }
 

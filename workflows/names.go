@@ -46,6 +46,10 @@ const (
 
 	// SignalCaseUpdate carries an agency's push (a dossier.Case).
 	SignalCaseUpdate = "case-update"
+	// SignalAgencyBack says an agency that was down answers again
+	// (AgencyBackInput): the dossier's steps waiting out a backoff on it
+	// call it now instead of when their timers fire.
+	SignalAgencyBack = "agency-back"
 
 	// UpdateSupplement delivers a clerk's supplement (SupplementInput).
 	UpdateSupplement = "supplement"

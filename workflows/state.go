@@ -23,7 +23,8 @@ type step struct {
 	// with the child's ID number.
 	sent       bool
 	sentWithID bool
-	// retryNow: a supervisor asked for the next attempt or poll now.
+	// retryNow: a supervisor asked for the next attempt or poll now, or the
+	// agency answers again after an outage (SignalAgencyBack).
 	retryNow bool
 	// supplements wait to be forwarded, oldest first; delivered holds the
 	// request IDs already forwarded, so a repeated request is answered at once.

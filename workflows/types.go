@@ -138,6 +138,11 @@ type CancelInput struct {
 	Actor  string
 }
 
+// AgencyBackInput names the agency that answers again (SignalAgencyBack).
+type AgencyBackInput struct {
+	Agency string
+}
+
 // RetryInput asks for a step's next attempt now.
 type RetryInput struct {
 	Step   dossier.StepKind

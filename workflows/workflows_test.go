@@ -507,6 +507,35 @@ func TestRetryNowCutsTheBackoff(t *testing.T) {
 	require.Equal(t, "supervisor:1", remedies[0].Actor)
 }
 
+// An agency seen to answer again wakes the steps waiting out a backoff on it,
+// and only those: another agency's held step keeps its own timer.
+func TestAgencyBackCutsTheBackoff(t *testing.T) {
+	t.Parallel()
+	s := deathScripts()
+	down := temporal.NewApplicationError("UNAVAILABLE: down", activities.ErrUnavailable)
+	s[dossier.StepResidenceCancellation].sendErrors = []error{down}
+	s[dossier.StepFuneralAllowance].sendErrors = []error{down}
+	h := newHarness(t, monday, s)
+	in := h.input(monday)
+	in.Timing.RetryInitial, in.Timing.RetryMax = 24*time.Hour, 24*time.Hour
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalAgencyBack, workflows.AgencyBackInput{Agency: dossier.AgencyPolice})
+	}, 2*time.Hour)
+	final := h.runDeath(in, true)
+	require.Equal(t, dossier.StatusCompleted, final.Status)
+	sentAt := map[dossier.StepKind]time.Time{}
+	for _, ev := range h.eventKinds(dossier.EventSent) {
+		sentAt[ev.Step] = ev.At
+	}
+	police := sentAt[dossier.StepResidenceCancellation]
+	require.False(t, police.IsZero())
+	require.True(t, police.Before(monday.Add(3*time.Hour)), "police's second attempt at %s, want right after the signal at 2h", police)
+	require.Equal(t, 2, final.Step(dossier.StepResidenceCancellation).Attempts)
+	// Insurance's step slept on: its case came by the agency's push, with no second send.
+	require.Len(t, h.sends[dossier.StepFuneralAllowance], 1)
+	require.Empty(t, h.eventKinds(dossier.EventRemedy), "no supervisor acted")
+}
+
 // A send whose answer was lost but whose case the agency created: the
 // agency's push must end the backoff at once, with no second send.
 func TestPushDuringSendBackoff(t *testing.T) {

@@ -119,13 +119,14 @@ func startHarness(ctx context.Context, base config.Config, temporal stack.Embedd
 		return h, err
 	}
 	acts := &activities.Activities{Store: store.New(h.pool), Agencies: agencies, Logger: h.logger.With("component", "worker"),
-		Metrics: activities.NewMetrics(reg)}
+		Metrics: activities.NewMetrics(reg), Availability: &activities.Availability{}}
 	h.ws = stack.NewWorkers(h.tc, acts, h.cfg.WorkerRate)
 	if err := stack.StartWorkers(h.ws); err != nil {
 		return h, err
 	}
 	h.running = true
 	h.defer_(stack.StartPortalFeed(acts))
+	h.defer_(stack.StartResumeSweep(h.tc, acts, h.cfg.ResumeRate))
 	h.defer_(h.stopWorkers)
 	h.pop = population.Generate(h.cfg.AgencySeed, h.cfg.SeedPeople)
 	return h, nil
