@@ -265,8 +265,12 @@ func waitBlocked(ctx context.Context, h *harness, codes []string, within time.Du
 				row.Waiting, n, downAgency, row.Ended, row.UnderWay)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the backlog did not settle within %s (read model holds %d of %d; %d wait on %s, %d ended, %d steps under way; error %v)",
-				within, row.Known, n, row.Waiting, downAgency, row.Ended, row.UnderWay, err)
+			unsettled := fmt.Errorf("the backlog did not settle within %s (read model holds %d of %d; %d wait on %s, %d ended, %d steps under way)",
+				within, row.Known, n, row.Waiting, downAgency, row.Ended, row.UnderWay)
+			if err != nil {
+				return fmt.Errorf("%w; the last reading failed: %w", unsettled, err)
+			}
+			return unsettled
 		}
 		select {
 		case <-ctx.Done():
