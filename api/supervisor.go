@@ -266,7 +266,7 @@ func remedy(rule enginev1.StuckRule, o store.OpenStep, unstarted bool) string {
 		case "UNAUTHENTICATED", "PERMISSION_DENIED":
 			return fmt.Sprintf("check the credentials the engine presents to %s (agency API key) and %s's client list; then Retry", agency, agency)
 		case "UNAVAILABLE", "DEADLINE_EXCEEDED", "TIMEOUT", "RESOURCE_EXHAUSTED":
-			return fmt.Sprintf("%s is unreachable or overloaded: check its service and the network; the engine keeps retrying with backoff, Retry once it is back", agency)
+			return fmt.Sprintf("%s is unreachable or overloaded: check its service and the network; the engine keeps retrying with backoff and sends at once when it answers again; Retry to send now", agency)
 		}
 		return fmt.Sprintf("read the last error in the trace; Retry, and Escalate to %s if it keeps failing", agency)
 	case enginev1.StuckRule_STUCK_RULE_LATE_ID_NUMBER:
