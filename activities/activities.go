@@ -78,24 +78,26 @@ func (a *Activities) caseCall(ctx context.Context, in StepInput, call func(ctx c
 	return StepResult{Case: dossier.CaseFromProto(c), LatencyMs: latency.Milliseconds()}, nil
 }
 
-// classify maps a gRPC status to a retryable or final application error.
+// classify maps a gRPC status to a retryable or final application error,
+// with the code's name as its detail (see FailureCode).
 func classify(err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return temporal.NewApplicationError("DEADLINE_EXCEEDED: the agency did not answer in time", ErrUnavailable)
+			return temporal.NewApplicationError("DEADLINE_EXCEEDED: the agency did not answer in time", ErrUnavailable, codeName(codes.DeadlineExceeded))
 		}
-		return temporal.NewApplicationError(err.Error(), ErrUnavailable)
+		return temporal.NewApplicationError(err.Error(), ErrUnavailable, codeName(codes.Unavailable))
 	}
-	msg := fmt.Sprintf("%s: %s", codeName(st.Code()), st.Message())
+	name := codeName(st.Code())
+	msg := fmt.Sprintf("%s: %s", name, st.Message())
 	switch st.Code() {
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.NotFound, codes.AlreadyExists,
 		codes.PermissionDenied, codes.OutOfRange, codes.Unimplemented:
-		return temporal.NewNonRetryableApplicationError(msg, ErrRefused, nil)
+		return temporal.NewNonRetryableApplicationError(msg, ErrRefused, nil, name)
 	case codes.Unauthenticated:
-		return temporal.NewApplicationError(msg, ErrUnauthenticated)
+		return temporal.NewApplicationError(msg, ErrUnauthenticated, name)
 	default:
-		return temporal.NewApplicationError(msg, ErrUnavailable)
+		return temporal.NewApplicationError(msg, ErrUnavailable, name)
 	}
 }
 

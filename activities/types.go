@@ -1,7 +1,10 @@
 package activities
 
 import (
+	"errors"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/lienthong/lienthong/dossier"
 )
@@ -17,6 +20,30 @@ const (
 	// reported as such, because the national login fails in bursts.
 	ErrUnauthenticated = "AgencyUnauthenticated"
 )
+
+// FailureTimeout is the failure code of an agency call that did not finish
+// in its time (the activity's own timeout), beside the gRPC codes' names.
+const FailureTimeout = "TIMEOUT"
+
+// FailureCode is what an agency call failed with: the gRPC code's name the
+// activity put in the error's detail (UNAVAILABLE, UNAUTHENTICATED, ...),
+// FailureTimeout for a call that timed out, or "" when the error says
+// neither (one recorded before the code travelled with it).
+func FailureCode(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		var code string
+		if appErr.HasDetails() && appErr.Details(&code) == nil {
+			return code
+		}
+		return ""
+	}
+	var timeoutErr *temporal.TimeoutError
+	if errors.As(err, &timeoutErr) {
+		return FailureTimeout
+	}
+	return ""
+}
 
 // StepInput sends one step to its agency. The idempotency key comes from the
 // dossier and the step, never the attempt, so a retried send finds the case

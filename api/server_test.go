@@ -803,7 +803,7 @@ func TestListStuckDiagnoses(t *testing.T) {
 		s.Status, s.DueAt = dossier.StatusInProgress, future
 		st := s.Step(dossier.StepResidenceRegistration)
 		st.Status, st.StatusSince, st.StartedAt, st.DueAt = dossier.StepSending, week, at(week), at(future)
-		st.Attempts, st.LastError = 14, "UNAUTHENTICATED: unknown API key"
+		st.Attempts, st.LastError, st.LastErrorCode = 14, "UNAUTHENTICATED: unknown API key", "UNAUTHENTICATED"
 	}))
 	lateID := mark(seedDossier(t, e.store, dossier.GroupBirth, "00004", "001", now.Add(-2*time.Hour), func(s *dossier.Snapshot) {
 		s.Status, s.DueAt = dossier.StatusInProgress, future
@@ -847,6 +847,7 @@ func TestListStuckDiagnoses(t *testing.T) {
 	require.Equal(t, "sending to Police residence registration for "+e.srv.elapsed(week, time.Now())+
 		", 14 failed attempts, last error UNAUTHENTICATED", c.GetDiagnosis())
 	require.Contains(t, c.GetRemedy(), "credentials")
+	require.Equal(t, "UNAUTHENTICATED", c.GetLastErrorCode(), "the code comes typed, beside the message")
 	require.EqualValues(t, 14, c.GetAttempts())
 
 	require.Equal(t, enginev1.StuckRule_STUCK_RULE_LATE_ID_NUMBER, byCode[lateID.Code].GetRule())

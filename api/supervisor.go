@@ -207,26 +207,27 @@ func (s *Server) diagnose(o store.OpenStep, f store.StuckFilter, now time.Time) 
 	}
 	parts[0] += " for " + s.elapsed(since, now)
 	if st.Attempts > 0 && st.LastError != "" {
-		parts = append(parts, fmt.Sprintf("%d failed attempts, last error %s", st.Attempts, errorCode(st.LastError)))
+		parts = append(parts, fmt.Sprintf("%d failed attempts, last error %s", st.Attempts, lastErrorLabel(st)))
 	}
 	if slices.Contains(rules, enginev1.StuckRule_STUCK_RULE_OVERDUE) {
 		parts = append(parts, "past its deadline of "+due.In(civil.Zone).Format("2006-01-02 15:04"))
 	}
 
 	c := &enginev1.StuckCase{
-		Code:         o.Code,
-		Group:        o.Group.Proto(),
-		Step:         st.Kind.Proto(),
-		Agency:       st.Agency,
-		Rule:         rule,
-		Diagnosis:    strings.Join(parts, ", "),
-		Remedy:       remedy(rule, o, unstarted),
-		Attempts:     int32(st.Attempts),
-		LastError:    st.LastError,
-		Since:        timestamppb.New(since),
-		DueAt:        timestamppb.New(due),
-		CommuneCode:  o.CommuneCode,
-		ProvinceCode: o.ProvinceCode,
+		Code:          o.Code,
+		Group:         o.Group.Proto(),
+		Step:          st.Kind.Proto(),
+		Agency:        st.Agency,
+		Rule:          rule,
+		Diagnosis:     strings.Join(parts, ", "),
+		Remedy:        remedy(rule, o, unstarted),
+		Attempts:      int32(st.Attempts),
+		LastError:     st.LastError,
+		LastErrorCode: st.LastErrorCode,
+		Since:         timestamppb.New(since),
+		DueAt:         timestamppb.New(due),
+		CommuneCode:   o.CommuneCode,
+		ProvinceCode:  o.ProvinceCode,
 	}
 	return c, true
 }
@@ -246,23 +247,23 @@ func (s *Server) elapsed(since, now time.Time) string {
 	return strings.TrimSuffix(d.String(), "0s")
 }
 
-// errorCode is the gRPC code a step's last error starts with
-// ("UNAUTHENTICATED: ..."), or the error itself, shortened.
-func errorCode(msg string) string {
-	if code, _, ok := strings.Cut(msg, ":"); ok && code != "" && strings.ToUpper(code) == code && !strings.Contains(code, " ") {
-		return code
+// lastErrorLabel names a step's last failure for the diagnosis: its code,
+// or, for a failure that carries none, the error itself, shortened.
+func lastErrorLabel(st dossier.Step) string {
+	if st.LastErrorCode != "" {
+		return st.LastErrorCode
 	}
-	if len(msg) > 80 {
-		return msg[:80] + "…"
+	if msg := []rune(st.LastError); len(msg) > 80 {
+		return string(msg[:80]) + "…"
 	}
-	return msg
+	return st.LastError
 }
 
 func remedy(rule enginev1.StuckRule, o store.OpenStep, unstarted bool) string {
 	agency := o.Step.Agency
 	switch rule {
 	case enginev1.StuckRule_STUCK_RULE_RETRIES_FAILING:
-		switch errorCode(o.Step.LastError) {
+		switch o.Step.LastErrorCode {
 		case "UNAUTHENTICATED", "PERMISSION_DENIED":
 			return fmt.Sprintf("check the credentials the engine presents to %s (agency API key) and %s's client list; then Retry", agency, agency)
 		case "UNAVAILABLE", "DEADLINE_EXCEEDED", "TIMEOUT", "RESOURCE_EXHAUSTED":

@@ -507,10 +507,10 @@ var (
 		"submitted twice by mistake; the other dossier continues",
 		"the family will register in the commune of the mother's residence",
 	}
-	attemptErrors = []string{
-		"UNAVAILABLE: the agency's service did not answer",
-		"UNAUTHENTICATED: the national login rejected the service token",
-		"DEADLINE_EXCEEDED: no answer within 15s",
+	attemptErrors = []struct{ code, msg string }{
+		{"UNAVAILABLE", "UNAVAILABLE: the agency's service did not answer"},
+		{"UNAUTHENTICATED", "UNAUTHENTICATED: the national login rejected the service token"},
+		{"DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED: no answer within 15s"},
 	}
 )
 
@@ -746,11 +746,11 @@ func (s *stepper) send(k dossier.StepKind, t time.Time) (due, sent time.Time) {
 	for range s.f.failures[k] {
 		attempts++
 		at = at.Add(s.ms(80, 900))
-		msg, n := g.one(attemptErrors), attempts
+		failed, n := attemptErrors[g.rng.IntN(len(attemptErrors))], attempts
 		p.add(at, k, nil, func(sn *dossier.Snapshot) {
 			st := sn.Step(k)
-			st.Attempts, st.LastError = n, msg
-		}, dossier.Event{Kind: dossier.EventAttemptFailed, Step: k, Error: msg, LatencyMs: int64(80 + g.rng.IntN(900)), Attempt: n})
+			st.Attempts, st.LastError, st.LastErrorCode = n, failed.msg, failed.code
+		}, dossier.Event{Kind: dossier.EventAttemptFailed, Step: k, Error: failed.msg, LatencyMs: int64(80 + g.rng.IntN(900)), Attempt: n})
 		at = at.Add(backoff)
 		backoff = min(backoff*4, 5*time.Minute)
 	}
@@ -762,7 +762,7 @@ func (s *stepper) send(k dossier.StepKind, t time.Time) (due, sent time.Time) {
 	n, id := attempts, caseID(k.Agency(), s.code(), k)
 	p.add(at, k, nil, func(sn *dossier.Snapshot) {
 		st := sn.Step(k)
-		st.Attempts, st.LastError, st.CaseID = n, "", caseID(k.Agency(), sn.Code, k)
+		st.Attempts, st.LastError, st.LastErrorCode, st.CaseID = n, "", "", caseID(k.Agency(), sn.Code, k)
 		setStatus(st, dossier.StepAwaitingAgency, at)
 	}, dossier.Event{Kind: dossier.EventSent, Step: k, Outcome: string(dossier.CaseReceived), LatencyMs: int64(60 + g.rng.IntN(700)),
 		Attempt: n, Detail: "case " + id})
@@ -930,7 +930,7 @@ func (s *stepper) run(birth bool, steps []dossier.StepKind, t time.Time) time.Ti
 		res := s.result[dossier.StepIDNumber]
 		s.p.add(idSent, dossier.StepIDNumber, &decided, func(sn *dossier.Snapshot) {
 			st := sn.Step(dossier.StepIDNumber)
-			st.Attempts, st.LastError = st.Attempts+1, ""
+			st.Attempts, st.LastError, st.LastErrorCode = st.Attempts+1, "", ""
 			st.CaseID = caseID(dossier.AgencyPolice, sn.Code, dossier.StepIDNumber)
 			st.DecidedAt, st.Result = &decided, fill(res, decided)
 			setStatus(st, dossier.StepApproved, idSent)
@@ -1048,8 +1048,8 @@ func write(ctx context.Context, q *demodb.Queries, ds []*past) error {
 			steps = append(steps, demodb.CopyStepsParams{
 				Code: s.Code, Step: string(st.Kind), Agency: st.Agency, Status: string(st.Status), StatusSince: st.StatusSince,
 				StartedAt: st.StartedAt, DueAt: st.DueAt, DecidedAt: st.DecidedAt, Overdue: st.Overdue, Attempts: int32(st.Attempts),
-				LastError: st.LastError, Reason: st.Reason, Missing: missing, AgencyCaseID: st.CaseID, Result: b,
-				NewAppointmentAt: st.NewAppointmentAt, UpdatedAt: st.UpdatedAt,
+				LastError: st.LastError, LastErrorCode: st.LastErrorCode, Reason: st.Reason, Missing: missing,
+				AgencyCaseID: st.CaseID, Result: b, NewAppointmentAt: st.NewAppointmentAt, UpdatedAt: st.UpdatedAt,
 			})
 		}
 		for _, h := range d.history {

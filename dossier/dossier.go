@@ -129,16 +129,19 @@ func (s StepStatus) Terminal() bool {
 
 // Step is one procedure of a dossier.
 type Step struct {
-	Kind             StepKind          `json:"kind"`
-	Agency           string            `json:"agency"`
-	Status           StepStatus        `json:"status"`
-	StatusSince      time.Time         `json:"status_since"`
-	StartedAt        *time.Time        `json:"started_at,omitempty"`
-	DueAt            *time.Time        `json:"due_at,omitempty"`
-	DecidedAt        *time.Time        `json:"decided_at,omitempty"`
-	Overdue          bool              `json:"overdue,omitempty"`
-	Attempts         int               `json:"attempts,omitempty"`
-	LastError        string            `json:"last_error,omitempty"`
+	Kind        StepKind   `json:"kind"`
+	Agency      string     `json:"agency"`
+	Status      StepStatus `json:"status"`
+	StatusSince time.Time  `json:"status_since"`
+	StartedAt   *time.Time `json:"started_at,omitempty"`
+	DueAt       *time.Time `json:"due_at,omitempty"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+	Overdue     bool       `json:"overdue,omitempty"`
+	Attempts    int        `json:"attempts,omitempty"`
+	LastError   string     `json:"last_error,omitempty"`
+	// LastErrorCode is what the last failed call ended with: a gRPC code's
+	// name (UNAVAILABLE, UNAUTHENTICATED, DEADLINE_EXCEEDED, ...) or TIMEOUT.
+	LastErrorCode    string            `json:"last_error_code,omitempty"`
 	Reason           string            `json:"reason,omitempty"`
 	Missing          []string          `json:"missing,omitempty"`
 	CaseID           string            `json:"case_id,omitempty"`

@@ -143,6 +143,7 @@ func (st Step) Proto() *enginev1.Step {
 		Overdue:          st.Overdue,
 		Attempts:         int32(st.Attempts),
 		LastError:        st.LastError,
+		LastErrorCode:    st.LastErrorCode,
 		Reason:           st.Reason,
 		Missing:          st.Missing,
 		AgencyCaseId:     st.CaseID,

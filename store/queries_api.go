@@ -186,7 +186,7 @@ func (s *Store) StuckSteps(ctx context.Context, f StuckFilter) ([]OpenStep, erro
 			Step: dossier.Step{
 				Kind: dossier.StepKind(r.Step), Agency: r.Agency, Status: dossier.StepStatus(r.Status),
 				StatusSince: r.StatusSince, StartedAt: r.StartedAt, DueAt: r.DueAt, DecidedAt: r.DecidedAt,
-				Overdue: r.Overdue, Attempts: int(r.Attempts), LastError: r.LastError, Reason: r.Reason,
+				Overdue: r.Overdue, Attempts: int(r.Attempts), LastError: r.LastError, LastErrorCode: r.LastErrorCode, Reason: r.Reason,
 				Missing: r.Missing, CaseID: r.AgencyCaseID, NewAppointmentAt: r.NewAppointmentAt, UpdatedAt: r.UpdatedAt,
 			},
 		}

@@ -271,7 +271,7 @@ func loadSteps(ctx context.Context, q *enginedb.Queries, codes []string) (map[st
 		st := dossier.Step{
 			Kind: dossier.StepKind(r.Step), Agency: r.Agency, Status: dossier.StepStatus(r.Status), StatusSince: r.StatusSince,
 			StartedAt: r.StartedAt, DueAt: r.DueAt, DecidedAt: r.DecidedAt, Overdue: r.Overdue, Attempts: int(r.Attempts),
-			LastError: r.LastError, Reason: r.Reason, Missing: r.Missing, CaseID: r.AgencyCaseID,
+			LastError: r.LastError, LastErrorCode: r.LastErrorCode, Reason: r.Reason, Missing: r.Missing, CaseID: r.AgencyCaseID,
 			NewAppointmentAt: r.NewAppointmentAt, UpdatedAt: r.UpdatedAt, Apology: r.Apology,
 		}
 		if len(st.Missing) == 0 {
@@ -447,8 +447,8 @@ func queueStep(ctx context.Context, q *enginedb.Queries, code string, st dossier
 	return q.UpsertStep(ctx, enginedb.UpsertStepParams{
 		Code: code, Step: string(st.Kind), Agency: st.Agency, Status: string(st.Status), StatusSince: st.StatusSince,
 		StartedAt: st.StartedAt, DueAt: st.DueAt, DecidedAt: st.DecidedAt, Overdue: st.Overdue, Attempts: int32(st.Attempts),
-		LastError: st.LastError, Reason: st.Reason, Missing: missing, AgencyCaseID: st.CaseID, Result: result,
-		NewAppointmentAt: st.NewAppointmentAt, UpdatedAt: st.UpdatedAt, Apology: st.Apology,
+		LastError: st.LastError, LastErrorCode: st.LastErrorCode, Reason: st.Reason, Missing: missing, AgencyCaseID: st.CaseID,
+		Result: result, NewAppointmentAt: st.NewAppointmentAt, UpdatedAt: st.UpdatedAt, Apology: st.Apology,
 	})
 }
 

@@ -127,6 +127,22 @@ func TestApplySnapshotsNeverGoesBack(t *testing.T) {
 		require.Equal(t, 1, sent)
 	})
 
+	t.Run("a failed call's code is kept beside its message", func(t *testing.T) {
+		sn := snap(4, dossier.StatusInProgress, dossier.StepApproved)
+		police := &sn.Steps[1]
+		police.Status, police.Attempts = dossier.StepSending, 2
+		police.LastError, police.LastErrorCode = "UNAVAILABLE: agency outage", "UNAVAILABLE"
+		_, err := s.ApplySnapshots(ctx, []dossier.Snapshot{sn}, nil)
+		require.NoError(t, err)
+		got, err := s.Dossier(ctx, code)
+		require.NoError(t, err)
+		require.Equal(t, "UNAVAILABLE", got.Step(dossier.StepResidenceCancellation).LastErrorCode)
+		held, err := s.StuckSteps(ctx, store.StuckFilter{Agency: "police", MinAttempts: 1, Rules: store.StuckRules{RetriesFailing: true}})
+		require.NoError(t, err)
+		require.Len(t, held, 1)
+		require.Equal(t, "UNAVAILABLE", held[0].Step.LastErrorCode)
+	})
+
 	t.Run("the audit trail refuses changes", func(t *testing.T) {
 		require.NoError(t, s.Audit(ctx, store.AuditEntry{Actor: "clerk:1", Role: "clerk", Action: "view", Code: code, Purpose: "test"}))
 		_, err := s.Pool().Exec(ctx, "UPDATE engine.audit SET purpose = 'changed'")

@@ -30,7 +30,7 @@ func (m *machine) send(ctx workflow.Context, s *step, send any, prepare func(*ac
 		if err == nil {
 			s.sent = true
 			s.sentWithID = in.ChildIDNumber != ""
-			s.LastError = ""
+			s.LastError, s.LastErrorCode = "", ""
 			m.event(ctx, dossier.Event{Kind: dossier.EventSent, Step: k, Outcome: string(res.Case.Status),
 				LatencyMs: res.LatencyMs, Attempt: s.Attempts, Detail: "case " + res.Case.CaseID})
 			m.offer(res.Case)
@@ -48,7 +48,7 @@ func (m *machine) send(ctx workflow.Context, s *step, send any, prepare func(*ac
 			m.reject(ctx, s, msg)
 			return false
 		}
-		s.LastError = msg
+		s.LastError, s.LastErrorCode = msg, activities.FailureCode(err)
 		m.commit(ctx, k, nil)
 		s.retryNow = false
 		// A push for this step means the agency holds the case after all (an
@@ -63,7 +63,7 @@ func (m *machine) send(ctx workflow.Context, s *step, send any, prepare func(*ac
 		}
 		if s.latest != nil {
 			s.sent = true
-			s.LastError = ""
+			s.LastError, s.LastErrorCode = "", ""
 			m.applyLatest(ctx, s, viaPush)
 			m.awaitAgency(ctx, s)
 			return true
@@ -114,7 +114,7 @@ func classify(err error) (string, string) {
 	}
 	var timeoutErr *temporal.TimeoutError
 	if errors.As(err, &timeoutErr) {
-		return activities.ErrUnavailable, "TIMEOUT: the agency call timed out"
+		return activities.ErrUnavailable, activities.FailureTimeout + ": the agency call timed out"
 	}
 	return activities.ErrUnavailable, err.Error()
 }

@@ -336,8 +336,9 @@ func TestLateIDNumber(t *testing.T) {
 func TestOutageThenRecovery(t *testing.T) {
 	t.Parallel()
 	s := birthScripts()
-	unavailable := temporal.NewApplicationError("UNAVAILABLE: police residence system is down", activities.ErrUnavailable)
-	unauth := temporal.NewApplicationError("UNAUTHENTICATED: national login failed", activities.ErrUnauthenticated)
+	// As the activities fail: the code's name travels as the error's detail.
+	unavailable := temporal.NewApplicationError("UNAVAILABLE: police residence system is down", activities.ErrUnavailable, "UNAVAILABLE")
+	unauth := temporal.NewApplicationError("UNAUTHENTICATED: national login failed", activities.ErrUnauthenticated, "UNAUTHENTICATED")
 	s[dossier.StepResidenceRegistration].sendErrors = []error{unavailable, unavailable, unauth, unavailable, unavailable}
 	h := newHarness(t, monday, s)
 	final := h.runBirth(h.input(monday))
@@ -350,15 +351,19 @@ func TestOutageThenRecovery(t *testing.T) {
 	}
 	require.Equal(t, 6, final.Step(dossier.StepResidenceRegistration).Attempts)
 	require.Len(t, h.eventKinds(dossier.EventAttemptFailed), 5)
-	// While it failed, the read model showed the attempts and the last error.
-	sawError := false
+	// While it failed, the read model showed the attempts and the last error,
+	// with its code; the success cleared both.
+	codes := map[string]bool{}
 	for _, snap := range h.synced {
 		if st := snap.Step(dossier.StepResidenceRegistration); st != nil && st.LastError != "" {
-			sawError = true
+			codes[st.LastErrorCode] = true
 			require.Equal(t, dossier.StepSending, st.Status)
 		}
 	}
-	require.True(t, sawError)
+	require.Equal(t, map[string]bool{"UNAVAILABLE": true, "UNAUTHENTICATED": true}, codes)
+	st := final.Step(dossier.StepResidenceRegistration)
+	require.Empty(t, st.LastError)
+	require.Empty(t, st.LastErrorCode)
 }
 
 func TestLostCallbackCaughtByPoll(t *testing.T) {

@@ -23,8 +23,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 
 -- name: CopySteps :copyfrom
 INSERT INTO engine.steps (code, step, agency, status, status_since, started_at, due_at, decided_at, overdue,
-    attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17);
+    attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at, last_error_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18);
 
 -- name: CopyStatusHistory :copyfrom
 INSERT INTO engine.status_history (code, version, status, step, step_status, at, decided_at, synced_at, portal_synced_at)

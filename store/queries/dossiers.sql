@@ -77,7 +77,7 @@ LIMIT sqlc.arg(lim);
 
 -- name: StepsOf :many
 SELECT code, step, agency, status, status_since, started_at, due_at, decided_at, overdue,
-    attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at, apology
+    attempts, last_error, last_error_code, reason, missing, agency_case_id, result, new_appointment_at, updated_at, apology
 FROM engine.steps WHERE code = ANY(sqlc.arg(codes)::text[])
 ORDER BY code, array_position(sqlc.arg(step_order)::text[], step);
 
@@ -97,12 +97,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code, version) DO NOTHING;
 -- name: UpsertStep :exec
 INSERT INTO engine.steps (code, step, agency, status, status_since, started_at, due_at,
     decided_at, overdue, attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at,
-    apology)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+    apology, last_error_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT (code, step) DO UPDATE SET agency = EXCLUDED.agency, status = EXCLUDED.status,
     status_since = EXCLUDED.status_since, started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at,
     decided_at = EXCLUDED.decided_at, overdue = EXCLUDED.overdue, attempts = EXCLUDED.attempts,
-    last_error = EXCLUDED.last_error, reason = EXCLUDED.reason, missing = EXCLUDED.missing,
+    last_error = EXCLUDED.last_error, last_error_code = EXCLUDED.last_error_code, reason = EXCLUDED.reason, missing = EXCLUDED.missing,
     agency_case_id = EXCLUDED.agency_case_id, result = EXCLUDED.result,
     new_appointment_at = EXCLUDED.new_appointment_at, updated_at = EXCLUDED.updated_at,
     apology = EXCLUDED.apology;

@@ -180,6 +180,7 @@ func (r iteratorForCopySteps) Values() ([]interface{}, error) {
 		r.rows[0].Result,
 		r.rows[0].NewAppointmentAt,
 		r.rows[0].UpdatedAt,
+		r.rows[0].LastErrorCode,
 	}, nil
 }
 
@@ -188,5 +189,5 @@ func (r iteratorForCopySteps) Err() error {
 }
 
 func (q *Queries) CopySteps(ctx context.Context, arg []CopyStepsParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"engine", "steps"}, []string{"code", "step", "agency", "status", "status_since", "started_at", "due_at", "decided_at", "overdue", "attempts", "last_error", "reason", "missing", "agency_case_id", "result", "new_appointment_at", "updated_at"}, &iteratorForCopySteps{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"engine", "steps"}, []string{"code", "step", "agency", "status", "status_since", "started_at", "due_at", "decided_at", "overdue", "attempts", "last_error", "reason", "missing", "agency_case_id", "result", "new_appointment_at", "updated_at", "last_error_code"}, &iteratorForCopySteps{rows: arg})
 }

@@ -78,6 +78,7 @@ type CopyStepsParams struct {
 	Result           []byte
 	NewAppointmentAt *time.Time
 	UpdatedAt        time.Time
+	LastErrorCode    string
 }
 
 const countDossiersLike = `-- name: CountDossiersLike :one

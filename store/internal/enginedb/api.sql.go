@@ -774,7 +774,7 @@ const stuckSteps = `-- name: StuckSteps :many
 SELECT d.code, d.grp, d.commune_code, d.province_code, d.received_at, d.due_at AS dossier_due_at,
     d.overdue AS dossier_overdue, (d.workflow_started_at IS NOT NULL)::boolean AS workflow_started,
     s.step, s.agency, s.status, s.status_since, s.started_at, s.due_at, s.decided_at, s.overdue, s.attempts,
-    s.last_error, s.reason, s.missing, s.agency_case_id, s.new_appointment_at, s.updated_at
+    s.last_error, s.last_error_code, s.reason, s.missing, s.agency_case_id, s.new_appointment_at, s.updated_at
 FROM engine.steps s JOIN engine.dossiers d ON d.code = s.code
 WHERE d.status NOT IN ('COMPLETED', 'PARTIALLY_COMPLETED', 'REJECTED', 'CANCELLED')
   AND s.status NOT IN ('APPROVED', 'REJECTED', 'SKIPPED', 'CANCELLED')
@@ -831,6 +831,7 @@ type StuckStepsRow struct {
 	Overdue          bool
 	Attempts         int32
 	LastError        string
+	LastErrorCode    string
 	Reason           string
 	Missing          []string
 	AgencyCaseID     string
@@ -890,6 +891,7 @@ func (q *Queries) StuckSteps(ctx context.Context, arg StuckStepsParams) ([]Stuck
 			&i.Overdue,
 			&i.Attempts,
 			&i.LastError,
+			&i.LastErrorCode,
 			&i.Reason,
 			&i.Missing,
 			&i.AgencyCaseID,

@@ -563,7 +563,7 @@ func (q *Queries) NextDossierSequence(ctx context.Context, arg NextDossierSequen
 
 const stepsOf = `-- name: StepsOf :many
 SELECT code, step, agency, status, status_since, started_at, due_at, decided_at, overdue,
-    attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at, apology
+    attempts, last_error, last_error_code, reason, missing, agency_case_id, result, new_appointment_at, updated_at, apology
 FROM engine.steps WHERE code = ANY($1::text[])
 ORDER BY code, array_position($2::text[], step)
 `
@@ -573,15 +573,37 @@ type StepsOfParams struct {
 	StepOrder []string
 }
 
-func (q *Queries) StepsOf(ctx context.Context, arg StepsOfParams) ([]EngineStep, error) {
+type StepsOfRow struct {
+	Code             string
+	Step             string
+	Agency           string
+	Status           string
+	StatusSince      time.Time
+	StartedAt        *time.Time
+	DueAt            *time.Time
+	DecidedAt        *time.Time
+	Overdue          bool
+	Attempts         int32
+	LastError        string
+	LastErrorCode    string
+	Reason           string
+	Missing          []string
+	AgencyCaseID     string
+	Result           []byte
+	NewAppointmentAt *time.Time
+	UpdatedAt        time.Time
+	Apology          *dossier.Apology
+}
+
+func (q *Queries) StepsOf(ctx context.Context, arg StepsOfParams) ([]StepsOfRow, error) {
 	rows, err := q.db.Query(ctx, stepsOf, arg.Codes, arg.StepOrder)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []EngineStep
+	var items []StepsOfRow
 	for rows.Next() {
-		var i EngineStep
+		var i StepsOfRow
 		if err := rows.Scan(
 			&i.Code,
 			&i.Step,
@@ -594,6 +616,7 @@ func (q *Queries) StepsOf(ctx context.Context, arg StepsOfParams) ([]EngineStep,
 			&i.Overdue,
 			&i.Attempts,
 			&i.LastError,
+			&i.LastErrorCode,
 			&i.Reason,
 			&i.Missing,
 			&i.AgencyCaseID,
@@ -687,12 +710,12 @@ func (q *Queries) UpdateDossierHead(ctx context.Context, arg UpdateDossierHeadPa
 const upsertStep = `-- name: UpsertStep :exec
 INSERT INTO engine.steps (code, step, agency, status, status_since, started_at, due_at,
     decided_at, overdue, attempts, last_error, reason, missing, agency_case_id, result, new_appointment_at, updated_at,
-    apology)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+    apology, last_error_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT (code, step) DO UPDATE SET agency = EXCLUDED.agency, status = EXCLUDED.status,
     status_since = EXCLUDED.status_since, started_at = EXCLUDED.started_at, due_at = EXCLUDED.due_at,
     decided_at = EXCLUDED.decided_at, overdue = EXCLUDED.overdue, attempts = EXCLUDED.attempts,
-    last_error = EXCLUDED.last_error, reason = EXCLUDED.reason, missing = EXCLUDED.missing,
+    last_error = EXCLUDED.last_error, last_error_code = EXCLUDED.last_error_code, reason = EXCLUDED.reason, missing = EXCLUDED.missing,
     agency_case_id = EXCLUDED.agency_case_id, result = EXCLUDED.result,
     new_appointment_at = EXCLUDED.new_appointment_at, updated_at = EXCLUDED.updated_at,
     apology = EXCLUDED.apology
@@ -717,6 +740,7 @@ type UpsertStepParams struct {
 	NewAppointmentAt *time.Time
 	UpdatedAt        time.Time
 	Apology          *dossier.Apology
+	LastErrorCode    string
 }
 
 func (q *Queries) UpsertStep(ctx context.Context, arg UpsertStepParams) error {
@@ -739,6 +763,7 @@ func (q *Queries) UpsertStep(ctx context.Context, arg UpsertStepParams) error {
 		arg.NewAppointmentAt,
 		arg.UpdatedAt,
 		arg.Apology,
+		arg.LastErrorCode,
 	)
 	return err
 }

@@ -190,4 +190,5 @@ type EngineStep struct {
 	NewAppointmentAt *time.Time
 	UpdatedAt        time.Time
 	Apology          *dossier.Apology
+	LastErrorCode    string
 }

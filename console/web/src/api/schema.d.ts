@@ -1473,6 +1473,11 @@ export interface components {
             dueAt?: string;
             kind?: components["schemas"]["v1StepKind"];
             lastError?: string;
+            /**
+             * @description What the last failed call ended with: a gRPC code's name (UNAVAILABLE,
+             *     UNAUTHENTICATED, DEADLINE_EXCEEDED, ...) or TIMEOUT; empty when none did.
+             */
+            lastErrorCode?: string;
             missing?: string[];
             /** Format: date-time */
             newAppointmentAt?: string;
@@ -1553,6 +1558,11 @@ export interface components {
             dueAt?: string;
             group?: components["schemas"]["v1Group"];
             lastError?: string;
+            /**
+             * @description What the last failed call ended with: a gRPC code's name (UNAVAILABLE,
+             *     UNAUTHENTICATED, DEADLINE_EXCEEDED, ...) or TIMEOUT; empty when none did.
+             */
+            lastErrorCode?: string;
             provinceCode?: string;
             remedy?: string;
             rule?: components["schemas"]["v1StuckRule"];

@@ -1746,7 +1746,10 @@ type Step struct {
 	// Since when the step has had its current status, e.g. how long it has waited for the ID number.
 	StatusSince *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=status_since,json=statusSince,proto3" json:"status_since,omitempty"`
 	// Set once the step was late and its agency was asked to apologise.
-	Apology       *Apology `protobuf:"bytes,17,opt,name=apology,proto3" json:"apology,omitempty"`
+	Apology *Apology `protobuf:"bytes,17,opt,name=apology,proto3" json:"apology,omitempty"`
+	// What the last failed call ended with: a gRPC code's name (UNAVAILABLE,
+	// UNAUTHENTICATED, DEADLINE_EXCEEDED, ...) or TIMEOUT; empty when none did.
+	LastErrorCode string `protobuf:"bytes,18,opt,name=last_error_code,json=lastErrorCode,proto3" json:"last_error_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1898,6 +1901,13 @@ func (x *Step) GetApology() *Apology {
 		return x.Apology
 	}
 	return nil
+}
+
+func (x *Step) GetLastErrorCode() string {
+	if x != nil {
+		return x.LastErrorCode
+	}
+	return ""
 }
 
 // Apology is a late agency's apology and new appointment date for one step:
@@ -2640,7 +2650,7 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\x06bundle\x18\x05 \x01(\x0e2 .lienthong.engine.v1.DeathBundleR\x06bundle\x129\n" +
 	"\bdelivery\x18\x06 \x01(\x0e2\x1d.lienthong.engine.v1.DeliveryR\bdelivery\x12#\n" +
 	"\rprovince_code\x18\a \x01(\tR\fprovinceCode\x12M\n" +
-	"\x10survivor_benefit\x18\b \x01(\v2\".lienthong.engine.v1.SurvivorClaimR\x0fsurvivorBenefit\"\xd6\x06\n" +
+	"\x10survivor_benefit\x18\b \x01(\v2\".lienthong.engine.v1.SurvivorClaimR\x0fsurvivorBenefit\"\xfe\x06\n" +
 	"\x04Step\x121\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1d.lienthong.engine.v1.StepKindR\x04kind\x12\x16\n" +
 	"\x06agency\x18\x02 \x01(\tR\x06agency\x127\n" +
@@ -2663,7 +2673,8 @@ const file_lienthong_engine_v1_dossier_proto_rawDesc = "" +
 	"\n" +
 	"updated_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12=\n" +
 	"\fstatus_since\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\vstatusSince\x126\n" +
-	"\aapology\x18\x11 \x01(\v2\x1c.lienthong.engine.v1.ApologyR\aapology\x1a9\n" +
+	"\aapology\x18\x11 \x01(\v2\x1c.lienthong.engine.v1.ApologyR\aapology\x12&\n" +
+	"\x0flast_error_code\x18\x12 \x01(\tR\rlastErrorCode\x1a9\n" +
 	"\vResultEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd8\x02\n" +

@@ -147,14 +147,17 @@ type StuckCase struct {
 	Agency string                 `protobuf:"bytes,4,opt,name=agency,proto3" json:"agency,omitempty"`
 	Rule   StuckRule              `protobuf:"varint,5,opt,name=rule,proto3,enum=lienthong.engine.v1.StuckRule" json:"rule,omitempty"`
 	// e.g. "waiting on Police residence for 3 working days, 14 failed attempts, last error UNAUTHENTICATED".
-	Diagnosis     string                 `protobuf:"bytes,6,opt,name=diagnosis,proto3" json:"diagnosis,omitempty"`
-	Remedy        string                 `protobuf:"bytes,7,opt,name=remedy,proto3" json:"remedy,omitempty"`
-	Attempts      int32                  `protobuf:"varint,8,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	LastError     string                 `protobuf:"bytes,9,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
-	Since         *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=since,proto3" json:"since,omitempty"`
-	DueAt         *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
-	CommuneCode   string                 `protobuf:"bytes,12,opt,name=commune_code,json=communeCode,proto3" json:"commune_code,omitempty"`
-	ProvinceCode  string                 `protobuf:"bytes,13,opt,name=province_code,json=provinceCode,proto3" json:"province_code,omitempty"`
+	Diagnosis    string                 `protobuf:"bytes,6,opt,name=diagnosis,proto3" json:"diagnosis,omitempty"`
+	Remedy       string                 `protobuf:"bytes,7,opt,name=remedy,proto3" json:"remedy,omitempty"`
+	Attempts     int32                  `protobuf:"varint,8,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	LastError    string                 `protobuf:"bytes,9,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	Since        *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=since,proto3" json:"since,omitempty"`
+	DueAt        *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
+	CommuneCode  string                 `protobuf:"bytes,12,opt,name=commune_code,json=communeCode,proto3" json:"commune_code,omitempty"`
+	ProvinceCode string                 `protobuf:"bytes,13,opt,name=province_code,json=provinceCode,proto3" json:"province_code,omitempty"`
+	// What the last failed call ended with: a gRPC code's name (UNAVAILABLE,
+	// UNAUTHENTICATED, DEADLINE_EXCEEDED, ...) or TIMEOUT; empty when none did.
+	LastErrorCode string `protobuf:"bytes,14,opt,name=last_error_code,json=lastErrorCode,proto3" json:"last_error_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -276,6 +279,13 @@ func (x *StuckCase) GetCommuneCode() string {
 func (x *StuckCase) GetProvinceCode() string {
 	if x != nil {
 		return x.ProvinceCode
+	}
+	return ""
+}
+
+func (x *StuckCase) GetLastErrorCode() string {
+	if x != nil {
+		return x.LastErrorCode
 	}
 	return ""
 }
@@ -2263,7 +2273,7 @@ var File_lienthong_engine_v1_supervisor_proto protoreflect.FileDescriptor
 
 const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	"\n" +
-	"$lienthong/engine/v1/supervisor.proto\x12\x13lienthong.engine.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!lienthong/engine/v1/dossier.proto\"\xee\x03\n" +
+	"$lienthong/engine/v1/supervisor.proto\x12\x13lienthong.engine.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!lienthong/engine/v1/dossier.proto\"\x96\x04\n" +
 	"\tStuckCase\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x120\n" +
 	"\x05group\x18\x02 \x01(\x0e2\x1a.lienthong.engine.v1.GroupR\x05group\x121\n" +
@@ -2279,7 +2289,8 @@ const file_lienthong_engine_v1_supervisor_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x121\n" +
 	"\x06due_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12!\n" +
 	"\fcommune_code\x18\f \x01(\tR\vcommuneCode\x12#\n" +
-	"\rprovince_code\x18\r \x01(\tR\fprovinceCode\"\xe8\x01\n" +
+	"\rprovince_code\x18\r \x01(\tR\fprovinceCode\x12&\n" +
+	"\x0flast_error_code\x18\x0e \x01(\tR\rlastErrorCode\"\xe8\x01\n" +
 	"\x10ListStuckRequest\x124\n" +
 	"\x05rules\x18\x01 \x03(\x0e2\x1e.lienthong.engine.v1.StuckRuleR\x05rules\x12#\n" +
 	"\rprovince_code\x18\x02 \x01(\tR\fprovinceCode\x12\x16\n" +

@@ -334,8 +334,8 @@ export function StepsTable({ steps, code }: { steps: Step[]; code?: string }) {
               <td>
                 {st.lastError && (
                   <div>
-                    {fmt(s.lastError, { error: plainError(lang, st.lastError) })}
-                    {plainError(lang, st.lastError) !== st.lastError && <div class="muted mono">{st.lastError}</div>}
+                    {fmt(s.lastError, { error: plainError(lang, st) })}
+                    {plainError(lang, st) !== st.lastError && <div class="muted mono">{st.lastError}</div>}
                   </div>
                 )}
                 {st.reason && <div>{fmt(s.reason, { reason: st.reason })}</div>}

@@ -14,28 +14,41 @@ export function activeSteps(steps: Step[] | undefined): Step[] {
   return (steps ?? []).filter((s) => s.status && !TERMINAL_STEP.has(s.status) && s.status !== 'STEP_STATUS_PENDING');
 }
 
-const vi: [RegExp, string][] = [
-  [/UNAVAILABLE|connection refused|unavailable/i, 'Hệ thống của cơ quan tạm thời không phản hồi; hệ thống tự gửi lại.'],
-  [/DEADLINE_EXCEEDED|timeout|timed out/i, 'Cơ quan phản hồi quá chậm; hệ thống tự gửi lại.'],
-  [/UNAUTHENTICATED|authentication|login/i, 'Đăng nhập vào hệ thống của cơ quan không thành công; hệ thống tự thử lại.'],
-  [/RESOURCE_EXHAUSTED|rate/i, 'Cơ quan đang quá tải; hệ thống gửi chậm lại.'],
-  [/PERMISSION_DENIED/i, 'Cơ quan từ chối quyền truy cập; cần giám sát viên kiểm tra.'],
-  [/INVALID_ARGUMENT|FAILED_PRECONDITION/i, 'Cơ quan không chấp nhận dữ liệu gửi đến; cần giám sát viên kiểm tra.'],
-];
-const en: [RegExp, string][] = [
-  [/UNAVAILABLE|connection refused|unavailable/i, "The agency's system is not answering; it is retried automatically."],
-  [/DEADLINE_EXCEEDED|timeout|timed out/i, 'The agency answered too slowly; it is retried automatically.'],
-  [/UNAUTHENTICATED|authentication|login/i, "Signing in to the agency's system failed; it is retried automatically."],
-  [/RESOURCE_EXHAUSTED|rate/i, 'The agency is overloaded; sending slows down.'],
-  [/PERMISSION_DENIED/i, 'The agency refused access; a supervisor must look at it.'],
-  [/INVALID_ARGUMENT|FAILED_PRECONDITION/i, 'The agency did not accept the data sent; a supervisor must look at it.'],
-];
+type Plain = { unavailable: string; slow: string; login: string; overloaded: string; denied: string; refused: string };
+const vi: Plain = {
+  unavailable: 'Hệ thống của cơ quan tạm thời không phản hồi; hệ thống tự gửi lại.',
+  slow: 'Cơ quan phản hồi quá chậm; hệ thống tự gửi lại.',
+  login: 'Đăng nhập vào hệ thống của cơ quan không thành công; hệ thống tự thử lại.',
+  overloaded: 'Cơ quan đang quá tải; hệ thống gửi chậm lại.',
+  denied: 'Cơ quan từ chối quyền truy cập; cần giám sát viên kiểm tra.',
+  refused: 'Cơ quan không chấp nhận dữ liệu gửi đến; cần giám sát viên kiểm tra.',
+};
+const en: Plain = {
+  unavailable: "The agency's system is not answering; it is retried automatically.",
+  slow: 'The agency answered too slowly; it is retried automatically.',
+  login: "Signing in to the agency's system failed; it is retried automatically.",
+  overloaded: 'The agency is overloaded; sending slows down.',
+  denied: 'The agency refused access; a supervisor must look at it.',
+  refused: 'The agency did not accept the data sent; a supervisor must look at it.',
+};
+/** The engine's failure codes (a gRPC code's name, or TIMEOUT) by what they mean to the clerk. */
+const byCode: Record<string, keyof Plain> = {
+  UNAVAILABLE: 'unavailable',
+  INTERNAL: 'unavailable',
+  DEADLINE_EXCEEDED: 'slow',
+  TIMEOUT: 'slow',
+  UNAUTHENTICATED: 'login',
+  RESOURCE_EXHAUSTED: 'overloaded',
+  PERMISSION_DENIED: 'denied',
+  INVALID_ARGUMENT: 'refused',
+  FAILED_PRECONDITION: 'refused',
+};
 
-/** A step's last error in plain words (the raw text is shown beside it). */
-export function plainError(lang: 'vi' | 'en', raw: string | undefined): string {
-  if (!raw) return '';
-  for (const [re, text] of lang === 'en' ? en : vi) if (re.test(raw)) return text;
-  return raw;
+/** A step's last error in plain words, from its code; the raw text when the code says nothing plainer. */
+export function plainError(lang: 'vi' | 'en', st: Pick<Step, 'lastError' | 'lastErrorCode'>): string {
+  if (!st.lastError) return '';
+  const key = st.lastErrorCode ? byCode[st.lastErrorCode] : undefined;
+  return key ? (lang === 'en' ? en : vi)[key] : st.lastError;
 }
 
 /** "3 phút 20 giây" / "3 min 20 s". */

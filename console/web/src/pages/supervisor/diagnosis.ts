@@ -16,11 +16,9 @@ export function ageText(s: SupervisorStrings, seconds: number): string {
   return fmt(s.ageDay, { n: Math.floor(seconds / 86400) });
 }
 
-/** "UNAVAILABLE: agency outage until …" → "UNAVAILABLE". */
-export function errorCode(e: string | undefined): string {
-  if (!e) return '';
-  const m = /^([A-Z_]{3,})\b/.exec(e.trim());
-  return m ? m[1]! : e;
+/** What a stuck step's last call failed with: its code, or else the error itself. */
+export function errorLabel(c: Pick<StuckCase, 'lastError' | 'lastErrorCode'>): string {
+  return c.lastErrorCode || c.lastError || '';
 }
 
 export function diagnose(s: SupervisorStrings, t: Dict, lang: Lang, c: StuckCase, now = Date.now()): { diagnosis: string; remedy: string } {
@@ -28,7 +26,7 @@ export function diagnose(s: SupervisorStrings, t: Dict, lang: Lang, c: StuckCase
     agency: label(t, 'agency', c.agency),
     step: label(t, 'step', c.step),
     attempts: c.attempts ?? 0,
-    error: errorCode(c.lastError) || t.none,
+    error: errorLabel(c) || t.none,
     age: ageText(s, c.since ? (now - new Date(c.since).getTime()) / 1000 : 0),
     due: formatDateTime(lang, c.dueAt),
   };
@@ -37,8 +35,8 @@ export function diagnose(s: SupervisorStrings, t: Dict, lang: Lang, c: StuckCase
   const diagnosis = s[dkey] ? fmt(s[dkey], vars) : (c.diagnosis ?? '');
   let rkey: keyof SupervisorStrings;
   if (rule === 'STUCK_RULE_RETRIES_FAILING' || (c.lastError && rule === 'STUCK_RULE_IDLE')) {
-    const code = errorCode(c.lastError);
-    rkey = code === 'UNAVAILABLE' || code === 'DEADLINE_EXCEEDED' || code === 'RESOURCE_EXHAUSTED' ? 'remedy_unavailable' : code === 'UNAUTHENTICATED' ? 'remedy_unauthenticated' : 'remedy_other_error';
+    const code = c.lastErrorCode ?? '';
+    rkey = code === 'UNAVAILABLE' || code === 'DEADLINE_EXCEEDED' || code === 'TIMEOUT' || code === 'RESOURCE_EXHAUSTED' ? 'remedy_unavailable' : code === 'UNAUTHENTICATED' ? 'remedy_unauthenticated' : 'remedy_other_error';
   } else {
     rkey = `remedy_${rule}` as keyof SupervisorStrings;
   }
