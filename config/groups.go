@@ -577,7 +577,7 @@ type Rate struct {
 	// ResumeRate paces the resume sweep: when an agency answers again after
 	// an outage, the dossiers held on it are woken at most this many a
 	// second, so the backlog does not bury the read model's writes.
-	ResumeRate float64 `name:"resume-rate" env:"LIENTHONG_RESUME_RATE" default:"25" help:"dossiers per second woken when an agency answers again after an outage (the resume sweep)"`
+	ResumeRate float64 `name:"resume-rate" env:"LIENTHONG_RESUME_RATE" default:"25" help:"at most this many dossiers a second woken when an agency answers again after an outage, fewer while the workers are behind (the resume sweep)"`
 }
 
 func (g *Rate) check(p *problems) {

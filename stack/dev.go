@@ -199,7 +199,7 @@ func RunDev(ctx context.Context, cfg config.Config, out io.Writer, opts DevOptio
 		}
 		defer StopWorkers(ws)
 		defer StartPortalFeed(acts)()
-		defer StartResumeSweep(tc, acts, cfg.ResumeRate)()
+		defer StartResumeSweep(tc, cfg.TemporalNamespace, acts, cfg.ResumeRate)()
 		var closeDispatcher func()
 		if dispatcher, closeDispatcher, err = newDispatcher(cfg, tr, st, reg, logger, tracing); err != nil {
 			return err

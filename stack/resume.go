@@ -7,7 +7,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
@@ -26,14 +29,28 @@ import (
 // signals each dossier (workflows.SignalAgencyBack); the workflow decides
 // which of its steps to wake. A signal to a dossier that moved on meanwhile
 // does nothing, so two workers sweeping after the same return do no harm.
+//
+// Each signal is a workflow task. When the workers take them more slowly
+// than the sweep sends them, the tasks wait in the server's queue, and every
+// other task of every dossier (a decision's read-model write among them)
+// waits behind them. So the sweep sends no faster than pace allows, and
+// holds off while more than maxBacklog workflow tasks wait.
 type resumeSweep struct {
 	steps  func(context.Context, store.StuckFilter) ([]store.OpenStep, error)
 	signal func(ctx context.Context, workflowID, signal string, arg any) error
-	logger *slog.Logger
+	// backlog reads how many workflow tasks wait for a worker; nil reads none.
+	backlog func(context.Context) (int64, error)
+	logger  *slog.Logger
 	// parallel is how many signals are in flight at once; pace spaces them.
 	parallel int
 	pace     *rate.Limiter
+	// backlogEvery is how often a held-off sweep reads the backlog again.
+	backlogEvery time.Duration
 }
+
+// maxBacklog is how many workflow tasks may wait before the sweep holds off:
+// about a second of the workers' work on two cores.
+const maxBacklog = 32
 
 // maxHeld bounds one sweep: a national day's dossiers are a few thousand.
 const maxHeld = 100_000
@@ -51,47 +68,51 @@ func (r *resumeSweep) run(ctx context.Context, returns <-chan activities.Return)
 }
 
 // sweep signals every dossier with a step held on ret.Agency, and reports
-// how many it woke.
+// how many it woke. It reads the held steps again before each round of
+// sweepRound dossiers: while it holds off, steps wake on their own timers,
+// and a signal to a step that is no longer held is a workflow task spent
+// for nothing.
 func (r *resumeSweep) sweep(ctx context.Context, ret activities.Return) int {
 	start := time.Now()
 	log := r.logger.With("agency", ret.Agency, "down_since", ret.Since)
-	held, err := r.steps(ctx, store.StuckFilter{
-		Agency: ret.Agency, MinAttempts: 1, Rules: store.StuckRules{RetriesFailing: true}, Limit: maxHeld,
-	})
-	if err != nil {
-		log.Warn("the agency is back, but its held steps could not be listed; they wake on their own backoffs", "error", err)
-		return 0
-	}
-	codes := make([]string, 0, len(held))
-	seen := make(map[string]bool, len(held))
-	for _, o := range held {
-		if o.Step.Status == dossier.StepSending && !seen[o.Code] {
-			seen[o.Code] = true
-			codes = append(codes, o.Code)
-		}
-	}
 	var woken, failed atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(r.parallel, 1))
-	for _, code := range codes {
-		if r.pace != nil && r.pace.Wait(ctx) != nil {
+	admit := r.admission(log)
+	signalled := map[string]bool{}
+	for ctx.Err() == nil {
+		codes, err := r.held(ctx, ret.Agency, signalled)
+		if err != nil {
+			log.Warn("the agency is back, but its held steps could not be listed; they wake on their own backoffs", "error", err)
 			break
 		}
-		g.Go(func() error {
-			err := r.signal(gctx, workflows.WorkflowID(code), workflows.SignalAgencyBack, workflows.AgencyBackInput{Agency: ret.Agency})
-			var gone *serviceerror.NotFound
-			switch {
-			case err == nil:
-				woken.Add(1)
-			case errors.As(err, &gone):
-				// Finished meanwhile.
-			case gctx.Err() == nil:
-				if failed.Add(1) == 1 {
-					log.Warn("waking a held step", "dossier_id", code, "error", err)
-				}
+		if len(codes) == 0 {
+			break
+		}
+		for _, code := range codes {
+			signalled[code] = true
+			if r.pace != nil && r.pace.Wait(ctx) != nil {
+				break
 			}
-			return nil
-		})
+			if admit(ctx) != nil {
+				break
+			}
+			g.Go(func() error {
+				err := r.signal(gctx, workflows.WorkflowID(code), workflows.SignalAgencyBack, workflows.AgencyBackInput{Agency: ret.Agency})
+				var gone *serviceerror.NotFound
+				switch {
+				case err == nil:
+					woken.Add(1)
+				case errors.As(err, &gone):
+					// Finished meanwhile.
+				case gctx.Err() == nil:
+					if failed.Add(1) == 1 {
+						log.Warn("waking a held step", "dossier_id", code, "error", err)
+					}
+				}
+				return nil
+			})
+		}
 	}
 	_ = g.Wait()
 	log.Info("the agency is back: woke the dossiers waiting out a backoff on it",
@@ -100,11 +121,96 @@ func (r *resumeSweep) sweep(ctx context.Context, ret activities.Return) int {
 	return int(woken.Load())
 }
 
+// sweepRound is how many dossiers one round of a sweep signals.
+const sweepRound = 256
+
+// held lists up to sweepRound dossiers with a step still sending to agency
+// after a failed call, leaving out those in skip.
+func (r *resumeSweep) held(ctx context.Context, agency string, skip map[string]bool) ([]string, error) {
+	steps, err := r.steps(ctx, store.StuckFilter{
+		Agency: agency, MinAttempts: 1, Rules: store.StuckRules{RetriesFailing: true}, Limit: maxHeld,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	seen := map[string]bool{}
+	for _, o := range steps {
+		if o.Step.Status == dossier.StepSending && !skip[o.Code] && !seen[o.Code] {
+			seen[o.Code] = true
+			codes = append(codes, o.Code)
+			if len(codes) == sweepRound {
+				break
+			}
+		}
+	}
+	return codes, nil
+}
+
+// admission returns a wait for room in the workflow task queue: it returns at
+// once while the backlog, read at most every backlogEvery, is at most
+// maxBacklog. When the backlog cannot be read, the pace alone spaces the
+// signals.
+func (r *resumeSweep) admission(log *slog.Logger) func(context.Context) error {
+	every := r.backlogEvery
+	if every <= 0 {
+		every = 500 * time.Millisecond
+	}
+	var read time.Time
+	var waiting int64
+	warned := false
+	return func(ctx context.Context) error {
+		for r.backlog != nil {
+			if time.Since(read) >= every {
+				n, err := r.backlog(ctx)
+				read = time.Now()
+				if err != nil {
+					if !warned {
+						warned = true
+						log.Warn("the workflow task backlog could not be read; waking at the set pace alone", "error", err)
+					}
+					return ctx.Err()
+				}
+				waiting = n
+			}
+			if waiting <= maxBacklog {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Until(read.Add(every))):
+			}
+		}
+		return nil
+	}
+}
+
+// taskBacklog reads how many workflow tasks wait on queue, as the server
+// counts them (approximately).
+func taskBacklog(tc client.Client, namespace, queue string) func(context.Context) (int64, error) {
+	return func(ctx context.Context) (int64, error) {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		resp, err := tc.WorkflowService().DescribeTaskQueue(cctx, &workflowservice.DescribeTaskQueueRequest{
+			Namespace:     namespace,
+			TaskQueue:     &taskqueuepb.TaskQueue{Name: queue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+			TaskQueueType: enumspb.TASK_QUEUE_TYPE_WORKFLOW,
+			ReportStats:   true,
+		})
+		if err != nil {
+			return 0, err
+		}
+		return resp.GetStats().GetApproximateBacklogCount(), nil
+	}
+}
+
 // StartResumeSweep wakes the steps an outage held as soon as their agency
 // answers this worker again (acts.Availability), perSecond dossiers a
-// second (0: as fast as 16 signals in flight allow), until the returned
-// stop is called. Without acts.Availability it does nothing.
-func StartResumeSweep(tc client.Client, acts *activities.Activities, perSecond float64) (stop func()) {
+// second at most (0: as fast as 16 signals in flight allow) and no faster
+// than the workers of namespace take the dossiers' workflow tasks, until the
+// returned stop is called. Without acts.Availability it does nothing.
+func StartResumeSweep(tc client.Client, namespace string, acts *activities.Activities, perSecond float64) (stop func()) {
 	if acts.Availability == nil {
 		return func() {}
 	}
@@ -117,6 +223,7 @@ func StartResumeSweep(tc client.Client, acts *activities.Activities, perSecond f
 		signal: func(ctx context.Context, id, name string, arg any) error {
 			return tc.SignalWorkflow(ctx, id, "", name, arg)
 		},
+		backlog:  taskBacklog(tc, namespace, workflows.TaskQueueDossiers),
 		logger:   logger.With("component", "resume-sweep"),
 		parallel: 16,
 	}

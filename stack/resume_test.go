@@ -2,6 +2,8 @@ package stack
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -59,4 +61,88 @@ func TestResumeSweepWakesTheHeldDossiers(t *testing.T) {
 	require.True(t, asked.Rules.RetriesFailing)
 	require.Equal(t, store.StuckRules{RetriesFailing: true}, asked.Rules, "only the steps whose calls failed")
 	require.Equal(t, 1, asked.MinAttempts)
+}
+
+// While more workflow tasks wait than the workers take in about a second,
+// the sweep sends nothing; it goes on once the backlog has gone down, and a
+// backlog it cannot read leaves the pace alone to space the signals.
+func TestResumeSweepHoldsOffWhileTheBacklogIsDeep(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	readings := []int64{maxBacklog + 500, maxBacklog + 1, maxBacklog}
+	reads := 0
+	var readsAtSignal []int
+	r := &resumeSweep{
+		steps: func(context.Context, store.StuckFilter) ([]store.OpenStep, error) {
+			return []store.OpenStep{
+				{Code: "A", Step: dossier.Step{Kind: dossier.StepIDNumber, Agency: dossier.AgencyPolice, Status: dossier.StepSending}},
+				{Code: "B", Step: dossier.Step{Kind: dossier.StepIDNumber, Agency: dossier.AgencyPolice, Status: dossier.StepSending}},
+			}, nil
+		},
+		signal: func(context.Context, string, string, any) error {
+			mu.Lock()
+			defer mu.Unlock()
+			readsAtSignal = append(readsAtSignal, reads)
+			return nil
+		},
+		backlog: func(context.Context) (int64, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			n := readings[min(reads, len(readings)-1)]
+			reads++
+			return n, nil
+		},
+		logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		parallel:     1,
+		backlogEvery: time.Millisecond,
+	}
+	require.Equal(t, 2, r.sweep(context.Background(), activities.Return{Agency: dossier.AgencyPolice, Since: time.Now().Add(-time.Hour)}))
+	require.Len(t, readsAtSignal, 2)
+	require.GreaterOrEqual(t, readsAtSignal[0], 3, "the first signal waits for the third reading, the first at or under maxBacklog")
+
+	r.backlog = func(context.Context) (int64, error) { return 0, errors.New("DescribeTaskQueue: unavailable") }
+	readsAtSignal = nil
+	require.Equal(t, 2, r.sweep(context.Background(), activities.Return{Agency: dossier.AgencyPolice, Since: time.Now().Add(-time.Hour)}),
+		"an unreadable backlog does not stop the sweep")
+}
+
+// The sweep lists the held steps again before each round, so a dossier whose
+// step woke on its own timer meanwhile gets no signal.
+func TestResumeSweepRereadsTheHeldStepsEachRound(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	signalled := map[string]bool{}
+	listings := 0
+	r := &resumeSweep{
+		steps: func(context.Context, store.StuckFilter) ([]store.OpenStep, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			listings++
+			var out []store.OpenStep
+			for i := range 600 {
+				code := fmt.Sprintf("D%03d", i)
+				// After the first round, D400..D499 woke on their own.
+				if listings > 1 && i >= 400 && i < 500 {
+					continue
+				}
+				out = append(out, store.OpenStep{Code: code, Step: dossier.Step{Kind: dossier.StepIDNumber,
+					Agency: dossier.AgencyPolice, Status: dossier.StepSending}})
+			}
+			return out, nil
+		},
+		signal: func(_ context.Context, id, _ string, _ any) error {
+			mu.Lock()
+			defer mu.Unlock()
+			require.False(t, signalled[id], "%s signalled twice", id)
+			signalled[id] = true
+			return nil
+		},
+		logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		parallel: 4,
+	}
+	require.Equal(t, 500, r.sweep(context.Background(), activities.Return{Agency: dossier.AgencyPolice, Since: time.Now().Add(-time.Hour)}))
+	for i := 400; i < 500; i++ {
+		require.False(t, signalled[workflows.WorkflowID(fmt.Sprintf("D%03d", i))], "D%03d woke on its own", i)
+	}
+	require.Equal(t, 3, listings, "a round of 256, one of the 244 left, then a listing with nothing left")
 }

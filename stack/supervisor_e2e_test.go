@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lienthong/lienthong/auth"
-
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/lienthong/lienthong/auth"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
+	"github.com/lienthong/lienthong/workflows"
 )
 
 // conn connects to the stack's API, or to one of its agencies as the
@@ -194,6 +194,12 @@ func TestPoliceReturnWakesTheHeldSteps(t *testing.T) {
 		s.record(t, "death-police-back-wakes-the-held-step", code)
 	}
 	s.waitTerminal(t, sub.GetCode(), 60*time.Second)
+
+	// The sweep holds off while the workers are behind: it reads their
+	// backlog from the server.
+	waiting, err := taskBacklog(s.temporal, s.cfg.TemporalNamespace, workflows.TaskQueueDossiers)(ctx)
+	require.NoError(t, err, "reading the dossiers' workflow task backlog")
+	require.GreaterOrEqual(t, waiting, int64(0))
 }
 
 // TestSupplementThroughManualMode has a Justice officer ask for a supplement;

@@ -71,7 +71,7 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 	}
 	defer StopWorkers(ws)
 	defer StartPortalFeed(acts)()
-	defer StartResumeSweep(tc, acts, cfg.ResumeRate)()
+	defer StartResumeSweep(tc, cfg.TemporalNamespace, acts, cfg.ResumeRate)()
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -126,7 +126,7 @@ func startHarness(ctx context.Context, base config.Config, temporal stack.Embedd
 	}
 	h.running = true
 	h.defer_(stack.StartPortalFeed(acts))
-	h.defer_(stack.StartResumeSweep(h.tc, acts, h.cfg.ResumeRate))
+	h.defer_(stack.StartResumeSweep(h.tc, h.cfg.TemporalNamespace, acts, h.cfg.ResumeRate))
 	h.defer_(h.stopWorkers)
 	h.pop = population.Generate(h.cfg.AgencySeed, h.cfg.SeedPeople)
 	return h, nil
