@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/lienthong/lienthong/civil"
 	"github.com/lienthong/lienthong/dossier"
 	"github.com/lienthong/lienthong/store/internal/enginedb"
@@ -93,8 +95,33 @@ func splitPeriod(from, until *time.Time) period {
 }
 
 // Statistics computes counts, step timings, daily volumes, the backlog, the
-// provinces' ranking and the newest step spans.
+// provinces' ranking and the newest step spans. They are read in one
+// read-only snapshot, so the figures of one answer agree with each other
+// while the read model moves.
+//
+// The snapshot's queries plan no parallel workers. Each reads a bounded
+// range in index order, and starting the workers cost more than they
+// saved: the spans of a big province's month took 68 ms with two workers
+// and 19 ms without them (docs/BENCHMARKS.md, "Scale of the read model").
 func (s *Store) Statistics(ctx context.Context, f StatsFilter) (Statistics, error) {
+	var out Statistics
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
+			return err
+		}
+		var err error
+		out, err = statsReader{enginedb.New(tx)}.read(ctx, f)
+		return err
+	})
+	return out, translate(err, "reading the statistics")
+}
+
+// statsReader reads the statistics in one transaction.
+type statsReader struct {
+	q *enginedb.Queries
+}
+
+func (s statsReader) read(ctx context.Context, f StatsFilter) (Statistics, error) {
 	var out Statistics
 	from, until := optTime(f.From), optTime(f.Until)
 	p := splitPeriod(from, until)
@@ -147,7 +174,7 @@ func (s *Store) Statistics(ctx context.Context, f StatsFilter) (Statistics, erro
 // countByPlace counts by commune all time, and over a period by commune in
 // a province (from its dossiers, by index) or by province in the nation
 // (from the rollup's sums of the period's whole days).
-func (s *Store) countByPlace(ctx context.Context, province string, from, until *time.Time, p period, sums []enginedb.RollupDaySumsRow) ([]CountRow, error) {
+func (s statsReader) countByPlace(ctx context.Context, province string, from, until *time.Time, p period, sums []enginedb.RollupDaySumsRow) ([]CountRow, error) {
 	if from == nil && until == nil {
 		rows, err := s.q.RollupPlaces(ctx, province)
 		out := make([]CountRow, 0, len(rows))
@@ -252,7 +279,7 @@ func (h *histogram) percentile(p float64) float64 {
 
 // stepTimings merges the rollup's histograms of the whole days with those
 // of the period's first and last hours, counted from the steps.
-func (s *Store) stepTimings(ctx context.Context, province string, p period) ([]StepTiming, error) {
+func (s statsReader) stepTimings(ctx context.Context, province string, p period) ([]StepTiming, error) {
 	hs := map[timingKey]*histogram{}
 	add := func(agency, step string, bucket int32, n, onTime int64) {
 		k := timingKey{agency, step}
@@ -303,7 +330,7 @@ func (s *Store) stepTimings(ctx context.Context, province string, p period) ([]S
 }
 
 // dailyVolume counts receipts per Vietnam day and group.
-func (s *Store) dailyVolume(ctx context.Context, province string, p period, sums []enginedb.RollupDaySumsRow) ([]DailyVolume, error) {
+func (s statsReader) dailyVolume(ctx context.Context, province string, p period, sums []enginedb.RollupDaySumsRow) ([]DailyVolume, error) {
 	sum := map[DailyVolume]int64{}
 	for _, r := range sums {
 		if r.Day != "" {
@@ -330,7 +357,7 @@ func (s *Store) dailyVolume(ctx context.Context, province string, p period, sums
 
 // provinceRanking counts each province's receipts, and of them those
 // decided and those decided by their deadline.
-func (s *Store) provinceRanking(ctx context.Context, province string, p period, sums []enginedb.RollupDaySumsRow) ([]ProvinceRow, error) {
+func (s statsReader) provinceRanking(ctx context.Context, province string, p period, sums []enginedb.RollupDaySumsRow) ([]ProvinceRow, error) {
 	sum := map[string]*ProvinceRow{}
 	add := func(r ProvinceRow) {
 		if sum[r.ProvinceCode] == nil {
@@ -370,7 +397,7 @@ func (s *Store) provinceRanking(ctx context.Context, province string, p period, 
 }
 
 // stepSpans reads the decided steps of the period's newest dossiers.
-func (s *Store) stepSpans(ctx context.Context, province string, from, until *time.Time) ([]StepSpan, error) {
+func (s statsReader) stepSpans(ctx context.Context, province string, from, until *time.Time) ([]StepSpan, error) {
 	var out []StepSpan
 	if province != "" {
 		rows, err := s.q.StepSpansProvince(ctx, enginedb.StepSpansProvinceParams{ProvinceCode: province,

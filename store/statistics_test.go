@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,6 +78,13 @@ type generator struct {
 // create receives a dossier at a random moment of the generated weeks.
 func (g *generator) create(t testing.TB, ctx context.Context) dossier.Snapshot {
 	t.Helper()
+	c, err := g.s.CreateDossier(ctx, g.submission())
+	require.NoError(t, err)
+	return c.Snapshot
+}
+
+// submission is a dossier received at a random moment of the generated weeks.
+func (g *generator) submission() store.NewDossier {
 	g.n++
 	p := places[g.rnd.IntN(len(places))]
 	at := yearStart.Add(time.Duration(g.rnd.Int64N(int64(20 * 24 * time.Hour)))).Truncate(time.Second)
@@ -84,13 +92,11 @@ func (g *generator) create(t testing.TB, ctx context.Context) dossier.Snapshot {
 	if g.rnd.IntN(3) > 0 {
 		grp, steps = dossier.GroupBirth, []dossier.StepKind{dossier.StepBirthRegistration, dossier.StepIDNumber, dossier.StepResidenceRegistration}
 	}
-	c, err := g.s.CreateDossier(ctx, store.NewDossier{
+	return store.NewDossier{
 		RequestID: fmt.Sprintf("req-%d-%d", g.rnd.Int64(), g.n), RequestHash: []byte{1}, Group: grp,
 		CommuneCode: p[1], ProvinceCode: p[0], ReceivedAt: at, DueAt: at.Add(72 * time.Hour), AppointmentAt: at.Add(72 * time.Hour),
 		PhoneHash: "h", Form: []byte("form"), CreatedBy: "clerk:1", Steps: steps,
-	})
-	require.NoError(t, err)
-	return c.Snapshot
+	}
 }
 
 // version is the dossier's next version with random statuses and steps.
@@ -282,6 +288,63 @@ func TestStatisticsMatchTheTables(t *testing.T) {
 				require.Zero(t, bySpan(spans[i], have[i]))
 			}
 		})
+	}
+}
+
+// TestStatisticsReadOneSnapshot answers while dossiers keep arriving: a
+// province's counts (read from its dossiers) and its daily volume (read
+// from the rollup) are two queries, and they must count the same dossiers.
+func TestStatisticsReadOneSnapshot(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	g := &generator{s: s, rnd: rand.New(rand.NewPCG(7, 8))}
+	g.fill(t, ctx, 40)
+
+	var written atomic.Int64
+	stop := make(chan struct{})
+	failed := make(chan error, 1)
+	go func() {
+		defer close(failed)
+		w := &generator{s: s, rnd: rand.New(rand.NewPCG(9, 10))}
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.CreateDossier(ctx, w.submission()); err != nil {
+				failed <- err
+				return
+			}
+			written.Add(1)
+		}
+	}()
+	defer func() {
+		close(stop)
+		require.NoError(t, <-failed)
+	}()
+	// Answer until a good number of dossiers arrived while answering.
+	for written.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	from, until := yearStart, yearStart.AddDate(0, 0, 21)
+	for i, first := 0, written.Load(); i < 30 || written.Load()-first < 30; i++ {
+		got, err := s.Statistics(ctx, store.StatsFilter{ProvinceCode: "079", From: from, Until: until, Now: until})
+		require.NoError(t, err)
+		var counted, daily, ranked int64
+		for _, c := range got.Counts {
+			counted += c.Count
+		}
+		for _, v := range got.Volume {
+			daily += v.Count
+		}
+		for _, p := range got.Provinces {
+			ranked += p.Received
+		}
+		require.Equal(t, counted, daily, "answer %d: the counts and the daily volume", i)
+		require.Equal(t, counted, ranked, "answer %d: the counts and the ranking", i)
 	}
 }
 

@@ -35,7 +35,7 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.ServerURL, "database-url", url, "a PostgreSQL server where a database may be created and dropped (default $DATABASE_URL)")
 	fs.IntVar(&cfg.Dossiers, "dossiers", 2_000_000, "dossiers in the seeded year")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the year and of the queries' parameters")
-	fs.IntVar(&cfg.Baseline, "baseline", 11, "schema version measured first; the newer migrations are then applied and measured (0: the newest only)")
+	fs.IntVar(&cfg.Baseline, "baseline", 13, "schema version measured first; the newer migrations are then applied and measured (0: the newest only)")
 	fs.IntVar(&cfg.Iterations, "iterations", 200, "timed calls per query")
 	fs.DurationVar(&cfg.Budget, "budget", 20*time.Second, "time each query's timed calls may take (at least 3 are made)")
 	fs.DurationVar(&cfg.Timeout, "timeout", time.Minute, "a call running longer is stopped, and its query's figures are then at least this")
