@@ -67,6 +67,16 @@ test('supervisor: dossiers stuck by a Police outage, batch-retried after it, com
     await page.screenshot({ path: docShot('stuck.png') });
     await checkA11y(page, 'stuck dossiers');
 
+    // Grouped by last error, they share one group, whatever each message
+    // says: Police, not answering (UNAVAILABLE).
+    await page.getByLabel('Nhóm theo').selectOption('error');
+    const group = page.locator('section.group-section', { has: page.locator(`tr[data-code="${codes[0]}"]`) });
+    await expect(group.locator('h2')).toContainText('Công an — UNAVAILABLE: Hệ thống của cơ quan tạm thời không phản hồi');
+    for (const code of codes) {
+      await expect(group.locator(`tr[data-code="${code}"]`)).toBeVisible();
+    }
+    await page.getByLabel('Nhóm theo').selectOption('rule');
+
     // Police comes back.
     await outage(admin, 'police', 0, 'e2e: Công an đã kết nối lại');
     ended = true;

@@ -1,5 +1,6 @@
-// #/supervisor/stuck: stuck steps grouped by rule or by last error, each with
-// its diagnosis, remedy and one-click actions; and the batch retry.
+// #/supervisor/stuck: stuck steps grouped by rule or by the agency and code of
+// their last error, each with its diagnosis, remedy and one-click actions; and
+// the batch retry.
 import { useMemo, useState } from 'preact/hooks';
 import type { components } from '../../api/schema';
 import { call, client, ApiError } from '../../api/client';
@@ -17,7 +18,8 @@ import { RemedyButtons, useRemedies } from './Remedies';
 import { AGENCIES } from './steps';
 import { pick, useSupervisorStrings } from './strings';
 import { BatchRetry } from './BatchRetry';
-import { diagnose } from './diagnosis';
+import { diagnose, errorLabel } from './diagnosis';
+import { plainError } from '../clerk/plain';
 
 type StuckCase = components['schemas']['v1StuckCase'];
 type Rule = components['schemas']['v1StuckRule'];
@@ -29,6 +31,11 @@ export const RULES: Rule[] = [
   'STUCK_RULE_LATE_ID_NUMBER',
   'STUCK_RULE_AWAITING_SUPPLEMENT',
 ];
+
+/** The group of a case by its last error: the agency and what its call failed with. */
+function errorKey(c: StuckCase): string {
+  return c.lastError ? `${c.agency ?? ''}|${errorLabel(c)}` : '';
+}
 
 export function Stuck() {
   const s = useSupervisorStrings();
@@ -76,7 +83,7 @@ export function Stuck() {
   const groups = useMemo(() => {
     const m = new Map<string, StuckCase[]>();
     for (const c of cases ?? []) {
-      const k = groupBy === 'rule' ? (c.rule ?? 'STUCK_RULE_UNSPECIFIED') : c.lastError || '';
+      const k = groupBy === 'rule' ? (c.rule ?? 'STUCK_RULE_UNSPECIFIED') : errorKey(c);
       const list = m.get(k) ?? [];
       list.push(c);
       m.set(k, list);
@@ -85,7 +92,15 @@ export function Stuck() {
     return [...m.entries()].sort((a, b) => order(a[0]) - order(b[0]) || b[1].length - a[1].length || a[0].localeCompare(b[0]));
   }, [cases, groupBy]);
 
-  const groupTitle = (k: string) => (groupBy === 'rule' ? pick(s, 'rule', k) : k || s.noError);
+  // By error, a group is one agency's failure code (or, for an error
+  // without one, its text), titled from its first case.
+  const groupTitle = (k: string, list: StuckCase[]) => {
+    if (groupBy === 'rule') return pick(s, 'rule', k);
+    const first = list[0];
+    if (!first?.lastError) return s.noError;
+    const vars = { agency: label(t, 'agency', first.agency), error: plainError(lang, first), code: first.lastErrorCode ?? '' };
+    return fmt(first.lastErrorCode ? s.errorGroupCoded : s.errorGroup, vars);
+  };
   const header = [
     s.colCode, s.colRule, s.colAgency, s.colStep, s.colDiagnosis, s.colRemedy, s.colAttempts, s.colLastError,
     s.colSince, s.colDue, s.colProvince, s.colCommune,
@@ -173,9 +188,9 @@ export function Stuck() {
         <section class="group-section" key={k} aria-labelledby={`stuck-group-${gi}`}>
           <div class="table-head">
             <h2 id={`stuck-group-${gi}`}>
-              {groupTitle(k)} <span class="badge badge-muted">{fmt(s.groupCount, { n: list.length })}</span>
+              {groupTitle(k, list)} <span class="badge badge-muted">{fmt(s.groupCount, { n: list.length })}</span>
             </h2>
-            <CsvButton filename={`stuck-${gi + 1}`} name={groupTitle(k)} header={header} rows={() => csvRows(list)} />
+            <CsvButton filename={`stuck-${gi + 1}`} name={groupTitle(k, list)} header={header} rows={() => csvRows(list)} />
           </div>
           <div class="table-wrap">
             <table aria-labelledby={`stuck-group-${gi}`} data-testid="stuck-table">
@@ -209,7 +224,16 @@ export function Stuck() {
                     <td class="diagnosis">{diagnose(s, t, lang, c).diagnosis}</td>
                     <td class="diagnosis">{diagnose(s, t, lang, c).remedy}</td>
                     <td class="num">{c.attempts ?? 0}</td>
-                    <td class="error-text">{groupBy === 'rule' ? c.lastError || t.none : pick(s, 'rule', c.rule)}</td>
+                    <td class="error-text">
+                      {groupBy === 'rule' ? (
+                        c.lastError || t.none
+                      ) : (
+                        <>
+                          {pick(s, 'rule', c.rule)}
+                          {c.lastError && <div class="muted">{c.lastError}</div>}
+                        </>
+                      )}
+                    </td>
                     <td>
                       <RemedyButtons code={c.code ?? ''} step={c.step} open={remedies.open} />
                     </td>
