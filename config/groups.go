@@ -99,13 +99,13 @@ func (g *TemporalTLSOptions) TemporalTLSEnabled() bool {
 // Embedded is the Temporal server that dev and the temporal subcommand run
 // inside themselves, and where they listen.
 type Embedded struct {
-	Ephemeral bool `name:"ephemeral" env:"LIENTHONG_EPHEMERAL" help:"keep Temporal in memory and throw its data away on exit"`
+	Ephemeral bool `name:"ephemeral" env:"LIENTHONG_EPHEMERAL" help:"keep Temporal's data in a scratch file and throw it away on exit"`
 	// ListenIP is where dev and the embedded server bind; loopback by default.
 	ListenIP       string `name:"listen-ip" env:"LIENTHONG_LISTEN_IP" default:"127.0.0.1" help:"IP the embedded servers bind on"`
 	TemporalPort   int    `name:"temporal-port" env:"LIENTHONG_TEMPORAL_PORT" default:"7233" help:"embedded Temporal frontend port"`
 	TemporalUIPort int    `name:"temporal-ui-port" env:"LIENTHONG_TEMPORAL_UI_PORT" default:"8233" help:"embedded Temporal Web UI port, 0 for none"`
 	// TemporalDB is sqlite, memory or postgres.
-	TemporalDB string `name:"db" env:"LIENTHONG_TEMPORAL_DB" default:"sqlite" help:"embedded Temporal persistence: sqlite, memory or postgres (postgres under the temporal subcommand only)"`
+	TemporalDB string `name:"db" env:"LIENTHONG_TEMPORAL_DB" default:"sqlite" help:"embedded Temporal persistence: sqlite (a file in the data directory), memory (a scratch file removed on exit) or postgres (postgres under the temporal subcommand only)"`
 }
 
 func (g *Embedded) check(p *problems) {

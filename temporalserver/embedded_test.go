@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -45,13 +47,22 @@ func noteWorkflow(ctx workflow.Context, note string) (int64, error) {
 
 // TestEmbeddedServerRunsAWorkflowThatWritesToPostgres boots the embedded
 // server, registers the namespace with a search attribute, and runs a small
-// workflow whose activity writes to a real PostgreSQL through pgx. It runs
-// alone: two servers starting at once in one process race for free ports.
+// workflow whose activity writes to a real PostgreSQL through pgx. With no
+// file to persist to, it keeps its data in a scratch file that Stop removes.
+// It runs alone: two servers starting at once in one process race for free
+// ports.
 func TestEmbeddedServerRunsAWorkflowThatWritesToPostgres(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	metricsPort := freeport.Port(t)
 	srv, err := temporalserver.Start(temporalserver.Options{Port: freeport.Port(t), MetricsPort: metricsPort})
 	require.NoError(t, err)
-	defer srv.Stop()
+	stopped := false
+	defer func() {
+		if !stopped {
+			srv.Stop()
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	require.NoError(t, namespace.Ensure(ctx, srv.Address(), nil, "embedded-test",
@@ -92,4 +103,15 @@ func TestEmbeddedServerRunsAWorkflowThatWritesToPostgres(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, string(body), `taskqueue="embedded-test"`)
+
+	scratch, err := filepath.Glob(filepath.Join(tmp, "lienthong-temporal-*", "temporal.db"))
+	require.NoError(t, err)
+	require.Len(t, scratch, 1, "the scratch database while the server runs")
+	w.Stop()
+	c.Close()
+	srv.Stop()
+	stopped = true
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	require.Empty(t, left, "what the server left behind once stopped")
 }

@@ -1,6 +1,6 @@
 // Package temporalserver runs a Temporal server inside the lienthong process,
 // for `lienthong dev` and `lienthong temporal`. It owns the server's
-// persistence choice (SQLite file, in-memory SQLite, or PostgreSQL), the
+// persistence choice (SQLite file, a scratch SQLite file, or PostgreSQL), the
 // optional embedded Web UI. Registering the namespace is package
 // temporalserver/namespace's, which links no server. It must not import lienthong's workflows,
 // activities or stores: the server knows nothing of dossiers.
@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -43,7 +42,9 @@ type Options struct {
 	Port int
 	// UIPort, when non-zero, serves the Temporal Web UI on IP:UIPort.
 	UIPort int
-	// SQLiteFile persists to that file; empty with Postgres nil means in-memory.
+	// SQLiteFile persists to that file. Empty with Postgres nil keeps
+	// nothing: the server writes to a scratch file it removes when it stops
+	// (see scratchSQLite).
 	SQLiteFile string
 	// Postgres, when set, persists to PostgreSQL instead of SQLite.
 	Postgres *PostgresOptions
@@ -76,6 +77,8 @@ type Server struct {
 	server temporal.Server
 	ui     *uiserver.Server
 	opts   Options
+	// scratch is the directory of the scratch SQLite file, removed at Stop.
+	scratch string
 }
 
 // Start builds and starts the server; it returns once the frontend accepts calls.
@@ -92,7 +95,21 @@ func Start(opts Options) (*Server, error) {
 	if opts.HistoryShards == 0 {
 		opts.HistoryShards = 1
 	}
-	conf, err := buildConfig(opts)
+	var scratch string
+	if opts.Postgres == nil && opts.SQLiteFile == "" {
+		dir, err := os.MkdirTemp("", "lienthong-temporal-")
+		if err != nil {
+			return nil, fmt.Errorf("creating temporal's scratch directory: %w", err)
+		}
+		scratch = dir
+	}
+	started := false
+	defer func() {
+		if !started && scratch != "" {
+			_ = os.RemoveAll(scratch)
+		}
+	}()
+	conf, err := buildConfig(opts, scratch)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +149,8 @@ func Start(opts Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("starting temporal server: %w", err)
 	}
-	s := &Server{server: srv, opts: opts}
+	started = true
+	s := &Server{server: srv, opts: opts, scratch: scratch}
 	if opts.UIPort != 0 {
 		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(uiConfig(opts, s.Address())))
 		go func() {
@@ -187,9 +205,16 @@ func (s *Server) Stop() {
 	if err := s.server.Stop(); err != nil {
 		s.opts.Logger.Warn("stopping temporal server", "error", err)
 	}
+	if s.scratch != "" {
+		if err := os.RemoveAll(s.scratch); err != nil {
+			s.opts.Logger.Warn("removing temporal's scratch database", "error", err)
+		}
+	}
 }
 
-func buildConfig(opts Options) (*config.Config, error) {
+// buildConfig is the server's configuration; scratch is the directory of
+// the scratch SQLite file when nothing is to be kept.
+func buildConfig(opts Options, scratch string) (*config.Config, error) {
 	var conf config.Config
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = opts.IP
@@ -211,7 +236,7 @@ func buildConfig(opts Options) (*config.Config, error) {
 		conf.Persistence.VisibilityStore = "visibility"
 		conf.Persistence.DataStores = stores
 	} else {
-		sqlConf, err := sqliteConfig(opts.SQLiteFile)
+		sqlConf, err := sqliteConfig(opts.SQLiteFile, scratch)
 		if err != nil {
 			return nil, err
 		}
@@ -274,12 +299,25 @@ func buildConfig(opts Options) (*config.Config, error) {
 	return &conf, nil
 }
 
-func sqliteConfig(file string) (*config.SQL, error) {
+// sqliteConfig persists to file, or, when file is empty, to a scratch file
+// in the directory scratch that nothing needs to outlive.
+//
+// The scratch file is not SQLite's in-memory database. That one keeps its
+// rollback journal in 1 KiB chunks of memory, which the pure-Go SQLite's
+// allocator maps on each write transaction and unmaps at its commit: in
+// `lienthong bench`, allocating and freeing those chunks took 17 % of the
+// whole process's CPU (docs/BENCHMARKS.md). A file in write-ahead-log mode
+// appends each commit to its log instead. Its log is never synced
+// (synchronous=0): the scratch file is thrown away with the process, so a
+// crash losing its last commits loses nothing that was to be kept.
+func sqliteConfig(file, scratch string) (*config.SQL, error) {
 	conf := &config.SQL{PluginName: sqliteplugin.PluginName}
 	if file == "" {
-		// The plugin creates the schema itself for in-memory databases.
-		conf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
-		conf.DatabaseName = "lienthong-" + strconv.Itoa(rand.IntN(1<<30))
+		if scratch == "" {
+			return nil, errors.New("temporal server: no SQLite file and no scratch directory")
+		}
+		conf.ConnectAttributes = map[string]string{"mode": "rwc", "setup": "true", "journal_mode": "wal", "synchronous": "0"}
+		conf.DatabaseName = filepath.Join(scratch, "temporal.db")
 		return conf, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {

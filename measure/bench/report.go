@@ -80,7 +80,7 @@ func renderBenchmarks(r result, old kept) string {
 	p("\nOther work on the machine slows the figures down: treat them as a floor, and compare runs made side by side.\n\n")
 
 	p("## Configuration\n\n")
-	p("- One process runs everything: the embedded Temporal server (in-memory SQLite, one history shard),\n")
+	p("- One process runs everything: the embedded Temporal server (SQLite in a scratch file, one history shard),\n")
 	p("  the engine API, the four mock agencies and the worker.\n")
 	p("- Agencies decide in auto mode with no delay (`--agency-min-delay 0 --agency-max-delay 0`) and no faults;\n")
 	p("  the deciders approve every case the agencies' business rules allow (funeral-allowance eligibility still\n")
