@@ -44,7 +44,7 @@ type Options struct {
 	UIPort int
 	// SQLiteFile persists to that file. Empty with Postgres nil keeps
 	// nothing: the server writes to a scratch file it removes when it stops
-	// (see scratchSQLite).
+	// (see sqliteConfig).
 	SQLiteFile string
 	// Postgres, when set, persists to PostgreSQL instead of SQLite.
 	Postgres *PostgresOptions
@@ -236,7 +236,11 @@ func buildConfig(opts Options, scratch string) (*config.Config, error) {
 		conf.Persistence.VisibilityStore = "visibility"
 		conf.Persistence.DataStores = stores
 	} else {
-		sqlConf, err := sqliteConfig(opts.SQLiteFile, scratch)
+		file, synced := opts.SQLiteFile, true
+		if file == "" {
+			file, synced = filepath.Join(scratch, "temporal.db"), false
+		}
+		sqlConf, err := sqliteConfig(file, synced)
 		if err != nil {
 			return nil, err
 		}
@@ -299,33 +303,29 @@ func buildConfig(opts Options, scratch string) (*config.Config, error) {
 	return &conf, nil
 }
 
-// sqliteConfig persists to file, or, when file is empty, to a scratch file
-// in the directory scratch that nothing needs to outlive.
+// sqliteConfig persists to file, in write-ahead-log mode. A synced file
+// keeps every commit through a crash; a scratch file, which nothing needs
+// to outlive, is never synced.
 //
-// The scratch file is not SQLite's in-memory database. That one keeps its
-// rollback journal in 1 KiB chunks of memory, which the pure-Go SQLite's
-// allocator maps on each write transaction and unmaps at its commit: in
-// `lienthong bench`, allocating and freeing those chunks took 17 % of the
-// whole process's CPU (docs/BENCHMARKS.md). A file in write-ahead-log mode
-// appends each commit to its log instead. Its log is never synced
-// (synchronous=0): the scratch file is thrown away with the process, so a
-// crash losing its last commits loses nothing that was to be kept.
-func sqliteConfig(file, scratch string) (*config.SQL, error) {
-	conf := &config.SQL{PluginName: sqliteplugin.PluginName}
-	if file == "" {
-		if scratch == "" {
-			return nil, errors.New("temporal server: no SQLite file and no scratch directory")
-		}
-		conf.ConnectAttributes = map[string]string{"mode": "rwc", "setup": "true", "journal_mode": "wal", "synchronous": "0"}
-		conf.DatabaseName = filepath.Join(scratch, "temporal.db")
-		return conf, nil
-	}
+// A scratch file is used rather than SQLite's in-memory database. That one
+// keeps its rollback journal in 1 KiB chunks of memory, which the pure-Go
+// SQLite's allocator maps on each write transaction and unmaps at its
+// commit: in `lienthong bench`, allocating and freeing those chunks took
+// 17 % of the whole process's CPU (docs/BENCHMARKS.md). A file in WAL mode
+// appends each commit to its log instead.
+func sqliteConfig(file string, synced bool) (*config.SQL, error) {
 	if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
 		return nil, fmt.Errorf("creating temporal data directory: %w", err)
 	}
+	sync := "0"
+	if synced {
+		sync = "2"
+	}
 	// setup=true creates the schema on first start and is a no-op afterwards,
 	// so stopping and restarting dev resumes in-flight dossiers.
-	conf.ConnectAttributes = map[string]string{"mode": "rwc", "setup": "true", "journal_mode": "wal", "synchronous": "2"}
-	conf.DatabaseName = file
-	return conf, nil
+	return &config.SQL{
+		PluginName:        sqliteplugin.PluginName,
+		ConnectAttributes: map[string]string{"mode": "rwc", "setup": "true", "journal_mode": "wal", "synchronous": sync},
+		DatabaseName:      file,
+	}, nil
 }
