@@ -61,7 +61,7 @@ func (m *machine) receiveCases(ctx workflow.Context, cases workflow.ReceiveChann
 
 // receiveAgencyBack cuts short the backoff of every step still sending to an
 // agency that answers again (SignalAgencyBack). After a long outage every
-// held step sleeps up to Timing.RetryMax; without this they would wake
+// held step sleeps up to Timing.HeldMax; without this they would wake
 // spread over that long after the agency returned.
 func (m *machine) receiveAgencyBack(ctx workflow.Context, back workflow.ReceiveChannel) {
 	for {

@@ -51,9 +51,13 @@ func (m *machine) send(ctx workflow.Context, s *step, send any, prepare func(*ac
 		s.LastError, s.LastErrorCode = msg, activities.FailureCode(err)
 		m.commit(ctx, k, nil)
 		s.retryNow = false
+		wait := backoff
+		if backoff >= m.timing.RetryMax && m.heldWaitsForReturn(ctx) {
+			wait = m.timing.HeldMax
+		}
 		// A push for this step means the agency holds the case after all (an
 		// earlier attempt reached it, its answer did not reach us): stop sending.
-		if _, err := workflow.AwaitWithTimeout(ctx, backoff, func() bool {
+		if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool {
 			return s.retryNow || s.latest != nil || s.Status.Terminal()
 		}); err != nil {
 			return false
@@ -70,6 +74,23 @@ func (m *machine) send(ctx workflow.Context, s *step, send any, prepare func(*ac
 		}
 		backoff = min(backoff*2, m.timing.RetryMax)
 	}
+}
+
+// changeHeldWaitsForReturn: a step its agency has failed for as long as the
+// backoff takes to reach Timing.RetryMax waits up to Timing.HeldMax, not
+// RetryMax, for the agency's return. The resume sweep wakes it when the
+// agency answers again (SignalAgencyBack), at the pace the workers can take.
+// Before, every held step also woke on its own every RetryMax: after a day's
+// outage, thousands of them a few minutes apart, which the workers could not
+// keep up with while they drained the backlog, so every decision's read-model
+// write queued behind them.
+const changeHeldWaitsForReturn = "held-waits-for-return"
+
+// heldWaitsForReturn says this dossier's held steps wait for the return
+// sweep (changeHeldWaitsForReturn). It is asked only once a backoff has
+// reached its cap, so histories that never got there replay unchanged.
+func (m *machine) heldWaitsForReturn(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeHeldWaitsForReturn, workflow.DefaultVersion, 1) == 1
 }
 
 // awaitAgency moves a step whose case the agency now holds, and has not yet

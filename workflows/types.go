@@ -84,6 +84,11 @@ type Timing struct {
 	// RetryInitial and RetryMax bound the backoff between failed sends.
 	RetryInitial time.Duration
 	RetryMax     time.Duration
+	// HeldMax bounds the wait of a step whose backoff has reached RetryMax:
+	// its agency has failed it for minutes, so the resume sweep wakes it
+	// when the agency answers again, and the timer is only the safety net.
+	// Never less than RetryMax.
+	HeldMax time.Duration
 	// PollInitial and PollMax bound the backoff of the reconcile poll that
 	// catches a decision whose push was lost.
 	PollInitial time.Duration
@@ -97,6 +102,7 @@ func DefaultTiming() Timing {
 	return Timing{
 		RetryInitial: time.Second,
 		RetryMax:     5 * time.Minute,
+		HeldMax:      30 * time.Minute,
 		PollInitial:  10 * time.Second,
 		PollMax:      10 * time.Minute,
 		CallTimeout:  15 * time.Second,
@@ -111,6 +117,10 @@ func (t Timing) withDefaults() Timing {
 	if t.RetryMax <= 0 {
 		t.RetryMax = d.RetryMax
 	}
+	if t.HeldMax <= 0 {
+		t.HeldMax = d.HeldMax
+	}
+	t.HeldMax = max(t.HeldMax, t.RetryMax)
 	if t.PollInitial <= 0 {
 		t.PollInitial = d.PollInitial
 	}

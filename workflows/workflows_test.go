@@ -541,6 +541,50 @@ func TestAgencyBackCutsTheBackoff(t *testing.T) {
 	require.Empty(t, h.eventKinds(dossier.EventRemedy), "no supervisor acted")
 }
 
+// A step whose agency has failed it until the backoff reached its cap waits
+// for the agency's return, not for another capped backoff: the return wakes
+// it, and the long HeldMax timer is only the safety net.
+func TestHeldStepWaitsForTheReturn(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		back   time.Duration // when the agency is seen to answer; 0: never
+		wantAt time.Duration // the third send, when the first two failed
+	}{
+		{name: "woken by the return", back: 3 * time.Hour, wantAt: 3 * time.Hour},
+		// Death registration decides at 1h; the second send fails at 1h01.
+		{name: "woken by the safety timer", wantAt: time.Hour + time.Minute + 24*time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := deathScripts()
+			down := temporal.NewApplicationError("UNAVAILABLE: down", activities.ErrUnavailable)
+			// Police decides after every send, so no push ends the wait.
+			s[dossier.StepResidenceCancellation] = approveAt(48*time.Hour, nil)
+			s[dossier.StepResidenceCancellation].sendErrors = []error{down, down}
+			h := newHarness(t, monday, s)
+			in := h.input(monday)
+			// The first failure waits a minute; the second has reached the cap.
+			in.Timing.RetryInitial, in.Timing.RetryMax, in.Timing.HeldMax = time.Minute, 2*time.Minute, 24*time.Hour
+			if tc.back > 0 {
+				h.env.RegisterDelayedCallback(func() {
+					h.env.SignalWorkflow(workflows.SignalAgencyBack, workflows.AgencyBackInput{Agency: dossier.AgencyPolice})
+				}, tc.back)
+			}
+			final := h.runDeath(in, true)
+			require.Equal(t, dossier.StatusCompleted, final.Status)
+			require.Equal(t, 3, final.Step(dossier.StepResidenceCancellation).Attempts, "no capped retries in between")
+			var sentAt time.Time
+			for _, ev := range h.eventKinds(dossier.EventSent) {
+				if ev.Step == dossier.StepResidenceCancellation {
+					sentAt = ev.At
+				}
+			}
+			require.WithinDuration(t, monday.Add(tc.wantAt), sentAt, time.Minute, "third send")
+		})
+	}
+}
+
 // A send whose answer was lost but whose case the agency created: the
 // agency's push must end the backoff at once, with no second send.
 func TestPushDuringSendBackoff(t *testing.T) {
