@@ -1,11 +1,15 @@
 package activities
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+
+	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 )
 
 // Availability watches each agency's answers to this worker's calls and says
@@ -49,15 +53,25 @@ func (v *Availability) init() {
 	}
 }
 
+func (v *Availability) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+func (v *Availability) downAfter() time.Duration {
+	if v.DownAfter <= 0 {
+		return 30 * time.Second
+	}
+	return v.DownAfter
+}
+
 // Observe records the outcome of one call to agency: err as the activity
 // returns it. A refusal is an answer: the agency is up and said no.
 func (v *Availability) Observe(agency string, err error) {
 	if v == nil {
 		return
-	}
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -65,16 +79,12 @@ func (v *Availability) Observe(agency string, err error) {
 	since, failing := v.failingSince[agency]
 	if transient(err) {
 		if !failing {
-			v.failingSince[agency] = now()
+			v.failingSince[agency] = v.now()
 		}
 		return
 	}
 	delete(v.failingSince, agency)
-	downAfter := v.DownAfter
-	if downAfter <= 0 {
-		downAfter = 30 * time.Second
-	}
-	if failing && now().Sub(since) >= downAfter {
+	if failing && v.now().Sub(since) >= v.downAfter() {
 		select {
 		case v.back <- Return{Agency: agency, Since: since}:
 		default:
@@ -93,4 +103,76 @@ func transient(err error) bool {
 		return appErr.Type() != ErrRefused
 	}
 	return true
+}
+
+// Suspect counts agency as down from now on, unless a call to it is already
+// failing: a worker that starts while steps wait out an outage on agency
+// (the read model says so) never saw the outage begin, yet must sweep those
+// steps once the agency answers.
+func (v *Availability) Suspect(agency string) {
+	if v == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.init()
+	if _, failing := v.failingSince[agency]; !failing {
+		v.failingSince[agency] = v.now().Add(-v.downAfter())
+	}
+}
+
+// Down lists, sorted, the agencies that have failed every call for DownAfter.
+func (v *Availability) Down() []string {
+	if v == nil {
+		return nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var down []string
+	for agency, since := range v.failingSince {
+		if v.now().Sub(since) >= v.downAfter() {
+			down = append(down, agency)
+		}
+	}
+	slices.Sort(down)
+	return down
+}
+
+// probeKey names no case: the probe's answer is NotFound from an agency
+// that is up.
+const probeKey = "lienthong/availability-probe"
+
+// Probe asks each agency that counts as down, every interval until ctx ends,
+// for a case no dossier has, and records the outcome as a call's. Steps held
+// by a long outage call again only when woken, so without the probe a quiet
+// agency's return could go unseen until some new dossier called it.
+func (v *Availability) Probe(ctx context.Context, desks map[string]agencyv1.CaseServiceClient, every, timeout time.Duration) {
+	if v == nil {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, agency := range v.Down() {
+			desk, ok := desks[agency]
+			if !ok {
+				continue
+			}
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			_, err := desk.GetCase(cctx, &agencyv1.GetCaseRequest{IdempotencyKey: probeKey})
+			cancel()
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				err = classify(err)
+			}
+			v.Observe(agency, err)
+		}
+	}
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,9 +25,10 @@ import (
 )
 
 // resumeSweep wakes the steps an outage held once their agency answers
-// again. After a long outage every held step sleeps on a backoff grown to
-// Timing.RetryMax (5 minutes), so without the sweep they would wake spread
-// over that long after the agency came back. The sweep reads the steps
+// again. After a long outage every held step has a backoff grown to
+// Timing.RetryMax (5 minutes) and then waits up to Timing.HeldMax (30
+// minutes) for the sweep, so without it they would wake spread over that
+// long after the agency came back. The sweep reads the steps
 // still sending to the agency after a failed call from the read model, and
 // signals each dossier (workflows.SignalAgencyBack); the workflow decides
 // which of its steps to wake. A signal to a dossier that moved on meanwhile
@@ -231,13 +235,44 @@ func StartResumeSweep(tc client.Client, namespace string, acts *activities.Activ
 		r.pace = rate.NewLimiter(rate.Limit(perSecond), 1)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		r.suspect(ctx, acts.Availability, slices.Sorted(maps.Keys(acts.Agencies.Cases)))
 		r.run(ctx, acts.Availability.Returns())
-	}()
+	})
+	wg.Go(func() { acts.Availability.Probe(ctx, acts.Agencies.Cases, probeEvery, probeTimeout) })
 	return func() {
 		cancel()
-		<-done
+		wg.Wait()
+	}
+}
+
+// probeEvery is how often an agency that counts as down is asked whether it
+// answers again; probeTimeout bounds one such question.
+const (
+	probeEvery   = 10 * time.Second
+	probeTimeout = 5 * time.Second
+)
+
+// suspect counts as down every agency that steps wait on after a failed call
+// when the worker starts, so that the first answer from it, to a dossier's
+// call or to the probe, sweeps them: a step held for minutes waits for the
+// sweep (workflows.Timing.HeldMax), and this worker never saw the outage
+// that held it.
+func (r *resumeSweep) suspect(ctx context.Context, v *activities.Availability, agencies []string) {
+	for _, agency := range agencies {
+		codes, err := r.held(ctx, agency, nil)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.logger.Warn("the steps held on an agency could not be listed at start; they wake on their own timers",
+					"agency", agency, "error", err)
+			}
+			continue
+		}
+		if len(codes) > 0 {
+			r.logger.Info("steps wait on an agency after failed calls; it counts as down until it answers",
+				"agency", agency, "dossiers", len(codes))
+			v.Suspect(agency)
+		}
 	}
 }
