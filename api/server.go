@@ -107,6 +107,10 @@ type Options struct {
 	// DrillStepDeadline, set only by dev, makes every step of new dossiers
 	// due this long after it is sent (workflows.Limits.DrillStepDeadline).
 	DrillStepDeadline time.Duration
+	// Retry shapes the backoff of new dossiers' failed calls
+	// (workflows.Timing's RetryMax and HeldMax); zero fields keep the
+	// workflows' defaults.
+	Retry workflows.Timing
 	// TLS, when set, is the engine's certificate, key and CA: the gRPC
 	// listener serves TLS only, verifies client certificates that callers
 	// present, and the agency callback takes nothing but an agency's
@@ -158,6 +162,7 @@ type Server struct {
 	secureCookies     bool
 	traceURL          string
 	drillStepDeadline time.Duration
+	retry             workflows.Timing
 	trustedProxies    []netip.Prefix
 	lookupFloor       time.Duration
 	// gatewayKey marks the REST gateway's own calls, so that only they may
@@ -214,6 +219,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		secureCookies:     opts.SecureCookies,
 		traceURL:          opts.TraceURL,
 		drillStepDeadline: opts.DrillStepDeadline,
+		retry:             opts.Retry,
 		trustedProxies:    opts.TrustedProxies,
 		lookupFloor:       opts.LookupFloor,
 		gatewayKey:        rand.Text(),

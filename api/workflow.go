@@ -37,6 +37,7 @@ func (s *Server) ensureWorkflow(ctx context.Context, snap dossier.Snapshot) erro
 		DueAt:         snap.DueAt,
 		AppointmentAt: snap.AppointmentAt,
 		Limits:        workflows.DefaultLimits(),
+		Timing:        s.retry,
 
 		LateRegistrations: snap.LateRegistrations,
 	}

@@ -24,6 +24,7 @@ type apiCmd struct {
 	config.Tokens
 	config.Session
 	config.OIDC
+	config.Retry
 }
 
 func (c *apiCmd) Run(ctx context.Context) error {

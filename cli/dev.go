@@ -30,6 +30,7 @@ type devCmd struct {
 	config.Session
 	config.OIDC
 	config.Rate
+	config.Retry
 	config.DevDemo
 	config.Drill
 }

@@ -41,6 +41,7 @@ type Config struct {
 	Session
 	OIDC
 	Worker
+	Retry
 	DevDemo
 	Drill
 }

@@ -239,6 +239,8 @@ func TestBadValuesNameTheFlag(t *testing.T) {
 		{"token key", []string{"--token-key", "!!"}, nil, "--token-key"},
 		{"worker rate", []string{"--worker-rate", "0"}, nil, "--worker-rate: got 0, expected more than 0"},
 		{"resume rate", []string{"--resume-rate", "0"}, nil, "--resume-rate: got 0, expected more than 0"},
+		{"retry max", []string{"--retry-max", "0s"}, nil, "--retry-max: got 0s, expected more than 0"},
+		{"held max below retry max", []string{"--retry-max", "1h"}, nil, "--held-max: got 30m0s, expected at least --retry-max (1h0m0s)"},
 		{"tls key without its certificate", []string{"--tls-key-file", "k.pem", "--tls-ca-file", "ca.pem"}, nil, "--tls-cert-file: required with --tls-key-file"},
 		{"tls certificate without a CA", []string{"--tls-cert-file", "c.pem", "--tls-key-file", "k.pem"}, nil, "--tls-ca-file: required with --tls-cert-file"},
 		{"http certificate without its key", []string{"--http-tls-cert-file", "c.pem"}, nil, "--http-tls-key-file: required with --http-tls-cert-file"},
@@ -329,5 +331,5 @@ func TestSettings(t *testing.T) {
 		require.True(t, strings.HasPrefix(s.Env(), "LIENTHONG_"), "--%s: %s", s.Flag, s.Env())
 		require.NotEmpty(t, s.Help, "--%s", s.Flag)
 	}
-	require.Len(t, seen, 78)
+	require.Len(t, seen, 80)
 }

@@ -589,6 +589,26 @@ func (g *Rate) check(p *problems) {
 	}
 }
 
+// Retry shapes the waits between failed calls to an agency, for the
+// dossiers the API starts from now on (they keep them for life).
+type Retry struct {
+	// RetryMax caps the doubling backoff between failed calls to an agency.
+	RetryMax time.Duration `name:"retry-max" env:"LIENTHONG_RETRY_MAX" default:"5m" help:"longest wait between failed calls to an agency, the backoff doubling from 1s up to it"`
+	// HeldMax bounds the wait of a step whose backoff has reached RetryMax:
+	// it calls again when the agency is seen to answer (the resume sweep),
+	// or after this long at the latest.
+	HeldMax time.Duration `name:"held-max" env:"LIENTHONG_HELD_MAX" default:"30m" help:"once the backoff has reached --retry-max, a step calls again when its agency answers again, or after this long at the latest"`
+}
+
+func (g *Retry) check(p *problems) {
+	if g.RetryMax <= 0 {
+		p.bad("retry-max", "got %s, expected more than 0", g.RetryMax)
+	}
+	if g.HeldMax < g.RetryMax {
+		p.bad("held-max", "got %s, expected at least --retry-max (%s)", g.HeldMax, g.RetryMax)
+	}
+}
+
 // DevDemo fills a dev stack with past and live dossiers.
 type DevDemo struct {
 	Demo bool `name:"demo" env:"LIENTHONG_DEMO" help:"fill the dev stack with four weeks of past dossiers and a few live ones, once per data directory"`

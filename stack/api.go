@@ -9,6 +9,7 @@ import (
 	"github.com/lienthong/lienthong/calendar"
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/store"
+	"github.com/lienthong/lienthong/workflows"
 )
 
 // RunAPI serves the engine API (gRPC, REST gateway, console, health and
@@ -79,6 +80,7 @@ func RunAPI(ctx context.Context, cfg config.Config) error {
 		TraceURL:       cfg.TraceURL,
 		TrustedProxies: proxies,
 		LookupFloor:    cfg.LookupFloor,
+		Retry:          workflows.Timing{RetryMax: cfg.RetryMax, HeldMax: cfg.HeldMax},
 		Agencies:       &desk,
 		TLS:            tr.engine,
 		HTTPTLS:        tr.http,

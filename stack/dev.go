@@ -154,7 +154,7 @@ func RunDev(ctx context.Context, cfg config.Config, out io.Writer, opts DevOptio
 		GRPCAddr: cfg.APIGRPCAddr, HTTPAddr: cfg.APIHTTPAddr, Logger: logger.With("component", "api"),
 		Registry: reg, DevSamples: samples, DemoUsers: users, Codec: codec, Tracing: tracing,
 		TraceURL: cfg.TraceURL, DrillStepDeadline: cfg.DrillStepDeadline, LookupFloor: cfg.LookupFloor,
-		TLS: tr.engine, HTTPTLS: tr.http,
+		TLS: tr.engine, HTTPTLS: tr.http, Retry: workflows.Timing{RetryMax: cfg.RetryMax, HeldMax: cfg.HeldMax},
 	})
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/lienthong/lienthong/auth"
+	"github.com/lienthong/lienthong/config"
 	agencyv1 "github.com/lienthong/lienthong/proto/lienthong/agency/v1"
 	enginev1 "github.com/lienthong/lienthong/proto/lienthong/engine/v1"
 	"github.com/lienthong/lienthong/workflows"
@@ -200,6 +201,70 @@ func TestPoliceReturnWakesTheHeldSteps(t *testing.T) {
 	waiting, err := taskBacklog(s.temporal, s.cfg.TemporalNamespace, workflows.TaskQueueDossiers)(ctx)
 	require.NoError(t, err, "reading the dossiers' workflow task backlog")
 	require.GreaterOrEqual(t, waiting, int64(0))
+}
+
+// TestHeldStepsWaitForTheReturn: once a step's backoff has reached
+// --retry-max it stops calling the agency on its own timer and waits for the
+// agency's return. No new dossier calls Police here: the worker's probe is
+// what sees it answer again, and the resume sweep wakes the held steps.
+func TestHeldStepsWaitForTheReturn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole stack")
+	}
+	s := startStack(t, DevOptions{}, func(cfg *config.Config) { cfg.RetryMax = 4 * time.Second })
+	ctx := context.Background()
+	police, supervisor := s.policeOutage(t)
+	now := time.Now()
+	var held []string
+	for i := range 2 {
+		sub, err := s.clerk.SubmitDeath(ctx, s.forms.Death(60+i, now, "waits-for-return-"+string(rune('a'+i)), false))
+		require.NoError(t, err)
+		held = append(held, sub.GetCode())
+	}
+	attempts := func() (fewest, most int) {
+		err := s.pool.QueryRow(ctx, `SELECT coalesce(min(attempts), 0), coalesce(max(attempts), 0) FROM engine.steps
+			WHERE code = ANY($1) AND step = 'residence_cancellation'`, held).Scan(&fewest, &most)
+		require.NoError(t, err)
+		return fewest, most
+	}
+	// Failed calls at 0, 1 s and 3 s; the next backoff would be the 4 s cap.
+	require.Eventually(t, func() bool { fewest, _ := attempts(); return fewest >= 3 }, time.Minute, 250*time.Millisecond,
+		"the held steps did not fail three times")
+	// On their own timers they would call five times more in 20 s.
+	time.Sleep(20 * time.Second)
+	_, most := attempts()
+	require.Equal(t, 3, most, "a held step called again while Police was still down")
+
+	_, err := police.SetFaults(ctx, &agencyv1.SetFaultsRequest{Faults: &agencyv1.Faults{Seed: 1}})
+	require.NoError(t, err)
+	back := time.Now()
+	for _, code := range held {
+		d := s.waitTerminal(t, code, 90*time.Second)
+		require.Equal(t, enginev1.DossierStatus_DOSSIER_STATUS_COMPLETED, d.GetStatus(), d.GetOutcomeReason())
+		trace, err := supervisor.TraceDossier(ctx, &enginev1.TraceDossierRequest{Code: code})
+		require.NoError(t, err)
+		var failures int
+		var sent time.Time
+		for _, ev := range trace.GetEvents() {
+			if ev.GetStep() != enginev1.StepKind_STEP_KIND_RESIDENCE_CANCELLATION {
+				continue
+			}
+			switch ev.GetKind() {
+			case "attempt_failed":
+				failures++
+			case "sent":
+				sent = ev.GetAt().AsTime()
+			case "remedy":
+				t.Errorf("%s: a remedy in the trace, but no supervisor acted", code)
+			}
+		}
+		require.Equal(t, 3, failures, code)
+		require.False(t, sent.IsZero(), code)
+		// The safety timer is 30 minutes: only the return can have woken it.
+		require.True(t, sent.After(back), "%s: sent at %s, before Police was back at %s", code, sent, back)
+		s.checkConsistent(t, code)
+		s.record(t, "death-held-step-waits-for-return", code)
+	}
 }
 
 // TestSupplementThroughManualMode has a Justice officer ask for a supplement;
