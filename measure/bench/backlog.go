@@ -91,6 +91,14 @@ type backlogResult struct {
 	Wake loadgen.Summary
 	// ReadModelLag and PortalLag are for the versions decided during the drain.
 	ReadModelLag, PortalLag loadgen.Summary
+	// Taken and Written split ReadModelLag: from the agency's decision to
+	// the workflow task that made the version (the push's way to the engine
+	// and the task's wait for a worker), and from that task to the read
+	// model's commit.
+	Taken, Written loadgen.Summary
+	// Pushed is how long the agencies' pushes made during the drain waited
+	// in their outboxes before the engine acknowledged them.
+	Pushed loadgen.Summary
 	Cost                    workflowCost
 	Bare                    bareDrain
 	PeakRSS                 int64
@@ -288,17 +296,29 @@ func drainFigures(ctx context.Context, h *harness, res *backlogResult) error {
 	if err != nil {
 		return fmt.Errorf("reading status history: %w", err)
 	}
-	var readModel, portal []time.Duration
+	var readModel, portal, taken, written []time.Duration
 	for _, l := range lags {
 		if l.DecidedAt.Before(res.Back) {
 			continue
 		}
 		readModel = append(readModel, l.SyncedAt.Sub(l.DecidedAt))
+		taken = append(taken, l.At.Sub(l.DecidedAt))
+		written = append(written, l.SyncedAt.Sub(l.At))
 		if l.PortalSyncedAt != nil {
 			portal = append(portal, l.PortalSyncedAt.Sub(l.DecidedAt))
 		}
 	}
 	res.ReadModelLag, res.PortalLag = loadgen.Summarize(readModel), loadgen.Summarize(portal)
+	res.Taken, res.Written = loadgen.Summarize(taken), loadgen.Summarize(written)
+	pushes, err := q.PushDelays(ctx, measuredb.PushDelaysParams{Codes: res.Load.Codes, Since: res.Back})
+	if err != nil {
+		return fmt.Errorf("reading the agencies' outboxes: %w", err)
+	}
+	pushed := make([]time.Duration, 0, len(pushes))
+	for _, p := range pushes {
+		pushed = append(pushed, p.SentAt.Sub(p.CreatedAt))
+	}
+	res.Pushed = loadgen.Summarize(pushed)
 	calls, err := q.FirstCallsAfter(ctx, measuredb.FirstCallsAfterParams{Codes: res.Load.Codes, Since: res.Back})
 	if err != nil {
 		return fmt.Errorf("reading the trace: %w", err)

@@ -37,6 +37,9 @@ func renderBacklog(r backlogResult, notes string) string {
 		ms(r.ReadModelLag.P50), ms(r.ReadModelLag.P99), ms(r.ReadModelLag.Max), r.ReadModelLag.Count, ms(goalDrainLag), verdict(r.ReadModelLag.Count > 0 && r.ReadModelLag.P99 <= goalDrainLag))
 	p("| portal lag during the drain (decision → portal) | p50 %s, p99 %s, max %s (n=%d) | p99 ≤ %s | %s |\n",
 		ms(r.PortalLag.P50), ms(r.PortalLag.P99), ms(r.PortalLag.Max), r.PortalLag.Count, ms(goalDrainLag), verdict(r.PortalLag.Count > 0 && r.PortalLag.P99 <= goalDrainLag))
+	p("| of which: decision → the workflow task that took it | p50 %s, p99 %s, max %s | | |\n", ms(r.Taken.P50), ms(r.Taken.P99), ms(r.Taken.Max))
+	p("| of which: that workflow task → the read model's commit | p50 %s, p99 %s, max %s | | |\n", ms(r.Written.P50), ms(r.Written.P99), ms(r.Written.Max))
+	p("| the agencies' pushes meanwhile, decision → the engine's acknowledgement | p50 %s, p99 %s, max %s (n=%d) | | |\n", ms(r.Pushed.P50), ms(r.Pushed.P99), ms(r.Pushed.Max), r.Pushed.Count)
 	p("| a held step's next call after the return | p50 %s, p99 %s, max %s (n=%d steps) | | |\n", ms(r.Wake.P50), ms(r.Wake.P99), ms(r.Wake.Max), r.Wake.Count)
 	p("| submission during the outage | p50 %s, p99 %s; %.1f/s | | |\n", ms(o.SubmitLatency.P50), ms(o.SubmitLatency.P99), o.SubmitRate)
 	p("| CPU time during the drain, per dossier / per bare workflow | %s / %s | | |\n", ms(perItem(r.DrainCPU, o.Finished)), ms(perItem(r.Bare.CPU, r.Bare.Workflows)))

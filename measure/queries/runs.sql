@@ -3,9 +3,9 @@
 SELECT code, status, received_at, completed_at FROM engine.dossiers WHERE code = ANY(@codes::text[]);
 
 -- name: DecisionLags :many
--- Every version an agency's decision made, with when the read model and
--- the portal came to hold it.
-SELECT decided_at::timestamptz AS decided_at, synced_at, portal_synced_at FROM engine.status_history
+-- Every version an agency's decision made, with when the workflow made it
+-- (at), and when the read model and the portal came to hold it.
+SELECT decided_at::timestamptz AS decided_at, at, synced_at, portal_synced_at FROM engine.status_history
 WHERE code = ANY(@codes::text[]) AND decided_at IS NOT NULL;
 
 -- name: PortalBehind :one
@@ -46,3 +46,15 @@ WHERE e.code = ANY(@codes::text[]) AND e.kind IN ('sent', 'attempt_failed') AND 
   AND EXISTS (SELECT 1 FROM engine.events f WHERE f.code = e.code AND f.step = e.step
     AND f.kind = 'attempt_failed' AND f.at < @since::timestamptz)
 GROUP BY e.code, e.step;
+
+-- name: PushDelays :many
+-- How long each agency's pushes of the run's cases, made since @since,
+-- waited in its outbox before the engine acknowledged them.
+SELECT o.created_at, o.sent_at::timestamptz AS sent_at FROM police.outbox o JOIN police.cases c USING (case_id)
+WHERE c.dossier_code = ANY(@codes::text[]) AND o.created_at >= @since::timestamptz AND o.sent_at IS NOT NULL AND NOT o.lost
+UNION ALL
+SELECT o.created_at, o.sent_at FROM justice.outbox o JOIN justice.cases c USING (case_id)
+WHERE c.dossier_code = ANY(@codes::text[]) AND o.created_at >= @since::timestamptz AND o.sent_at IS NOT NULL AND NOT o.lost
+UNION ALL
+SELECT o.created_at, o.sent_at FROM insurance.outbox o JOIN insurance.cases c USING (case_id)
+WHERE c.dossier_code = ANY(@codes::text[]) AND o.created_at >= @since::timestamptz AND o.sent_at IS NOT NULL AND NOT o.lost;

@@ -52,18 +52,19 @@ func (q *Queries) BacklogUnderWay(ctx context.Context, arg BacklogUnderWayParams
 }
 
 const decisionLags = `-- name: DecisionLags :many
-SELECT decided_at::timestamptz AS decided_at, synced_at, portal_synced_at FROM engine.status_history
+SELECT decided_at::timestamptz AS decided_at, at, synced_at, portal_synced_at FROM engine.status_history
 WHERE code = ANY($1::text[]) AND decided_at IS NOT NULL
 `
 
 type DecisionLagsRow struct {
 	DecidedAt      time.Time
+	At             time.Time
 	SyncedAt       time.Time
 	PortalSyncedAt *time.Time
 }
 
-// Every version an agency's decision made, with when the read model and
-// the portal came to hold it.
+// Every version an agency's decision made, with when the workflow made it
+// (at), and when the read model and the portal came to hold it.
 func (q *Queries) DecisionLags(ctx context.Context, codes []string) ([]DecisionLagsRow, error) {
 	rows, err := q.db.Query(ctx, decisionLags, codes)
 	if err != nil {
@@ -73,7 +74,12 @@ func (q *Queries) DecisionLags(ctx context.Context, codes []string) ([]DecisionL
 	var items []DecisionLagsRow
 	for rows.Next() {
 		var i DecisionLagsRow
-		if err := rows.Scan(&i.DecidedAt, &i.SyncedAt, &i.PortalSyncedAt); err != nil {
+		if err := rows.Scan(
+			&i.DecidedAt,
+			&i.At,
+			&i.SyncedAt,
+			&i.PortalSyncedAt,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -216,4 +222,47 @@ func (q *Queries) PortalBehind(ctx context.Context) (int64, error) {
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const pushDelays = `-- name: PushDelays :many
+SELECT o.created_at, o.sent_at::timestamptz AS sent_at FROM police.outbox o JOIN police.cases c USING (case_id)
+WHERE c.dossier_code = ANY($1::text[]) AND o.created_at >= $2::timestamptz AND o.sent_at IS NOT NULL AND NOT o.lost
+UNION ALL
+SELECT o.created_at, o.sent_at FROM justice.outbox o JOIN justice.cases c USING (case_id)
+WHERE c.dossier_code = ANY($1::text[]) AND o.created_at >= $2::timestamptz AND o.sent_at IS NOT NULL AND NOT o.lost
+UNION ALL
+SELECT o.created_at, o.sent_at FROM insurance.outbox o JOIN insurance.cases c USING (case_id)
+WHERE c.dossier_code = ANY($1::text[]) AND o.created_at >= $2::timestamptz AND o.sent_at IS NOT NULL AND NOT o.lost
+`
+
+type PushDelaysParams struct {
+	Codes []string
+	Since time.Time
+}
+
+type PushDelaysRow struct {
+	CreatedAt time.Time
+	SentAt    time.Time
+}
+
+// How long each agency's pushes of the run's cases, made since @since,
+// waited in its outbox before the engine acknowledged them.
+func (q *Queries) PushDelays(ctx context.Context, arg PushDelaysParams) ([]PushDelaysRow, error) {
+	rows, err := q.db.Query(ctx, pushDelays, arg.Codes, arg.Since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []PushDelaysRow
+	for rows.Next() {
+		var i PushDelaysRow
+		if err := rows.Scan(&i.CreatedAt, &i.SentAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
