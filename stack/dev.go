@@ -124,7 +124,7 @@ func RunDev(ctx context.Context, cfg config.Config, out io.Writer, opts DevOptio
 	// One registry for the whole process: the SDK's series and lienthong's
 	// come out of the API's /metrics together.
 	reg := NewRegistry()
-	tc, err := NewTemporalClient(ctx, cfg, logger, reg, tracing)
+	tc, lat, err := NewWorkerClient(ctx, cfg, logger, reg, tracing)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func RunDev(ctx context.Context, cfg config.Config, out io.Writer, opts DevOptio
 		}
 		defer StopWorkers(ws)
 		defer StartPortalFeed(acts)()
-		defer StartResumeSweep(tc, cfg.TemporalNamespace, acts, cfg.ResumeRate)()
+		defer StartResumeSweep(tc, lat, cfg.TemporalNamespace, acts, cfg.ResumeRate)()
 		var closeDispatcher func()
 		if dispatcher, closeDispatcher, err = newDispatcher(cfg, tr, st, reg, logger, tracing); err != nil {
 			return err

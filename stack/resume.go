@@ -37,14 +37,21 @@ import (
 // Each signal is a workflow task. When the workers take them more slowly
 // than the sweep sends them, the tasks wait in the server's queue, and every
 // other task of every dossier (a decision's read-model write among them)
-// waits behind them. So the sweep sends no faster than pace allows, and
-// holds off while more than maxBacklog workflow tasks wait.
+// waits behind them. So the sweep sends no faster than pace allows, holds
+// off while more than maxBacklog workflow tasks wait in the normal queue or
+// the workers' recent tasks waited longer than maxTaskWait, and otherwise
+// finds the workers' pace by growing its own and halving it (admitter).
 type resumeSweep struct {
 	steps  func(context.Context, store.StuckFilter) ([]store.OpenStep, error)
 	signal func(ctx context.Context, workflowID, signal string, arg any) error
-	// backlog reads how many workflow tasks wait for a worker; nil reads none.
+	// backlog reads how many workflow tasks wait for a worker in the normal
+	// queue; nil reads none.
 	backlog func(context.Context) (int64, error)
-	logger  *slog.Logger
+	// waits reads how long the workflow tasks this process's workers took
+	// lately had waited, sticky queues included (TaskLatency.Recent); nil
+	// reads none.
+	waits  func() (time.Duration, int)
+	logger *slog.Logger
 	// parallel is how many signals are in flight at once; pace spaces them.
 	parallel int
 	pace     *rate.Limiter
@@ -55,6 +62,22 @@ type resumeSweep struct {
 // maxBacklog is how many workflow tasks may wait before the sweep holds off:
 // about a second of the workers' work on two cores.
 const maxBacklog = 32
+
+// maxTaskWait is how long the workers' recent workflow tasks may have waited
+// (their 90th percentile) before the sweep holds off. A decision reaches the
+// read model in the task that takes it, so this is most of its lag.
+const maxTaskWait = 250 * time.Millisecond
+
+// The sweep's own pace while the readings allow it: it starts at
+// admitStart signals a second, adds admitStep at each clear reading up to
+// admitMax, and halves at each reading that holds it off, so that it
+// settles near the pace the workers finish woken dossiers at instead of
+// sending a reading's worth of signals at once.
+const (
+	admitStart = 8
+	admitStep  = 2
+	admitMax   = 500
+)
 
 // maxHeld bounds one sweep: a national day's dossiers are a few thousand.
 const maxHeld = 100_000
@@ -151,42 +174,78 @@ func (r *resumeSweep) held(ctx context.Context, agency string, skip map[string]b
 	return codes, nil
 }
 
-// admission returns a wait for room in the workflow task queue: it returns at
-// once while the backlog, read at most every backlogEvery, is at most
-// maxBacklog. When the backlog cannot be read, the pace alone spaces the
+// admission returns a wait for room in the workflow task queue
+// (admitter.wait); with neither reading, the set pace alone spaces the
 // signals.
 func (r *resumeSweep) admission(log *slog.Logger) func(context.Context) error {
+	if r.backlog == nil && r.waits == nil {
+		return func(ctx context.Context) error { return ctx.Err() }
+	}
 	every := r.backlogEvery
 	if every <= 0 {
 		every = 500 * time.Millisecond
 	}
-	var read time.Time
-	var waiting int64
-	warned := false
-	return func(ctx context.Context) error {
-		for r.backlog != nil {
-			if time.Since(read) >= every {
-				n, err := r.backlog(ctx)
-				read = time.Now()
-				if err != nil {
-					if !warned {
-						warned = true
-						log.Warn("the workflow task backlog could not be read; waking at the set pace alone", "error", err)
-					}
-					return ctx.Err()
-				}
-				waiting = n
-			}
-			if waiting <= maxBacklog {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Until(read.Add(every))):
-			}
+	a := &admitter{r: r, log: log, every: every, pace: rate.NewLimiter(admitStart, 1)}
+	return a.wait
+}
+
+// admitter spaces one sweep's signals by its readings, taken at most every
+// every: the normal queue's backlog (at most maxBacklog) and the workers'
+// recent task waits (at most maxTaskWait). While either is over, it holds;
+// while both are clear, it spaces the signals at a pace that grows with each
+// clear reading and halves with each one over (admitStart, admitStep,
+// admitMax). A backlog that cannot be read counts as clear.
+type admitter struct {
+	r      *resumeSweep
+	log    *slog.Logger
+	every  time.Duration
+	pace   *rate.Limiter
+	read   time.Time
+	over   bool
+	warned bool
+}
+
+func (a *admitter) wait(ctx context.Context) error {
+	for {
+		if time.Since(a.read) >= a.every {
+			a.reading(ctx)
 		}
-		return nil
+		if !a.over {
+			return a.pace.Wait(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Until(a.read.Add(a.every))):
+		}
+	}
+}
+
+// reading takes the readings and sets the pace by them.
+func (a *admitter) reading(ctx context.Context) {
+	a.read = time.Now()
+	a.over = false
+	if a.r.backlog != nil {
+		n, err := a.r.backlog(ctx)
+		switch {
+		case err != nil:
+			if !a.warned {
+				a.warned = true
+				a.log.Warn("the workflow task backlog could not be read; waking by the task waits and the set pace", "error", err)
+			}
+		case n > maxBacklog:
+			a.over = true
+		}
+	}
+	if a.r.waits != nil {
+		if wait, n := a.r.waits(); n > 0 && wait > maxTaskWait {
+			a.over = true
+		}
+	}
+	if a.over {
+		a.pace.SetLimit(max(a.pace.Limit()/2, 1))
+	} else {
+		a.pace.SetLimit(min(a.pace.Limit()+admitStep, admitMax))
 	}
 }
 
@@ -214,7 +273,7 @@ func taskBacklog(tc client.Client, namespace, queue string) func(context.Context
 // second at most (0: as fast as 16 signals in flight allow) and no faster
 // than the workers of namespace take the dossiers' workflow tasks, until the
 // returned stop is called. Without acts.Availability it does nothing.
-func StartResumeSweep(tc client.Client, namespace string, acts *activities.Activities, perSecond float64) (stop func()) {
+func StartResumeSweep(tc client.Client, lat *TaskLatency, namespace string, acts *activities.Activities, perSecond float64) (stop func()) {
 	if acts.Availability == nil {
 		return func() {}
 	}
@@ -228,6 +287,7 @@ func StartResumeSweep(tc client.Client, namespace string, acts *activities.Activ
 			return tc.SignalWorkflow(ctx, id, "", name, arg)
 		},
 		backlog:  taskBacklog(tc, namespace, workflows.TaskQueueDossiers),
+		waits:    lat.recentOrNil(),
 		logger:   logger.With("component", "resume-sweep"),
 		parallel: 16,
 	}

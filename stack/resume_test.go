@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/serviceerror"
+	"golang.org/x/time/rate"
 
 	"github.com/lienthong/lienthong/activities"
 	"github.com/lienthong/lienthong/dossier"
@@ -63,47 +64,116 @@ func TestResumeSweepWakesTheHeldDossiers(t *testing.T) {
 	require.Equal(t, 1, asked.MinAttempts)
 }
 
-// While more workflow tasks wait than the workers take in about a second,
-// the sweep sends nothing; it goes on once the backlog has gone down, and a
-// backlog it cannot read leaves the pace alone to space the signals.
-func TestResumeSweepHoldsOffWhileTheBacklogIsDeep(t *testing.T) {
-	t.Parallel()
-	var mu sync.Mutex
-	readings := []int64{maxBacklog + 500, maxBacklog + 1, maxBacklog}
-	reads := 0
-	var readsAtSignal []int
-	r := &resumeSweep{
-		steps: func(context.Context, store.StuckFilter) ([]store.OpenStep, error) {
-			return []store.OpenStep{
-				{Code: "A", Step: dossier.Step{Kind: dossier.StepIDNumber, Agency: dossier.AgencyPolice, Status: dossier.StepSending}},
-				{Code: "B", Step: dossier.Step{Kind: dossier.StepIDNumber, Agency: dossier.AgencyPolice, Status: dossier.StepSending}},
-			}, nil
-		},
+// readingsSweep sweeps dossiers held on Police one signal at a time,
+// taking its readings every millisecond; atSignal says how many readings
+// had been taken at each signal.
+type readingsSweep struct {
+	*resumeSweep
+	mu       sync.Mutex
+	reads    int
+	atSignal []int
+}
+
+func newReadingsSweep(codes ...string) *readingsSweep {
+	rs := &readingsSweep{}
+	var held []store.OpenStep
+	for _, code := range codes {
+		held = append(held, store.OpenStep{Code: code, Step: dossier.Step{Kind: dossier.StepIDNumber, Agency: dossier.AgencyPolice, Status: dossier.StepSending}})
+	}
+	rs.resumeSweep = &resumeSweep{
+		steps: func(context.Context, store.StuckFilter) ([]store.OpenStep, error) { return held, nil },
 		signal: func(context.Context, string, string, any) error {
-			mu.Lock()
-			defer mu.Unlock()
-			readsAtSignal = append(readsAtSignal, reads)
+			rs.mu.Lock()
+			defer rs.mu.Unlock()
+			rs.atSignal = append(rs.atSignal, rs.reads)
 			return nil
-		},
-		backlog: func(context.Context) (int64, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			n := readings[min(reads, len(readings)-1)]
-			reads++
-			return n, nil
 		},
 		logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		parallel:     1,
 		backlogEvery: time.Millisecond,
 	}
-	require.Equal(t, 2, r.sweep(context.Background(), activities.Return{Agency: dossier.AgencyPolice, Since: time.Now().Add(-time.Hour)}))
-	require.Len(t, readsAtSignal, 2)
-	require.GreaterOrEqual(t, readsAtSignal[0], 3, "the first signal waits for the third reading, the first at or under maxBacklog")
+	return rs
+}
 
-	r.backlog = func(context.Context) (int64, error) { return 0, errors.New("DescribeTaskQueue: unavailable") }
-	readsAtSignal = nil
-	require.Equal(t, 2, r.sweep(context.Background(), activities.Return{Agency: dossier.AgencyPolice, Since: time.Now().Add(-time.Hour)}),
-		"an unreadable backlog does not stop the sweep")
+// reading counts a reading and says which it is, from 0.
+func (rs *readingsSweep) reading() int {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.reads++
+	return rs.reads - 1
+}
+
+func (rs *readingsSweep) sweepPolice() int {
+	return rs.sweep(context.Background(), activities.Return{Agency: dossier.AgencyPolice, Since: time.Now().Add(-time.Hour)})
+}
+
+// While more workflow tasks wait than the workers take in about a second,
+// the sweep sends nothing; it goes on once the backlog has gone down, and a
+// backlog it cannot read leaves the pace alone to space the signals.
+func TestResumeSweepHoldsOffWhileTheBacklogIsDeep(t *testing.T) {
+	t.Parallel()
+	readings := []int64{maxBacklog + 500, maxBacklog + 1, maxBacklog}
+	rs := newReadingsSweep("A", "B")
+	rs.backlog = func(context.Context) (int64, error) { return readings[min(rs.reading(), len(readings)-1)], nil }
+	require.Equal(t, 2, rs.sweepPolice())
+	require.Len(t, rs.atSignal, 2)
+	require.GreaterOrEqual(t, rs.atSignal[0], 3, "the first signal waits for the third reading, the first at or under maxBacklog")
+
+	rs.backlog = func(context.Context) (int64, error) { return 0, errors.New("DescribeTaskQueue: unavailable") }
+	require.Equal(t, 2, rs.sweepPolice(), "an unreadable backlog does not stop the sweep")
+}
+
+// While the workers' recent workflow tasks waited longer than maxTaskWait
+// (the sticky queues, which the backlog count leaves out), the sweep sends
+// nothing; it goes on once they wait less.
+func TestResumeSweepHoldsOffWhileTasksWaitLong(t *testing.T) {
+	t.Parallel()
+	readings := []time.Duration{10 * time.Second, 2 * maxTaskWait, maxTaskWait}
+	rs := newReadingsSweep("A")
+	rs.waits = func() (time.Duration, int) { return readings[min(rs.reading(), len(readings)-1)], 50 }
+	require.Equal(t, 1, rs.sweepPolice())
+	require.Equal(t, []int{3}, rs.atSignal, "the signal waits for the third reading, the first at or under maxTaskWait")
+}
+
+// Clear readings let the sweep's pace grow from admitStart by admitStep, up
+// to admitMax, and a reading over the limits halves it, down to one a
+// second: the signals follow what the workers take rather than going out a
+// reading's worth at a time.
+func TestResumeSweepPaceGrowsAndHalves(t *testing.T) {
+	t.Parallel()
+	wait, backlog := time.Duration(0), int64(0)
+	r := &resumeSweep{
+		backlog: func(context.Context) (int64, error) { return backlog, nil },
+		waits:   func() (time.Duration, int) { return wait, 10 },
+	}
+	a := &admitter{r: r, log: slog.New(slog.NewTextHandler(io.Discard, nil)), pace: rate.NewLimiter(admitStart, 1)}
+	limit := func() float64 { return float64(a.pace.Limit()) }
+	ctx := context.Background()
+
+	a.reading(ctx)
+	a.reading(ctx)
+	require.False(t, a.over)
+	require.Equal(t, float64(admitStart+2*admitStep), limit(), "two clear readings")
+
+	wait = time.Second
+	a.reading(ctx)
+	require.True(t, a.over, "tasks waited a second")
+	require.Equal(t, float64(admitStart+2*admitStep)/2, limit(), "halved")
+
+	wait, backlog = 0, maxBacklog+1
+	a.reading(ctx)
+	require.True(t, a.over, "the normal queue's backlog is over")
+	for range 20 {
+		a.reading(ctx)
+	}
+	require.Equal(t, 1.0, limit(), "never under one a second")
+
+	backlog = 0
+	for range 1000 {
+		a.reading(ctx)
+	}
+	require.False(t, a.over)
+	require.Equal(t, float64(admitMax), limit(), "never over admitMax")
 }
 
 // The sweep lists the held steps again before each round, so a dossier whose

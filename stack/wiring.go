@@ -39,6 +39,19 @@ import (
 // lienthong's; with tracing, starting a workflow, the workflow and its
 // activities join the caller's trace.
 func NewTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logger, reg prometheus.Registerer, tracing *telemetry.Tracing) (client.Client, error) {
+	return newTemporalClient(ctx, cfg, logger, reg, tracing, nil)
+}
+
+// NewWorkerClient is NewTemporalClient for a process that runs workers: it
+// also keeps the waits of the workflow tasks they take, which the resume
+// sweep paces itself by.
+func NewWorkerClient(ctx context.Context, cfg config.Config, logger *slog.Logger, reg prometheus.Registerer, tracing *telemetry.Tracing) (client.Client, *TaskLatency, error) {
+	lat := NewTaskLatency()
+	c, err := newTemporalClient(ctx, cfg, logger, reg, tracing, lat)
+	return c, lat, err
+}
+
+func newTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logger, reg prometheus.Registerer, tracing *telemetry.Tracing, lat *TaskLatency) (client.Client, error) {
 	codec, err := newCodec(cfg)
 	if err != nil {
 		return nil, err
@@ -58,6 +71,9 @@ func NewTemporalClient(ctx context.Context, cfg config.Config, logger *slog.Logg
 		if opts.MetricsHandler, err = sdkMetrics(reg, logger); err != nil {
 			return nil, err
 		}
+	}
+	if lat != nil {
+		opts.MetricsHandler = lat.watch(opts.MetricsHandler)
 	}
 	if opts.Interceptors, err = tracing.TemporalInterceptors(); err != nil {
 		return nil, err

@@ -46,7 +46,7 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 	}
 	defer stopTracing()
 	reg := NewRegistry()
-	tc, err := NewTemporalClient(ctx, cfg, logger, reg, tracing)
+	tc, lat, err := NewWorkerClient(ctx, cfg, logger, reg, tracing)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 	}
 	defer StopWorkers(ws)
 	defer StartPortalFeed(acts)()
-	defer StartResumeSweep(tc, cfg.TemporalNamespace, acts, cfg.ResumeRate)()
+	defer StartResumeSweep(tc, lat, cfg.TemporalNamespace, acts, cfg.ResumeRate)()
 	logger.Info("worker running", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
 
 	g, gctx := errgroup.WithContext(ctx)

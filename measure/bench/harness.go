@@ -103,7 +103,8 @@ func startHarness(ctx context.Context, base config.Config, temporal stack.Embedd
 	if cfg.LogLevel == "debug" {
 		sdkLogger = h.logger
 	}
-	if h.tc, err = stack.NewTemporalClient(ctx, h.cfg, sdkLogger, reg, nil); err != nil {
+	var lat *stack.TaskLatency
+	if h.tc, lat, err = stack.NewWorkerClient(ctx, h.cfg, sdkLogger, reg, nil); err != nil {
 		return h, err
 	}
 	h.defer_(h.tc.Close)
@@ -126,7 +127,7 @@ func startHarness(ctx context.Context, base config.Config, temporal stack.Embedd
 	}
 	h.running = true
 	h.defer_(stack.StartPortalFeed(acts))
-	h.defer_(stack.StartResumeSweep(h.tc, h.cfg.TemporalNamespace, acts, h.cfg.ResumeRate))
+	h.defer_(stack.StartResumeSweep(h.tc, lat, h.cfg.TemporalNamespace, acts, h.cfg.ResumeRate))
 	h.defer_(h.stopWorkers)
 	h.pop = population.Generate(h.cfg.AgencySeed, h.cfg.SeedPeople)
 	return h, nil
