@@ -66,7 +66,7 @@ const maxBacklog = 32
 // maxTaskWait is how long the workers' recent workflow tasks may have waited
 // (their 90th percentile) before the sweep holds off. A decision reaches the
 // read model in the task that takes it, so this is most of its lag.
-const maxTaskWait = 250 * time.Millisecond
+const maxTaskWait = 100 * time.Millisecond
 
 // The sweep's own pace while the readings allow it: it starts at
 // admitStart signals a second, adds admitStep at each clear reading up to
@@ -183,7 +183,7 @@ func (r *resumeSweep) admission(log *slog.Logger) func(context.Context) error {
 	}
 	every := r.backlogEvery
 	if every <= 0 {
-		every = 500 * time.Millisecond
+		every = 250 * time.Millisecond
 	}
 	a := &admitter{r: r, log: log, every: every, pace: rate.NewLimiter(admitStart, 1)}
 	return a.wait
