@@ -98,11 +98,11 @@ type backlogResult struct {
 	Taken, Written loadgen.Summary
 	// Pushed is how long the agencies' pushes made during the drain waited
 	// in their outboxes before the engine acknowledged them.
-	Pushed loadgen.Summary
-	Cost                    workflowCost
-	Bare                    bareDrain
-	PeakRSS                 int64
-	DrainCPU                time.Duration
+	Pushed   loadgen.Summary
+	Cost     workflowCost
+	Bare     bareDrain
+	PeakRSS  int64
+	DrainCPU time.Duration
 
 	Profile    loadgen.ProfileSummary
 	ProfileTop string
